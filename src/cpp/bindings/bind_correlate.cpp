@@ -1,0 +1,114 @@
+// Bindings for correlation: conversions, output allocation (GIL held), then
+// the kernel with the GIL released.
+#include <cstdint>
+
+#include "bindings/common.hpp"
+#include "common/simd_level.hpp"
+#include "correlate/gemm.hpp"
+#include "correlate/lagged.hpp"
+#include "correlate/normalize.hpp"
+#include "correlate/pearson.hpp"
+
+namespace pyshape {
+
+namespace {
+
+py::tuple normalize(const FArray& x, double scale, int n_threads) {
+  require_2d(x, "x");
+  size_t n = x.shape(0), T = x.shape(1);
+  py::array_t<float> out({n, T});
+  int64_t bad;
+  {
+    py::gil_scoped_release nogil;
+    bad = normalize_rows(x.data(), n, T, T, scale, out.mutable_data(), n_threads);
+  }
+  return py::make_tuple(out, bad);
+}
+
+py::array_t<float> pearson(const FArray& u, py::object v_obj, int n_threads, py::object progress) {
+  require_2d(u, "u");
+  bool symmetric = v_obj.is_none();
+  FArray v = symmetric ? u : v_obj.cast<FArray>();
+  require_2d(v, "v");
+  if (u.shape(1) != v.shape(1)) throw std::invalid_argument("u and v differ in length");
+  size_t n = u.shape(0), m = v.shape(0), T = u.shape(1);
+  py::array_t<float> out({n, m});
+  ProgressFn pf = make_progress(progress);
+  {
+    py::gil_scoped_release nogil;
+    pearson_matrix(u.data(), n, v.data(), m, T, symmetric, out.mutable_data(), n_threads, pf);
+  }
+  return out;
+}
+
+py::tuple topk(const FArray& db, py::object queries, int k, bool want_pos, bool want_neg,
+               int n_threads, py::object progress) {
+  require_2d(db, "db");
+  bool self = queries.is_none();
+  FArray q = self ? db : queries.cast<FArray>();
+  require_2d(q, "queries");
+  size_t n = db.shape(0), nq = q.shape(0), T = db.shape(1);
+  if (static_cast<size_t>(q.shape(1)) != T) throw std::invalid_argument("queries and db differ in length");
+  size_t avail = self ? n - 1 : n;
+  if (k < 1 || static_cast<size_t>(k) > avail) throw std::invalid_argument("k out of range");
+  py::object pi = py::none(), ps = py::none(), ni = py::none(), ns = py::none();
+  TopKOutput out;
+  if (want_pos) {
+    py::array_t<int64_t> a({nq, static_cast<size_t>(k)});
+    py::array_t<float> b({nq, static_cast<size_t>(k)});
+    out.pos_index = a.mutable_data();
+    out.pos_score = b.mutable_data();
+    pi = a;
+    ps = b;
+  }
+  if (want_neg) {
+    py::array_t<int64_t> a({nq, static_cast<size_t>(k)});
+    py::array_t<float> b({nq, static_cast<size_t>(k)});
+    out.neg_index = a.mutable_data();
+    out.neg_score = b.mutable_data();
+    ni = a;
+    ns = b;
+  }
+  ProgressFn pf = make_progress(progress);
+  {
+    py::gil_scoped_release nogil;
+    PackedRows packed = pack_rows(db.data(), n, T, T, kernels().nr, n_threads);
+    topk_bruteforce(q.data(), nq, T, packed, k, self ? 0 : -1, out, n_threads, pf);
+  }
+  return py::make_tuple(pi, ps, ni, ns);
+}
+
+py::tuple lagged(const FArray& u, py::object v_obj, size_t max_lag, int n_threads, py::object progress) {
+  require_2d(u, "u");
+  bool symmetric = v_obj.is_none();
+  FArray v = symmetric ? u : v_obj.cast<FArray>();
+  require_2d(v, "v");
+  if (u.shape(1) != v.shape(1)) throw std::invalid_argument("u and v differ in length");
+  size_t n = u.shape(0), m = v.shape(0), T = u.shape(1);
+  py::array_t<float> score({n, m});
+  py::array_t<int32_t> lag({n, m});
+  ProgressFn pf = make_progress(progress);
+  {
+    py::gil_scoped_release nogil;
+    lagged_direct(u.data(), n, v.data(), m, T, max_lag, symmetric, score.mutable_data(),
+                  lag.mutable_data(), n_threads, pf);
+  }
+  return py::make_tuple(score, lag);
+}
+
+}  // namespace
+
+void bind_correlate(py::module_& m) {
+  m.def("normalize_rows", &normalize, py::arg("x"), py::arg("scale"), py::arg("n_threads") = 0,
+        "Centre and scale rows; returns (out, first_non_finite_row or -1).");
+  m.def("pearson", &pearson, py::arg("u"), py::arg("v") = py::none(), py::arg("n_threads") = 0,
+        py::arg("progress") = py::none(), "All-pairs dot products of unit-norm rows.");
+  m.def("topk", &topk, py::arg("db"), py::arg("queries") = py::none(), py::arg("k"),
+        py::arg("want_pos") = true, py::arg("want_neg") = true, py::arg("n_threads") = 0,
+        py::arg("progress") = py::none(), "Exact top-k partners of unit-norm rows.");
+  m.def("lagged", &lagged, py::arg("u"), py::arg("v") = py::none(), py::arg("max_lag"),
+        py::arg("n_threads") = 0, py::arg("progress") = py::none(),
+        "Max normalised cross-correlation over lags in [-max_lag, max_lag], with the lag.");
+}
+
+}  // namespace pyshape

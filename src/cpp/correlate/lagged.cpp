@@ -1,0 +1,42 @@
+#include "correlate/lagged.hpp"
+
+#include <algorithm>
+
+#include "common/parallel.hpp"
+#include "common/simd_level.hpp"
+
+namespace pyshape {
+
+void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+                   bool symmetric, float* score, int32_t* lag, int n_threads,
+                   const ProgressFn& progress) {
+  const KernelTable& kt = kernels();
+  L = std::min(L, T - 1);
+  parallel_for(
+      n, n_threads,
+      [&](size_t i, int) {
+        const float* x = U + i * T;
+        for (size_t j = symmetric ? i : 0; j < m; ++j) {
+          const float* y = V + j * T;
+          float best = kt.dot(x, y, T);
+          int32_t best_s = 0;
+          for (size_t d = 1; d <= L; ++d) {
+            float neg = kt.dot(x, y + d, T - d);  // s = -d
+            if (neg > best) { best = neg; best_s = -static_cast<int32_t>(d); }
+            float pos = kt.dot(x + d, y, T - d);  // s = +d
+            if (pos > best) { best = pos; best_s = static_cast<int32_t>(d); }
+          }
+          score[i * m + j] = best;
+          lag[i * m + j] = best_s;
+        }
+      },
+      progress);
+  if (!symmetric) return;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < i; ++j) {
+      score[i * m + j] = score[j * m + i];
+      lag[i * m + j] = -lag[j * m + i];
+    }
+}
+
+}  // namespace pyshape

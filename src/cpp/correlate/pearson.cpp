@@ -1,0 +1,86 @@
+#include "correlate/pearson.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "common/parallel.hpp"
+#include "common/simd_level.hpp"
+#include "correlate/row_heaps.hpp"
+
+namespace pyshape {
+
+size_t row_block(const KernelTable& kt) {
+  size_t l = std::lcm<size_t>(kt.mr, kt.nr);
+  return l * std::max<size_t>(1, 192 / l);
+}
+
+void pearson_matrix(const float* U, size_t n, const float* V, size_t m, size_t T, bool symmetric,
+                    float* out, int n_threads, const ProgressFn& progress) {
+  const KernelTable& kt = kernels();
+  PackedRows P = pack_rows(V, m, T, T, kt.nr, n_threads);
+  const size_t mb = row_block(kt);
+  const size_t blocks = (n + mb - 1) / mb;
+  parallel_for(
+      blocks, n_threads,
+      [&](size_t b, int) {
+        size_t i0 = b * mb, rows = std::min(mb, n - i0);
+        // mb is a multiple of nr, so panel p0 starts exactly at column i0.
+        size_t p0 = symmetric ? i0 / kt.nr : 0;
+        gemm_block(kt, U + i0 * T, T, rows, P, p0, P.n_panels(), out + i0 * m + p0 * kt.nr, m);
+        if (!symmetric) return;
+        // Mirror this block's columns right of the diagonal block into the
+        // rows below it, in 64 x 64 tiles to keep both sides in cache.
+        size_t i1 = i0 + rows;
+        for (size_t j0 = i1; j0 < n; j0 += 64)
+          for (size_t ii = i0; ii < i1; ii += 64) {
+            size_t je = std::min(n, j0 + 64), ie = std::min(i1, ii + 64);
+            for (size_t j = j0; j < je; ++j)
+              for (size_t i = ii; i < ie; ++i) out[j * m + i] = out[i * m + j];
+          }
+      },
+      progress);
+}
+
+void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PackedRows& db, int k,
+                     int64_t self_offset, const TopKOutput& out, int n_threads,
+                     const ProgressFn& progress) {
+  const KernelTable& kt = kernels();
+  const size_t mb = row_block(kt);
+  const size_t blocks = (n_queries + mb - 1) / mb;
+  const size_t group_cols = kPanelsPerGroup * kt.nr;
+  const int threads = std::max(1, std::min<int>(resolve_threads(n_threads), static_cast<int>(blocks)));
+  std::vector<std::vector<float>> cbuf(threads, std::vector<float>(mb * group_cols));
+  std::vector<std::vector<uint32_t>> sel(threads, std::vector<uint32_t>(group_cols));
+
+  parallel_for(
+      blocks, threads,
+      [&](size_t b, int tid) {
+        size_t i0 = b * mb, rows = std::min(mb, n_queries - i0);
+        std::vector<RowHeaps> heaps;
+        heaps.reserve(rows);
+        for (size_t r = 0; r < rows; ++r) heaps.emplace_back(out, i0 + r, k);
+        float* C = cbuf[tid].data();
+        uint32_t* idx = sel[tid].data();
+        for (size_t g = 0; g < db.n_panels(); g += kPanelsPerGroup) {
+          size_t g1 = std::min(db.n_panels(), g + kPanelsPerGroup);
+          size_t col0 = g * db.nr, cols = std::min(db.n, g1 * db.nr) - col0;
+          gemm_block(kt, Q + i0 * ldq, ldq, rows, db, g, g1, C, group_cols);
+          for (size_t r = 0; r < rows; ++r) {
+            RowHeaps& h = heaps[r];
+            const float* c = C + r * group_cols;
+            size_t cnt = kt.select_outside(c, cols, h.hi(), h.lo(), idx);
+            int64_t self = self_offset >= 0 ? self_offset + static_cast<int64_t>(i0 + r) : -1;
+            for (size_t t = 0; t < cnt; ++t) {
+              int64_t j = static_cast<int64_t>(col0 + idx[t]);
+              if (j != self) h.offer(c[idx[t]], j);
+            }
+          }
+        }
+        for (auto& h : heaps) h.finish();
+      },
+      progress);
+}
+
+}  // namespace pyshape

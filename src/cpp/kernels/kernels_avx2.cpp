@@ -1,0 +1,13 @@
+// The avx2 build of the kernels (its compiler flags are set in CMakeLists.txt).
+#define PYSHAPE_ISA avx2
+#define PYSHAPE_ISA_NAME "avx2"
+#include "kernels/kernels_impl.hpp"
+
+namespace pyshape {
+namespace avx2 {
+const KernelTable* table() {
+  static const KernelTable t = make_table();
+  return &t;
+}
+}  // namespace avx2
+}  // namespace pyshape

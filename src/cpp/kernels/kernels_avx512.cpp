@@ -1,0 +1,13 @@
+// The avx512 build of the kernels (its compiler flags are set in CMakeLists.txt).
+#define PYSHAPE_ISA avx512
+#define PYSHAPE_ISA_NAME "avx512"
+#include "kernels/kernels_impl.hpp"
+
+namespace pyshape {
+namespace avx512 {
+const KernelTable* table() {
+  static const KernelTable t = make_table();
+  return &t;
+}
+}  // namespace avx512
+}  // namespace pyshape

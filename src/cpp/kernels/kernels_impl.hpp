@@ -1,0 +1,129 @@
+// The float32 kernels, written once against the Vec interface (vec.hpp) and
+// compiled per SIMD level (kernels_scalar.cpp, kernels_avx2.cpp,
+// kernels_avx512.cpp) into namespace pyshape::<level>.
+//
+// Accumulation: float32 with FMA where the level has it. dot() keeps 4 vector
+// accumulators (4*W partial sums) and adds them pairwise at the end, which
+// bounds the rounding error to about log2(n/(4W)) + 2 ulps of the magnitude sum
+// for unit-norm inputs. micro() keeps one accumulator per output, summing in k
+// order.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernel_table.hpp"
+#include "kernels/vec.hpp"
+
+namespace pyshape {
+namespace PYSHAPE_ISA {
+
+#if defined(__AVX512F__)
+constexpr int kMR = 8, kNV = 2;   // 16 zmm accumulators
+#elif defined(__AVX2__)
+constexpr int kMR = 6, kNV = 2;   // 12 ymm accumulators + 2 B + 1 broadcast
+#else
+constexpr int kMR = 4, kNV = 2;
+#endif
+constexpr int kW = Vec::W;
+constexpr int kNR = kNV * kW;
+static_assert(kNR <= 32, "bound_tile masks are 32-bit");
+
+inline float dot(const float* a, const float* b, size_t n) {
+  Vec s0 = Vec::zero(), s1 = Vec::zero(), s2 = Vec::zero(), s3 = Vec::zero();
+  size_t i = 0;
+  for (; i + 4 * kW <= n; i += 4 * kW) {
+    s0 = fmadd(Vec::load(a + i), Vec::load(b + i), s0);
+    s1 = fmadd(Vec::load(a + i + kW), Vec::load(b + i + kW), s1);
+    s2 = fmadd(Vec::load(a + i + 2 * kW), Vec::load(b + i + 2 * kW), s2);
+    s3 = fmadd(Vec::load(a + i + 3 * kW), Vec::load(b + i + 3 * kW), s3);
+  }
+  for (; i + kW <= n; i += kW) s0 = fmadd(Vec::load(a + i), Vec::load(b + i), s0);
+  float tail = 0.f;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return ((s0 + s1) + (s2 + s3)).hsum() + tail;
+}
+
+// Accumulates the mr x nr tile in registers. Rows past m_valid repeat the last
+// valid row (reads stay in bounds; their results are discarded).
+inline void tile_accumulate(const float* A, size_t lda, int m_valid, const float* Bp, size_t kc,
+                            Vec (&c)[kMR][kNV]) {
+  const float* a[kMR];
+  for (int i = 0; i < kMR; ++i) a[i] = A + static_cast<size_t>(i < m_valid ? i : m_valid - 1) * lda;
+  for (int i = 0; i < kMR; ++i)
+    for (int v = 0; v < kNV; ++v) c[i][v] = Vec::zero();
+  for (size_t k = 0; k < kc; ++k) {
+    Vec b[kNV];
+    for (int v = 0; v < kNV; ++v) b[v] = Vec::load(Bp + k * kNR + v * kW);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      Vec ai = Vec::set1(a[i][k]);
+      for (int v = 0; v < kNV; ++v) c[i][v] = fmadd(ai, b[v], c[i][v]);
+    }
+  }
+}
+
+inline void micro(const float* A, size_t lda, int m_valid, const float* Bp, size_t kc, float* C,
+                  size_t ldc, int n_valid, bool accumulate) {
+  Vec c[kMR][kNV];
+  tile_accumulate(A, lda, m_valid, Bp, kc, c);
+  if (m_valid == kMR && n_valid == kNR) {
+    for (int i = 0; i < kMR; ++i)
+      for (int v = 0; v < kNV; ++v) {
+        float* p = C + i * ldc + v * kW;
+        (accumulate ? c[i][v] + Vec::load(p) : c[i][v]).store(p);
+      }
+    return;
+  }
+  float tmp[kNR];
+  for (int i = 0; i < m_valid; ++i) {
+    for (int v = 0; v < kNV; ++v) c[i][v].store(tmp + v * kW);
+    float* p = C + i * ldc;
+    for (int j = 0; j < n_valid; ++j) p[j] = accumulate ? p[j] + tmp[j] : tmp[j];
+  }
+}
+
+inline size_t select_outside(const float* x, size_t n, float hi, float lo, uint32_t* out) {
+  size_t cnt = 0, i = 0;
+  const Vec vh = Vec::set1(hi), vl = Vec::set1(lo);
+  for (; i + kW <= n; i += kW) {
+    Vec v = Vec::load(x + i);
+    uint32_t m = Vec::ge_mask(v, vh) | Vec::le_mask(v, vl);
+    while (m) {
+      int b = __builtin_ctz(m);
+      out[cnt++] = static_cast<uint32_t>(i + b);
+      m &= m - 1;
+    }
+  }
+  for (; i < n; ++i)
+    if (x[i] >= hi || x[i] <= lo) out[cnt++] = static_cast<uint32_t>(i);
+  return cnt;
+}
+
+inline bool bound_tile(const float* A, size_t lda, int m_valid, const float* Bp, size_t r,
+                       const float* ra, const float* rb, const float* hi, const float* lo,
+                       uint32_t* mask) {
+  Vec c[kMR][kNV];
+  tile_accumulate(A, lda, m_valid, Bp, r, c);
+  Vec rbv[kNV];
+  for (int v = 0; v < kNV; ++v) rbv[v] = Vec::load(rb + v * kW);
+  uint32_t any = 0;
+  for (int i = 0; i < m_valid; ++i) {
+    const Vec rai = Vec::set1(ra[i]), hii = Vec::set1(hi[i]), loi = Vec::set1(lo[i]);
+    uint32_t m = 0;
+    for (int v = 0; v < kNV; ++v) {
+      Vec slack = rai * rbv[v];
+      uint32_t bits = Vec::ge_mask(c[i][v] + slack, hii) | Vec::le_mask(c[i][v] - slack, loi);
+      m |= bits << (v * kW);
+    }
+    mask[i] = m;
+    any |= m;
+  }
+  return any != 0;
+}
+
+inline KernelTable make_table() {
+  return KernelTable{PYSHAPE_ISA_NAME, kMR, kNR, &dot, &micro, &select_outside, &bound_tile};
+}
+
+}  // namespace PYSHAPE_ISA
+}  // namespace pyshape

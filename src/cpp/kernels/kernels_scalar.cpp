@@ -1,0 +1,13 @@
+// The scalar build of the kernels (its compiler flags are set in CMakeLists.txt).
+#define PYSHAPE_ISA scalar
+#define PYSHAPE_ISA_NAME "scalar"
+#include "kernels/kernels_impl.hpp"
+
+namespace pyshape {
+namespace scalar {
+const KernelTable* table() {
+  static const KernelTable t = make_table();
+  return &t;
+}
+}  // namespace scalar
+}  // namespace pyshape
