@@ -78,7 +78,16 @@ py::tuple topk(const FArray& db, py::object queries, int k, bool want_pos, bool 
   return py::make_tuple(pi, ps, ni, ns);
 }
 
-py::tuple lagged(const FArray& u, py::object v_obj, size_t max_lag, int n_threads, py::object progress) {
+LaggedMethod lagged_method(const std::string& method) {
+  if (method == "auto") return LaggedMethod::kAuto;
+  if (method == "direct") return LaggedMethod::kDirect;
+  if (method == "fft") return LaggedMethod::kFft;
+  throw std::invalid_argument("method must be 'auto', 'direct' or 'fft', got '" + method + "'");
+}
+
+py::tuple lagged(const FArray& u, py::object v_obj, size_t max_lag, int n_threads, py::object progress,
+                 const std::string& method) {
+  const LaggedMethod how = lagged_method(method);
   require_2d(u, "u");
   bool symmetric = v_obj.is_none();
   FArray v = symmetric ? u : v_obj.cast<FArray>();
@@ -90,8 +99,8 @@ py::tuple lagged(const FArray& u, py::object v_obj, size_t max_lag, int n_thread
   ProgressFn pf = make_progress(progress);
   {
     py::gil_scoped_release nogil;
-    lagged_direct(u.data(), n, v.data(), m, T, max_lag, symmetric, score.mutable_data(),
-                  lag.mutable_data(), n_threads, pf);
+    lagged_correlation(u.data(), n, v.data(), m, T, max_lag, symmetric, score.mutable_data(),
+                       lag.mutable_data(), n_threads, pf, how);
   }
   return py::make_tuple(score, lag);
 }
@@ -107,8 +116,9 @@ void bind_correlate(py::module_& m) {
         py::arg("want_pos") = true, py::arg("want_neg") = true, py::arg("n_threads") = 0,
         py::arg("progress") = py::none(), "Exact top-k partners of unit-norm rows.");
   m.def("lagged", &lagged, py::arg("u"), py::arg("v") = py::none(), py::arg("max_lag"),
-        py::arg("n_threads") = 0, py::arg("progress") = py::none(),
-        "Max normalised cross-correlation over lags in [-max_lag, max_lag], with the lag.");
+        py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("method") = "auto",
+        "Max normalised cross-correlation over lags in [-max_lag, max_lag], with the lag. "
+        "method: 'auto' (cost model), 'direct' or 'fft'.");
 }
 
 }  // namespace pyshape

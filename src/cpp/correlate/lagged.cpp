@@ -1,11 +1,16 @@
 #include "correlate/lagged.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/parallel.hpp"
 #include "common/simd_level.hpp"
 
 namespace pyshape {
+
+namespace {
+constexpr double kDirectNsPerMac = 0.1, kFftNsPerPoint = 0.5, kFftNsPerLag = 0.2;
+}  // namespace
 
 void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                    bool symmetric, float* score, int32_t* lag, int n_threads,
@@ -37,6 +42,29 @@ void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T,
       score[i * m + j] = score[j * m + i];
       lag[i * m + j] = -lag[j * m + i];
     }
+}
+
+// Cost model for kAuto, in nanoseconds per pair on one core (TODO measure).
+bool lagged_prefers_fft(size_t T, size_t L) {
+  L = std::min(L, T - 1);
+  const double t = static_cast<double>(T), l = static_cast<double>(L);
+  // Direct: sum over |s| <= L of (T - |s|) multiply-adds.
+  const double direct_macs = (2 * l + 1) * t - l * (l + 1);
+  const double M = static_cast<double>(lagged_fft_half_length(T, L));
+  const double direct_ns = kDirectNsPerMac * direct_macs;
+  const double fft_ns = kFftNsPerPoint * M * std::log2(std::max(2.0, M)) + kFftNsPerLag * (2 * l + 1);
+  return fft_ns < direct_ns;
+}
+
+void lagged_correlation(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+                        bool symmetric, float* score, int32_t* lag, int n_threads,
+                        const ProgressFn& progress, LaggedMethod method) {
+  bool fft = method == LaggedMethod::kFft ||
+             (method == LaggedMethod::kAuto && T > 0 && lagged_prefers_fft(T, L));
+  if (fft)
+    lagged_fft(U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
+  else
+    lagged_direct(U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
 }
 
 }  // namespace pyshape

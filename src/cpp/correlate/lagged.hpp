@@ -19,4 +19,28 @@ void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T,
                    bool symmetric, float* score, int32_t* lag, int n_threads,
                    const ProgressFn& progress);
 
+// FFT evaluation (lagged_fft.cpp): one real FFT per row, then per pair a
+// spectra product, an inverse real FFT of length N = 2 M >= T + L and a scan
+// of the 2L + 1 lags. Best for large L. Same arguments and conventions as
+// lagged_direct; scores agree with it to float32 FFT rounding (~1e-6 for
+// unit-norm rows), so exactly tied lags may resolve differently.
+void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+                bool symmetric, float* score, int32_t* lag, int n_threads,
+                const ProgressFn& progress);
+
+// M (half the real FFT length) that lagged_fft uses: the smallest 2^a 3^b 5^c
+// with 2 M >= T + L.
+size_t lagged_fft_half_length(size_t T, size_t L);
+
+enum class LaggedMethod { kAuto, kDirect, kFft };
+
+// Whether kAuto takes the FFT path for series of length T and max lag L
+// (a measured cost model; see lagged.cpp).
+bool lagged_prefers_fft(size_t T, size_t L);
+
+// lagged_direct or lagged_fft, as method says (kAuto: lagged_prefers_fft).
+void lagged_correlation(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+                        bool symmetric, float* score, int32_t* lag, int n_threads,
+                        const ProgressFn& progress, LaggedMethod method);
+
 }  // namespace pyshape

@@ -2,11 +2,16 @@
 #define PYSHAPE_ISA avx2
 #define PYSHAPE_ISA_NAME "avx2"
 #include "kernels/kernels_impl.hpp"
+#include "kernels/fft_impl.hpp"
 
 namespace pyshape {
 namespace avx2 {
 const KernelTable* table() {
   static const KernelTable t = make_table();
+  return &t;
+}
+const FftKernels* fft_table() {
+  static const FftKernels t = fft::make_fft_table();
   return &t;
 }
 }  // namespace avx2

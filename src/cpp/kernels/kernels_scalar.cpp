@@ -2,11 +2,16 @@
 #define PYSHAPE_ISA scalar
 #define PYSHAPE_ISA_NAME "scalar"
 #include "kernels/kernels_impl.hpp"
+#include "kernels/fft_impl.hpp"
 
 namespace pyshape {
 namespace scalar {
 const KernelTable* table() {
   static const KernelTable t = make_table();
+  return &t;
+}
+const FftKernels* fft_table() {
+  static const FftKernels t = fft::make_fft_table();
   return &t;
 }
 }  // namespace scalar
