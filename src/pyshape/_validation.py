@@ -22,7 +22,18 @@ def as_shapes(x, name: str = "X") -> np.ndarray:
         raise ValueError(f"{name} must be a 2-D array (n shapes, T steps), got {arr.ndim}-D with shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}): need at least one shape of at least one step")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    try:
+        with np.errstate(over="raise"):
+            return np.ascontiguousarray(arr, dtype=np.float32)
+    except FloatingPointError:
+        # A finite wider float beyond float32's range: say so, rather than
+        # letting it become inf and be reported as a non-finite value.
+        big = np.abs(arr) > np.finfo(np.float32).max
+        row = int(np.flatnonzero(big.any(axis=1))[0])
+        raise ValueError(
+            f"{name} has a value outside the float32 range (magnitude above {np.finfo(np.float32).max:.4g}) "
+            f"in row {row}"
+        ) from None
 
 
 def check_finite_row(bad_row: int, name: str) -> None:
