@@ -1,0 +1,221 @@
+"""Correlation benchmarks: pyshape against its peers, measured in the same run.
+
+Cases (sizes from bench/conftest.py; quick by default, PYSHAPE_BENCH_FULL=1 for
+the issue's sizes):
+
+* full Pearson matrix: ``pyshape.pearson(X)`` against NumPy ``U @ U.T`` on
+  pre-normalised float32 rows, and the plain matrix product ``U @ V.T``
+  (V a copy of U, so BLAS cannot use the symmetric product) as the reference
+  rate. 2 n^2 T flops are counted for all three.
+* exact top-k partners (``which='anti'`` and ``'both'``) on structured shapes
+  (pyshape.synthetic) and on white noise: pyshape against faiss
+  ``IndexFlatIP`` (exact inner-product search on unit rows; negated queries for
+  the most anti-correlated) and blocked NumPy (4096-row products +
+  argpartition). The neighbour sets are compared with pyshape's.
+* opt-in (PYSHAPE_BENCH_MILLION=1): n = 1,000,000 top-k, pyshape only, wall
+  time and peak memory.
+
+Peers get unit-normalised rows prepared outside the timing; pyshape's time
+includes its own normalisation of the raw shapes.
+"""
+from __future__ import annotations
+
+import gc
+import os
+
+import numpy as np
+import pytest
+
+import pyshape
+from conftest import CONFIG, COLLECTOR, dataset, peak_rss_gib, unit_rows
+
+TOPK_BLOCK = 4096
+
+
+def _peer_available(name: str) -> bool:
+    if name not in CONFIG.peers:
+        return False
+    if name == "faiss":
+        try:
+            import faiss  # noqa: F401
+        except ImportError:
+            return False
+    return True
+
+
+def _skip_unless_peer(name: str) -> None:
+    if not _peer_available(name):
+        pytest.skip(f"peer {name!r} not selected (PYSHAPE_BENCH_PEERS) or not installed")
+
+
+def _pyshape_topk_kwargs() -> dict:
+    """Extra arguments for top_partners from PYSHAPE_BENCH_METHOD (e.g. 'bruteforce')."""
+    m = os.environ.get("PYSHAPE_BENCH_METHOD", "").strip()
+    return {"method": m} if m else {}
+
+
+# =========================================================================== Pearson matrix
+PEARSON_IMPLS = ["pyshape", "numpy_syrk", "numpy_gemm"]
+
+
+@pytest.mark.parametrize("impl", PEARSON_IMPLS)
+def bench_pearson_matrix(impl, timed):
+    n, T = CONFIG.pearson_n, CONFIG.T
+    case = f"pearson n={n} T={T}"
+    X = dataset("structured", n, T)
+    U = unit_rows("structured", n, T)
+    flops = 2.0 * n * n * T
+    if impl == "pyshape":
+        fn = lambda: pyshape.pearson(X, n_threads=CONFIG.threads)  # noqa: E731
+    elif impl == "numpy_syrk":
+        _skip_unless_peer("numpy")
+        fn = lambda: U @ U.T  # noqa: E731  (NumPy may use the symmetric product)
+    else:
+        _skip_unless_peer("numpy")
+        V = U.copy()
+        fn = lambda: U @ V.T  # noqa: E731  (distinct operands: a plain GEMM)
+    gc.collect()
+    out, best = timed(fn, rounds=CONFIG.rounds, group=case)
+    notes = {}
+    if impl == "pyshape":
+        m = min(n, 256)
+        ref = U[:m].astype(np.float64) @ U.astype(np.float64).T
+        notes["max |r - float64 ref| (256 rows)"] = f"{np.abs(out[:m] - ref).max():.1e}"
+    COLLECTOR.add(case, impl, best, flops, **notes)
+    if impl == "numpy_gemm":
+        COLLECTOR.reference_rate = flops / best / 1e9
+    del out
+    gc.collect()
+
+
+# =========================================================================== top-k partners
+def faiss_topk(U: np.ndarray, k: int, which: str):
+    """Exact top-k by faiss IndexFlatIP on unit rows: (corr_index, anti_index)."""
+    import faiss
+
+    index = faiss.IndexFlatIP(U.shape[1])
+    index.add(U)
+    corr = anti = None
+    if which in ("anti", "both"):
+        _, anti = index.search(-U, k)  # largest <-u, v> = most negative r
+    if which in ("corr", "both"):
+        _, I = index.search(U, k + 1)  # the row itself comes back too
+        corr = _drop_self(I, k)
+    return corr, anti
+
+
+def _drop_self(I: np.ndarray, k: int) -> np.ndarray:
+    """k of the k+1 neighbours, leaving out the query's own row (or the last one)."""
+    n = I.shape[0]
+    is_self = I == np.arange(n)[:, None]
+    keep = ~is_self
+    none = ~is_self.any(axis=1)
+    keep[none, -1] = False
+    return I[keep].reshape(n, k)
+
+
+def numpy_topk(U: np.ndarray, k: int, which: str, block: int = TOPK_BLOCK):
+    """Exact top-k by blocked NumPy: U[b] @ U.T for 4096-row blocks + argpartition."""
+    n = U.shape[0]
+    want_anti = which in ("anti", "both")
+    want_corr = which in ("corr", "both")
+    anti = np.empty((n, k), np.int64) if want_anti else None
+    corr = np.empty((n, k), np.int64) if want_corr else None
+    sub = 256  # argpartition a few rows at a time: its int64 index array is 2x the scores
+    for s in range(0, n, block):
+        e = min(s + block, n)
+        S = U[s:e] @ U.T
+        for a in range(0, e - s, sub):
+            Sb = S[a:a + sub]
+            if want_anti:  # the row itself (r = 1) is never among the smallest
+                p = np.argpartition(Sb, k - 1, axis=1)[:, :k]
+                o = np.argsort(np.take_along_axis(Sb, p, 1), axis=1, kind="stable")
+                anti[s + a:s + a + Sb.shape[0]] = np.take_along_axis(p, o, 1)
+            if want_corr:
+                rows = np.arange(Sb.shape[0])
+                Sb[rows, s + a + rows] = -np.inf  # a row is not its own partner
+                p = np.argpartition(Sb, n - k, axis=1)[:, n - k:]
+                o = np.argsort(-np.take_along_axis(Sb, p, 1), axis=1, kind="stable")
+                corr[s + a:s + a + Sb.shape[0]] = np.take_along_axis(p, o, 1)
+        del S
+    return corr, anti
+
+
+def agreement(U: np.ndarray, mine: np.ndarray, theirs: np.ndarray, sign: float,
+              tol: float = 1e-5):
+    """(identical neighbour sets, sets equal up to ties) as fractions of rows.
+
+    Rows whose sets differ are re-scored in float64: they count as tied when the
+    sorted exact scores of both sets agree within ``tol``.
+    """
+    a = np.sort(mine, axis=1)
+    b = np.sort(theirs, axis=1)
+    same = (a == b).all(axis=1)
+    diff_rows = np.flatnonzero(~same)
+    tied = 0
+    for i in diff_rows:
+        u = U[i].astype(np.float64)
+        sa = np.sort(sign * (U[mine[i]].astype(np.float64) @ u))
+        sb = np.sort(sign * (U[theirs[i]].astype(np.float64) @ u))
+        tied += bool(np.abs(sa - sb).max() <= tol)
+    n = mine.shape[0]
+    return same.mean(), (same.sum() + tied) / n
+
+
+TOPK_CASES = [(kind, which, impl)
+              for kind in ("structured", "white")
+              for which in ("anti", "both")
+              for impl in ("pyshape", "faiss", "numpy")]
+
+
+@pytest.mark.parametrize("kind,which,impl", TOPK_CASES,
+                         ids=[f"{a}-{b}-{c}" for a, b, c in TOPK_CASES])
+def bench_topk(kind, which, impl, timed):
+    n, T, k = CONFIG.topk_n, CONFIG.T, CONFIG.k
+    case = f"top-k {which} {kind} n={n} T={T} k={k}"
+    flops = 2.0 * n * n * T
+    X = dataset(kind, n, T)
+    U = unit_rows(kind, n, T)
+    rounds = CONFIG.rounds if n <= 20_000 else 1
+    gc.collect()
+    if impl == "pyshape":
+        kw = _pyshape_topk_kwargs()
+        fn = lambda: pyshape.top_partners(X, k, which=which, n_threads=CONFIG.threads, **kw)  # noqa: E731
+        p, best = timed(fn, rounds=rounds, group=case)
+        COLLECTOR.extra[case] = (p.corr_index, p.anti_index)
+        COLLECTOR.add(case, "pyshape", best, flops, **({"method": kw["method"]} if kw else {}))
+        return
+    _skip_unless_peer(impl)
+    fn = (lambda: faiss_topk(U, k, which)) if impl == "faiss" else (lambda: numpy_topk(U, k, which))
+    (corr, anti), best = timed(fn, rounds=rounds, group=case)
+    notes = {}
+    ref = COLLECTOR.extra.get(case)
+    if ref is not None:
+        for name, mine, theirs, sign in (("anti", ref[1], anti, -1.0), ("corr", ref[0], corr, 1.0)):
+            if mine is None or theirs is None:
+                continue
+            same, up_to_ties = agreement(U, mine, theirs, sign)
+            notes[f"{name} sets identical"] = f"{same:.4f}"
+            notes[f"{name} equal up to ties"] = f"{up_to_ties:.4f}"
+            print(f"\n{case} vs {impl}: {name} neighbour sets identical {same:.4%}, "
+                  f"equal up to ties {up_to_ties:.4%}")
+    COLLECTOR.add(case, impl, best, flops, **notes)
+
+
+# =========================================================================== one million
+@pytest.mark.skipif(os.environ.get("PYSHAPE_BENCH_MILLION", "").strip() in ("", "0"),
+                    reason="opt-in: set PYSHAPE_BENCH_MILLION=1 (long: hours on 2 cores)")
+def bench_topk_million(timed):
+    n, T, k = CONFIG.million_n, CONFIG.T, CONFIG.k
+    case = f"top-k both structured n={n} T={T} k={k} (pyshape only)"
+    X = dataset("structured", n, T)
+    rss_data = peak_rss_gib()
+    kw = _pyshape_topk_kwargs()
+    p, best = timed(lambda: pyshape.top_partners(X, k, which="both", n_threads=CONFIG.threads, **kw),
+                    rounds=1, group=case)
+    rss = peak_rss_gib()
+    COLLECTOR.add(case, "pyshape", best, 2.0 * n * n * T,
+                  **{"peak RSS GiB": f"{rss:.2f}", "peak RSS before search GiB": f"{rss_data:.2f}",
+                     "input GiB": f"{X.nbytes / 2**30:.2f}"}, **({"method": kw["method"]} if kw else {}))
+    print(f"\n{case}: {best:.1f} s, peak RSS {rss:.2f} GiB (input {X.nbytes / 2**30:.2f} GiB)")
+    assert p.anti_index.shape == (n, k) and p.corr_index.shape == (n, k)
