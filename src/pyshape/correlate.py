@@ -13,7 +13,7 @@ from typing import Literal, Optional, Tuple
 
 import numpy as np
 
-from pyshape import _core
+from pyshape import _core, _lowrank
 from pyshape._progress import ProgressArg, progress_callback
 from pyshape._system import resolve_threads
 from pyshape._validation import as_shapes, check_finite_row, check_k, check_same_length
@@ -125,6 +125,12 @@ class Partners:
 
 
 Which = Literal["both", "corr", "anti"]
+Method = Literal["auto", "bruteforce", "pruned"]
+
+# Below this many multiply-adds (n_queries * n * T) brute force is always
+# used: planning the pruned search costs about a second, brute force at this
+# size about as much on 2 cores.
+_PLAN_MIN_WORK = 1.5e11
 LaggedMethod = Literal["auto", "direct", "fft"]
 
 
@@ -134,6 +140,8 @@ def top_partners(
     *,
     which: Which = "both",
     queries=None,
+    method: Method = "auto",
+    rank: int | None = None,
     n_threads: int | None = None,
     progress: ProgressArg = False,
 ) -> Partners:
@@ -153,6 +161,15 @@ def top_partners(
         Most correlated (``'corr'``), most anti-correlated (``'anti'``) or both.
     queries : array_like, shape (q, T), optional
         Find partners in ``X`` for these shapes instead of for ``X`` itself.
+    method : {'auto', 'bruteforce', 'pruned'}
+        Both are exact. ``'bruteforce'`` scores every pair (blocked float32
+        products). ``'pruned'`` bounds every pair from a rank-``rank``
+        projection (a basis learnt from a sample of rows) and scores exactly
+        only the pairs whose bounds can reach the running top-k: much faster
+        on structured shapes, no faster on white noise. ``'auto'`` picks by a
+        cost model measured on a sample of queries.
+    rank : int, optional
+        Projection rank for ``'pruned'`` (default: chosen by the cost model).
     n_threads : int, optional
         Threads to use (default: the CPUs available to this process). The
         result does not depend on it.
@@ -186,10 +203,25 @@ def top_partners(
         k = check_k(k, x.shape[0], "shapes in X")
     else:
         k = check_k(k, x.shape[0] - 1, "other shapes in X (a shape is not its own partner)")
+    if method not in ("auto", "bruteforce", "pruned"):
+        raise ValueError(f"method must be 'auto', 'bruteforce' or 'pruned', got {method!r}")
+    if rank is not None and (not isinstance(rank, (int, np.integer)) or not 1 <= rank < x.shape[1]):
+        raise ValueError(f"rank must be an integer in [1, T - 1] = [1, {x.shape[1] - 1}], got {rank!r}")
+    want_pos, want_neg = which != "anti", which != "corr"
+    n_queries = x.shape[0] if q is None else q.shape[0]
+    lr = None
+    if method == "pruned" or (method == "auto" and n_queries * x.shape[0] * x.shape[1] >= _PLAN_MIN_WORK):
+        lr = _lowrank.plan(u, q, k, want_pos, want_neg, rank=rank if method == "pruned" else None)
+        if lr.rank == 0 and method == "pruned":
+            lr = _lowrank.plan(u, q, k, want_pos, want_neg, rank=min(32, x.shape[1] - 1))
     with progress_callback(progress, "top_partners") as cb:
-        pi, ps, ni, ns = _core.topk(
-            u, q, k=k, want_pos=which != "anti", want_neg=which != "corr", n_threads=nt, progress=cb
-        )
+        if lr is not None and lr.rank > 0:
+            pi, ps, ni, ns, _ = _core.topk_pruned(
+                u, lr.db_proj, lr.db_res, q, lr.q_proj, lr.q_res, k=k, want_pos=want_pos,
+                want_neg=want_neg, margin=_lowrank.MARGIN, n_threads=nt, progress=cb,
+            )
+        else:
+            pi, ps, ni, ns = _core.topk(u, q, k=k, want_pos=want_pos, want_neg=want_neg, n_threads=nt, progress=cb)
     return Partners(pi, ps, ni, ns)
 
 

@@ -8,6 +8,7 @@
 #include "correlate/lagged.hpp"
 #include "correlate/normalize.hpp"
 #include "correlate/pearson.hpp"
+#include "correlate/topk_pruned.hpp"
 
 namespace pyshape {
 
@@ -41,6 +42,32 @@ py::array_t<float> pearson(const FArray& u, py::object v_obj, int n_threads, py:
   return out;
 }
 
+// Output arrays of a top-k call, allocated with the GIL held.
+struct TopKArrays {
+  py::object pi = py::none(), ps = py::none(), ni = py::none(), ns = py::none();
+  TopKOutput out;
+  TopKArrays(size_t nq, int k, bool want_pos, bool want_neg) {
+    if (want_pos) alloc(nq, k, pi, ps, out.pos_index, out.pos_score);
+    if (want_neg) alloc(nq, k, ni, ns, out.neg_index, out.neg_score);
+  }
+  py::tuple result() const { return py::make_tuple(pi, ps, ni, ns); }
+
+ private:
+  static void alloc(size_t nq, int k, py::object& io, py::object& so, int64_t*& ip, float*& sp) {
+    py::array_t<int64_t> a({nq, static_cast<size_t>(k)});
+    py::array_t<float> b({nq, static_cast<size_t>(k)});
+    ip = a.mutable_data();
+    sp = b.mutable_data();
+    io = a;
+    so = b;
+  }
+};
+
+void check_k(int k, size_t n, bool self) {
+  size_t avail = self ? n - 1 : n;
+  if (k < 1 || static_cast<size_t>(k) > avail) throw std::invalid_argument("k out of range");
+}
+
 py::tuple topk(const FArray& db, py::object queries, int k, bool want_pos, bool want_neg,
                int n_threads, py::object progress) {
   require_2d(db, "db");
@@ -49,33 +76,50 @@ py::tuple topk(const FArray& db, py::object queries, int k, bool want_pos, bool 
   require_2d(q, "queries");
   size_t n = db.shape(0), nq = q.shape(0), T = db.shape(1);
   if (static_cast<size_t>(q.shape(1)) != T) throw std::invalid_argument("queries and db differ in length");
-  size_t avail = self ? n - 1 : n;
-  if (k < 1 || static_cast<size_t>(k) > avail) throw std::invalid_argument("k out of range");
-  py::object pi = py::none(), ps = py::none(), ni = py::none(), ns = py::none();
-  TopKOutput out;
-  if (want_pos) {
-    py::array_t<int64_t> a({nq, static_cast<size_t>(k)});
-    py::array_t<float> b({nq, static_cast<size_t>(k)});
-    out.pos_index = a.mutable_data();
-    out.pos_score = b.mutable_data();
-    pi = a;
-    ps = b;
-  }
-  if (want_neg) {
-    py::array_t<int64_t> a({nq, static_cast<size_t>(k)});
-    py::array_t<float> b({nq, static_cast<size_t>(k)});
-    out.neg_index = a.mutable_data();
-    out.neg_score = b.mutable_data();
-    ni = a;
-    ns = b;
-  }
+  check_k(k, n, self);
+  TopKArrays res(nq, k, want_pos, want_neg);
   ProgressFn pf = make_progress(progress);
   {
     py::gil_scoped_release nogil;
     PackedRows packed = pack_rows(db.data(), n, T, T, kernels().nr, n_threads);
-    topk_bruteforce(q.data(), nq, T, packed, k, self ? 0 : -1, out, n_threads, pf);
+    topk_bruteforce(q.data(), nq, T, packed.view, k, self ? 0 : -1, res.out, n_threads, pf);
   }
-  return py::make_tuple(pi, ps, ni, ns);
+  return res.result();
+}
+
+LowRankSide low_rank_side(const FArray& rows, const FArray& proj, const FArray& res, size_t r,
+                          const char* name) {
+  require_2d(rows, name);
+  require_2d(proj, name);
+  size_t n = rows.shape(0);
+  if (static_cast<size_t>(proj.shape(0)) != n || static_cast<size_t>(proj.shape(1)) != r ||
+      res.ndim() != 1 || static_cast<size_t>(res.shape(0)) != n)
+    throw std::invalid_argument(std::string(name) + ": rows, projections and residuals disagree in size");
+  return LowRankSide{rows.data(), proj.data(), res.data(), n};
+}
+
+py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& db_res,
+                         py::object queries, py::object q_proj, py::object q_res, int k,
+                         bool want_pos, bool want_neg, float margin, int n_threads,
+                         py::object progress) {
+  require_2d(db_proj, "db_proj");
+  const size_t r = db_proj.shape(1), T = db.shape(1);
+  LowRankSide dbs = low_rank_side(db, db_proj, db_res, r, "db");
+  bool self = queries.is_none();
+  FArray qa = self ? db : queries.cast<FArray>();
+  FArray qp = self ? db_proj : q_proj.cast<FArray>();
+  FArray qr = self ? db_res : q_res.cast<FArray>();
+  LowRankSide qs = low_rank_side(qa, qp, qr, r, "queries");
+  if (static_cast<size_t>(qa.shape(1)) != T) throw std::invalid_argument("queries and db differ in length");
+  check_k(k, dbs.n, self);
+  TopKArrays res(qs.n, k, want_pos, want_neg);
+  ProgressFn pf = make_progress(progress);
+  PruneStats stats;
+  {
+    py::gil_scoped_release nogil;
+    topk_pruned(qs, dbs, T, r, k, self ? 0 : -1, margin, res.out, n_threads, pf, &stats);
+  }
+  return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats.exact_pairs);
 }
 
 LaggedMethod lagged_method(const std::string& method) {
@@ -115,6 +159,10 @@ void bind_correlate(py::module_& m) {
   m.def("topk", &topk, py::arg("db"), py::arg("queries") = py::none(), py::arg("k"),
         py::arg("want_pos") = true, py::arg("want_neg") = true, py::arg("n_threads") = 0,
         py::arg("progress") = py::none(), "Exact top-k partners of unit-norm rows.");
+  m.def("topk_pruned", &topk_pruned_py, py::arg("db"), py::arg("db_proj"), py::arg("db_res"),
+        py::arg("queries"), py::arg("q_proj"), py::arg("q_res"), py::arg("k"), py::arg("want_pos"),
+        py::arg("want_neg"), py::arg("margin"), py::arg("n_threads") = 0, py::arg("progress") = py::none(),
+        "Exact top-k with low-rank bounds; returns the 4 arrays and the number of exactly scored pairs.");
   m.def("lagged", &lagged, py::arg("u"), py::arg("v") = py::none(), py::arg("max_lag"),
         py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("method") = "auto",
         "Max normalised cross-correlation over lags in [-max_lag, max_lag], with the lag. "

@@ -6,28 +6,36 @@
 
 namespace pyshape {
 
-PackedRows pack_rows(const float* B, size_t n, size_t K, size_t ldb, int nr, int n_threads) {
+namespace {
+void pack_one(const float* src, size_t rows, size_t K, size_t ld, size_t w, float* dst) {
+  for (size_t j = 0; j < rows; ++j) {
+    const float* s = src + j * ld;
+    for (size_t k = 0; k < K; ++k) dst[k * w + j] = s[k];
+  }
+  for (size_t j = rows; j < w; ++j)
+    for (size_t k = 0; k < K; ++k) dst[k * w + j] = 0.f;
+}
+}  // namespace
+
+void pack_panels(const float* src, size_t n, size_t K, size_t ld, size_t w, float* dst) {
+  for (size_t p = 0; p * w < n; ++p) pack_one(src + p * w * ld, std::min(w, n - p * w), K, ld, w, dst + p * K * w);
+}
+
+PackedRows pack_rows(const float* src, size_t n, size_t K, size_t ld, size_t w, int n_threads) {
   PackedRows P;
-  P.n = n;
-  P.K = K;
-  P.nr = nr;
-  P.data.resize(P.n_panels() * K * nr);
-  parallel_for(P.n_panels(), n_threads, [&](size_t p, int) {
-    float* dst = P.data.data() + p * K * nr;
-    size_t rows = std::min<size_t>(nr, n - p * nr);
-    for (size_t j = 0; j < rows; ++j) {
-      const float* src = B + (p * nr + j) * ldb;
-      for (size_t k = 0; k < K; ++k) dst[k * nr + j] = src[k];
-    }
-    for (size_t j = rows; j < static_cast<size_t>(nr); ++j)
-      for (size_t k = 0; k < K; ++k) dst[k * nr + j] = 0.f;
+  P.data.resize(packed_floats(n, K, w));
+  P.view = PanelView{P.data.data(), n, K, w};
+  float* dst = P.data.data();
+  parallel_for(P.view.n_panels(), n_threads, [&](size_t p, int) {
+    pack_one(src + p * w * ld, std::min(w, n - p * w), K, ld, w, dst + p * K * w);
   });
   return P;
 }
 
-void gemm_block(const KernelTable& kt, const float* A, size_t lda, size_t mb, const PackedRows& B,
-                size_t p0, size_t p1, float* C, size_t ldc) {
-  const size_t K = B.K, nr = B.nr, mr = kt.mr;
+void gemm_block(const KernelTable& kt, const PanelView& A, const PanelView& B, size_t p0, size_t p1,
+                float* C, size_t ldc) {
+  const size_t K = B.K, nr = B.w, mr = A.w;
+  const size_t a_panels = A.n_panels();
   for (size_t g0 = p0; g0 < p1; g0 += kPanelsPerGroup) {
     size_t g1 = std::min(p1, g0 + kPanelsPerGroup);
     for (size_t k0 = 0; k0 < K; k0 += kKC) {
@@ -36,9 +44,9 @@ void gemm_block(const KernelTable& kt, const float* A, size_t lda, size_t mb, co
         const float* Bp = B.panel(p) + k0 * nr;
         int n_valid = static_cast<int>(std::min(nr, B.n - p * nr));
         float* Cp = C + (p - p0) * nr;
-        for (size_t i = 0; i < mb; i += mr) {
-          int m_valid = static_cast<int>(std::min(mr, mb - i));
-          kt.micro(A + i * lda + k0, lda, m_valid, Bp, kc, Cp + i * ldc, ldc, n_valid, k0 > 0);
+        for (size_t ip = 0; ip < a_panels; ++ip) {
+          int m_valid = static_cast<int>(std::min(mr, A.n - ip * mr));
+          kt.micro(A.panel(ip) + k0 * mr, m_valid, Bp, kc, Cp + ip * mr * ldc, ldc, n_valid, k0 > 0);
         }
       }
     }

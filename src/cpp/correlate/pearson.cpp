@@ -22,13 +22,17 @@ void pearson_matrix(const float* U, size_t n, const float* V, size_t m, size_t T
   PackedRows P = pack_rows(V, m, T, T, kt.nr, n_threads);
   const size_t mb = row_block(kt);
   const size_t blocks = (n + mb - 1) / mb;
+  const int threads = std::max(1, std::min<int>(resolve_threads(n_threads), static_cast<int>(blocks)));
+  std::vector<std::vector<float>> abuf(threads, std::vector<float>(packed_floats(mb, T, kt.mr)));
   parallel_for(
-      blocks, n_threads,
-      [&](size_t b, int) {
+      blocks, threads,
+      [&](size_t b, int tid) {
         size_t i0 = b * mb, rows = std::min(mb, n - i0);
+        pack_panels(U + i0 * T, rows, T, T, kt.mr, abuf[tid].data());
+        PanelView A{abuf[tid].data(), rows, T, static_cast<size_t>(kt.mr)};
         // mb is a multiple of nr, so panel p0 starts exactly at column i0.
         size_t p0 = symmetric ? i0 / kt.nr : 0;
-        gemm_block(kt, U + i0 * T, T, rows, P, p0, P.n_panels(), out + i0 * m + p0 * kt.nr, m);
+        gemm_block(kt, A, P.view, p0, P.view.n_panels(), out + i0 * m + p0 * kt.nr, m);
         if (!symmetric) return;
         // Mirror this block's columns right of the diagonal block into the
         // rows below it, in 64 x 64 tiles to keep both sides in cache.
@@ -43,7 +47,7 @@ void pearson_matrix(const float* U, size_t n, const float* V, size_t m, size_t T
       progress);
 }
 
-void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PackedRows& db, int k,
+void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PanelView& db, int k,
                      int64_t self_offset, const TopKOutput& out, int n_threads,
                      const ProgressFn& progress) {
   const KernelTable& kt = kernels();
@@ -52,6 +56,7 @@ void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PackedR
   const size_t group_cols = kPanelsPerGroup * kt.nr;
   const int threads = std::max(1, std::min<int>(resolve_threads(n_threads), static_cast<int>(blocks)));
   std::vector<std::vector<float>> cbuf(threads, std::vector<float>(mb * group_cols));
+  std::vector<std::vector<float>> abuf(threads, std::vector<float>(packed_floats(mb, ldq, kt.mr)));
   std::vector<std::vector<uint32_t>> sel(threads, std::vector<uint32_t>(group_cols));
 
   parallel_for(
@@ -62,11 +67,13 @@ void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PackedR
         heaps.reserve(rows);
         for (size_t r = 0; r < rows; ++r) heaps.emplace_back(out, i0 + r, k);
         float* C = cbuf[tid].data();
+        pack_panels(Q + i0 * ldq, rows, db.K, ldq, kt.mr, abuf[tid].data());
+        PanelView A{abuf[tid].data(), rows, db.K, static_cast<size_t>(kt.mr)};
         uint32_t* idx = sel[tid].data();
         for (size_t g = 0; g < db.n_panels(); g += kPanelsPerGroup) {
           size_t g1 = std::min(db.n_panels(), g + kPanelsPerGroup);
-          size_t col0 = g * db.nr, cols = std::min(db.n, g1 * db.nr) - col0;
-          gemm_block(kt, Q + i0 * ldq, ldq, rows, db, g, g1, C, group_cols);
+          size_t col0 = g * db.w, cols = std::min(db.n, g1 * db.w) - col0;
+          gemm_block(kt, A, db, g, g1, C, group_cols);
           for (size_t r = 0; r < rows; ++r) {
             RowHeaps& h = heaps[r];
             const float* c = C + r * group_cols;

@@ -30,7 +30,7 @@ struct TopKOutput {
 // filtered against the running k-th best. Q holds n_queries unit-norm rows of
 // length T (leading dimension ldq). When self_offset >= 0, query row i is
 // database row self_offset + i and is excluded from its own partners.
-void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PackedRows& db, int k,
+void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PanelView& db, int k,
                      int64_t self_offset, const TopKOutput& out, int n_threads,
                      const ProgressFn& progress);
 

@@ -20,23 +20,23 @@ struct KernelTable {
   // by this function, so scores do not depend on blocking or thread count.
   float (*dot)(const float* a, const float* b, size_t n);
 
-  // C[i, j] (+)= sum_k A[i, k] * Bp[k, j] for i < m_valid (<= mr), j < n_valid
-  // (<= nr). A is row-major with leading dimension lda; Bp is a packed panel
-  // chunk of kc rows of nr floats (see pack_panels in gemm.hpp). When
-  // accumulate is false, C is overwritten.
-  void (*micro)(const float* A, size_t lda, int m_valid, const float* Bp, size_t kc,
-                float* C, size_t ldc, int n_valid, bool accumulate);
+  // C[i, j] (+)= sum_k Ap[k, i] * Bp[k, j] for i < m_valid (<= mr), j < n_valid
+  // (<= nr). Ap and Bp are packed panel chunks: kc rows of mr (resp. nr)
+  // floats (see pack_panel in correlate/gemm.hpp). When accumulate is false, C
+  // is overwritten.
+  void (*micro)(const float* Ap, int m_valid, const float* Bp, size_t kc, float* C, size_t ldc,
+                int n_valid, bool accumulate);
 
   // Writes to out the indices i < n with x[i] >= hi or x[i] <= lo and returns
   // how many. Used to pick the few entries of a score block that can enter a
   // running top-k.
   size_t (*select_outside)(const float* x, size_t n, float hi, float lo, uint32_t* out);
 
-  // Low-rank pruning tile: for rows i < m_valid of A (lda, rank r) against a
-  // packed panel Bp (r x nr), computes s = A_i . B_j and flags (i, j) when
+  // Low-rank pruning tile: for rows i < m_valid of a packed panel Ap (r x mr)
+  // against a packed panel Bp (r x nr), computes s = A_i . B_j and flags (i, j) when
   // s + ra[i] * rb[j] >= hi[i] or s - ra[i] * rb[j] <= lo[i]. Flags are written
   // as bits: mask[i] gets bit j set. Returns true when any bit is set.
-  bool (*bound_tile)(const float* A, size_t lda, int m_valid, const float* Bp, size_t r,
+  bool (*bound_tile)(const float* Ap, int m_valid, const float* Bp, size_t r,
                      const float* ra, const float* rb, const float* hi, const float* lo,
                      uint32_t* mask);
 };

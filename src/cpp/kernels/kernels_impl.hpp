@@ -17,7 +17,9 @@
 namespace pyshape {
 namespace PYSHAPE_ISA {
 
-#if defined(__AVX512F__)
+#if defined(PYSHAPE_TILE_MR)  // for tuning experiments only
+constexpr int kMR = PYSHAPE_TILE_MR, kNV = PYSHAPE_TILE_NV;
+#elif defined(__AVX512F__)
 constexpr int kMR = 8, kNV = 2;   // 16 zmm accumulators
 #elif defined(__AVX2__)
 constexpr int kMR = 6, kNV = 2;   // 12 ymm accumulators + 2 B + 1 broadcast
@@ -43,12 +45,9 @@ inline float dot(const float* a, const float* b, size_t n) {
   return ((s0 + s1) + (s2 + s3)).hsum() + tail;
 }
 
-// Accumulates the mr x nr tile in registers. Rows past m_valid repeat the last
-// valid row (reads stay in bounds; their results are discarded).
-inline void tile_accumulate(const float* A, size_t lda, int m_valid, const float* Bp, size_t kc,
-                            Vec (&c)[kMR][kNV]) {
-  const float* a[kMR];
-  for (int i = 0; i < kMR; ++i) a[i] = A + static_cast<size_t>(i < m_valid ? i : m_valid - 1) * lda;
+// Accumulates the mr x nr tile in registers from packed panels (both read
+// with unit stride, so the hardware prefetcher keeps them streaming).
+inline void tile_accumulate(const float* Ap, const float* Bp, size_t kc, Vec (&c)[kMR][kNV]) {
   for (int i = 0; i < kMR; ++i)
     for (int v = 0; v < kNV; ++v) c[i][v] = Vec::zero();
   for (size_t k = 0; k < kc; ++k) {
@@ -56,16 +55,16 @@ inline void tile_accumulate(const float* A, size_t lda, int m_valid, const float
     for (int v = 0; v < kNV; ++v) b[v] = Vec::load(Bp + k * kNR + v * kW);
 #pragma GCC unroll 16
     for (int i = 0; i < kMR; ++i) {
-      Vec ai = Vec::set1(a[i][k]);
+      Vec ai = Vec::set1(Ap[k * kMR + i]);
       for (int v = 0; v < kNV; ++v) c[i][v] = fmadd(ai, b[v], c[i][v]);
     }
   }
 }
 
-inline void micro(const float* A, size_t lda, int m_valid, const float* Bp, size_t kc, float* C,
-                  size_t ldc, int n_valid, bool accumulate) {
+inline void micro(const float* Ap, int m_valid, const float* Bp, size_t kc, float* C, size_t ldc,
+                  int n_valid, bool accumulate) {
   Vec c[kMR][kNV];
-  tile_accumulate(A, lda, m_valid, Bp, kc, c);
+  tile_accumulate(Ap, Bp, kc, c);
   if (m_valid == kMR && n_valid == kNR) {
     for (int i = 0; i < kMR; ++i)
       for (int v = 0; v < kNV; ++v) {
@@ -99,11 +98,10 @@ inline size_t select_outside(const float* x, size_t n, float hi, float lo, uint3
   return cnt;
 }
 
-inline bool bound_tile(const float* A, size_t lda, int m_valid, const float* Bp, size_t r,
-                       const float* ra, const float* rb, const float* hi, const float* lo,
-                       uint32_t* mask) {
+inline bool bound_tile(const float* Ap, int m_valid, const float* Bp, size_t r, const float* ra,
+                       const float* rb, const float* hi, const float* lo, uint32_t* mask) {
   Vec c[kMR][kNV];
-  tile_accumulate(A, lda, m_valid, Bp, r, c);
+  tile_accumulate(Ap, Bp, r, c);
   Vec rbv[kNV];
   for (int v = 0; v < kNV; ++v) rbv[v] = Vec::load(rb + v * kW);
   uint32_t any = 0;
