@@ -239,7 +239,8 @@ def lagged_correlation(
     For z-normalised shapes x, y (zero outside ``[0, T)``), the score at lag s is
     ``sum_t x[t] y[t - s] / (||x|| ||y||)``; this returns, for every pair, the
     maximum over ``-max_lag <= s <= max_lag`` and the lag attaining it (ties go
-    to the lag nearest 0). Positive lag: ``y`` runs ``s`` steps behind ``x``.
+    to the lag nearest 0, the negative one first). Positive lag ``s``: what
+    ``x`` shows at time ``t``, ``y`` shows at ``t - s`` (``y`` leads by ``s``).
     Lag 0 gives Pearson r.
 
     Parameters
