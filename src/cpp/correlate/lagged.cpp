@@ -50,12 +50,18 @@ void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T,
         }
       },
       progress);
-  if (!symmetric) return;
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < i; ++j) {
-      score[i * m + j] = score[j * m + i];
-      lag[i * m + j] = -lag[j * m + i];
-    }
+  if (symmetric) lagged_mirror(score, lag, n);
+}
+
+void lagged_mirror(float* score, int32_t* lag, size_t n) {
+  constexpr size_t B = 64;
+  for (size_t i0 = 0; i0 < n; i0 += B)
+    for (size_t j0 = 0; j0 <= i0; j0 += B)
+      for (size_t i = i0; i < std::min(n, i0 + B); ++i)
+        for (size_t j = j0; j < std::min(i, j0 + B); ++j) {
+          score[i * n + j] = score[j * n + i];
+          lag[i * n + j] = -lag[j * n + i];
+        }
 }
 
 bool lagged_prefers_fft(size_t T, size_t L) {

@@ -32,6 +32,11 @@ void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, si
 // with 2 M >= T + L.
 size_t lagged_fft_half_length(size_t T, size_t L);
 
+// Fills the strictly lower triangle of the n x n (score, lag) matrices from
+// the upper one, with the lag negated (the symmetric case). Tiled, so both
+// sides are read and written in cache-sized blocks.
+void lagged_mirror(float* score, int32_t* lag, size_t n);
+
 enum class LaggedMethod { kAuto, kDirect, kFft };
 
 // Whether kAuto takes the FFT path for series of length T and max lag L

@@ -165,12 +165,7 @@ void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, si
         }
       },
       progress);
-  if (!symmetric) return;
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < i; ++j) {
-      score[i * m + j] = score[j * m + i];
-      lag[i * m + j] = -lag[j * m + i];
-    }
+  if (symmetric) lagged_mirror(score, lag, n);
 }
 
 }  // namespace pyshape
