@@ -68,8 +68,8 @@ def test_pruning_prunes_structured_shapes():
     X, _ = make_shapes(3000, 288, seed=3)
     u = pyshape.znorm(X) / np.float32(np.sqrt(288))
     pl = _lowrank.plan(u, None, 10, True, False, rank=16)
-    out = _core.topk_pruned(u, pl.db_proj, pl.db_res, None, None, None, k=10, want_pos=True,
-                            want_neg=False, margin=_lowrank.MARGIN)
+    out = _core.topk_pruned(u, pl.db_proj, pl.db_res, None, None, None, None, None, k=10,
+                            want_pos=True, want_neg=False, margin=_lowrank.MARGIN, dense=False)
     exact_per_row = out[4] / 3000
     assert exact_per_row < 0.5 * 3000
 

@@ -216,13 +216,32 @@ def top_partners(
             lr = _lowrank.plan(u, q, k, want_pos, want_neg, rank=min(32, x.shape[1] - 1))
     with progress_callback(progress, "top_partners") as cb:
         if lr is not None and lr.rank > 0:
-            pi, ps, ni, ns, _ = _core.topk_pruned(
-                u, lr.db_proj, lr.db_res, q, lr.q_proj, lr.q_res, k=k, want_pos=want_pos,
-                want_neg=want_neg, margin=_lowrank.MARGIN, n_threads=nt, progress=cb,
-            )
+            return _top_partners_pruned(u, q, lr, k, want_pos, want_neg, nt, cb)
         else:
             pi, ps, ni, ns = _core.topk(u, q, k=k, want_pos=want_pos, want_neg=want_neg, n_threads=nt, progress=cb)
     return Partners(pi, ps, ni, ns)
+
+
+def _top_partners_pruned(u, q, lr, k, want_pos, want_neg, nt, cb) -> Partners:
+    """Run the pruned kernel in a locality order and return rows in the caller's order."""
+    order = _lowrank.locality_order(lr.db_proj)
+    q_order = None if q is None else _lowrank.locality_order(lr.q_proj)
+    res = _core.topk_pruned(
+        u, lr.db_proj[order], lr.db_res[order], order,
+        q, None if q is None else lr.q_proj[q_order], None if q is None else lr.q_res[q_order], q_order,
+        k=k, want_pos=want_pos, want_neg=want_neg, margin=_lowrank.MARGIN,
+        dense=_lowrank.dense_fits(*u.shape), n_threads=nt, progress=cb,
+    )
+    rows = order if q is None else q_order
+    out = []
+    for a in res[:4]:
+        if a is None:
+            out.append(None)
+            continue
+        b = np.empty_like(a)
+        b[rows] = a
+        out.append(b)
+    return Partners(*out)
 
 
 def lagged_correlation(

@@ -1,6 +1,7 @@
 // Bindings for correlation: conversions, output allocation (GIL held), then
 // the kernel with the GIL released.
 #include <cstdint>
+#include <vector>
 
 #include "bindings/common.hpp"
 #include "common/simd_level.hpp"
@@ -98,18 +99,40 @@ LowRankSide low_rank_side(const FArray& rows, const FArray& proj, const FArray& 
   return LowRankSide{rows.data(), proj.data(), res.data(), n};
 }
 
+using IArray = py::array_t<int64_t, py::array::c_style>;
+
+// Optional processing order (a permutation of [0, n)), checked before use.
+IArray take_order(py::object obj, size_t n, const char* name) {
+  if (obj.is_none()) return IArray();
+  IArray a = obj.cast<IArray>();
+  if (a.ndim() != 1 || static_cast<size_t>(a.shape(0)) != n)
+    throw std::invalid_argument(std::string(name) + " must have one entry per row");
+  std::vector<char> seen(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t v = a.data()[i];
+    if (v < 0 || static_cast<size_t>(v) >= n || seen[v]) throw std::invalid_argument(std::string(name) + " is not a permutation");
+    seen[v] = 1;
+  }
+  return a;
+}
+
 py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& db_res,
-                         py::object queries, py::object q_proj, py::object q_res, int k,
-                         bool want_pos, bool want_neg, float margin, int n_threads,
+                         py::object db_order, py::object queries, py::object q_proj,
+                         py::object q_res, py::object q_order, int k, bool want_pos,
+                         bool want_neg, float margin, bool dense, int n_threads,
                          py::object progress) {
   require_2d(db_proj, "db_proj");
   const size_t r = db_proj.shape(1), T = db.shape(1);
   LowRankSide dbs = low_rank_side(db, db_proj, db_res, r, "db");
+  IArray dbo = take_order(db_order, dbs.n, "db_order");
+  if (!db_order.is_none()) dbs.order = dbo.data();
   bool self = queries.is_none();
   FArray qa = self ? db : queries.cast<FArray>();
   FArray qp = self ? db_proj : q_proj.cast<FArray>();
   FArray qr = self ? db_res : q_res.cast<FArray>();
-  LowRankSide qs = low_rank_side(qa, qp, qr, r, "queries");
+  LowRankSide qs = self ? dbs : low_rank_side(qa, qp, qr, r, "queries");
+  IArray qo = self ? IArray() : take_order(q_order, qs.n, "q_order");
+  if (!self && !q_order.is_none()) qs.order = qo.data();
   if (static_cast<size_t>(qa.shape(1)) != T) throw std::invalid_argument("queries and db differ in length");
   check_k(k, dbs.n, self);
   TopKArrays res(qs.n, k, want_pos, want_neg);
@@ -117,9 +140,12 @@ py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& 
   PruneStats stats;
   {
     py::gil_scoped_release nogil;
-    topk_pruned(qs, dbs, T, r, k, self ? 0 : -1, margin, res.out, n_threads, pf, &stats);
+    PackedRows full;
+    if (dense) full = pack_rows(db.data(), dbs.n, T, T, kernels().nr, n_threads, dbs.order);
+    topk_pruned(qs, dbs, dense ? &full.view : nullptr, T, r, k, self ? 0 : -1, margin, res.out,
+                n_threads, pf, &stats);
   }
-  return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats.exact_pairs);
+  return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats.exact_pairs, stats.dense_tiles);
 }
 
 LaggedMethod lagged_method(const std::string& method) {
@@ -160,9 +186,12 @@ void bind_correlate(py::module_& m) {
         py::arg("want_pos") = true, py::arg("want_neg") = true, py::arg("n_threads") = 0,
         py::arg("progress") = py::none(), "Exact top-k partners of unit-norm rows.");
   m.def("topk_pruned", &topk_pruned_py, py::arg("db"), py::arg("db_proj"), py::arg("db_res"),
-        py::arg("queries"), py::arg("q_proj"), py::arg("q_res"), py::arg("k"), py::arg("want_pos"),
-        py::arg("want_neg"), py::arg("margin"), py::arg("n_threads") = 0, py::arg("progress") = py::none(),
-        "Exact top-k with low-rank bounds; returns the 4 arrays and the number of exactly scored pairs.");
+        py::arg("db_order"), py::arg("queries"), py::arg("q_proj"), py::arg("q_res"),
+        py::arg("q_order"), py::arg("k"),
+        py::arg("want_pos"), py::arg("want_neg"), py::arg("margin"), py::arg("dense") = true,
+        py::arg("n_threads") = 0, py::arg("progress") = py::none(),
+        "Exact top-k with low-rank bounds; returns the 4 arrays, the number of pairs scored by a dot "
+        "and the number of tiles scored by the product.");
   m.def("lagged", &lagged, py::arg("u"), py::arg("v") = py::none(), py::arg("max_lag"),
         py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("method") = "auto",
         "Max normalised cross-correlation over lags in [-max_lag, max_lag], with the lag. "

@@ -7,9 +7,11 @@
 namespace pyshape {
 
 namespace {
-void pack_one(const float* src, size_t rows, size_t K, size_t ld, size_t w, float* dst) {
+// Panel of rows [r0, r0 + rows) (through the gather index when given).
+void pack_one(const float* src, const int64_t* idx, size_t r0, size_t rows, size_t K, size_t ld,
+              size_t w, float* dst) {
   for (size_t j = 0; j < rows; ++j) {
-    const float* s = src + j * ld;
+    const float* s = src + static_cast<size_t>(idx ? idx[r0 + j] : static_cast<int64_t>(r0 + j)) * ld;
     for (size_t k = 0; k < K; ++k) dst[k * w + j] = s[k];
   }
   for (size_t j = rows; j < w; ++j)
@@ -17,17 +19,19 @@ void pack_one(const float* src, size_t rows, size_t K, size_t ld, size_t w, floa
 }
 }  // namespace
 
-void pack_panels(const float* src, size_t n, size_t K, size_t ld, size_t w, float* dst) {
-  for (size_t p = 0; p * w < n; ++p) pack_one(src + p * w * ld, std::min(w, n - p * w), K, ld, w, dst + p * K * w);
+void pack_panels(const float* src, size_t n, size_t K, size_t ld, size_t w, float* dst,
+                 const int64_t* rows) {
+  for (size_t p = 0; p * w < n; ++p) pack_one(src, rows, p * w, std::min(w, n - p * w), K, ld, w, dst + p * K * w);
 }
 
-PackedRows pack_rows(const float* src, size_t n, size_t K, size_t ld, size_t w, int n_threads) {
+PackedRows pack_rows(const float* src, size_t n, size_t K, size_t ld, size_t w, int n_threads,
+                     const int64_t* rows) {
   PackedRows P;
   P.data.resize(packed_floats(n, K, w));
   P.view = PanelView{P.data.data(), n, K, w};
   float* dst = P.data.data();
   parallel_for(P.view.n_panels(), n_threads, [&](size_t p, int) {
-    pack_one(src + p * w * ld, std::min(w, n - p * w), K, ld, w, dst + p * K * w);
+    pack_one(src, rows, p * w, std::min(w, n - p * w), K, ld, w, dst + p * K * w);
   });
   return P;
 }

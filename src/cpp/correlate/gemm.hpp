@@ -7,6 +7,7 @@
 // time into a per-thread buffer.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
@@ -26,15 +27,18 @@ struct PanelView {
 inline size_t packed_floats(size_t n, size_t K, size_t w) { return (n + w - 1) / w * w * K; }
 
 // Packs rows [0, n) of src (leading dimension ld) into panels of width w at dst
-// (packed_floats(n, K, w) floats), single-threaded.
-void pack_panels(const float* src, size_t n, size_t K, size_t ld, size_t w, float* dst);
+// (packed_floats(n, K, w) floats), single-threaded. With rows non-null, packed
+// row i is src row rows[i] (a gather, for reordered data).
+void pack_panels(const float* src, size_t n, size_t K, size_t ld, size_t w, float* dst,
+                 const int64_t* rows = nullptr);
 
 // Packed rows that own their storage (the database side, packed once).
 struct PackedRows {
   std::vector<float> data;
   PanelView view;
 };
-PackedRows pack_rows(const float* src, size_t n, size_t K, size_t ld, size_t w, int n_threads);
+PackedRows pack_rows(const float* src, size_t n, size_t K, size_t ld, size_t w, int n_threads,
+                     const int64_t* rows = nullptr);
 
 // K is split in chunks of kKC so that one B micro-panel chunk (kKC x nr floats)
 // stays in L1 while every A micro-panel of the row block streams past it from

@@ -20,20 +20,37 @@
 namespace pyshape {
 
 struct LowRankSide {
-  const float* rows;  // unit-norm rows, n x T (for exact scores)
-  const float* proj;  // projections, n x r
-  const float* res;   // residual norms, n (rounded up)
+  const float* rows;  // unit-norm rows, n x T (for exact scores), caller's order
+  const float* proj;  // projections, n x r, in processing order
+  const float* res;   // residual norms, n (rounded up), in processing order
   size_t n;
+  // Processing order: position i works on row order[i] (null: row i), which is
+  // also the index reported and used to break ties. Similar rows placed next
+  // to each other make candidate pairs fill whole tiles.
+  const int64_t* order = nullptr;
+  int64_t row(size_t pos) const { return order ? order[pos] : static_cast<int64_t>(pos); }
 };
 
+// Candidates of one mr x nr tile are scored together by the blocked product
+// (db packed over all T, queries packed per block) when at least this many of
+// its pairs passed the bounds; fewer are scored one dot at a time. A dot
+// streams two rows from L2 (about 4x the cost of a pair inside the product on
+// Zen 3), so the product wins from about a quarter of a tile.
+constexpr int kDenseTileMin = 24;
+
 struct PruneStats {
-  uint64_t exact_pairs = 0;  // pairs scored over all T
+  uint64_t exact_pairs = 0;  // pairs scored one dot at a time
+  uint64_t dense_tiles = 0;  // tiles scored by the product
 };
 
 // margin is added to every bound to absorb float32 rounding in the
 // projections, the bound products and the exact scores.
-void topk_pruned(const LowRankSide& queries, const LowRankSide& db, size_t T, size_t r, int k,
-                 int64_t self_offset, float margin, const TopKOutput& out, int n_threads,
-                 const ProgressFn& progress, PruneStats* stats);
+// db_full: the database rows packed over all T, in processing order, for the
+// product (nullptr: every candidate is scored by a dot). With self_offset >= 0,
+// query position i is database position self_offset + i.
+void topk_pruned(const LowRankSide& queries, const LowRankSide& db, const PanelView* db_full,
+                 size_t T, size_t r, int k, int64_t self_offset, float margin,
+                 const TopKOutput& out, int n_threads, const ProgressFn& progress,
+                 PruneStats* stats);
 
 }  // namespace pyshape
