@@ -1,0 +1,56 @@
+"""Type stub for pyshape's compiled core (private: use the pyshape package).
+
+Every array argument is a C-contiguous float32 array already validated and,
+where the function says so, made of unit-norm rows (pyshape.correlate does
+both). Kernels release the GIL; ``progress`` is ``None`` or a callable
+``f(done, total)`` called from the calling thread at most every 50 ms.
+"""
+from typing import Callable, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+Progress = Optional[Callable[[int, int], None]]
+TopK = Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32]]
+
+def simd_level() -> str:
+    """The SIMD level in use: 'scalar', 'avx2' or 'avx512'."""
+
+def available_simd_levels() -> list[str]:
+    """SIMD levels this CPU supports, best last."""
+
+def set_simd_level(level: str) -> None:
+    """Force a SIMD level (ValueError if unknown or unsupported)."""
+
+def default_threads() -> int:
+    """Threads used when n_threads is 0 (hardware concurrency)."""
+
+def kernel_tile() -> Tuple[int, int]:
+    """Micro-tile (rows, columns) of the active level."""
+
+def normalize_rows(x: F32, scale: float, n_threads: int = 0) -> Tuple[F32, int]:
+    """Centre rows and scale them to norm ``scale``; returns (out, first non-finite row or -1)."""
+
+def pearson(u: F32, v: Optional[F32] = None, n_threads: int = 0, progress: Progress = None) -> F32:
+    """All-pairs dot products of unit-norm rows (u against itself when v is None)."""
+
+def topk(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = True, want_neg: bool = True,
+         n_threads: int = 0, progress: Progress = None) -> TopK:
+    """Exact top-k partners of unit-norm rows by brute force: (pos_index, pos_score, neg_index, neg_score)."""
+
+def topk_pruned(db: F32, db_proj: F32, db_res: F32, db_order: Optional[I64], queries: Optional[F32],
+                q_proj: Optional[F32], q_res: Optional[F32], q_order: Optional[I64], *, k: int,
+                want_pos: bool, want_neg: bool, margin: float, dense: bool = True, n_threads: int = 0,
+                progress: Progress = None) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], int, int]:
+    """Exact top-k with low-rank bounds; rows come back in processing order, followed by the
+    number of pairs scored by a dot and of tiles scored by the block product."""
+
+def lagged(u: F32, v: Optional[F32] = None, *, max_lag: int, n_threads: int = 0, progress: Progress = None,
+           method: str = "auto") -> Tuple[F32, I32]:
+    """Max normalised cross-correlation over lags in [-max_lag, max_lag] and the lag attaining it;
+    method is 'auto', 'direct' or 'fft'."""
