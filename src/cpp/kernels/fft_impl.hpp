@@ -274,13 +274,17 @@ inline void lagged_panel(const float* xspec, int xlane, const float* yspec, cons
     }
   }
   const float* z = transform<true>(a, b, plan);
-  // c[i] is lane-vector (i even ? re : im) of element i / 2.
-  auto at = [&](size_t i) { return z + (i >> 1) * kE + (i & 1) * kW; };
-  Vec best = Vec::load(at(0)), best_lag = Vec::zero();
-  for (size_t d = 1; d <= L; ++d) {
-    const float fd = static_cast<float>(d);
-    keep_max(best, best_lag, Vec::load(at(N - d)), Vec::set1(-fd));
-    keep_max(best, best_lag, Vec::load(at(d)), Vec::set1(fd));
+  // c[i] is lane-vector (i even ? re : im) of element i / 2, i.e. at z + i W.
+  Vec best = Vec::load(z), best_lag = Vec::zero();
+  const Vec one = Vec::set1(1.f);
+  Vec lag_pos = one, lag_neg = Vec::zero() - one;  // exact: |lag| < 2^24
+  const float* pos = z + kW;
+  const float* negp = z + (N - 1) * kW;
+  for (size_t d = 1; d <= L; ++d, pos += kW, negp -= kW) {
+    keep_max(best, best_lag, Vec::load(negp), lag_neg);
+    keep_max(best, best_lag, Vec::load(pos), lag_pos);
+    lag_pos = lag_pos + one;
+    lag_neg = lag_neg - one;
   }
   float lf[kW];
   best.store(score);
