@@ -130,42 +130,80 @@ void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, si
   const FftPlan& plan = ps.plan;
   const size_t W = static_cast<size_t>(fk.width);
   const size_t panel = (M + 1) * 2 * W;  // floats per spectrum panel
-  const size_t px = ceil_div(n, W), py = symmetric ? px : ceil_div(m, W);
+  const size_t px = ceil_div(n, W);
 
   const int nt = resolve_threads(n_threads);
   std::vector<AlignedFloats> scratch;
   for (int t = 0; t < nt; ++t) scratch.emplace_back(4 * M * W);
 
-  AlignedFloats xs(px * panel), ys(symmetric ? 0 : py * panel);
-  auto spectra = [&](const float* rows, size_t count, size_t panels, float* out) {
-    parallel_for(panels, nt, [&](size_t p, int tid) {
+  auto spectra = [&](const float* rows, size_t count, float* out) {
+    parallel_for(ceil_div(count, W), nt, [&](size_t p, int tid) {
       fk.rfft_panel(rows + p * W * T, T, static_cast<int>(std::min(W, count - p * W)), plan,
                     out + p * panel, scratch[tid].data());
     });
   };
-  spectra(U, n, px, xs.data());
-  if (!symmetric) spectra(V, m, py, ys.data());
-  const float* yspec = symmetric ? xs.data() : ys.data();
+  // Row i of U against the panels [p0, p1) of the spectra ys, whose row 0 is
+  // row y0 of V; writes the pairs (i, j) with y0 + j < y1 (and j >= i when
+  // symmetric).
+  auto row_against = [&](const float* xspec, size_t xlane, size_t i, const float* ys, size_t p0,
+                         size_t p1, size_t y0, size_t y1, int tid) {
+    float sc[64];
+    int32_t lg[64];
+    for (size_t p = p0; p < p1; ++p) {
+      fk.lagged_panel(xspec, static_cast<int>(xlane), ys + p * panel, plan, L, sc, lg,
+                      scratch[tid].data());
+      for (size_t l = 0; l < W; ++l) {
+        size_t j = y0 + p * W + l;
+        if (j >= y1 || (symmetric && j < i)) continue;
+        score[i * m + j] = sc[l];
+        lag[i * m + j] = lg[l];
+      }
+    }
+  };
 
-  parallel_for(
-      n, nt,
-      [&](size_t i, int tid) {
-        float sc[64];
-        int32_t lg[64];
-        const float* xspec = xs.data() + (i / W) * panel;
-        for (size_t p = symmetric ? i / W : 0; p < py; ++p) {
-          fk.lagged_panel(xspec, static_cast<int>(i % W), yspec + p * panel, plan, L, sc, lg,
-                          scratch[tid].data());
-          for (size_t l = 0; l < W; ++l) {
-            size_t j = p * W + l;
-            if (j >= m || (symmetric && j < i)) continue;
-            score[i * m + j] = sc[l];
-            lag[i * m + j] = lg[l];
-          }
-        }
-      },
-      progress);
-  if (symmetric) lagged_mirror(score, lag, n);
+  if (symmetric) {
+    // The spectra of all rows (n (M + 1) 8 bytes: less than the n^2 8 bytes
+    // of the result once n > M).
+    AlignedFloats xs(px * panel);
+    spectra(U, n, xs.data());
+    parallel_for(
+        n, nt,
+        [&](size_t i, int tid) {
+          row_against(xs.data() + (i / W) * panel, i % W, i, xs.data(), i / W, px, 0, n, tid);
+        },
+        progress);
+    lagged_mirror(score, lag, n);
+    return;
+  }
+
+  // X against Y in blocks of rows whose spectra take at most kBlockBytes
+  // each, so that memory stays bounded whatever n and m (e.g. one row
+  // against millions). Every pair is computed the same way in any block.
+  constexpr size_t kBlockBytes = size_t(64) << 20;
+  const size_t block = std::max<size_t>(1, kBlockBytes / (panel * sizeof(float))) * W;
+  const size_t bx = std::min(block, n), by = std::min(block, m);
+  const size_t nyb = ceil_div(m, by);
+  AlignedFloats xs(ceil_div(bx, W) * panel), ys(ceil_div(by, W) * panel);
+  size_t done = 0;
+  const size_t total = n * nyb;
+  for (size_t x0 = 0; x0 < n; x0 += bx) {
+    const size_t nx = std::min(bx, n - x0);
+    spectra(U + x0 * T, nx, xs.data());
+    for (size_t y0 = 0; y0 < m; y0 += by) {
+      const size_t ny = std::min(by, m - y0);
+      if (nyb > 1 || x0 == 0) spectra(V + y0 * T, ny, ys.data());
+      ProgressFn block_progress;
+      if (progress) block_progress = [&](size_t d, size_t) { progress(done + d, total); };
+      parallel_for(
+          nx, nt,
+          [&](size_t ii, int tid) {
+            row_against(xs.data() + (ii / W) * panel, ii % W, x0 + ii, ys.data(), 0,
+                        ceil_div(ny, W), y0, y0 + ny, tid);
+          },
+          block_progress);
+      done += nx;
+    }
+  }
 }
 
 }  // namespace pyshape
