@@ -245,6 +245,11 @@ class Collector:
         r = Result(case, impl, seconds, flops, {k: str(v) for k, v in notes.items()})
         self.results = [x for x in self.results if not (x.case == case and x.impl == impl)]
         self.results.append(r)
+        g = r.gflops
+        # at once, so a long session that is cut short still shows what it measured
+        print(f"\n[pyshape-bench] {case} | {impl} | {seconds:.3f} s"
+              + ("" if g is None else f" | {g:.1f} GFLOP/s")
+              + "".join(f" | {k}={v}" for k, v in r.notes.items()), flush=True)
         return r
 
     def note(self, case: str, **notes) -> None:
