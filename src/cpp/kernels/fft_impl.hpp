@@ -6,10 +6,11 @@
 // Method. Each SIMD lane carries an independent signal, so a complex FFT of
 // length M is a Stockham autosort FFT (radices 2, 3, 4, 5; no bit reversal,
 // ping-pong between two buffers) whose "complex numbers" are pairs of
-// vectors. (A depth-first recursive decimation-in-time variant, which keeps
-// small subtrees in L1, measured ~8% slower than this breadth-first order at
-// M = 1440 on Zen 3: its per-element twiddle broadcasts cost more than the
-// L2 traffic it saves.) A real signal of length N = 2 M is handled as the complex signal
+// vectors. Tried and measured slower at M = 1440 on Zen 3 (AVX2): a
+// depth-first recursive decimation-in-time order that keeps small subtrees in
+// L1 (~8%; probably its per-element twiddle broadcasts), and a radix-8
+// butterfly (~10%; 16 data vectors spill with 16 ymm registers).
+// A real signal of length N = 2 M is handled as the complex signal
 // z[m] = x[2m] + i x[2m+1] of length M plus the standard split step:
 //   forward:  X[k] = ((Z[k] + conj Z[M-k]) - i e^{-2 pi i k/N} (Z[k] - conj Z[M-k])) / 2
 //   inverse:  Z[k] = (P[k] + conj P[M-k]) + i e^{+2 pi i k/N} (P[k] - conj P[M-k]),
