@@ -80,7 +80,7 @@ def bench_pearson_matrix(impl, timed):
     if impl == "pyshape":
         m = min(n, 256)
         ref = U[:m].astype(np.float64) @ U.astype(np.float64).T
-        notes["max |r - float64 ref| (256 rows)"] = f"{np.abs(out[:m] - ref).max():.1e}"
+        notes["max abs error vs float64 (256 rows)"] = f"{np.abs(out[:m] - ref).max():.1e}"
     COLLECTOR.add(case, impl, best, flops, **notes)
     if impl == "numpy_gemm":
         COLLECTOR.reference_rate = flops / best / 1e9
