@@ -308,6 +308,17 @@ def test_pearson_docstring_example():
 
 # --- top_partners --------------------------------------------------------------
 
+# Both exact top-k kernels; 'auto' picks bruteforce at these sizes.
+METHODS = ["bruteforce", "pruned"]
+# Known bugs of method='pruned' (reported to the lead); xfail keeps CI green
+# and says so once they are fixed (strict where the failure is deterministic).
+PRUNED_NO_SPREAD = "pruned: T = 1 or all-constant input raises numpy's 'zero-size array to reduction' ValueError"
+PRUNED_TIE_SCORES = "pruned: identical pairs score 1.0 or 0.99999994 depending on tile, breaking index order of ties"
+
+
+def known_bug(request, method, reason, strict=True):
+    if method == "pruned":
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=strict))
 TOPK_SIZES = [(2, 1), (2, 7), (3, 16), (5, 17), (97, 31), (100, 3), (101, 15), (101, 1440), (193, 257), (500, 97)]
 
 
@@ -332,12 +343,13 @@ def test_top_partners_matches_reference(simd, rng, n, T):
         np.testing.assert_array_equal(a.anti_score, p.anti_score)
 
 
-def test_top_partners_k_is_n_minus_1_is_a_full_sort(simd, rng):
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_k_is_n_minus_1_is_a_full_sort(simd, rng, method):
     """With k = n - 1 every other shape is returned: the rows are a
     permutation, sorted like the reference up to float32 near-ties."""
     n, T = 101, 31
     x = shapes(rng, n, T)
-    p = both_threads(pyshape.top_partners, x, k=n - 1)
+    p = both_threads(pyshape.top_partners, x, k=n - 1, method=method)
     for i in range(n):
         assert sorted(p.corr_index[i].tolist()) == [j for j in range(n) if j != i]
         np.testing.assert_array_equal(np.sort(p.anti_index[i]), np.sort(p.corr_index[i]))
@@ -354,9 +366,10 @@ def test_top_partners_n1_raises():
 
 
 @pytest.mark.parametrize("n,nq,T,k", [(1, 3, 7, 1), (5, 1, 16, 5), (101, 7, 17, 3), (300, 200, 97, 10), (97, 500, 31, 97)])
-def test_top_partners_queries(simd, rng, n, nq, T, k):
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_queries(simd, rng, n, nq, T, k, method):
     x, q = shapes(rng, n, T), shapes(rng, nq, T)
-    p = both_threads(pyshape.top_partners, x, k=k, queries=q)
+    p = both_threads(pyshape.top_partners, x, k=k, queries=q, method=method)
     R = ref.pearson(q, x)
     check_topk(p.corr_index, p.corr_score, R, k, self_excluded=False, anti=False)
     check_topk(p.anti_index, p.anti_score, R, k, self_excluded=False, anti=True)
@@ -371,7 +384,9 @@ def test_top_partners_query_in_database_is_its_own_best_partner(rng):
     np.testing.assert_allclose(p.corr_score[:, 0], 1, atol=TOPK_ATOL)
 
 
-def test_top_partners_ties_by_smaller_index(simd, rng):
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_ties_by_smaller_index(simd, rng, method, request):
+    known_bug(request, method, PRUNED_TIE_SCORES, strict=False)  # depends on the random rows
     """Identical rows (also exact power-of-two scalings, which normalise to the
     same bits) get identical scores, which must come in index order."""
     m, T = 12, 23
@@ -381,7 +396,7 @@ def test_top_partners_ties_by_smaller_index(simd, rng):
     x = base[pick] * factor[:, None]
     n = len(x)
     for k in (1, 4, n - 1):
-        p = both_threads(pyshape.top_partners, x, k=k)
+        p = both_threads(pyshape.top_partners, x, k=k, method=method)
         R = ref.pearson(x)
         check_topk(p.corr_index, p.corr_score, R, k, self_excluded=True, anti=False)
         check_topk(p.anti_index, p.anti_score, R, k, self_excluded=True, anti=True)
@@ -395,22 +410,24 @@ def test_top_partners_ties_by_smaller_index(simd, rng):
                     assert (np.diff(idx[where]) > 0).all(), f"row {i}: copies of {b} out of index order"
 
 
-def test_top_partners_exact_ties_small():
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_exact_ties_small(method):
     t = np.arange(32.0)
     a, b = np.sin(t / 3), np.cos(t / 5)
     x = np.stack([a, b, b, b, b])
-    p = pyshape.top_partners(x, k=2)
+    p = pyshape.top_partners(x, k=2, method=method)
     assert p.corr_index[0].tolist() == [1, 2]  # four equal scores: smallest indices
     assert p.anti_index[0].tolist() == [1, 2]
     assert p.corr_index[1].tolist() == [2, 3]  # identical rows score 1 > r(b, a)
     assert p.corr_index[4].tolist() == [1, 2]
 
 
-def test_top_partners_constant_rows_tie_at_zero(simd, rng):
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_constant_rows_tie_at_zero(simd, rng, method):
     n, T = 40, 17
     x = shapes(rng, n, T)
     x[[0, 5, 39]] = 2.5
-    p = both_threads(pyshape.top_partners, x, k=6)
+    p = both_threads(pyshape.top_partners, x, k=6, method=method)
     # A constant query scores 0 with everything: partners are the smallest indices.
     for i in (0, 5, 39):
         expect = [j for j in range(n) if j != i][:6]
@@ -422,10 +439,12 @@ def test_top_partners_constant_rows_tie_at_zero(simd, rng):
 
 
 @pytest.mark.parametrize("n", [2, 5, 101])
-def test_top_partners_T1(simd, n):
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_T1(simd, n, method, request):
+    known_bug(request, method, PRUNED_NO_SPREAD)
     """T = 1: every shape is constant, every score 0, partners by index."""
     x = np.arange(n, dtype=np.float32)[:, None]
-    p = pyshape.top_partners(x, k=n - 1)
+    p = pyshape.top_partners(x, k=n - 1, method=method)
     for i in range(n):
         expect = [j for j in range(n) if j != i]
         assert p.corr_index[i].tolist() == expect
@@ -433,6 +452,28 @@ def test_top_partners_T1(simd, n):
     np.testing.assert_array_equal(p.corr_score, 0)
     np.testing.assert_array_equal(p.anti_score, 0)
 
+
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_all_rows_constant(simd, method, request):
+    known_bug(request, method, PRUNED_NO_SPREAD)
+    x = np.full((20, 10), 3.0)
+    p = pyshape.top_partners(x, k=4, method=method)
+    for i in range(20):
+        assert p.corr_index[i].tolist() == [j for j in range(20) if j != i][:4]
+    np.testing.assert_array_equal(p.corr_score, 0)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_top_partners_identical_rows(simd, method, request):
+    """All rows equal: every pair scores the same, partners are the smallest
+    other indices."""
+    if simd != "scalar":  # seen at avx2 (FMA); the scalar level scores all pairs alike
+        known_bug(request, method, PRUNED_TIE_SCORES)
+    x = np.tile(np.arange(10.0), (20, 1))
+    p = pyshape.top_partners(x, k=3, method=method)
+    for i in range(20):
+        assert p.corr_index[i].tolist() == [j for j in range(20) if j != i][:3], f"row {i}"
+    assert len(set(p.corr_score.ravel().tolist())) == 1
 
 def test_top_partners_docstring_example():
     t = np.arange(48.0)
