@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from pyshape._core import __version__
 from pyshape._system import available_simd_levels, set_simd_level, simd_level
+from pyshape.cluster import CorrelationKMeans, KShape
 from pyshape.correlate import Partners, lagged_correlation, pearson, sbd, top_partners, znorm
 
 __all__ = [
     "__version__",
+    "CorrelationKMeans",
+    "KShape",
     "Partners",
     "available_simd_levels",
     "lagged_correlation",

@@ -5,6 +5,8 @@
 
 namespace pyshape {
 void bind_correlate(py::module_& m);
+void bind_pack(py::module_& m);
+void bind_cluster(py::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -18,4 +20,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("kernel_tile", []() { return py::make_tuple(kernels().mr, kernels().nr); },
         "Micro-tile (rows, columns) of the active level.");
   pyshape::bind_correlate(m);
+  pyshape::bind_pack(m);
+  pyshape::bind_cluster(m);
 }

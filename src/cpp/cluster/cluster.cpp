@@ -1,0 +1,119 @@
+#include "cluster/cluster.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common/parallel.hpp"
+#include "common/simd_level.hpp"
+#include "correlate/gemm.hpp"
+#include "correlate/lagged.hpp"
+#include "correlate/pearson.hpp"
+
+namespace pyshape {
+
+void corr_assign(const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
+                 float* best, int n_threads, const ProgressFn& progress) {
+  if (n == 0 || k == 0) return;
+  const KernelTable& kt = kernels();
+  const int nt = resolve_threads(n_threads);
+  // Centroids packed once (k x T: at most a few MiB), read by every block.
+  PackedRows P = pack_rows(C, k, T, T, kt.nr, 1);
+  const size_t mb = row_block(kt);
+  const size_t blocks = (n + mb - 1) / mb;
+  const int threads = std::max(1, std::min<int>(nt, static_cast<int>(blocks)));
+  const size_t ldc = P.view.n_panels() * kt.nr;
+  std::vector<std::vector<float>> abuf(threads, std::vector<float>(packed_floats(mb, T, kt.mr)));
+  std::vector<std::vector<float>> cbuf(threads, std::vector<float>(mb * ldc));
+  parallel_for(
+      blocks, threads,
+      [&](size_t b, int tid) {
+        size_t i0 = b * mb, rows = std::min(mb, n - i0);
+        pack_panels(U + i0 * T, rows, T, T, kt.mr, abuf[tid].data());
+        PanelView A{abuf[tid].data(), rows, T, static_cast<size_t>(kt.mr)};
+        float* S = cbuf[tid].data();
+        gemm_block(kt, A, P.view, 0, P.view.n_panels(), S, ldc);
+        for (size_t r = 0; r < rows; ++r) {
+          const float* s = S + r * ldc;
+          size_t arg = 0;
+          float v = s[0];
+          for (size_t j = 1; j < k; ++j)
+            if (s[j] > v) { v = s[j]; arg = j; }
+          label[i0 + r] = static_cast<int64_t>(arg);
+          best[i0 + r] = v;
+        }
+      },
+      progress);
+}
+
+void label_sums(const float* U, size_t n, size_t T, const int64_t* label, size_t k, double* sums,
+                int64_t* counts, int n_threads) {
+  std::fill(sums, sums + k * T, 0.0);
+  std::fill(counts, counts + k, 0);
+  for (size_t i = 0; i < n; ++i) ++counts[label[i]];
+  // Column chunks of 128 floats (512 bytes: whole cache lines of each row).
+  constexpr size_t kCols = 128;
+  const size_t items = (T + kCols - 1) / kCols;
+  parallel_for(items, n_threads, [&](size_t c, int) {
+    const size_t t0 = c * kCols, t1 = std::min(T, t0 + kCols), w = t1 - t0;
+    for (size_t i = 0; i < n; ++i) {
+      const float* u = U + i * T + t0;
+      double* s = sums + static_cast<size_t>(label[i]) * T + t0;
+      for (size_t t = 0; t < w; ++t) s[t] += u[t];
+    }
+  });
+}
+
+void sbd_assign(const float* U, size_t n, size_t T, const float* C, size_t k, size_t L,
+                int64_t* label, float* best, int32_t* shift, int n_threads,
+                const ProgressFn& progress) {
+  if (n == 0 || k == 0) return;
+  // Rows per block: the block's score and lag matrices take at most ~32 MiB.
+  const size_t block = std::max<size_t>(256, (size_t(4) << 20) / k);
+  std::vector<float> score(std::min(block, n) * k);
+  std::vector<int32_t> lag(std::min(block, n) * k);
+  for (size_t i0 = 0; i0 < n; i0 += block) {
+    const size_t rows = std::min(block, n - i0);
+    ProgressFn p;
+    if (progress) p = [&](size_t d, size_t tot) { progress(i0 + d * rows / std::max<size_t>(tot, 1), n); };
+    lagged_correlation(U + i0 * T, rows, C, k, T, L, false, score.data(), lag.data(), n_threads, p,
+                       LaggedMethod::kAuto);
+    for (size_t r = 0; r < rows; ++r) {
+      const float* s = score.data() + r * k;
+      size_t arg = 0;
+      float v = s[0];
+      for (size_t j = 1; j < k; ++j)
+        if (s[j] > v) { v = s[j]; arg = j; }
+      label[i0 + r] = static_cast<int64_t>(arg);
+      best[i0 + r] = v;
+      shift[i0 + r] = lag[r * k + arg];
+    }
+  }
+  if (progress) progress(n, n);
+}
+
+void align_rows(const float* U, size_t T, const int64_t* rows, const int32_t* shift, size_t m,
+                float* out, int n_threads) {
+  constexpr size_t kRowsPerItem = 256;
+  const size_t items = (m + kRowsPerItem - 1) / kRowsPerItem;
+  const long long LT = static_cast<long long>(T);
+  parallel_for(items, n_threads, [&](size_t item, int) {
+    const size_t r1 = std::min(m, (item + 1) * kRowsPerItem);
+    for (size_t r = item * kRowsPerItem; r < r1; ++r) {
+      const float* u = U + static_cast<size_t>(rows[r]) * T;
+      float* o = out + r * T;
+      const long long s = shift[r];
+      // o[t] = u[t + s] for t in [max(0, -s), min(T, T - s)).
+      const long long lo = std::max(0LL, -s), hi = std::min(LT, LT - s);
+      if (hi <= lo) {
+        std::fill(o, o + T, 0.f);
+        continue;
+      }
+      std::fill(o, o + lo, 0.f);
+      std::memcpy(o + lo, u + lo + s, static_cast<size_t>(hi - lo) * sizeof(float));
+      std::fill(o + hi, o + T, 0.f);
+    }
+  });
+}
+
+}  // namespace pyshape
