@@ -25,6 +25,17 @@ def _unit_rows(x: np.ndarray, name: str, n_threads: int) -> np.ndarray:
     return u
 
 
+def _unit_pair(X, Y, yname: str, n_threads: int):
+    """Validated shapes X (and Y, if given) as unit-norm rows: (x, u, v or None)."""
+    x = as_shapes(X, "X")
+    u = _unit_rows(x, "X", n_threads)
+    if Y is None:
+        return x, u, None
+    y = as_shapes(Y, yname)
+    check_same_length(x, y, "X", yname)
+    return x, u, _unit_rows(y, yname, n_threads)
+
+
 def znorm(X, *, n_threads: int | None = None) -> np.ndarray:
     """Z-normalise every shape: subtract its mean, divide by its standard deviation.
 
@@ -94,13 +105,7 @@ def pearson(X, Y=None, *, n_threads: int | None = None, progress: ProgressArg = 
     -1.0
     """
     nt = resolve_threads(n_threads)
-    x = as_shapes(X, "X")
-    u = _unit_rows(x, "X", nt)
-    v = None
-    if Y is not None:
-        y = as_shapes(Y, "Y")
-        check_same_length(x, y, "X", "Y")
-        v = _unit_rows(y, "Y", nt)
+    _, u, v = _unit_pair(X, Y, "Y", nt)
     with progress_callback(progress, "pearson") as cb:
         return _core.pearson(u, v, n_threads=nt, progress=cb)
 
@@ -193,13 +198,8 @@ def top_partners(
     if which not in ("both", "corr", "anti"):
         raise ValueError(f"which must be 'both', 'corr' or 'anti', got {which!r}")
     nt = resolve_threads(n_threads)
-    x = as_shapes(X, "X")
-    u = _unit_rows(x, "X", nt)
-    q = None
-    if queries is not None:
-        qx = as_shapes(queries, "queries")
-        check_same_length(x, qx, "X", "queries")
-        q = _unit_rows(qx, "queries", nt)
+    x, u, q = _unit_pair(X, queries, "queries", nt)
+    if q is not None:
         k = check_k(k, x.shape[0], "shapes in X")
     else:
         k = check_k(k, x.shape[0] - 1, "other shapes in X (a shape is not its own partner)")
@@ -298,7 +298,7 @@ def lagged_correlation(
     if method not in ("auto", "direct", "fft"):
         raise ValueError(f"method must be 'auto', 'direct' or 'fft', got {method!r}")
     nt = resolve_threads(n_threads)
-    x = as_shapes(X, "X")
+    x, u, v = _unit_pair(X, Y, "Y", nt)
     T = x.shape[1]
     if max_lag is None:
         max_lag = T - 1
@@ -306,12 +306,6 @@ def lagged_correlation(
         raise TypeError(f"max_lag must be an integer, got {type(max_lag).__name__}")
     if not 0 <= max_lag <= T - 1:
         raise ValueError(f"max_lag must be in [0, T - 1] = [0, {T - 1}], got {max_lag}")
-    u = _unit_rows(x, "X", nt)
-    v = None
-    if Y is not None:
-        y = as_shapes(Y, "Y")
-        check_same_length(x, y, "X", "Y")
-        v = _unit_rows(y, "Y", nt)
     with progress_callback(progress, "lagged") as cb:
         return _core.lagged(u, v, max_lag=int(max_lag), n_threads=nt, progress=cb, method=method)
 
