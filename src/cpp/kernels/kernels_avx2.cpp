@@ -3,6 +3,7 @@
 #define PYSHAPE_ISA_NAME "avx2"
 #include "kernels/kernels_impl.hpp"
 #include "kernels/fft_impl.hpp"
+#include "kernels/pack_impl.hpp"
 
 namespace pyshape {
 namespace avx2 {
@@ -12,6 +13,10 @@ const KernelTable* table() {
 }
 const FftKernels* fft_table() {
   static const FftKernels t = fft::make_fft_table();
+  return &t;
+}
+const PackKernels* pack_table() {
+  static const PackKernels t = packk::make_pack_table();
   return &t;
 }
 }  // namespace avx2

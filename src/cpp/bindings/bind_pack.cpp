@@ -1,0 +1,178 @@
+// Bindings for placement: batch pack (stats + packing) and the online Placer.
+// Ids cross as Python str or int; inside C++ they are byte strings tagged
+// 's' (UTF-8 text) or 'i' (decimal integer).
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bindings/common.hpp"
+#include "pack/pack.hpp"
+#include "pack/placer.hpp"
+
+namespace pyshape {
+
+namespace {
+
+using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using I64Array = py::array_t<int64_t, py::array::c_style>;
+
+void require_3d(const FArray& a, const char* name) {
+  if (a.ndim() != 3) throw std::invalid_argument(std::string(name) + " must be 3-D (n, R, T)");
+}
+
+PackStrategy parse_strategy(const std::string& s) {
+  if (s == "first_fit") return PackStrategy::kFirstFit;
+  if (s == "best_fit") return PackStrategy::kBestFit;
+  if (s == "complement") return PackStrategy::kComplement;
+  throw std::invalid_argument("unknown strategy '" + s + "' (first_fit, best_fit or complement)");
+}
+
+const char* strategy_name(PackStrategy s) {
+  switch (s) {
+    case PackStrategy::kFirstFit: return "first_fit";
+    case PackStrategy::kBestFit: return "best_fit";
+    default: return "complement";
+  }
+}
+
+py::tuple stats_py(const FArray& D, int n_threads) {
+  require_3d(D, "shapes");
+  size_t n = D.shape(0), R = D.shape(1), T = D.shape(2);
+  py::array_t<float> peaks({n, R});
+  py::array_t<double> total({R, T});
+  int64_t nonf, neg;
+  {
+    py::gil_scoped_release nogil;
+    pack_stats(D.data(), n, R, T, peaks.mutable_data(), total.mutable_data(), &nonf, &neg, n_threads);
+  }
+  return py::make_tuple(peaks, total, nonf, neg);
+}
+
+py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, const std::string& strategy,
+                  double risk, int candidates, int improve, py::object progress) {
+  require_3d(D, "shapes");
+  size_t n = D.shape(0), R = D.shape(1), T = D.shape(2);
+  if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R)
+    throw std::invalid_argument("capacity must have one value per resource");
+  if (order.ndim() != 1 || static_cast<size_t>(order.shape(0)) != n)
+    throw std::invalid_argument("order must have one entry per shape");
+  {
+    std::vector<char> seen(n, 0);
+    for (size_t k = 0; k < n; ++k) {
+      int64_t v = order.data()[k];
+      if (v < 0 || static_cast<size_t>(v) >= n || seen[v]) throw std::invalid_argument("order is not a permutation");
+      seen[v] = 1;
+    }
+  }
+  PackOptions opt;
+  opt.strategy = parse_strategy(strategy);
+  opt.risk = risk;
+  opt.candidates = candidates;
+  opt.improve = improve;
+  py::array_t<int64_t> assign(n);
+  ProgressFn pf = make_progress(progress);
+  size_t W;
+  {
+    py::gil_scoped_release nogil;
+    W = pack_shapes(D.data(), n, R, T, cap.data(), order.data(), opt, assign.mutable_data(), pf);
+  }
+  return py::make_tuple(assign, W);
+}
+
+std::string encode_id(py::handle id) {
+  if (py::isinstance<py::str>(id)) return "s" + id.cast<std::string>();
+  if (py::isinstance<py::int_>(id) && !py::isinstance<py::bool_>(id))
+    return "i" + py::str(id).cast<std::string>();
+  throw py::type_error("ids must be str or int, got " +
+                       py::str(py::type::handle_of(id).attr("__name__")).cast<std::string>());
+}
+
+py::object decode_id(const std::string& key) {
+  if (!key.empty() && key[0] == 'i') return py::int_(py::str(key.substr(1)));
+  return py::str(key.substr(1));
+}
+
+const float* shape_ptr(const Placer& p, const FArray& s) {
+  size_t need = p.R() * p.T();
+  bool ok = (s.ndim() == 1 && p.R() == 1 && static_cast<size_t>(s.shape(0)) == p.T()) ||
+            (s.ndim() == 2 && static_cast<size_t>(s.shape(0)) == p.R() && static_cast<size_t>(s.shape(1)) == p.T());
+  if (!ok || static_cast<size_t>(s.size()) != need)
+    throw std::invalid_argument("shape must be (R, T) = (" + std::to_string(p.R()) + ", " + std::to_string(p.T()) +
+                                ")" + (p.R() == 1 ? " or (T,)" : ""));
+  return s.data();
+}
+
+}  // namespace
+
+void bind_pack(py::module_& m) {
+  py::register_exception<FleetFull>(m, "FleetFullError", PyExc_RuntimeError);
+  py::register_exception<ShapeTooLarge>(m, "ShapeTooLargeError", PyExc_ValueError);
+  py::register_exception<DuplicateId>(m, "DuplicateIdError", PyExc_ValueError);
+  py::register_exception<UnknownId>(m, "UnknownIdError", PyExc_KeyError);
+
+  m.def("pack_stats", &stats_py, py::arg("shapes"), py::arg("n_threads") = 0,
+        "Per-shape peaks (n, R), total demand (R, T) float64, first non-finite row, first negative row.");
+  m.def("pack", &pack_py, py::arg("shapes"), py::arg("capacity"), py::arg("order"), py::arg("strategy"),
+        py::arg("risk") = 0.0, py::arg("candidates") = 16, py::arg("improve") = 1,
+        py::arg("progress") = py::none(), "Pack shapes in the given order; returns (assignment, n_workers).");
+
+  py::class_<Placer>(m, "Placer")
+      .def(py::init([](size_t R, size_t T, const DArray& cap, const DArray& head, const std::string& strategy,
+                       double risk, int candidates, int64_t max_workers) {
+             if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R || head.ndim() != 1 ||
+                 static_cast<size_t>(head.shape(0)) != R)
+               throw std::invalid_argument("capacity and headroom need one value per resource");
+             return Placer(R, T, cap.data(), head.data(), parse_strategy(strategy), risk, candidates, max_workers);
+           }),
+           py::arg("R"), py::arg("T"), py::arg("capacity"), py::arg("headroom"), py::arg("strategy"),
+           py::arg("risk"), py::arg("candidates"), py::arg("max_workers"))
+      .def("place",
+           [](Placer& p, py::handle id, const FArray& shape) {
+             std::string key = encode_id(id);
+             const float* s = shape_ptr(p, shape);
+             return p.place(key, s);
+           },
+           py::arg("id"), py::arg("shape"))
+      .def("remove", [](Placer& p, py::handle id) { return p.remove(encode_id(id)); }, py::arg("id"))
+      .def("worker_of", [](const Placer& p, py::handle id) { return p.worker_of(encode_id(id)); }, py::arg("id"))
+      .def("contains", [](const Placer& p, py::handle id) {
+             if (!(py::isinstance<py::str>(id) || (py::isinstance<py::int_>(id) && !py::isinstance<py::bool_>(id))))
+               return false;
+             return p.worker_of(encode_id(id)) >= 0;
+           })
+      .def_property_readonly("n_workers", &Placer::n_workers)
+      .def_property_readonly("n_items", &Placer::n_items)
+      .def_property_readonly("R", &Placer::R)
+      .def_property_readonly("T", &Placer::T)
+      .def_property_readonly("capacity", [](const Placer& p) { return py::array_t<double>(p.capacity().size(), p.capacity().data()); })
+      .def_property_readonly("headroom", [](const Placer& p) { return py::array_t<double>(p.headroom().size(), p.headroom().data()); })
+      .def_property_readonly("strategy", [](const Placer& p) { return std::string(strategy_name(p.strategy())); })
+      .def_property_readonly("risk", &Placer::risk)
+      .def_property_readonly("candidates", &Placer::candidates)
+      .def_property_readonly("max_workers", &Placer::max_workers)
+      .def("n_members", [](const Placer& p, size_t w) {
+             if (w >= p.n_workers()) throw py::index_error("no such worker");
+             return p.n_members(w);
+           })
+      .def("load",
+           [](const Placer& p, size_t w) {
+             if (w >= p.n_workers()) throw py::index_error("no such worker");
+             py::array_t<float> out({p.R(), p.T()});
+             std::memcpy(out.mutable_data(), p.load(w), p.R() * p.T() * sizeof(float));
+             return out;
+           },
+           py::arg("worker"))
+      .def("members",
+           [](const Placer& p, size_t w) {
+             if (w >= p.n_workers()) throw py::index_error("no such worker");
+             py::list out;
+             for (const auto& k : p.members(w)) out.append(decode_id(k));
+             return out;
+           },
+           py::arg("worker"))
+      .def("snapshot", [](const Placer& p) { return py::bytes(p.snapshot()); })
+      .def_static("restore", [](py::bytes b) { return Placer::restore(std::string(b)); }, py::arg("data"));
+}
+
+}  // namespace pyshape

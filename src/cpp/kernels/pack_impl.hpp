@@ -1,0 +1,134 @@
+// Placement kernels (see pack_table.hpp for the contract of each), written
+// once against the Vec interface (vec.hpp) plus the max / min / greater-than
+// helpers below, and compiled per SIMD level (kernels_scalar.cpp,
+// kernels_avx2.cpp, kernels_avx512.cpp) into namespace pyshape::<level>::packk.
+//
+// Only exact operations (one float addition per element, max, min,
+// comparisons), so every level gives bit-identical results. max_sum keeps four
+// running maxima and tests them against the limit once per 4 W elements: a
+// shape that does not fit is usually rejected within the first few hundred
+// steps.
+//
+// Pointer code only: no std containers or templates (see kernel_table.hpp).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/pack_table.hpp"
+#include "kernels/vec.hpp"
+
+namespace pyshape {
+namespace PYSHAPE_ISA {
+namespace packk {
+
+constexpr int kW = Vec::W;
+
+#if defined(__AVX512F__)
+inline Vec vmax(Vec a, Vec b) { return {_mm512_max_ps(a.v, b.v)}; }
+inline Vec vmin(Vec a, Vec b) { return {_mm512_min_ps(a.v, b.v)}; }
+inline uint32_t gt_mask(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ); }
+#elif defined(__AVX2__)
+inline Vec vmax(Vec a, Vec b) { return {_mm256_max_ps(a.v, b.v)}; }
+inline Vec vmin(Vec a, Vec b) { return {_mm256_min_ps(a.v, b.v)}; }
+inline uint32_t gt_mask(Vec a, Vec b) {
+  return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ)));
+}
+#else
+inline Vec vmax(Vec a, Vec b) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i]; return r; }
+inline Vec vmin(Vec a, Vec b) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = a.v[i] < b.v[i] ? a.v[i] : b.v[i]; return r; }
+inline uint32_t gt_mask(Vec a, Vec b) { uint32_t m = 0; for (int i = 0; i < 4; ++i) m |= uint32_t(a.v[i] > b.v[i]) << i; return m; }
+#endif
+
+inline float hmax(Vec a) {
+  float t[kW];
+  a.store(t);
+  float m = t[0];
+  for (int i = 1; i < kW; ++i) m = t[i] > m ? t[i] : m;
+  return m;
+}
+inline float hmin(Vec a) {
+  float t[kW];
+  a.store(t);
+  float m = t[0];
+  for (int i = 1; i < kW; ++i) m = t[i] < m ? t[i] : m;
+  return m;
+}
+
+inline float max_sum(const float* a, const float* b, size_t n, float limit) {
+  size_t i = 0;
+  float m = -__builtin_inff();
+  if (n >= 4 * kW) {
+    const Vec lim = Vec::set1(limit);
+    Vec m0 = Vec::load(a) + Vec::load(b), m1 = m0, m2 = m0, m3 = m0;
+    for (; i + 4 * kW <= n; i += 4 * kW) {
+      m0 = vmax(m0, Vec::load(a + i) + Vec::load(b + i));
+      m1 = vmax(m1, Vec::load(a + i + kW) + Vec::load(b + i + kW));
+      m2 = vmax(m2, Vec::load(a + i + 2 * kW) + Vec::load(b + i + 2 * kW));
+      m3 = vmax(m3, Vec::load(a + i + 3 * kW) + Vec::load(b + i + 3 * kW));
+      if (gt_mask(vmax(vmax(m0, m1), vmax(m2, m3)), lim)) return hmax(vmax(vmax(m0, m1), vmax(m2, m3)));
+    }
+    m = hmax(vmax(vmax(m0, m1), vmax(m2, m3)));
+  }
+  for (; i + kW <= n; i += kW) {
+    float v = hmax(Vec::load(a + i) + Vec::load(b + i));
+    m = v > m ? v : m;
+  }
+  for (; i < n; ++i) {
+    float v = a[i] + b[i];
+    m = v > m ? v : m;
+  }
+  return m;
+}
+
+inline void mark_over(const float* a, const float* b, size_t n, float limit, uint8_t* flags) {
+  size_t i = 0;
+  const Vec lim = Vec::set1(limit);
+  for (; i + kW <= n; i += kW) {
+    uint32_t m = gt_mask(Vec::load(a + i) + Vec::load(b + i), lim);
+    while (m) {
+      int j = __builtin_ctz(m);
+      flags[i + j] = 1;
+      m &= m - 1;
+    }
+  }
+  for (; i < n; ++i)
+    if (a[i] + b[i] > limit) flags[i] = 1;
+}
+
+inline void add(float* a, const float* b, size_t n) {
+  size_t i = 0;
+  for (; i + kW <= n; i += kW) (Vec::load(a + i) + Vec::load(b + i)).store(a + i);
+  for (; i < n; ++i) a[i] += b[i];
+}
+
+inline void block_maxmin(const float* a, size_t n, size_t blk, float* bmax, float* bmin) {
+  for (size_t s = 0, k = 0; s < n; s += blk, ++k) {
+    size_t e = s + blk < n ? s + blk : n;
+    float mx = a[s], mn = a[s];
+    size_t i = s;
+    if (e - s >= static_cast<size_t>(kW)) {
+      Vec vx = Vec::load(a + s), vn = vx;
+      for (i = s + kW; i + kW <= e; i += kW) {
+        Vec v = Vec::load(a + i);
+        vx = vmax(vx, v);
+        vn = vmin(vn, v);
+      }
+      mx = hmax(vx);
+      mn = hmin(vn);
+    }
+    for (; i < e; ++i) {
+      mx = a[i] > mx ? a[i] : mx;
+      mn = a[i] < mn ? a[i] : mn;
+    }
+    bmax[k] = mx;
+    bmin[k] = mn;
+  }
+}
+
+inline PackKernels make_pack_table() {
+  return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &mark_over, &add, &block_maxmin};
+}
+
+}  // namespace packk
+}  // namespace PYSHAPE_ISA
+}  // namespace pyshape

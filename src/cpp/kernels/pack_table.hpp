@@ -1,0 +1,44 @@
+// The per-ISA kernels of placement (src/cpp/pack/): fit checks of a shape
+// against a worker's load, load updates and block summaries.
+//
+// Like KernelTable (kernel_table.hpp), every SIMD level compiles the same
+// source (pack_impl.hpp) into its own namespace and exposes one table of plain
+// function pointers; pointers and sizes only, no std containers or templates.
+// Every kernel is exact (additions of two floats, maxima, comparisons: no
+// reassociation, no FMA), so every SIMD level returns bit-identical results
+// and plans do not depend on the level.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace pyshape {
+
+struct PackKernels {
+  const char* name;  // "scalar", "avx2", "avx512"
+
+  // max_t (a[t] + b[t]) over t < n. Stops early once a sum above limit has
+  // been seen and then returns some value > limit (not necessarily the max),
+  // so "fits" is exactly max_sum(...) <= limit. n >= 1.
+  float (*max_sum)(const float* a, const float* b, size_t n, float limit);
+
+  // flags[t] |= (a[t] + b[t] > limit) for t < n (flags are 0/1 bytes).
+  void (*mark_over)(const float* a, const float* b, size_t n, float limit, uint8_t* flags);
+
+  // a[t] += b[t] for t < n.
+  void (*add)(float* a, const float* b, size_t n);
+
+  // For blocks k = 0, 1, ... of blk steps (the last may be shorter):
+  // bmax[k] = max and bmin[k] = min of a over the block. n, blk >= 1.
+  void (*block_maxmin)(const float* a, size_t n, size_t blk, float* bmax, float* bmin);
+};
+
+namespace scalar { const PackKernels* pack_table(); }
+#ifdef PYSHAPE_HAVE_X86
+namespace avx2 { const PackKernels* pack_table(); }
+namespace avx512 { const PackKernels* pack_table(); }
+#endif
+
+// The kernels of the active SIMD level (simd_level()), looked up on each call.
+const PackKernels& pack_kernels();
+
+}  // namespace pyshape

@@ -1,0 +1,239 @@
+#include "pack/fleet.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace pyshape {
+
+namespace {
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+}
+
+Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(R), T_(T), k_(pack_kernels()) {
+  B_ = std::min(T, kMaxBlocks);
+  blk_ = (T + B_ - 1) / B_;
+  B_ = (T + blk_ - 1) / blk_;
+  RB_ = R * B_;
+  cap_.assign(cap, cap + R);
+  tol_.resize(R);
+  for (size_t r = 0; r < R; ++r) tol_[r] = cap_[r] * 1e-6f;
+  allowed_ = risk > 0 ? static_cast<size_t>(std::floor(risk * static_cast<double>(T) + 1e-9)) : 0;
+  exact_ = allowed_ == 0;
+  flags_.resize(T);
+  np_.resize(R);
+}
+
+void Fleet::summarize(const float* s, ShapeSummary& out) const {
+  out.bmax.resize(RB_);
+  out.bmin.resize(RB_);
+  out.vol.assign(R_, 0.0);
+  for (size_t r = 0; r < R_; ++r) {
+    const float* x = s + r * T_;
+    k_.block_maxmin(x, T_, blk_, out.bmax.data() + r * B_, out.bmin.data() + r * B_);
+    double v = 0;
+    for (size_t t = 0; t < T_; ++t) v += x[t];
+    out.vol[r] = v;
+  }
+}
+
+size_t Fleet::open() {
+  size_t w = W_++;
+  load_.resize(W_ * R_ * T_, 0.f);
+  bmax_.resize(W_ * RB_, 0.f);
+  bmin_.resize(W_ * RB_, 0.f);
+  peak_.resize(W_ * R_, 0.f);
+  vol_.resize(W_ * R_, 0.0);
+  enabled_.push_back(1);
+  if (W_ > leaves_) grow_tree();
+  set_leaf(w);
+  return w;
+}
+
+void Fleet::grow_tree() {
+  leaves_ = std::max<size_t>(16, leaves_ * 2);
+  while (leaves_ < W_) leaves_ *= 2;
+  lo_.assign(2 * leaves_ * RB_, kNegInf);
+  hi_.assign(2 * leaves_ * RB_, kNegInf);
+  for (size_t w = 0; w < W_; ++w) set_leaf(w);
+}
+
+void Fleet::set_leaf(size_t w) {
+  size_t node = leaves_ + w;
+  float* lo = lo_.data() + node * RB_;
+  float* hi = hi_.data() + node * RB_;
+  if (w < W_ && enabled_[w]) {
+    for (size_t r = 0; r < R_; ++r)
+      for (size_t b = 0; b < B_; ++b) {
+        size_t k = r * B_ + b;
+        lo[k] = cap_[r] - bmin_[w * RB_ + k] + tol_[r];
+        hi[k] = cap_[r] - bmax_[w * RB_ + k] + tol_[r];
+      }
+  } else {
+    std::fill(lo, lo + RB_, kNegInf);
+    std::fill(hi, hi + RB_, kNegInf);
+  }
+  for (node /= 2; node >= 1; node /= 2) {
+    float* l = lo_.data() + node * RB_;
+    float* h = hi_.data() + node * RB_;
+    const float* la = lo_.data() + 2 * node * RB_;
+    const float* lb = la + RB_;
+    const float* ha = hi_.data() + 2 * node * RB_;
+    const float* hb = ha + RB_;
+    for (size_t k = 0; k < RB_; ++k) {
+      l[k] = std::max(la[k], lb[k]);
+      h[k] = std::max(ha[k], hb[k]);
+    }
+  }
+}
+
+void Fleet::refresh(size_t w) {
+  float* L = load_.data() + w * R_ * T_;
+  for (size_t r = 0; r < R_; ++r) {
+    float* mx = bmax_.data() + w * RB_ + r * B_;
+    float* mn = bmin_.data() + w * RB_ + r * B_;
+    k_.block_maxmin(L + r * T_, T_, blk_, mx, mn);
+    float p = mx[0];
+    for (size_t b = 1; b < B_; ++b) p = std::max(p, mx[b]);
+    peak_[w * R_ + r] = p;
+  }
+  set_leaf(w);
+}
+
+bool Fleet::fits(size_t w, const float* s, float* newpeak) {
+  ++full_checks_;
+  const float* L = load_.data() + w * R_ * T_;
+  if (exact_) {
+    for (size_t r = 0; r < R_; ++r) {
+      float m = k_.max_sum(L + r * T_, s + r * T_, T_, cap_[r]);
+      if (!(m <= cap_[r])) return false;
+      newpeak[r] = m;
+    }
+    return true;
+  }
+  std::fill(flags_.begin(), flags_.end(), 0);
+  for (size_t r = 0; r < R_; ++r) k_.mark_over(L + r * T_, s + r * T_, T_, cap_[r], flags_.data());
+  size_t over = 0;
+  for (size_t t = 0; t < T_; ++t) over += flags_[t];
+  if (over > allowed_) return false;
+  for (size_t r = 0; r < R_; ++r)
+    newpeak[r] = k_.max_sum(L + r * T_, s + r * T_, T_, std::numeric_limits<float>::infinity());
+  return true;
+}
+
+void Fleet::add(size_t w, const float* s, const ShapeSummary& ss) {
+  float* L = load_.data() + w * R_ * T_;
+  for (size_t r = 0; r < R_; ++r) {
+    k_.add(L + r * T_, s + r * T_, T_);
+    vol_[w * R_ + r] += ss.vol[r];
+  }
+  refresh(w);
+}
+
+void Fleet::set_load(size_t w, const float* load, const double* vol) {
+  std::memcpy(load_.data() + w * R_ * T_, load, R_ * T_ * sizeof(float));
+  std::memcpy(vol_.data() + w * R_, vol, R_ * sizeof(double));
+  refresh(w);
+}
+
+void Fleet::clear(size_t w) {
+  std::fill(load_.begin() + w * R_ * T_, load_.begin() + (w + 1) * R_ * T_, 0.f);
+  std::fill(vol_.begin() + w * R_, vol_.begin() + (w + 1) * R_, 0.0);
+  refresh(w);
+}
+
+void Fleet::set_enabled(size_t w, bool on) {
+  enabled_[w] = on ? 1 : 0;
+  set_leaf(w);
+}
+
+bool Fleet::node_passes(size_t node, const ShapeSummary& ss) const {
+  const float* lo = lo_.data() + node * RB_;
+  const float* hi = hi_.data() + node * RB_;
+  const float* smax = ss.bmax.data();
+  const float* smin = ss.bmin.data();
+  bool ok = true;
+  for (size_t k = 0; k < RB_; ++k) ok &= (smax[k] <= lo[k]) & (smin[k] <= hi[k]);
+  return ok;
+}
+
+template <class F>
+void Fleet::scan(const ShapeSummary& ss, F&& f) const {
+  if (!exact_) {
+    for (size_t w = 0; w < W_; ++w)
+      if (enabled_[w] && f(w)) return;
+    return;
+  }
+  if (W_ == 0) return;
+  size_t stack[128];
+  int top = 0;
+  stack[top++] = 1;
+  while (top > 0) {
+    size_t node = stack[--top];
+    if (!node_passes(node, ss)) continue;
+    if (node >= leaves_) {
+      size_t w = node - leaves_;
+      if (w < W_ && f(w)) return;
+      continue;
+    }
+    stack[top++] = 2 * node + 1;
+    stack[top++] = 2 * node;
+  }
+}
+
+double Fleet::anti_score(size_t w, const float* s, const ShapeSummary& ss) const {
+  const float* L = load_.data() + w * R_ * T_;
+  double score = 0;
+  for (size_t r = 0; r < R_; ++r) {
+    const float* a = L + r * T_;
+    const float* b = s + r * T_;
+    double d = 0;
+    for (size_t t = 0; t < T_; ++t) d += static_cast<double>(a[t]) * b[t];
+    double cov = d - vol_[w * R_ + r] * ss.vol[r] / static_cast<double>(T_);
+    score += cov / (static_cast<double>(cap_[r]) * cap_[r]);
+  }
+  return score;
+}
+
+int64_t Fleet::choose(const float* s, const ShapeSummary& ss, PackStrategy strategy, int candidates) {
+  int64_t best = -1;
+  double best_score = 0, best_tie = 0;
+  bool best_tie_known = false;
+  int seen = 0;
+  float* np = np_.data();
+  scan(ss, [&](size_t w) {
+    if (!fits(w, s, np)) return false;
+    if (strategy == PackStrategy::kFirstFit) {
+      best = static_cast<int64_t>(w);
+      return true;
+    }
+    double score = 0;
+    if (strategy == PackStrategy::kBestFit) {
+      for (size_t r = 0; r < R_; ++r) score -= vol_[w * R_ + r] / cap_[r];
+    } else {
+      for (size_t r = 0; r < R_; ++r) score += (static_cast<double>(np[r]) - peak_[w * R_ + r]) / cap_[r];
+    }
+    if (best < 0 || score < best_score - 1e-6) {
+      best = static_cast<int64_t>(w);
+      best_score = score;
+      best_tie_known = false;
+    } else if (strategy == PackStrategy::kComplement && score <= best_score + 1e-6) {
+      if (!best_tie_known) {
+        best_tie = anti_score(static_cast<size_t>(best), s, ss);
+        best_tie_known = true;
+      }
+      double tie = anti_score(w, s, ss);
+      if (tie < best_tie) {
+        best = static_cast<int64_t>(w);
+        best_score = std::min(best_score, score);
+        best_tie = tie;
+      }
+    }
+    ++seen;
+    return strategy == PackStrategy::kComplement && candidates > 0 && seen >= candidates;
+  });
+  return best;
+}
+
+}  // namespace pyshape

@@ -1,0 +1,107 @@
+// A fleet of workers with time-varying loads, the state shared by batch
+// packing (pack.cpp) and the online Placer (placer.cpp).
+//
+// Every worker w keeps its load L_w[r, t] (float32, R x T), per-resource
+// peaks and volumes (sum over t), and block summaries: for B blocks of blk
+// consecutive steps, the max and min of L_w over each block. A shape s fits
+// on w when L_w[r, t] + s[r, t] <= cap[r] for every r and t (risk budget 0),
+// or when the steps t at which some resource is over capacity number at most
+// floor(risk * T).
+//
+// Candidate pruning (exact fit only). For every block b, fitting requires
+//   max_b(s) + min_b(L_w) <= cap   and   min_b(s) + max_b(L_w) <= cap
+// (take the step where s, resp. L_w, is largest in the block). A segment tree
+// over workers keeps, per node and (r, b), the largest cap - min_b(L_w) and
+// cap - max_b(L_w) of its subtree, so a scan in worker order skips whole
+// subtrees of workers that cannot take the shape, and the full SIMD check
+// (max_sum, with early exit) runs only on the few that pass. The bounds are
+// loosened by 1e-6 of capacity so that float rounding never prunes a worker
+// that fits; pruning only saves work and never changes which worker is chosen.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/pack_table.hpp"
+
+namespace pyshape {
+
+enum class PackStrategy : int { kFirstFit = 0, kBestFit = 1, kComplement = 2 };
+
+// Summaries of one shape (R x T floats, contiguous).
+struct ShapeSummary {
+  std::vector<float> bmax, bmin;  // R * B
+  std::vector<double> vol;        // R: sum over t
+};
+
+class Fleet {
+ public:
+  static constexpr size_t kMaxBlocks = 32;
+
+  Fleet(size_t R, size_t T, const float* cap, double risk);
+
+  size_t R() const { return R_; }
+  size_t T() const { return T_; }
+  size_t size() const { return W_; }
+  const float* cap() const { return cap_.data(); }
+  size_t allowed_over() const { return allowed_; }
+
+  void summarize(const float* s, ShapeSummary& out) const;
+
+  // Opens a new empty worker and returns its index.
+  size_t open();
+  // Exact fit check of s on w. On success writes max_t(L_w + s) per resource
+  // to newpeak (R floats).
+  bool fits(size_t w, const float* s, float* newpeak);
+  // L_w += s (ss must be summarize(s)).
+  void add(size_t w, const float* s, const ShapeSummary& ss);
+  // Replaces L_w (R x T floats) and its volumes (R doubles).
+  void set_load(size_t w, const float* load, const double* vol);
+  // Sets L_w to zero.
+  void clear(size_t w);
+  // A disabled worker is skipped by scans (choose()).
+  void set_enabled(size_t w, bool on);
+  bool enabled(size_t w) const { return enabled_[w] != 0; }
+
+  const float* load(size_t w) const { return load_.data() + w * R_ * T_; }
+  const double* volume(size_t w) const { return vol_.data() + w * R_; }
+  float peak(size_t w, size_t r) const { return peak_[w * R_ + r]; }
+
+  // The worker chosen for s by a strategy among enabled workers, or -1 when
+  // none fits. first_fit: the first in index order; best_fit: the fullest
+  // (largest sum_r volume_r / cap_r), ties to the lower index; complement:
+  // among the first `candidates` workers that fit (in index order), the one
+  // whose peak rises least (sum_r rise_r / cap_r), ties (within 1e-6) to
+  // the most anti-correlated load (smallest sum_r cov(L_r, s_r) / cap_r^2),
+  // then the lower index.
+  int64_t choose(const float* s, const ShapeSummary& ss, PackStrategy strategy, int candidates);
+
+  // Statistics since construction (for benchmarks).
+  uint64_t full_checks() const { return full_checks_; }
+
+ private:
+  template <class F>
+  void scan(const ShapeSummary& ss, F&& f) const;
+  bool node_passes(size_t node, const ShapeSummary& ss) const;
+  void refresh(size_t w);  // summaries, peak and tree leaf of w from L_w
+  void set_leaf(size_t w);
+  void grow_tree();
+  double anti_score(size_t w, const float* s, const ShapeSummary& ss) const;
+
+  size_t R_, T_, B_, blk_, RB_;
+  std::vector<float> cap_, tol_;
+  size_t allowed_;
+  bool exact_;
+  const PackKernels& k_;
+  size_t W_ = 0;
+  std::vector<float> load_, bmax_, bmin_, peak_;
+  std::vector<double> vol_;
+  std::vector<char> enabled_;
+  size_t leaves_ = 0;
+  std::vector<float> lo_, hi_;  // tree nodes (1-based heap), RB_ floats each
+  std::vector<uint8_t> flags_;  // risk mode scratch, T bytes
+  std::vector<float> np_;       // scratch: new peaks
+  uint64_t full_checks_ = 0;
+};
+
+}  // namespace pyshape

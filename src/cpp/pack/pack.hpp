@@ -1,0 +1,33 @@
+// Batch placement of n shapes D[n, R, T] (float32, C-contiguous) onto
+// workers of capacity cap[R] (see fleet.hpp for feasibility and pruning).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "common/progress.hpp"
+#include "pack/fleet.hpp"
+
+namespace pyshape {
+
+// One pass over the shapes (threads over fixed blocks of rows, so results do
+// not depend on the thread count): per-shape peaks (n x R), the total demand
+// per resource and step (R x T, float64, summed block by block in order), and
+// the first row holding a non-finite or a negative value (-1 when none).
+void pack_stats(const float* D, size_t n, size_t R, size_t T, float* peaks, double* total,
+                int64_t* bad_nonfinite, int64_t* bad_negative, int n_threads);
+
+struct PackOptions {
+  PackStrategy strategy = PackStrategy::kComplement;
+  double risk = 0;
+  int candidates = 16;   // complement: fitting workers compared per shape
+  int improve = 1;       // passes of the drain step (0: none)
+};
+
+// Places shapes in the given order (a permutation of [0, n)); writes the
+// worker of every shape to assign (workers numbered 0..W-1 in order of
+// opening) and returns W. Every shape must fit an empty worker.
+size_t pack_shapes(const float* D, size_t n, size_t R, size_t T, const float* cap,
+                   const int64_t* order, const PackOptions& opt, int64_t* assign,
+                   const ProgressFn& progress);
+
+}  // namespace pyshape

@@ -1,0 +1,263 @@
+// Online Placer and its snapshot format.
+//
+// Snapshot, version 1 (all integers and floats little-endian):
+//   8 bytes  magic "PYSHPLC\0"
+//   u32      version (1)
+//   u32 R, u32 T, i32 strategy, i32 candidates, i64 max_workers, f64 risk
+//   f64[R]   capacity, f64[R] headroom
+//   u64      number of workers W
+//   per worker: u64 members m, then per member: u32 key length, key bytes,
+//               f32[R*T] shape
+//   u64      FNV-1a 64 hash of every byte before it
+#include "pack/placer.hpp"
+
+#include <cmath>
+#include <cstring>
+
+namespace pyshape {
+
+namespace {
+
+constexpr char kMagic[8] = {'P', 'Y', 'S', 'H', 'P', 'L', 'C', '\0'};
+constexpr uint32_t kVersion = 1;
+
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+template <class V>
+void put(std::string& out, V v) {
+  static_assert(std::is_trivially_copyable<V>::value, "pod");
+  char b[sizeof(V)];
+  std::memcpy(b, &v, sizeof(V));  // x86 / arm64: little-endian
+  out.append(b, sizeof(V));
+}
+
+struct Reader {
+  const std::string& s;
+  size_t pos = 0;
+  void need(size_t n) {
+    if (n > s.size() - pos) throw std::invalid_argument("snapshot is truncated");
+  }
+  template <class V>
+  V get() {
+    need(sizeof(V));
+    V v;
+    std::memcpy(&v, s.data() + pos, sizeof(V));
+    pos += sizeof(V);
+    return v;
+  }
+  const char* bytes(size_t n) {
+    need(n);
+    const char* p = s.data() + pos;
+    pos += n;
+    return p;
+  }
+};
+
+}  // namespace
+
+std::vector<float> Placer::effective(size_t R, const double* capacity, const double* headroom) {
+  std::vector<float> e(R);
+  for (size_t r = 0; r < R; ++r) {
+    if (!(capacity[r] > 0) || !std::isfinite(capacity[r]))
+      throw std::invalid_argument("capacity must be positive and finite");
+    if (!(headroom[r] >= 0 && headroom[r] < 1)) throw std::invalid_argument("headroom must be in [0, 1)");
+    e[r] = static_cast<float>(capacity[r] * (1.0 - headroom[r]));
+  }
+  return e;
+}
+
+Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
+               double risk, int candidates, int64_t max_workers)
+    : R_(R),
+      T_(T),
+      capacity_(capacity, capacity + R),
+      headroom_(headroom, headroom + R),
+      strategy_(strategy),
+      risk_(risk),
+      candidates_(candidates),
+      max_workers_(max_workers),
+      eff_(effective(R, capacity, headroom)),
+      fleet_(R, T, eff_.data(), risk),
+      np_(R) {
+  if (R == 0 || T == 0) throw std::invalid_argument("R and T must be at least 1");
+  if (!(risk >= 0 && risk < 1)) throw std::invalid_argument("risk must be in [0, 1)");
+}
+
+void Placer::check_shape(const float* s) const {
+  for (size_t r = 0; r < R_; ++r) {
+    float peak = 0;
+    for (size_t t = 0; t < T_; ++t) {
+      float v = s[r * T_ + t];
+      if (!std::isfinite(v)) throw std::invalid_argument("shape has a NaN or infinite value");
+      if (v < 0) throw std::invalid_argument("shape has a negative value");
+      peak = v > peak ? v : peak;
+    }
+    if (peak > eff_[r])
+      throw ShapeTooLarge("shape peak " + std::to_string(peak) + " exceeds the effective capacity " +
+                          std::to_string(eff_[r]) + " of resource " + std::to_string(r));
+  }
+}
+
+size_t Placer::alloc_slot() {
+  if (!free_.empty()) {
+    size_t s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  size_t s = slot_key_.size();
+  slot_key_.emplace_back();
+  slot_worker_.push_back(-1);
+  pool_.resize((s + 1) * R_ * T_);
+  return s;
+}
+
+int64_t Placer::place(const std::string& key, const float* shape) {
+  if (index_.count(key)) throw DuplicateId("id is already placed");
+  check_shape(shape);
+  fleet_.summarize(shape, ss_);
+  int64_t w = fleet_.choose(shape, ss_, strategy_, candidates_);
+  if (w < 0) {
+    if (max_workers_ > 0 && static_cast<int64_t>(fleet_.size()) >= max_workers_)
+      throw FleetFull("no open worker can take the shape and max_workers=" + std::to_string(max_workers_) +
+                      " are open");
+    w = static_cast<int64_t>(fleet_.open());
+    members_.emplace_back();
+  }
+  // from here on nothing throws except allocation failure
+  size_t slot = alloc_slot();
+  std::memcpy(pool_.data() + slot * R_ * T_, shape, R_ * T_ * sizeof(float));
+  slot_key_[slot] = key;
+  slot_worker_[slot] = w;
+  members_[w].push_back(slot);
+  index_.emplace(key, slot);
+  fleet_.add(static_cast<size_t>(w), pool_.data() + slot * R_ * T_, ss_);
+  return w;
+}
+
+void Placer::recompute(size_t w) {
+  std::vector<float> load(R_ * T_, 0.f);
+  std::vector<double> vol(R_, 0.0);
+  const PackKernels& k = pack_kernels();
+  for (size_t slot : members_[w]) {
+    const float* s = pool_.data() + slot * R_ * T_;
+    k.add(load.data(), s, R_ * T_);
+    for (size_t r = 0; r < R_; ++r) {  // as Fleet::summarize, so volumes match add()
+      double v = 0;
+      for (size_t t = 0; t < T_; ++t) v += s[r * T_ + t];
+      vol[r] += v;
+    }
+  }
+  fleet_.set_load(w, load.data(), vol.data());
+}
+
+int64_t Placer::remove(const std::string& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) throw UnknownId("id is not placed");
+  size_t slot = it->second;
+  int64_t w = slot_worker_[slot];
+  auto& m = members_[w];
+  for (size_t k = 0; k < m.size(); ++k)
+    if (m[k] == slot) {
+      m.erase(m.begin() + static_cast<std::ptrdiff_t>(k));
+      break;
+    }
+  index_.erase(it);
+  slot_key_[slot].clear();
+  slot_worker_[slot] = -1;
+  free_.push_back(slot);
+  recompute(static_cast<size_t>(w));
+  return w;
+}
+
+int64_t Placer::worker_of(const std::string& key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? -1 : slot_worker_[it->second];
+}
+
+std::vector<std::string> Placer::members(size_t w) const {
+  std::vector<std::string> out;
+  for (size_t slot : members_[w]) out.push_back(slot_key_[slot]);
+  return out;
+}
+
+std::string Placer::snapshot() const {
+  std::string out;
+  out.append(kMagic, 8);
+  put<uint32_t>(out, kVersion);
+  put<uint32_t>(out, static_cast<uint32_t>(R_));
+  put<uint32_t>(out, static_cast<uint32_t>(T_));
+  put<int32_t>(out, static_cast<int32_t>(strategy_));
+  put<int32_t>(out, candidates_);
+  put<int64_t>(out, max_workers_);
+  put<double>(out, risk_);
+  for (double c : capacity_) put<double>(out, c);
+  for (double h : headroom_) put<double>(out, h);
+  put<uint64_t>(out, fleet_.size());
+  for (size_t w = 0; w < fleet_.size(); ++w) {
+    put<uint64_t>(out, members_[w].size());
+    for (size_t slot : members_[w]) {
+      const std::string& key = slot_key_[slot];
+      put<uint32_t>(out, static_cast<uint32_t>(key.size()));
+      out.append(key);
+      out.append(reinterpret_cast<const char*>(pool_.data() + slot * R_ * T_), R_ * T_ * sizeof(float));
+    }
+  }
+  put<uint64_t>(out, fnv1a(out.data(), out.size()));
+  return out;
+}
+
+Placer Placer::restore(const std::string& bytes) {
+  if (bytes.size() < 8 + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+    throw std::invalid_argument("not a pyshape Placer snapshot (bad magic)");
+  uint64_t stored;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+  if (stored != fnv1a(bytes.data(), bytes.size() - 8))
+    throw std::invalid_argument("snapshot checksum mismatch (corrupt or truncated)");
+  const std::string body = bytes.substr(0, bytes.size() - 8);
+  Reader rd{body, 8};
+  uint32_t version = rd.get<uint32_t>();
+  if (version != kVersion)
+    throw std::invalid_argument("unsupported snapshot version " + std::to_string(version));
+  size_t R = rd.get<uint32_t>(), T = rd.get<uint32_t>();
+  int32_t strat = rd.get<int32_t>();
+  int32_t cand = rd.get<int32_t>();
+  int64_t maxw = rd.get<int64_t>();
+  double risk = rd.get<double>();
+  if (R == 0 || T == 0 || R > 1024 || strat < 0 || strat > 2) throw std::invalid_argument("snapshot header is invalid");
+  std::vector<double> cap(R), head(R);
+  for (auto& c : cap) c = rd.get<double>();
+  for (auto& h : head) h = rd.get<double>();
+  Placer p(R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw);
+  uint64_t W = rd.get<uint64_t>();
+  std::vector<float> shape(R * T);
+  for (uint64_t w = 0; w < W; ++w) {
+    p.fleet_.open();
+    p.members_.emplace_back();
+    uint64_t m = rd.get<uint64_t>();
+    for (uint64_t k = 0; k < m; ++k) {
+      uint32_t len = rd.get<uint32_t>();
+      std::string key(rd.bytes(len), len);
+      std::memcpy(shape.data(), rd.bytes(R * T * sizeof(float)), R * T * sizeof(float));
+      if (p.index_.count(key)) throw std::invalid_argument("snapshot holds a duplicate id");
+      size_t slot = p.alloc_slot();
+      std::memcpy(p.pool_.data() + slot * R * T, shape.data(), R * T * sizeof(float));
+      p.slot_key_[slot] = key;
+      p.slot_worker_[slot] = static_cast<int64_t>(w);
+      p.members_[w].push_back(slot);
+      p.index_.emplace(key, slot);
+      p.fleet_.summarize(shape.data(), p.ss_);
+      p.fleet_.add(static_cast<size_t>(w), p.pool_.data() + slot * R * T, p.ss_);
+    }
+  }
+  if (rd.pos != body.size()) throw std::invalid_argument("snapshot has trailing bytes");
+  return p;
+}
+
+}  // namespace pyshape

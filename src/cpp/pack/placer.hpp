@@ -1,0 +1,92 @@
+// Online placement: one shape at a time onto a growing fleet (fleet.hpp),
+// with removal and a versioned binary snapshot.
+//
+// Invariant: a worker's load is the float32 sum of its members' shapes added
+// in member order (removal recomputes it from the members left), so a
+// restored snapshot reproduces the state bit for bit. Every operation checks
+// everything before it changes anything: on an exception the state is as
+// before the call.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pack/fleet.hpp"
+
+namespace pyshape {
+
+// No worker can take the shape and max_workers are open.
+struct FleetFull : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// A shape's peak exceeds the (effective) capacity of an empty worker.
+struct ShapeTooLarge : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+struct DuplicateId : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+struct UnknownId : std::out_of_range {
+  using std::out_of_range::out_of_range;
+};
+
+class Placer {
+ public:
+  // capacity and headroom: R values each; effective capacity is
+  // capacity * (1 - headroom). max_workers 0: no limit.
+  Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
+         double risk, int candidates, int64_t max_workers);
+
+  size_t R() const { return R_; }
+  size_t T() const { return T_; }
+  // Places a shape (R x T floats) under key; returns its worker.
+  int64_t place(const std::string& key, const float* shape);
+  // Removes key; returns the worker it was on.
+  int64_t remove(const std::string& key);
+  // Worker of key, or -1.
+  int64_t worker_of(const std::string& key) const;
+  size_t n_workers() const { return fleet_.size(); }
+  size_t n_items() const { return index_.size(); }
+  const float* load(size_t w) const { return fleet_.load(w); }
+  std::vector<std::string> members(size_t w) const;
+  size_t n_members(size_t w) const { return members_[w].size(); }
+
+  const std::vector<double>& capacity() const { return capacity_; }
+  const std::vector<double>& headroom() const { return headroom_; }
+  const float* effective_capacity() const { return fleet_.cap(); }
+  PackStrategy strategy() const { return strategy_; }
+  double risk() const { return risk_; }
+  int candidates() const { return candidates_; }
+  int64_t max_workers() const { return max_workers_; }
+
+  std::string snapshot() const;
+  static Placer restore(const std::string& bytes);
+
+ private:
+  static std::vector<float> effective(size_t R, const double* capacity, const double* headroom);
+  void check_shape(const float* shape) const;
+  size_t alloc_slot();
+  void recompute(size_t w);
+
+  size_t R_, T_;
+  std::vector<double> capacity_, headroom_;
+  PackStrategy strategy_;
+  double risk_;
+  int candidates_;
+  int64_t max_workers_;
+  std::vector<float> eff_;
+  Fleet fleet_;
+  std::unordered_map<std::string, size_t> index_;  // key -> slot
+  std::vector<float> pool_;                         // slot * R * T
+  std::vector<std::string> slot_key_;
+  std::vector<int64_t> slot_worker_;
+  std::vector<size_t> free_;
+  std::vector<std::vector<size_t>> members_;  // worker -> slots in member order
+  ShapeSummary ss_;
+  std::vector<float> np_;
+};
+
+}  // namespace pyshape

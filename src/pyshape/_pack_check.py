@@ -1,0 +1,57 @@
+"""Independent checks of placement plans, in plain NumPy (float64).
+
+Nothing here calls the packing code: per-worker loads are summed again from
+the shapes and the assignment, so :meth:`pyshape.Plan.verify` catches a bug in
+the C++ packer instead of repeating it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: Relative float32 rounding unit. The packer sums loads in float32, which for
+#: k non-negative terms is within (k - 1) * u of the exact sum relative to the
+#: capacity it is compared with; the checks allow (k + 1) * u * capacity.
+F32_UNIT = 2.0 ** -23
+
+
+def as_shapes3(x, name: str = "shapes") -> np.ndarray:
+    """Return ``x`` as a C-contiguous float32 ``(n, R, T)`` array (a ``(n, T)`` array means R = 1).
+
+    No copy is made when it already is one.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim == 2:
+        arr = arr.reshape(arr.shape[0], 1, arr.shape[1])
+    if arr.ndim != 3:
+        raise ValueError(f"{name} must be (n, T) or (n, R, T), got {arr.ndim}-D with shape {arr.shape}")
+    if 0 in arr.shape:
+        raise ValueError(f"{name} is empty (shape {arr.shape}): need at least one shape, resource and step")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def worker_loads(D: np.ndarray, assignment: np.ndarray, n_workers: int, chunk: int = 1 << 15) -> np.ndarray:
+    """Per-worker load ``[W, R, T]`` in float64: the sum of the shapes on each worker."""
+    n, R, T = D.shape
+    out = np.zeros((n_workers, R, T), dtype=np.float64)
+    order = np.argsort(assignment, kind="stable")
+    a_sorted = assignment[order]
+    for s in range(0, n, chunk):
+        idx = order[s:s + chunk]
+        a = a_sorted[s:s + chunk]
+        block = D[idx].astype(np.float64)
+        starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+        out[a[starts]] += np.add.reduceat(block, starts, axis=0)
+    return out
+
+
+def steps_over(loads: np.ndarray, limit: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per worker: the number of steps at which some resource exceeds ``limit`` (with the float32
+    tolerance for ``counts`` shapes), and per resource the largest excess over ``limit``."""
+    tol = (counts[:, None, None] + 1.0) * F32_UNIT * limit[None, :, None]
+    excess = loads - limit[None, :, None]
+    over = (excess > tol).any(axis=1)  # (W, T)
+    max_excess = np.maximum(excess.max(axis=(0, 2)), 0.0) if loads.size else np.zeros(limit.shape)
+    return over.sum(axis=1), max_excess

@@ -1,0 +1,238 @@
+"""Online placement: one workload at a time, for a scheduler's request path.
+
+:class:`Placer` keeps the fleet in C++ (loads, block summaries, the candidate
+tree, every placed shape) so that :meth:`Placer.place` is one thin call: a
+shape is checked, the strategy picks a worker among the open ones (or a new
+worker opens), and the load is updated. Removal recomputes the worker's load
+from the shapes left, so the state is always exactly the sum of its members,
+and a snapshot restores it bit for bit.
+
+Snapshots are a versioned binary format (see ``src/cpp/pack/placer.cpp``,
+checksummed) written to a temporary file in the target folder, flushed to
+disk and renamed over the target (:func:`os.replace`), so a crash leaves the
+previous snapshot or the new one, never a torn file.
+
+Examples
+--------
+>>> import numpy as np, pyshape
+>>> p = pyshape.Placer(capacity=[4.0, 8.0], T=3)
+>>> p.place("web", [[1, 3, 1], [2, 2, 2]])
+0
+>>> p.place("batch", [[3, 1, 3], [2, 2, 2]])      # fills the valleys of "web"
+0
+>>> p.place("db", [[1, 1, 1], [5, 5, 5]])        # memory: needs a new worker
+1
+>>> p.load(0)[0].tolist(), p.worker_of("db")
+([4.0, 4.0, 4.0], 1)
+>>> q = pyshape.Placer.restore(p.snapshot())
+>>> q.members(0), q.n_workers
+(['web', 'batch'], 2)
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Hashable, List, Optional, Union
+
+import numpy as np
+
+from pyshape import _core
+from pyshape.pack import (
+    DEFAULT_CANDIDATES,
+    DuplicateIdError,
+    FleetFullError,
+    ShapeTooLargeError,
+    UnknownIdError,
+    _capacity,
+    _headroom,
+    _risk,
+)
+
+__all__ = ["DuplicateIdError", "FleetFullError", "Placer", "ShapeTooLargeError", "UnknownIdError"]
+
+Id = Union[str, int]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class Placer:
+    """Place workloads one at a time onto workers of a fixed capacity.
+
+    Parameters
+    ----------
+    capacity : float or array_like, shape (R,)
+        Worker capacity per resource (R = number of values).
+    T : int
+        Steps per shape.
+    strategy : {'complement', 'first_fit', 'best_fit'}
+        How a worker is chosen among those where the shape fits (see
+        :mod:`pyshape.pack`); default ``'complement'``.
+    headroom : float or array_like, shape (R,)
+        Safety margin, a fraction of capacity kept free.
+    risk : float
+        Fraction of steps a worker may exceed capacity (0: exact).
+    candidates : int
+        ``'complement'``: fitting workers compared per shape (0: all).
+    max_workers : int, optional
+        Upper limit on open workers: a shape that fits none of them raises
+        :class:`FleetFullError` instead of opening one.
+
+    Raises
+    ------
+    ValueError
+        Bad capacity, T, headroom, risk, strategy or max_workers.
+
+    Notes
+    -----
+    Every method checks its input before changing anything, so after an
+    exception the state is as before the call. Ids are ``str`` or ``int``.
+    Workers stay open when they become empty (they are reused first); workers
+    are numbered in order of opening.
+    """
+
+    __slots__ = ("_p",)
+
+    def __init__(self, capacity, T: int, *, strategy: str = "complement", headroom=0.0, risk: float = 0.0,
+                 candidates: int = DEFAULT_CANDIDATES, max_workers: Optional[int] = None) -> None:
+        cap = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
+        R = cap.size
+        cap = _capacity(cap, R)
+        head = _headroom(headroom, R)
+        if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+            raise ValueError(f"T must be a positive integer, got {T!r}")
+        if strategy not in ("complement", "first_fit", "best_fit"):
+            raise ValueError(f"strategy must be 'complement', 'first_fit' or 'best_fit', got {strategy!r}")
+        if max_workers is not None and int(max_workers) < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+        if int(candidates) < 0:
+            raise ValueError("candidates must be non-negative")
+        self._p = _core.Placer(R, int(T), cap, head, strategy, _risk(risk), int(candidates),
+                               0 if max_workers is None else int(max_workers))
+
+    # ------------------------------------------------------------------ the request path
+    def place(self, id: Id, shape) -> int:
+        """Place ``shape`` (``(R, T)``, or ``(T,)`` when R = 1) under ``id``; return its worker.
+
+        Raises
+        ------
+        DuplicateIdError
+            ``id`` is already placed.
+        ShapeTooLargeError
+            The shape's peak exceeds the effective capacity.
+        FleetFullError
+            No open worker can take it and ``max_workers`` are open.
+        ValueError
+            Wrong size, NaN / infinite or negative values.
+        TypeError
+            ``id`` is not a str or int.
+        """
+        return self._p.place(id, np.ascontiguousarray(shape, dtype=np.float32))
+
+    def remove(self, id: Id) -> int:
+        """Remove ``id``; return the worker it was on. Raises :class:`UnknownIdError` (a KeyError)."""
+        return self._p.remove(id)
+
+    def worker_of(self, id: Id) -> int:
+        """Worker of ``id``, or -1 when it is not placed."""
+        return self._p.worker_of(id)
+
+    def __contains__(self, id) -> bool:
+        return self._p.contains(id)
+
+    def __len__(self) -> int:
+        return self._p.n_items
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n_workers(self) -> int:
+        """Workers opened so far (including any that became empty)."""
+        return self._p.n_workers
+
+    @property
+    def workers(self) -> List[int]:
+        """Workers holding at least one workload."""
+        p = self._p
+        return [w for w in range(p.n_workers) if p.n_members(w) > 0]
+
+    def load(self, worker: int) -> np.ndarray:
+        """Load of ``worker``: ``(R, T)`` float32 (the sum of its members' shapes)."""
+        return self._p.load(int(worker))
+
+    def members(self, worker: int) -> List[Hashable]:
+        """Ids on ``worker``, in the order they were placed."""
+        return self._p.members(int(worker))
+
+    @property
+    def capacity(self) -> np.ndarray:
+        return self._p.capacity
+
+    @property
+    def headroom(self) -> np.ndarray:
+        return self._p.headroom
+
+    @property
+    def strategy(self) -> str:
+        return self._p.strategy
+
+    @property
+    def T(self) -> int:
+        return self._p.T
+
+    @property
+    def R(self) -> int:
+        return self._p.R
+
+    def __repr__(self) -> str:
+        return (f"Placer(R={self.R}, T={self.T}, strategy={self.strategy!r}, workloads={len(self)}, "
+                f"workers={self.n_workers})")
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot(self, path: Optional[PathLike] = None) -> Optional[bytes]:
+        """The whole state as bytes, or written atomically to ``path`` (then returns None).
+
+        The file is written to a temporary name in the same folder, flushed
+        (``fsync``) and renamed over ``path``.
+        """
+        data = self._p.snapshot()
+        if path is None:
+            return data
+        target = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        try:  # make the rename itself durable
+            dfd = os.open(target.parent or ".", os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+        return None
+
+    @classmethod
+    def restore(cls, source: Union[bytes, bytearray, memoryview, PathLike]) -> "Placer":
+        """A Placer from :meth:`snapshot` bytes or a snapshot file.
+
+        Raises
+        ------
+        ValueError
+            Not a snapshot, an unsupported version, or corrupt (checksum).
+        """
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+        else:
+            data = Path(source).read_bytes()
+        obj = cls.__new__(cls)
+        obj._p = _core.Placer.restore(data)
+        return obj
