@@ -1,0 +1,187 @@
+"""pyshape.Placer: online place / remove, snapshots, bad input leaving the state unchanged."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import pyshape
+from pyshape.placer import DuplicateIdError, FleetFullError, ShapeTooLargeError, UnknownIdError
+
+
+def loads_ok(p: pyshape.Placer, shapes: dict) -> None:
+    """Every worker's load is the sum of its members' shapes and within capacity."""
+    eff = p.capacity * (1 - p.headroom)
+    for w in range(p.n_workers):
+        mem = p.members(w)
+        want = sum((np.asarray(shapes[m], np.float64).reshape(p.R, p.T) for m in mem),
+                   np.zeros((p.R, p.T)))
+        np.testing.assert_allclose(p.load(w), want, rtol=1e-6, atol=1e-6)
+        assert (want <= eff[:, None] * (1 + 1e-6)).all()
+
+
+def test_place_remove_round_trip(rng):
+    p = pyshape.Placer([10.0, 20.0], T=24)
+    shapes = {}
+    for i in range(200):
+        s = rng.random((2, 24)).astype(np.float32) * [[4.0], [6.0]]
+        shapes[i] = s
+        w = p.place(i, s)
+        assert p.worker_of(i) == w and i in p
+    assert len(p) == 200
+    loads_ok(p, shapes)
+    for i in range(0, 200, 3):
+        w = p.worker_of(i)
+        assert p.remove(i) == w
+        assert i not in p and p.worker_of(i) == -1
+        del shapes[i]
+    loads_ok(p, shapes)
+    assert sorted(x for w in p.workers for x in p.members(w)) == sorted(shapes)
+    # empty workers are reused before a new one opens
+    n_open = p.n_workers
+    for i in range(1000, 1030):
+        s = rng.random((2, 24)).astype(np.float32)
+        shapes[i] = s
+        p.place(i, s)
+    loads_ok(p, shapes)
+    assert p.n_workers >= n_open
+
+
+def test_string_and_int_ids_are_distinct():
+    p = pyshape.Placer(10.0, T=2)
+    p.place(1, [1.0, 1.0])
+    p.place("1", [1.0, 1.0])
+    assert p.members(0) == [1, "1"]
+    with pytest.raises(TypeError, match="str or int"):
+        p.place(1.5, [1.0, 1.0])
+    with pytest.raises(TypeError):
+        p.place(True, [1.0, 1.0])
+
+
+def test_anti_correlated_share_correlated_do_not():
+    t = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    p = pyshape.Placer(2.0, T=24)
+    assert p.place("day", 1 + np.sin(t)) == 0
+    assert p.place("night", 1 - np.sin(t)) == 0
+    assert p.place("day2", 1 + np.sin(t)) == 1
+
+
+def test_placer_first_fit_matches_batch_first_fit(rng):
+    D = rng.integers(0, 5, size=(80, 2, 16)).astype(np.float32)
+    cap = [12.0, 10.0]
+    plan = pyshape.pack(D, cap, "first_fit")
+    key = (D.max(axis=2) / np.array(cap)).max(axis=1)
+    p = pyshape.Placer(cap, T=16, strategy="first_fit")
+    for i in np.argsort(-key, kind="stable"):
+        assert p.place(int(i), D[i]) == plan.assignment[i]
+    assert p.n_workers == plan.n_workers
+
+
+def test_errors_leave_state_unchanged():
+    p = pyshape.Placer([4.0, 4.0], T=3, max_workers=2)
+    p.place("a", [[3, 3, 3], [1, 1, 1]])
+    p.place("b", [[3, 3, 3], [1, 1, 1]])
+    before = p.snapshot()
+    with pytest.raises(FleetFullError, match="max_workers=2"):
+        p.place("c", [[3, 3, 3], [1, 1, 1]])
+    with pytest.raises(DuplicateIdError):
+        p.place("a", [[0, 0, 0], [0, 0, 0]])
+    with pytest.raises(ShapeTooLargeError, match="exceeds"):
+        p.place("d", [[5, 0, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match="negative"):
+        p.place("e", [[-1, 0, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match="NaN"):
+        p.place("e", [[np.nan, 0, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        p.place("e", [1, 1, 1])
+    with pytest.raises(UnknownIdError):
+        p.remove("zzz")
+    with pytest.raises(KeyError):  # UnknownIdError is a KeyError
+        p.remove("zzz")
+    assert p.snapshot() == before
+    assert "c" not in p and len(p) == 2
+    p.place("c", [[1, 1, 1], [1, 1, 1]])  # still fits worker 0
+    assert p.worker_of("c") == 0
+
+
+def test_constructor_checks():
+    with pytest.raises(ValueError):
+        pyshape.Placer(0.0, T=3)
+    with pytest.raises(ValueError):
+        pyshape.Placer(1.0, T=0)
+    with pytest.raises(ValueError):
+        pyshape.Placer(1.0, T=3, strategy="peak")
+    with pytest.raises(ValueError):
+        pyshape.Placer(1.0, T=3, headroom=1.5)
+    with pytest.raises(ValueError):
+        pyshape.Placer(1.0, T=3, risk=-0.1)
+    with pytest.raises(ValueError):
+        pyshape.Placer(1.0, T=3, max_workers=0)
+
+
+def test_headroom_and_risk():
+    p = pyshape.Placer(10.0, T=4, headroom=0.2)
+    with pytest.raises(ShapeTooLargeError):
+        p.place("x", [9, 0, 0, 0])
+    q = pyshape.Placer(1.0, T=4, risk=0.25, strategy="first_fit")
+    q.place("a", [1, 1, 0, 0])
+    assert q.place("b", [0, 1, 1, 0]) == 0  # one step of four over: allowed
+    assert q.place("c", [0, 0, 1, 1]) == 1  # a second step over: not allowed
+
+
+def test_snapshot_restore_bytes_and_file(tmp_path, rng):
+    p = pyshape.Placer([10.0, 8.0], T=12, strategy="complement", headroom=[0.1, 0.0], risk=0.0,
+                       candidates=4, max_workers=500)
+    shapes = {}
+    for i in range(120):
+        s = rng.random((2, 12)).astype(np.float32) * 3
+        shapes[f"f{i}"] = s
+        p.place(f"f{i}", s)
+    for i in range(0, 120, 7):
+        p.remove(f"f{i}")
+        del shapes[f"f{i}"]
+    data = p.snapshot()
+    q = pyshape.Placer.restore(data)
+    assert q.snapshot() == data
+    assert (q.n_workers, len(q), q.strategy, q.T, q.R) == (p.n_workers, len(p), "complement", 12, 2)
+    np.testing.assert_array_equal(q.headroom, [0.1, 0.0])
+    for w in range(p.n_workers):
+        assert q.members(w) == p.members(w)
+        np.testing.assert_array_equal(q.load(w), p.load(w))  # bit for bit
+    s = rng.random((2, 12)).astype(np.float32)
+    assert q.place("new", s) == p.place("new", s)  # same state, same decision
+    path = tmp_path / "placer.snap"
+    assert p.snapshot(path) is None
+    assert path.read_bytes() == p.snapshot()
+    assert [f for f in os.listdir(tmp_path) if f != "placer.snap"] == []  # no temp file left
+    r = pyshape.Placer.restore(path)
+    assert r.snapshot() == p.snapshot()
+    p.snapshot(str(path))  # overwrite in place
+    assert pyshape.Placer.restore(str(path)).snapshot() == p.snapshot()
+
+
+def test_corrupt_snapshots_are_refused():
+    p = pyshape.Placer(5.0, T=4)
+    p.place("a", [1, 2, 3, 4])
+    data = bytearray(p.snapshot())
+    with pytest.raises(ValueError, match="magic"):
+        pyshape.Placer.restore(b"hello world, not a snapshot")
+    flipped = bytearray(data)
+    flipped[40] ^= 0xFF
+    with pytest.raises(ValueError, match="checksum"):
+        pyshape.Placer.restore(bytes(flipped))
+    with pytest.raises(ValueError):
+        pyshape.Placer.restore(bytes(data[:-3]))
+    assert pyshape.Placer.restore(bytes(data)).members(0) == ["a"]
+
+
+def test_repr_and_workers():
+    p = pyshape.Placer([2.0], T=2)
+    p.place("a", [[2.0, 2.0]])
+    p.place("b", [[2.0, 2.0]])
+    p.remove("a")
+    assert p.workers == [1] and p.n_workers == 2
+    assert "workloads=1" in repr(p)
+    with pytest.raises(IndexError):
+        p.load(5)
