@@ -45,12 +45,28 @@ def topk(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = Tru
 
 def topk_pruned(db: F32, db_proj: F32, db_res: F32, db_order: Optional[I64], queries: Optional[F32],
                 q_proj: Optional[F32], q_res: Optional[F32], q_order: Optional[I64], *, k: int,
-                want_pos: bool, want_neg: bool, margin: float, dense: bool = True, n_threads: int = 0,
+                want_pos: bool, want_neg: bool, margin: float, n_threads: int = 0,
                 progress: Progress = None) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], int, int]:
     """Exact top-k with low-rank bounds; rows come back in processing order, followed by the
-    number of pairs scored by a dot and of tiles scored by the block product."""
+    number of (row, panel) jobs and of whole tiles scored exactly."""
 
 def lagged(u: F32, v: Optional[F32] = None, *, max_lag: int, n_threads: int = 0, progress: Progress = None,
            method: str = "auto") -> Tuple[F32, I32]:
     """Max normalised cross-correlation over lags in [-max_lag, max_lag] and the lag attaining it;
     method is 'auto', 'direct' or 'fft'."""
+
+# --- clustering (src/cpp/cluster, bindings/bind_cluster.cpp) -----------------------------------
+def corr_assign(u: F32, centroids: F32, n_threads: int = 0, progress: Progress = None) -> Tuple[I64, F32]:
+    """Nearest centroid by dot product of unit-norm rows (ties: the lower index):
+    (labels, best dot product)."""
+
+def label_sums(u: F32, labels: I64, k: int, n_threads: int = 0) -> Tuple[npt.NDArray[np.float64], I64]:
+    """Per-cluster sums of rows (k x T, float64, summed in row order) and member counts."""
+
+def sbd_assign(u: F32, centroids: F32, max_shift: int, n_threads: int = 0,
+               progress: Progress = None) -> Tuple[I64, F32, I32]:
+    """Nearest centroid by the largest normalised cross-correlation over |shift| <= max_shift
+    (ties: the lower index): (labels, score, shift); SBD = 1 - score."""
+
+def align_rows(u: F32, rows: I64, shift: I32, n_threads: int = 0) -> F32:
+    """out[i, t] = u[rows[i], t + shift[i]] where that index is inside the row, else 0."""

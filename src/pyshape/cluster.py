@@ -385,21 +385,40 @@ class CorrelationKMeans(_ShapeClusterBase):
 
 
 # =============================================================================== k-Shape
-def _top_eigvec(Y: np.ndarray) -> np.ndarray:
-    """Unit eigenvector of the largest eigenvalue of ``Y^T Y`` (``Y``: m x T, float64),
-    through the smaller of the Gram matrices ``Y Y^T`` (m x m) and ``Y^T Y`` (T x T)."""
-    m, T = Y.shape
-    G = Y @ Y.T if m < T else Y.T @ Y
-    try:
-        from scipy.linalg import eigh
+def _top_eigvec(Y: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    """Unit eigenvector of the largest eigenvalue of ``M = Y^T Y`` (``Y``: m x T, float64).
 
-        _, vec = eigh(G, subset_by_index=[G.shape[0] - 1, G.shape[0] - 1], check_finite=False)
+    Small problems (m or T at most 64): a full ``eigh`` of the smaller Gram
+    matrix. Larger ones: ARPACK's Lanczos (SciPy) on ``v -> Y^T (Y v)``, to
+    machine precision, started from ``guess`` (the previous centroid, so that
+    about ten products usually suffice), never forming ``M``. Without SciPy,
+    or if Lanczos fails to converge, the full ``eigh``.
+    """
+    m, T = Y.shape
+    v = None
+    if min(m, T) > 64:
+        try:
+            from scipy.sparse.linalg import LinearOperator, eigsh
+        except ImportError:
+            eigsh = None
+        if eigsh is not None:
+            v0 = np.array(guess, dtype=np.float64)
+            if not np.any(v0):
+                v0 = Y.sum(axis=0)
+            if not np.any(v0):
+                v0 = np.ones(T) + np.arange(T) / T  # any fixed start, for determinism
+            op = LinearOperator((T, T), matvec=lambda x: Y.T @ (Y @ x), dtype=np.float64)
+            try:
+                _, vec = eigsh(op, k=1, which="LA", v0=v0, tol=0, ncv=min(T, 8))
+                v = vec[:, 0]
+            except Exception:  # no convergence: the dense solver below
+                v = None
+    if v is None:
+        small = m < T
+        _, vec = np.linalg.eigh(Y @ Y.T if small else Y.T @ Y)
         v = vec[:, -1]
-    except ImportError:
-        _, vec = np.linalg.eigh(G)
-        v = vec[:, -1]
-    if m < T:
-        v = Y.T @ v
+        if small:
+            v = Y.T @ v
     nrm = np.linalg.norm(v)
     return v / nrm if nrm > 0 else np.zeros(T)
 
@@ -410,9 +429,10 @@ def _shape_extraction(U: np.ndarray, labels: np.ndarray, shift: np.ndarray, C: n
 
     Members of cluster j are moved by their best shift against the current
     centroid ``C[j]`` (``shift``, from the last assignment against ``C``; a zero
-    centroid means no alignment), then the centroid is the dominant eigenvector
-    of ``M = Q^T S Q`` with ``S = X'^T X'`` (aligned members) and ``Q = I - 11^T / T``,
-    i.e. of ``Y^T Y`` for the row-centred aligned members ``Y = X' Q``. Its sign
+    centroid means no alignment) and z-normalised again (the shift drops some
+    steps), then the centroid is the dominant eigenvector of ``M = Q^T S Q`` with
+    ``S = X'^T X'`` (aligned, z-normalised members) and ``Q = I - 11^T / T``,
+    i.e. of ``Y^T Y`` for ``Y = X' Q`` (rows centred). Its sign
     is the one nearer (summed Euclidean distance) to the aligned z-normalised
     members, as in tslearn. A cluster with no members keeps its centroid.
     """
@@ -424,16 +444,36 @@ def _shape_extraction(U: np.ndarray, labels: np.ndarray, shift: np.ndarray, C: n
     A = _core.align_rows(U, order, sh, n_threads=nt)
     bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=k))])
     out = C.copy()
+    with _one_blas_thread():
+        _extract_each(A, bounds, C, out)
+    return out
+
+
+def _one_blas_thread():
+    """The eigenvector step is a chain of small matrix-vector products, which a
+    multi-threaded BLAS runs slower than one thread does (measured 3x on 2
+    cores): limit it to one thread when threadpoolctl is there."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def _extract_each(A: np.ndarray, bounds: np.ndarray, C: np.ndarray, out: np.ndarray) -> None:
+    k, T = C.shape
     sq = np.sqrt(T)
     for j in range(k):
         a = A[bounds[j]:bounds[j + 1]].astype(np.float64)
         if a.shape[0] == 0:
             continue
-        Y = a - a.mean(axis=1, keepdims=True)
+        Y = _unit(a)  # the paper z-normalises the aligned members (scale does not matter)
         if not Y.any():  # only constant members
             out[j] = 0.0
             continue
-        mu = _top_eigvec(Y)
+        mu = _top_eigvec(Y, C[j].astype(np.float64))
         p = a @ mu
         base = T * (a * a).sum(axis=1) + 1.0
         d_plus = np.sqrt(np.maximum(base - 2 * sq * p, 0)).sum()
@@ -441,7 +481,6 @@ def _shape_extraction(U: np.ndarray, labels: np.ndarray, shift: np.ndarray, C: n
         if d_minus < d_plus:
             mu = -mu
         out[j] = _unit(mu).astype(np.float32)
-    return out
 
 
 class KShape(_ShapeClusterBase):
