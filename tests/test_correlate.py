@@ -310,15 +310,6 @@ def test_pearson_docstring_example():
 
 # Both exact top-k kernels; 'auto' picks bruteforce at these sizes.
 METHODS = ["bruteforce", "pruned"]
-# Known bugs of method='pruned' (reported to the lead); xfail keeps CI green
-# and says so once they are fixed (strict where the failure is deterministic).
-PRUNED_NO_SPREAD = "pruned: T = 1 or all-constant input raises numpy's 'zero-size array to reduction' ValueError"
-PRUNED_TIE_SCORES = "pruned: identical pairs score 1.0 or 0.99999994 depending on tile, breaking index order of ties"
-
-
-def known_bug(request, method, reason, strict=True):
-    if method == "pruned":
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=strict))
 TOPK_SIZES = [(2, 1), (2, 7), (3, 16), (5, 17), (97, 31), (100, 3), (101, 15), (101, 1440), (193, 257), (500, 97)]
 
 
@@ -386,7 +377,6 @@ def test_top_partners_query_in_database_is_its_own_best_partner(rng):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_top_partners_ties_by_smaller_index(simd, rng, method, request):
-    known_bug(request, method, PRUNED_TIE_SCORES, strict=False)  # depends on the random rows
     """Identical rows (also exact power-of-two scalings, which normalise to the
     same bits) get identical scores, which must come in index order."""
     m, T = 12, 23
@@ -441,7 +431,6 @@ def test_top_partners_constant_rows_tie_at_zero(simd, rng, method):
 @pytest.mark.parametrize("n", [2, 5, 101])
 @pytest.mark.parametrize("method", METHODS)
 def test_top_partners_T1(simd, n, method, request):
-    known_bug(request, method, PRUNED_NO_SPREAD)
     """T = 1: every shape is constant, every score 0, partners by index."""
     x = np.arange(n, dtype=np.float32)[:, None]
     p = pyshape.top_partners(x, k=n - 1, method=method)
@@ -455,7 +444,6 @@ def test_top_partners_T1(simd, n, method, request):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_top_partners_all_rows_constant(simd, method, request):
-    known_bug(request, method, PRUNED_NO_SPREAD)
     x = np.full((20, 10), 3.0)
     p = pyshape.top_partners(x, k=4, method=method)
     for i in range(20):
@@ -467,13 +455,12 @@ def test_top_partners_all_rows_constant(simd, method, request):
 def test_top_partners_identical_rows(simd, method, request):
     """All rows equal: every pair scores the same, partners are the smallest
     other indices."""
-    if simd != "scalar":  # seen at avx2 (FMA); the scalar level scores all pairs alike
-        known_bug(request, method, PRUNED_TIE_SCORES)
     x = np.tile(np.arange(10.0), (20, 1))
     p = pyshape.top_partners(x, k=3, method=method)
     for i in range(20):
         assert p.corr_index[i].tolist() == [j for j in range(20) if j != i][:3], f"row {i}"
     assert len(set(p.corr_score.ravel().tolist())) == 1
+
 
 def test_top_partners_docstring_example():
     t = np.arange(48.0)

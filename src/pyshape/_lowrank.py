@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Relative cost of one exactly scored pair against one multiply-add of the
-# blocked product, per time step: the exact dot streams a database row that is
-# rarely in L1 (measured ~3x slower per element than the packed micro-kernel on
-# Zen 3).
-EXACT_PAIR_COST = 3.0
+# Relative cost of one exactly scored pair against one pair of the blocked
+# product: candidates come in whole panels (row_panels) or whole tiles, so a
+# candidate pair costs about a panel's worth of pairs (measured: 16 pairs per
+# scored panel on Zen 3 / AVX2, most of them not candidates themselves).
+EXACT_PAIR_COST = 4.0
 # Per-pair overhead of a bound test, in multiply-adds (the epilogue of a tile).
 BOUND_OVERHEAD = 8.0
 # The thresholds start low and rise while a row is processed, so more pairs are
@@ -101,11 +101,11 @@ def plan(u: np.ndarray, q: np.ndarray | None, k: int, want_pos: bool, want_neg: 
     nq = queries.shape[0]
     rng = np.random.default_rng(seed)
     ranks = [r for r in RANKS if r < T] if rank is None else [int(rank)]
-    if not ranks or ranks[0] >= T:
-        return LowRankPlan(0, 1.0)
+    norm2 = _sq_norms(u)
+    if not ranks or ranks[0] >= T or not np.any(norm2 > 0):
+        return LowRankPlan(0, 1.0)  # nothing to project: brute force
     basis = sample_basis(u, max(ranks), rng).astype(np.float32)
     P = u @ basis  # (n, r_max): one product; every rank uses a prefix of it
-    norm2 = _sq_norms(u)
     PQ, qnorm2 = (P, norm2) if q is None else (q @ basis, _sq_norms(q))
 
     best_rank, best_cost = 0, float(T)
@@ -170,14 +170,3 @@ def locality_order(proj: np.ndarray, seed: int = 0, chunk: int = 65536) -> np.nd
     for s in range(0, n, chunk):
         labels[s:s + chunk] = np.argmax(Z[s:s + chunk] @ C.T, axis=1)
     return np.argsort(labels, kind="stable").astype(np.int64)
-
-
-def dense_fits(n: int, T: int) -> bool:
-    """Whether a second, packed copy of the database (4 n T bytes) fits comfortably in memory."""
-    import os
-
-    try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return n * T * 4 <= 2e9
-    return n * T * 4 <= 0.4 * avail

@@ -171,8 +171,11 @@ def top_partners(
         products). ``'pruned'`` bounds every pair from a rank-``rank``
         projection (a basis learnt from a sample of rows) and scores exactly
         only the pairs whose bounds can reach the running top-k: much faster
-        on structured shapes, no faster on white noise. ``'auto'`` picks by a
-        cost model measured on a sample of queries.
+        on structured shapes, no faster on white noise (with nothing to
+        project, e.g. T = 1 or only constant shapes, it runs brute force).
+        Every score is summed in the same order by both, so their results are
+        bitwise equal, ties included. ``'auto'`` picks by a cost model
+        measured on a sample of queries.
     rank : int, optional
         Projection rank for ``'pruned'`` (default: chosen by the cost model).
     n_threads : int, optional
@@ -212,7 +215,7 @@ def top_partners(
     lr = None
     if method == "pruned" or (method == "auto" and n_queries * x.shape[0] * x.shape[1] >= _PLAN_MIN_WORK):
         lr = _lowrank.plan(u, q, k, want_pos, want_neg, rank=rank if method == "pruned" else None)
-        if lr.rank == 0 and method == "pruned":
+        if lr.rank == 0 and method == "pruned" and x.shape[1] > 1:
             lr = _lowrank.plan(u, q, k, want_pos, want_neg, rank=min(32, x.shape[1] - 1))
     with progress_callback(progress, "top_partners") as cb:
         if lr is not None and lr.rank > 0:
@@ -229,8 +232,7 @@ def _top_partners_pruned(u, q, lr, k, want_pos, want_neg, nt, cb) -> Partners:
     res = _core.topk_pruned(
         u, lr.db_proj[order], lr.db_res[order], order,
         q, None if q is None else lr.q_proj[q_order], None if q is None else lr.q_res[q_order], q_order,
-        k=k, want_pos=want_pos, want_neg=want_neg, margin=_lowrank.MARGIN,
-        dense=_lowrank.dense_fits(*u.shape), n_threads=nt, progress=cb,
+        k=k, want_pos=want_pos, want_neg=want_neg, margin=_lowrank.MARGIN, n_threads=nt, progress=cb,
     )
     rows = order if q is None else q_order
     out = []

@@ -119,8 +119,7 @@ IArray take_order(py::object obj, size_t n, const char* name) {
 py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& db_res,
                          py::object db_order, py::object queries, py::object q_proj,
                          py::object q_res, py::object q_order, int k, bool want_pos,
-                         bool want_neg, float margin, bool dense, int n_threads,
-                         py::object progress) {
+                         bool want_neg, float margin, int n_threads, py::object progress) {
   require_2d(db_proj, "db_proj");
   const size_t r = db_proj.shape(1), T = db.shape(1);
   LowRankSide dbs = low_rank_side(db, db_proj, db_res, r, "db");
@@ -140,12 +139,10 @@ py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& 
   PruneStats stats;
   {
     py::gil_scoped_release nogil;
-    PackedRows full;
-    if (dense) full = pack_rows(db.data(), dbs.n, T, T, kernels().nr, n_threads, dbs.order);
-    topk_pruned(qs, dbs, dense ? &full.view : nullptr, T, r, k, self ? 0 : -1, margin, res.out,
-                n_threads, pf, &stats);
+    PackedRows full = pack_rows(db.data(), dbs.n, T, T, kernels().nr, n_threads, dbs.order);
+    topk_pruned(qs, dbs, full.view, T, r, k, self ? 0 : -1, margin, res.out, n_threads, pf, &stats);
   }
-  return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats.exact_pairs, stats.dense_tiles);
+  return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats.row_panels, stats.dense_tiles);
 }
 
 LaggedMethod lagged_method(const std::string& method) {
@@ -188,10 +185,10 @@ void bind_correlate(py::module_& m) {
   m.def("topk_pruned", &topk_pruned_py, py::arg("db"), py::arg("db_proj"), py::arg("db_res"),
         py::arg("db_order"), py::arg("queries"), py::arg("q_proj"), py::arg("q_res"),
         py::arg("q_order"), py::arg("k"),
-        py::arg("want_pos"), py::arg("want_neg"), py::arg("margin"), py::arg("dense") = true,
-        py::arg("n_threads") = 0, py::arg("progress") = py::none(),
-        "Exact top-k with low-rank bounds; returns the 4 arrays, the number of pairs scored by a dot "
-        "and the number of tiles scored by the product.");
+        py::arg("want_pos"), py::arg("want_neg"), py::arg("margin"), py::arg("n_threads") = 0,
+        py::arg("progress") = py::none(),
+        "Exact top-k with low-rank bounds; returns the 4 arrays, the number of (row, panel) jobs "
+        "and the number of whole tiles scored.");
   m.def("lagged", &lagged, py::arg("u"), py::arg("v") = py::none(), py::arg("max_lag"),
         py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("method") = "auto",
         "Max normalised cross-correlation over lags in [-max_lag, max_lag], with the lag. "

@@ -10,7 +10,7 @@
 
 namespace pyshape {
 
-void topk_pruned(const LowRankSide& q, const LowRankSide& db, const PanelView* db_full, size_t T,
+void topk_pruned(const LowRankSide& q, const LowRankSide& db, const PanelView& db_full, size_t T,
                  size_t r, int k, int64_t self_offset, float margin, const TopKOutput& out,
                  int n_threads, const ProgressFn& progress, PruneStats* stats) {
   const KernelTable& kt = kernels();
@@ -21,26 +21,30 @@ void topk_pruned(const LowRankSide& q, const LowRankSide& db, const PanelView* d
   std::vector<float> db_res(dbp.view.n_panels() * nr, 0.f);
   std::copy(db.res, db.res + db.n, db_res.begin());
 
-  // Query rows per work item: few enough that their full rows (mb * T floats)
-  // stay in L2 next to one database panel while candidates are scored.
+  // Query rows per work item: few enough that their packed rows (mb * T
+  // floats) stay in L2 beside a database panel while candidates are scored.
   const size_t mb = std::max<size_t>(mr, std::min<size_t>(row_block(kt), (256u << 10) / (T * 4) / mr * mr));
   const size_t blocks = (q.n + mb - 1) / mb;
   const int threads = std::max(1, std::min<int>(resolve_threads(n_threads), static_cast<int>(blocks)));
   struct Scratch {
-    std::vector<float> apack, afull, hi, lo, tile;
+    std::vector<float> apack, afull, hi, lo, scores;
     std::vector<uint32_t> mask;
+    std::vector<size_t> pending;  // per row: up to kMaxRowPanels panels waiting to be scored
+    std::vector<int> n_pending;
   };
+  constexpr int kMaxPending = 6;  // = kMaxRowPanels of every level
   std::vector<Scratch> scratch(threads);
   for (auto& s : scratch) {
     s.apack.resize(packed_floats(mb, r, mr));
-    if (db_full) s.afull.resize(packed_floats(mb, T, mr));
+    s.afull.resize(packed_floats(mb, T, mr));
     s.hi.resize(mb + mr);
     s.lo.resize(mb + mr);
-    s.tile.resize(mr * nr);
+    s.scores.resize(std::max<size_t>(mr, kMaxPending) * nr);
     s.mask.resize(mr);
+    s.pending.resize(mb * kMaxPending);
+    s.n_pending.resize(mb);
   }
-  std::atomic<uint64_t> exact_total{0}, dense_total{0};
-
+  std::atomic<uint64_t> rows_total{0}, dense_total{0};
 
   parallel_for(
       blocks, threads,
@@ -48,8 +52,10 @@ void topk_pruned(const LowRankSide& q, const LowRankSide& db, const PanelView* d
         Scratch& s = scratch[tid];
         const size_t i0 = b * mb, rows = std::min(mb, q.n - i0);
         pack_panels(q.proj + i0 * r, rows, r, r, mr, s.apack.data());
-        if (db_full && q.order) pack_panels(q.rows, rows, T, T, mr, s.afull.data(), q.order + i0);
-        if (db_full && !q.order) pack_panels(q.rows + i0 * T, rows, T, T, mr, s.afull.data());
+        if (q.order)
+          pack_panels(q.rows, rows, T, T, mr, s.afull.data(), q.order + i0);
+        else
+          pack_panels(q.rows + i0 * T, rows, T, T, mr, s.afull.data());
         std::vector<RowHeaps> heaps;
         heaps.reserve(rows);
         for (size_t i = 0; i < rows; ++i) heaps.emplace_back(out, i0 + i, k);
@@ -57,9 +63,37 @@ void topk_pruned(const LowRankSide& q, const LowRankSide& db, const PanelView* d
           s.hi[i] = heaps[i].hi() - margin;
           s.lo[i] = heaps[i].lo() + margin;
         };
-        for (size_t i = 0; i < rows; ++i) refresh(i);
+        for (size_t i = 0; i < rows; ++i) {
+          refresh(i);
+          s.n_pending[i] = 0;
+        }
+        auto self_of = [&](size_t i) {
+          return self_offset >= 0 ? self_offset + static_cast<int64_t>(i0 + i) : int64_t{-1};
+        };
+        // Offers every valid pair of row i against panel p (scores at sc).
+        auto offer_panel = [&](size_t i, size_t p, const float* sc) {
+          const int64_t self = self_of(i);
+          const size_t cols = std::min(nr, db.n - p * nr);
+          for (size_t c = 0; c < cols; ++c) {
+            const int64_t j = static_cast<int64_t>(p * nr + c);
+            if (j != self) heaps[i].offer(sc[c], db.row(j));
+          }
+        };
+        uint64_t row_jobs = 0, dense = 0;
+        // Scores row i against its pending panels (one row_panels call).
+        auto flush = [&](size_t i) {
+          const int np = s.n_pending[i];
+          if (np == 0) return;
+          const float* panels[kMaxPending];
+          for (int t = 0; t < np; ++t) panels[t] = db_full.panel(s.pending[i * kMaxPending + t]);
+          kt.row_panels(s.afull.data() + (i / mr) * T * mr + i % mr, mr, panels, np, T, kKC, s.scores.data());
+          for (int t = 0; t < np; ++t) offer_panel(i, s.pending[i * kMaxPending + t], s.scores.data() + t * nr);
+          s.n_pending[i] = 0;
+          row_jobs += np;
+          refresh(i);
+        };
+
         const size_t a_panels = (rows + mr - 1) / mr;
-        uint64_t exact = 0, dense = 0;
         for (size_t p = 0; p < dbp.view.n_panels(); ++p) {
           const float* Bp = dbp.view.panel(p);
           const float* rb = db_res.data() + p * nr;
@@ -73,51 +107,36 @@ void topk_pruned(const LowRankSide& q, const LowRankSide& db, const PanelView* d
               continue;
             int flagged = 0;
             for (int t = 0; t < m_valid; ++t) flagged += __builtin_popcount(s.mask[t] & valid);
-            if (db_full && flagged >= kDenseTileMin) {
-              // Score the whole tile in the product and offer every pair: the
-              // extra exact scores can only raise the thresholds sooner.
+            if (flagged == 0) continue;
+            if (flagged >= kDenseTileMin) {
+              // The whole tile in the blocked product, exactly as brute force runs it.
               const int n_valid = static_cast<int>(std::min<size_t>(nr, db.n - j0));
               for (size_t k0 = 0; k0 < T; k0 += kKC)
-                kt.micro(s.afull.data() + ip * T * mr + k0 * mr, m_valid,
-                         db_full->panel(p) + k0 * nr, std::min(kKC, T - k0), s.tile.data(), nr,
-                         n_valid, k0 > 0);
+                kt.micro(s.afull.data() + ip * T * mr + k0 * mr, m_valid, db_full.panel(p) + k0 * nr,
+                         std::min(kKC, T - k0), s.scores.data(), nr, n_valid, k0 > 0);
               for (int t = 0; t < m_valid; ++t) {
-                const size_t i = ib + t;
-                const int64_t self = self_offset >= 0 ? self_offset + static_cast<int64_t>(i0 + i) : -1;
-                for (int c = 0; c < n_valid; ++c) {
-                  const int64_t j = static_cast<int64_t>(j0) + c;
-                  if (j != self) heaps[i].offer(s.tile[t * nr + c], db.row(j));
-                }
-                refresh(i);
+                offer_panel(ib + t, p, s.scores.data() + t * nr);
+                refresh(ib + t);
               }
               ++dense;
               continue;
             }
             for (int t = 0; t < m_valid; ++t) {
-              uint32_t m = s.mask[t] & valid;
-              if (!m) continue;
+              if (!(s.mask[t] & valid)) continue;
               const size_t i = ib + t;
-              const float* qi = q.rows + q.row(i0 + i) * T;
-              const int64_t self = self_offset >= 0 ? self_offset + static_cast<int64_t>(i0 + i) : -1;
-              while (m) {
-                const int64_t j = static_cast<int64_t>(j0) + __builtin_ctz(m);
-                m &= m - 1;
-                if (j == self) continue;
-                const int64_t src = db.row(j);
-                heaps[i].offer(kt.dot(qi, db.rows + src * T, T), src);
-                ++exact;
-              }
-              refresh(i);
+              s.pending[i * kMaxPending + s.n_pending[i]++] = p;
+              if (s.n_pending[i] == kMaxPending) flush(i);
             }
           }
         }
+        for (size_t i = 0; i < rows; ++i) flush(i);
         for (auto& h : heaps) h.finish();
-        exact_total.fetch_add(exact, std::memory_order_relaxed);
+        rows_total.fetch_add(row_jobs, std::memory_order_relaxed);
         dense_total.fetch_add(dense, std::memory_order_relaxed);
       },
       progress);
   if (stats) {
-    stats->exact_pairs = exact_total.load();
+    stats->row_panels = rows_total.load();
     stats->dense_tiles = dense_total.load();
   }
 }

@@ -31,24 +31,25 @@ struct LowRankSide {
   int64_t row(size_t pos) const { return order ? order[pos] : static_cast<int64_t>(pos); }
 };
 
-// Candidates of one mr x nr tile are scored together by the blocked product
-// (db packed over all T, queries packed per block) when at least this many of
-// its pairs passed the bounds; fewer are scored one dot at a time. A dot
-// streams two rows from L2 (about 4x the cost of a pair inside the product on
-// Zen 3), so the product wins from about a quarter of a tile.
+// Every exact score is computed in the blocked product's summation order, so
+// pruned and brute-force results are bitwise equal (ties included). A tile
+// with at least this many candidate pairs is scored whole by the
+// micro-kernel; otherwise each query row with candidates is scored against the
+// candidate panels (row_panels, up to 6 panels per call to fill the FMA
+// pipeline), which costs about one sixth of a tile per panel.
 constexpr int kDenseTileMin = 24;
 
 struct PruneStats {
-  uint64_t exact_pairs = 0;  // pairs scored one dot at a time
-  uint64_t dense_tiles = 0;  // tiles scored by the product
+  uint64_t row_panels = 0;   // (query row, db panel) pairs scored by row_panels
+  uint64_t dense_tiles = 0;  // mr x nr tiles scored by the micro-kernel
 };
 
 // margin is added to every bound to absorb float32 rounding in the
 // projections, the bound products and the exact scores.
-// db_full: the database rows packed over all T, in processing order, for the
-// product (nullptr: every candidate is scored by a dot). With self_offset >= 0,
-// query position i is database position self_offset + i.
-void topk_pruned(const LowRankSide& queries, const LowRankSide& db, const PanelView* db_full,
+// db_full: the database rows packed over all T (panels of nr), in processing
+// order. With self_offset >= 0, query position i is database position
+// self_offset + i.
+void topk_pruned(const LowRankSide& queries, const LowRankSide& db, const PanelView& db_full,
                  size_t T, size_t r, int k, int64_t self_offset, float margin,
                  const TopKOutput& out, int n_threads, const ProgressFn& progress,
                  PruneStats* stats);

@@ -27,6 +27,12 @@ struct KernelTable {
   void (*micro)(const float* Ap, int m_valid, const float* Bp, size_t kc, float* C, size_t ldc,
                 int n_valid, bool accumulate);
 
+  // One packed row (element k at a[k * a_stride]) against np <= 6 packed
+  // panels of all K (panels[q], K x nr each), into out (np x nr): bitwise the
+  // same scores as micro() over K in chunks of kc_max, as gemm_block runs it.
+  void (*row_panels)(const float* a, size_t a_stride, const float* const* panels, int np, size_t K,
+                     size_t kc_max, float* out);
+
   // Writes to out the indices i < n with x[i] >= hi or x[i] <= lo and returns
   // how many. Used to pick the few entries of a score block that can enter a
   // running top-k.

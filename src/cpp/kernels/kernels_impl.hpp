@@ -81,6 +81,48 @@ inline void micro(const float* Ap, int m_valid, const float* Bp, size_t kc, floa
   }
 }
 
+// Scores one packed row against np (<= kMaxRowPanels) packed panels over all
+// K, summing in exactly the order of micro() driven by gemm_block() (chunks of
+// kc floats, each summed from zero and then added to the running total), so
+// the scores are bitwise equal to the blocked product's. a[k * a_stride] is
+// element k of the row; panel q starts at panels[q] (K x nr floats). out gets
+// np * nr scores.
+constexpr int kMaxRowPanels = 6;
+
+template <int NP>
+inline void row_panels_n(const float* a, size_t a_stride, const float* const* panels, size_t K,
+                         size_t kc_max, float* out) {
+  Vec total[NP][kNV];
+  for (size_t k0 = 0; k0 < K; k0 += kc_max) {
+    const size_t k1 = k0 + kc_max < K ? k0 + kc_max : K;
+    Vec c[NP][kNV];
+    for (int q = 0; q < NP; ++q)
+      for (int v = 0; v < kNV; ++v) c[q][v] = Vec::zero();
+    for (size_t k = k0; k < k1; ++k) {
+      const Vec ak = Vec::set1(a[k * a_stride]);
+#pragma GCC unroll 16
+      for (int q = 0; q < NP; ++q)
+        for (int v = 0; v < kNV; ++v) c[q][v] = fmadd(ak, Vec::load(panels[q] + k * kNR + v * kW), c[q][v]);
+    }
+    for (int q = 0; q < NP; ++q)
+      for (int v = 0; v < kNV; ++v) total[q][v] = k0 == 0 ? c[q][v] : total[q][v] + c[q][v];
+  }
+  for (int q = 0; q < NP; ++q)
+    for (int v = 0; v < kNV; ++v) total[q][v].store(out + q * kNR + v * kW);
+}
+
+inline void row_panels(const float* a, size_t a_stride, const float* const* panels, int np,
+                       size_t K, size_t kc_max, float* out) {
+  switch (np) {
+    case 1: row_panels_n<1>(a, a_stride, panels, K, kc_max, out); break;
+    case 2: row_panels_n<2>(a, a_stride, panels, K, kc_max, out); break;
+    case 3: row_panels_n<3>(a, a_stride, panels, K, kc_max, out); break;
+    case 4: row_panels_n<4>(a, a_stride, panels, K, kc_max, out); break;
+    case 5: row_panels_n<5>(a, a_stride, panels, K, kc_max, out); break;
+    default: row_panels_n<6>(a, a_stride, panels, K, kc_max, out); break;
+  }
+}
+
 inline size_t select_outside(const float* x, size_t n, float hi, float lo, uint32_t* out) {
   size_t cnt = 0, i = 0;
   const Vec vh = Vec::set1(hi), vl = Vec::set1(lo);
@@ -120,7 +162,7 @@ inline bool bound_tile(const float* Ap, int m_valid, const float* Bp, size_t r, 
 }
 
 inline KernelTable make_table() {
-  return KernelTable{PYSHAPE_ISA_NAME, kMR, kNR, &dot, &micro, &select_outside, &bound_tile};
+  return KernelTable{PYSHAPE_ISA_NAME, kMR, kNR, &dot, &micro, &row_panels, &select_outside, &bound_tile};
 }
 
 }  // namespace PYSHAPE_ISA
