@@ -376,7 +376,7 @@ def test_top_partners_query_in_database_is_its_own_best_partner(rng):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_top_partners_ties_by_smaller_index(simd, rng, method, request):
+def test_top_partners_ties_by_smaller_index(simd, rng, method):
     """Identical rows (also exact power-of-two scalings, which normalise to the
     same bits) get identical scores, which must come in index order."""
     m, T = 12, 23
@@ -430,7 +430,7 @@ def test_top_partners_constant_rows_tie_at_zero(simd, rng, method):
 
 @pytest.mark.parametrize("n", [2, 5, 101])
 @pytest.mark.parametrize("method", METHODS)
-def test_top_partners_T1(simd, n, method, request):
+def test_top_partners_T1(simd, n, method):
     """T = 1: every shape is constant, every score 0, partners by index."""
     x = np.arange(n, dtype=np.float32)[:, None]
     p = pyshape.top_partners(x, k=n - 1, method=method)
@@ -443,7 +443,7 @@ def test_top_partners_T1(simd, n, method, request):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_top_partners_all_rows_constant(simd, method, request):
+def test_top_partners_all_rows_constant(simd, method):
     x = np.full((20, 10), 3.0)
     p = pyshape.top_partners(x, k=4, method=method)
     for i in range(20):
@@ -452,7 +452,7 @@ def test_top_partners_all_rows_constant(simd, method, request):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_top_partners_identical_rows(simd, method, request):
+def test_top_partners_identical_rows(simd, method):
     """All rows equal: every pair scores the same, partners are the smallest
     other indices."""
     x = np.tile(np.arange(10.0), (20, 1))
