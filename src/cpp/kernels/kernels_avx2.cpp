@@ -1,23 +1,4 @@
 // The avx2 build of the kernels (its compiler flags are set in CMakeLists.txt).
 #define PYSHAPE_ISA avx2
 #define PYSHAPE_ISA_NAME "avx2"
-#include "kernels/kernels_impl.hpp"
-#include "kernels/fft_impl.hpp"
-#include "kernels/pack_impl.hpp"
-
-namespace pyshape {
-namespace avx2 {
-const KernelTable* table() {
-  static const KernelTable t = make_table();
-  return &t;
-}
-const FftKernels* fft_table() {
-  static const FftKernels t = fft::make_fft_table();
-  return &t;
-}
-const PackKernels* pack_table() {
-  static const PackKernels t = packk::make_pack_table();
-  return &t;
-}
-}  // namespace avx2
-}  // namespace pyshape
+#include "kernels/kernels_isa.inc"
