@@ -72,8 +72,10 @@ __all__ = [
 #: Strategies accepted by :func:`pack` (and, except ``'peak'``, by :class:`pyshape.Placer`).
 STRATEGIES = ("complement", "first_fit", "best_fit", "peak")
 DEFAULT_STRATEGY = "complement"
-DEFAULT_CANDIDATES = 16
+DEFAULT_CANDIDATES = 8
 DEFAULT_IMPROVE = 2
+#: Shapes per shard above which the placement is split into independent shards.
+DEFAULT_SHARD_SIZE = 32768
 
 #: A shape's peak exceeds the effective capacity of an empty worker (``.ids`` lists them).
 ShapeTooLargeError = _core.ShapeTooLargeError
@@ -445,6 +447,7 @@ def pack(
     risk: float = 0.0,
     candidates: int = DEFAULT_CANDIDATES,
     improve: int = DEFAULT_IMPROVE,
+    shard_size: int = DEFAULT_SHARD_SIZE,
     n_threads: Optional[int] = None,
     progress: ProgressArg = False,
 ) -> Plan:
@@ -472,9 +475,17 @@ def pack(
         ``'complement'`` only: fitting workers compared per shape (0: all).
     improve : int
         ``'complement'`` only: drain passes after construction (0: none).
+    shard_size : int
+        Above this many shapes the size order is dealt round-robin into
+        ``ceil(n / shard_size)`` shards that are packed independently (in
+        parallel) and whose workers are concatenated: each shard sees the
+        same mix of sizes, so the cost in workers is small (at most about
+        one partly filled worker per shard), and time grows linearly with n.
+        0: one shard. The shards depend on n only, never on the threads.
     n_threads : int, optional
-        Threads for the input pass (peaks, totals, checks). Placement itself
-        is sequential, so plans never depend on the thread count.
+        Threads for the input pass (peaks, totals, checks) and for the
+        shards. Placement within a shard is sequential, so plans never
+        depend on the thread count.
     progress : bool or callable, optional
         True for a progress bar on stderr, or a callable ``f(done, total)``.
 
@@ -519,8 +530,9 @@ def pack(
     ident = _ids(ids, n)
     cand = int(candidates)
     imp = int(improve)
-    if cand < 0 or imp < 0:
-        raise ValueError("candidates and improve must be non-negative")
+    shard = int(shard_size)
+    if cand < 0 or imp < 0 or shard < 0:
+        raise ValueError("candidates, improve and shard_size must be non-negative")
     nt = resolve_threads(n_threads)
     eff = _effective(cap, head)
     peaks, total, nonfinite, negative = _core.pack_stats(D, nt)
@@ -534,7 +546,7 @@ def pack(
     else:
         with progress_callback(progress, f"pack ({strategy})") as cb:
             c_imp = imp if strategy == "complement" else 0
-            assign, W = _core.pack(D, eff, order, strategy, eps, cand, c_imp, cb)
+            assign, W = _core.pack(D, eff, order, strategy, eps, cand, c_imp, shard, nt, cb)
     return Plan(
         assignment=assign,
         n_workers=int(W),

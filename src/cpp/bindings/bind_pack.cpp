@@ -50,7 +50,8 @@ py::tuple stats_py(const FArray& D, int n_threads) {
 }
 
 py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, const std::string& strategy,
-                  double risk, int candidates, int improve, py::object progress) {
+                  double risk, int candidates, int improve, size_t shard_size, int n_threads,
+                  py::object progress) {
   require_3d(D, "shapes");
   size_t n = D.shape(0), R = D.shape(1), T = D.shape(2);
   if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R)
@@ -70,12 +71,13 @@ py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, con
   opt.risk = risk;
   opt.candidates = candidates;
   opt.improve = improve;
+  opt.shard_size = shard_size;
   py::array_t<int64_t> assign(n);
   ProgressFn pf = make_progress(progress);
   size_t W;
   {
     py::gil_scoped_release nogil;
-    W = pack_shapes(D.data(), n, R, T, cap.data(), order.data(), opt, assign.mutable_data(), pf);
+    W = pack_shapes(D.data(), n, R, T, cap.data(), order.data(), opt, assign.mutable_data(), pf, n_threads);
   }
   return py::make_tuple(assign, W);
 }
@@ -115,7 +117,7 @@ void bind_pack(py::module_& m) {
         "Per-shape peaks (n, R), total demand (R, T) float64, first non-finite row, first negative row.");
   m.def("pack", &pack_py, py::arg("shapes"), py::arg("capacity"), py::arg("order"), py::arg("strategy"),
         py::arg("risk") = 0.0, py::arg("candidates") = 16, py::arg("improve") = 1,
-        py::arg("progress") = py::none(), "Pack shapes in the given order; returns (assignment, n_workers).");
+        py::arg("shard_size") = 0, py::arg("n_threads") = 0, py::arg("progress") = py::none(), "Pack shapes in the given order; returns (assignment, n_workers).");
 
   py::class_<Placer>(m, "Placer")
       .def(py::init([](size_t R, size_t T, const DArray& cap, const DArray& head, const std::string& strategy,

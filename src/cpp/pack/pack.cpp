@@ -140,45 +140,74 @@ size_t drain(Fleet& fleet, const float* D, size_t n, const int64_t* order, const
 
 }  // namespace
 
-size_t pack_shapes(const float* D, size_t n, size_t R, size_t T, const float* cap,
-                   const int64_t* order, const PackOptions& opt, int64_t* assign,
-                   const ProgressFn& progress) {
+namespace {
+
+// Packs the shapes order[0..m) on a fleet of their own; assign gets local worker indices.
+size_t pack_one(const float* D, size_t n_all, size_t R, size_t T, const float* cap, const int64_t* order,
+                size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
+  (void)n_all;
   Fleet fleet(R, T, cap, opt.risk);
   const size_t RT = R * T;
   ShapeSummary ss;
-  for (size_t k = 0; k < n; ++k) {
+  std::vector<float> np(R);
+  for (size_t k = 0; k < m; ++k) {
     const int64_t i = order[k];
     const float* s = D + static_cast<size_t>(i) * RT;
     fleet.summarize(s, ss);
     int64_t w = fleet.choose(s, ss, opt.strategy, opt.candidates);
     if (w < 0) {
       w = static_cast<int64_t>(fleet.open());
-      float np[64];
-      std::vector<float> npv;
-      float* p = R <= 64 ? np : (npv.resize(R), npv.data());
-      if (!fleet.fits(static_cast<size_t>(w), s, p))
+      if (!fleet.fits(static_cast<size_t>(w), s, np.data()))
         throw std::invalid_argument("shape " + std::to_string(i) + " does not fit an empty worker");
     }
     fleet.add(static_cast<size_t>(w), s, ss);
     assign[i] = w;
-    if (progress && (k & 1023) == 1023) progress(k + 1, n + (opt.improve > 0 ? n / 4 : 0));
+    if (progress && (k & 1023) == 1023) progress(k + 1, m + (opt.improve > 0 ? m / 4 : 0));
   }
   size_t W = fleet.size();
   if (opt.improve > 0 && W > 1) {
-    size_t closed = drain(fleet, D, n, order, opt, assign);
+    size_t closed = drain(fleet, D, m, order, opt, assign);
     if (closed > 0) {
       // renumber the workers left, keeping their order
-      std::vector<int64_t> used(W, 0), newid(W, -1);
-      for (size_t i = 0; i < n; ++i) used[assign[i]] = 1;
+      std::vector<char> used(W, 0);
+      std::vector<int64_t> newid(W, -1);
+      for (size_t k = 0; k < m; ++k) used[assign[order[k]]] = 1;
       size_t c = 0;
       for (size_t w = 0; w < W; ++w)
         if (used[w]) newid[w] = static_cast<int64_t>(c++);
-      for (size_t i = 0; i < n; ++i) assign[i] = newid[assign[i]];
+      for (size_t k = 0; k < m; ++k) assign[order[k]] = newid[assign[order[k]]];
       W = c;
     }
   }
-  if (progress) progress(1, 1);
   return W;
+}
+
+}  // namespace
+
+size_t pack_shapes(const float* D, size_t n, size_t R, size_t T, const float* cap,
+                   const int64_t* order, const PackOptions& opt, int64_t* assign,
+                   const ProgressFn& progress, int n_threads) {
+  const size_t shard = opt.shard_size > 0 ? opt.shard_size : n;
+  const size_t S = (n + shard - 1) / shard;
+  if (S <= 1) {
+    size_t W = pack_one(D, n, R, T, cap, order, n, opt, assign, progress);
+    if (progress) progress(1, 1);
+    return W;
+  }
+  // Interleaved shards: shard j takes order[j], order[j + S], ... (each keeps
+  // the decreasing order and a like mix of sizes), packed independently.
+  std::vector<std::vector<int64_t>> orders(S);
+  for (size_t k = 0; k < n; ++k) orders[k % S].push_back(order[k]);
+  std::vector<size_t> Ws(S);
+  parallel_for(S, n_threads, [&](size_t j, int) {
+    Ws[j] = pack_one(D, n, R, T, cap, orders[j].data(), orders[j].size(), opt, assign, nullptr);
+  }, progress);
+  size_t off = 0;
+  for (size_t j = 0; j < S; ++j) {
+    for (int64_t i : orders[j]) assign[i] += static_cast<int64_t>(off);
+    off += Ws[j];
+  }
+  return off;
 }
 
 }  // namespace pyshape

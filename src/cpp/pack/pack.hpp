@@ -19,15 +19,21 @@ void pack_stats(const float* D, size_t n, size_t R, size_t T, float* peaks, doub
 struct PackOptions {
   PackStrategy strategy = PackStrategy::kComplement;
   double risk = 0;
-  int candidates = 16;   // complement: fitting workers compared per shape
+  int candidates = 8;    // complement: fitting workers compared per shape
   int improve = 1;       // passes of the drain step (0: none)
+  // Above this many shapes, the order is dealt round-robin into
+  // ceil(n / shard_size) shards packed independently (in parallel) and their
+  // workers concatenated; 0: one shard. Fixed by n, never by the thread
+  // count, so plans do not depend on threads.
+  size_t shard_size = 0;
 };
 
 // Places shapes in the given order (a permutation of [0, n)); writes the
 // worker of every shape to assign (workers numbered 0..W-1 in order of
-// opening) and returns W. Every shape must fit an empty worker.
+// opening; shard by shard when sharded) and returns W. Every shape must fit
+// an empty worker.
 size_t pack_shapes(const float* D, size_t n, size_t R, size_t T, const float* cap,
                    const int64_t* order, const PackOptions& opt, int64_t* assign,
-                   const ProgressFn& progress);
+                   const ProgressFn& progress, int n_threads = 0);
 
 }  // namespace pyshape
