@@ -257,3 +257,9 @@ def test_library_still_works_after_errors():
         with pytest.raises((ValueError, TypeError)):
             run(func, np.full((2, 3), np.nan))
     np.testing.assert_allclose(np.diag(pyshape.pearson(GOOD)), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [1.5, "2", True])
+def test_n_threads_must_be_an_integer(bad):
+    with pytest.raises(TypeError, match="n_threads must be an integer"):
+        pyshape.pearson(np.ones((3, 4)) * np.arange(4), n_threads=bad)

@@ -44,6 +44,10 @@ def resolve_threads(n_threads: int | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # not on Linux
             return max(1, os.cpu_count() or 1)
+    import numbers
+
+    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
+        raise TypeError(f"n_threads must be an integer or None, got {type(n_threads).__name__}")
     n = int(n_threads)
     if n < 1:
         raise ValueError(f"n_threads must be at least 1, got {n_threads}")
