@@ -72,7 +72,7 @@ def test_placer_first_fit_matches_batch_first_fit(rng):
     cap = [12.0, 10.0]
     plan = pyshape.pack(D, cap, "first_fit")
     key = (D.max(axis=2) / np.array(cap)).max(axis=1)
-    p = pyshape.Placer(cap, T=16, strategy="first_fit")
+    p = pyshape.Placer(cap, T=16, strategy="first_fit", scan_limit=0)
     for i in np.argsort(-key, kind="stable"):
         assert p.place(int(i), D[i]) == plan.assignment[i]
     assert p.n_workers == plan.n_workers
@@ -101,8 +101,8 @@ def test_errors_leave_state_unchanged():
         p.remove("zzz")
     assert p.snapshot() == before
     assert "c" not in p and len(p) == 2
-    p.place("c", [[1, 1, 1], [1, 1, 1]])  # still fits worker 0
-    assert p.worker_of("c") == 0
+    p.place("c", [[1, 1, 1], [1, 1, 1]])  # fits both: the bounded scan visits newest-first
+    assert p.worker_of("c") == 1
 
 
 def test_constructor_checks():
@@ -185,3 +185,64 @@ def test_repr_and_workers():
     assert "workloads=1" in repr(p)
     with pytest.raises(IndexError):
         p.load(5)
+
+
+# ---------------------------------------------------------------- bounded scan (scan_limit)
+def test_scan_limit_default_validation_and_snapshot():
+    from pyshape.placer import DEFAULT_SCAN_LIMIT
+
+    p = pyshape.Placer(10.0, T=4)
+    assert p.scan_limit == DEFAULT_SCAN_LIMIT > 0
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="scan_limit"):
+            pyshape.Placer(10.0, T=4, scan_limit=bad)
+    q = pyshape.Placer(10.0, T=4, scan_limit=3)
+    q.place("a", [1, 2, 3, 4])
+    r = pyshape.Placer.restore(q.snapshot())
+    assert r.scan_limit == 3 and r.members(0) == ["a"]
+
+
+def test_scan_limit_bounds_the_scan_newest_first():
+    # three workers holding 9 of 10; scan_limit=1 looks at the newest worker only
+    q = pyshape.Placer(10.0, T=2, scan_limit=0, strategy="first_fit")
+    b = pyshape.Placer(10.0, T=2, scan_limit=1, strategy="first_fit")
+    for pl in (q, b):
+        for h in (9, 9, 9):
+            pl.place(f"s{h}{pl.n_workers}", [h, h])
+    assert q.n_workers == b.n_workers == 3
+    q.place("x", [1, 1])
+    b.place("x", [1, 1])
+    assert q.worker_of("x") == 0  # exhaustive: first fit
+    assert b.worker_of("x") == 2  # bounded: newest first
+    # newest (2) is now full: the bounded scan (1 worker) opens a new one, the exhaustive does not
+    q.place("y", [1, 1])
+    b.place("y", [1, 1])
+    assert q.worker_of("y") == 1 and q.n_workers == 3
+    assert b.worker_of("y") == 3 and b.n_workers == 4
+
+
+def test_scan_limit_falls_back_to_full_scan_before_fleet_full():
+    p = pyshape.Placer(10.0, T=2, scan_limit=1, max_workers=2, strategy="first_fit")
+    p.place("a", [5, 5])
+    p.place("b", [10, 10])  # worker 1, full
+    assert p.place("c", [5, 5]) == 0  # the limited scan saw only worker 1
+    with pytest.raises(FleetFullError):
+        p.place("d", [1, 1])
+
+
+@pytest.mark.parametrize("limit", [1, 4, 0])
+@pytest.mark.parametrize("strategy", ["first_fit", "best_fit", "complement"])
+def test_bounded_scan_plans_stay_feasible(rng, limit, strategy):
+    cap = np.array([12.0, 10.0], np.float32)
+    p = pyshape.Placer(cap, T=16, strategy=strategy, scan_limit=limit)
+    D = rng.integers(0, 5, size=(150, 2, 16)).astype(np.float32)
+    for i in range(len(D)):
+        p.place(i, D[i])
+        if i % 7 == 3:
+            p.remove(i - 2)
+    for w in range(p.n_workers):
+        L = p.load(w)
+        assert (L <= cap[:, None]).all()
+        m = p.members(w)
+        assert np.array_equal(L, D[m].sum(axis=0) if m else np.zeros_like(L))
+    assert len(p) == sum(len(p.members(w)) for w in range(p.n_workers))

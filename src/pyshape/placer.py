@@ -49,7 +49,10 @@ from pyshape.pack import (
     _risk,
 )
 
-__all__ = ["DuplicateIdError", "FleetFullError", "Placer", "ShapeTooLargeError", "UnknownIdError"]
+#: Workers examined per :meth:`Placer.place` at most (see ``scan_limit``).
+DEFAULT_SCAN_LIMIT = 256
+
+__all__ = ["DEFAULT_SCAN_LIMIT", "DuplicateIdError", "FleetFullError", "Placer", "ShapeTooLargeError", "UnknownIdError"]
 
 Id = Union[str, int]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -76,6 +79,18 @@ class Placer:
     max_workers : int, optional
         Upper limit on open workers: a shape that fits none of them raises
         :class:`FleetFullError` instead of opening one.
+    scan_limit : int
+        Latency bound (default :data:`DEFAULT_SCAN_LIMIT`): workers are
+        visited newest-first and at most ``scan_limit`` of them (those that
+        pass the cheap block and witness filters count) are examined per
+        :meth:`place`; when none of those takes the shape, a new worker opens.
+        This is online first-fit with a bounded scan: ``place`` costs
+        O(scan_limit) whatever the fleet size, at the price of sometimes
+        opening a worker that an exhaustive scan would have avoided. With
+        ``max_workers`` reached, ``place`` examines every worker before it
+        raises :class:`FleetFullError`. ``0``: examine every worker,
+        oldest-first, exactly as :func:`pyshape.pack` chooses (same worker for
+        the same sequence with ``strategy='first_fit'``).
 
     Raises
     ------
@@ -93,7 +108,12 @@ class Placer:
     __slots__ = ("_p",)
 
     def __init__(self, capacity, T: int, *, strategy: str = "complement", headroom=0.0, risk: float = 0.0,
-                 candidates: int = DEFAULT_CANDIDATES, max_workers: Optional[int] = None) -> None:
+                 candidates: int = DEFAULT_CANDIDATES, max_workers: Optional[int] = None,
+                 scan_limit: int = None) -> None:
+        if scan_limit is None:
+            scan_limit = DEFAULT_SCAN_LIMIT
+        if isinstance(scan_limit, bool) or not isinstance(scan_limit, (int, np.integer)) or scan_limit < 0:
+            raise ValueError(f"scan_limit must be a non-negative integer, got {scan_limit!r}")
         cap = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
         R = cap.size
         cap = _capacity(cap, R)
@@ -107,7 +127,7 @@ class Placer:
         if int(candidates) < 0:
             raise ValueError("candidates must be non-negative")
         self._p = _core.Placer(R, int(T), cap, head, strategy, _risk(risk), int(candidates),
-                               0 if max_workers is None else int(max_workers))
+                               0 if max_workers is None else int(max_workers), int(scan_limit))
 
     # ------------------------------------------------------------------ the request path
     def place(self, id: Id, shape) -> int:
@@ -173,6 +193,10 @@ class Placer:
     @property
     def strategy(self) -> str:
         return self._p.strategy
+
+    @property
+    def scan_limit(self) -> int:
+        return self._p.scan_limit
 
     @property
     def T(self) -> int:

@@ -121,14 +121,15 @@ void bind_pack(py::module_& m) {
 
   py::class_<Placer>(m, "Placer")
       .def(py::init([](size_t R, size_t T, const DArray& cap, const DArray& head, const std::string& strategy,
-                       double risk, int candidates, int64_t max_workers) {
+                       double risk, int candidates, int64_t max_workers, int64_t scan_limit) {
              if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R || head.ndim() != 1 ||
                  static_cast<size_t>(head.shape(0)) != R)
                throw std::invalid_argument("capacity and headroom need one value per resource");
-             return Placer(R, T, cap.data(), head.data(), parse_strategy(strategy), risk, candidates, max_workers);
+             return Placer(R, T, cap.data(), head.data(), parse_strategy(strategy), risk, candidates, max_workers,
+                           scan_limit);
            }),
            py::arg("R"), py::arg("T"), py::arg("capacity"), py::arg("headroom"), py::arg("strategy"),
-           py::arg("risk"), py::arg("candidates"), py::arg("max_workers"))
+           py::arg("risk"), py::arg("candidates"), py::arg("max_workers"), py::arg("scan_limit") = 0)
       .def("place",
            [](Placer& p, py::handle id, const FArray& shape) {
              std::string key = encode_id(id);
@@ -153,6 +154,10 @@ void bind_pack(py::module_& m) {
       .def_property_readonly("risk", &Placer::risk)
       .def_property_readonly("candidates", &Placer::candidates)
       .def_property_readonly("max_workers", &Placer::max_workers)
+      .def_property_readonly("scan_limit", &Placer::scan_limit)
+      .def_property_readonly("_stats", [](const Placer& p) {
+             return py::make_tuple(p.fleet().full_checks(), p.fleet().witness_rejects(), p.fleet().leaves_examined());
+           })
       .def("n_members", [](const Placer& p, size_t w) {
              if (w >= p.n_workers()) throw py::index_error("no such worker");
              return p.n_members(w);

@@ -80,6 +80,44 @@ inline float max_sum(const float* a, const float* b, size_t n, float limit) {
   return m;
 }
 
+inline size_t first_over(const float* a, const float* b, size_t n, float limit) {
+  size_t i = 0;
+  const Vec lim = Vec::set1(limit);
+  for (; i + 4 * kW <= n; i += 4 * kW) {
+    Vec s0 = Vec::load(a + i) + Vec::load(b + i);
+    Vec s1 = Vec::load(a + i + kW) + Vec::load(b + i + kW);
+    Vec s2 = Vec::load(a + i + 2 * kW) + Vec::load(b + i + 2 * kW);
+    Vec s3 = Vec::load(a + i + 3 * kW) + Vec::load(b + i + 3 * kW);
+    if (gt_mask(vmax(vmax(s0, s1), vmax(s2, s3)), lim)) break;
+  }
+  for (; i + kW <= n; i += kW) {
+    uint32_t m = gt_mask(Vec::load(a + i) + Vec::load(b + i), lim);
+    if (m) return i + static_cast<size_t>(__builtin_ctz(m));
+  }
+  for (; i < n; ++i)
+    if (a[i] + b[i] > limit) return i;
+  return n;
+}
+
+inline size_t witness_next(const float* val, const float* lim, const uint32_t* idx, const float* s, size_t i,
+                           size_t n) {
+#if defined(__AVX512F__) || defined(__AVX2__)
+  constexpr uint32_t kAll = kW >= 32 ? 0xffffffffu : ((1u << kW) - 1u);
+  for (; i + kW <= n; i += kW) {
+#if defined(__AVX512F__)
+    Vec g{_mm512_i32gather_ps(_mm512_loadu_si512(reinterpret_cast<const void*>(idx + i)), s, 4)};
+#else
+    Vec g{_mm256_i32gather_ps(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx + i)), 4)};
+#endif
+    uint32_t pass = ~gt_mask(Vec::load(val + i) + g, Vec::load(lim + i)) & kAll;
+    if (pass) return i + static_cast<size_t>(__builtin_ctz(pass));
+  }
+#endif
+  for (; i < n; ++i)
+    if (!(val[i] + s[idx[i]] > lim[i])) return i;
+  return n;
+}
+
 inline void mark_over(const float* a, const float* b, size_t n, float limit, uint8_t* flags) {
   size_t i = 0;
   const Vec lim = Vec::set1(limit);
@@ -126,7 +164,7 @@ inline void block_maxmin(const float* a, size_t n, size_t blk, float* bmax, floa
 }
 
 inline PackKernels make_pack_table() {
-  return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &mark_over, &add, &block_maxmin};
+  return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &first_over, &witness_next, &mark_over, &add, &block_maxmin};
 }
 
 }  // namespace packk

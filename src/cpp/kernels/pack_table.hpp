@@ -21,6 +21,15 @@ struct PackKernels {
   // so "fits" is exactly max_sum(...) <= limit. n >= 1.
   float (*max_sum)(const float* a, const float* b, size_t n, float limit);
 
+  // The first t < n with a[t] + b[t] > limit, or n when there is none (a
+  // witness that b does not fit on a; see Fleet's witness test).
+  size_t (*first_over)(const float* a, const float* b, size_t n, float limit);
+
+  // The first j in [i, n) with !(val[j] + s[idx[j]] > lim[j]), or n: a
+  // gather over workers of their witness steps (Fleet's witness test).
+  size_t (*witness_next)(const float* val, const float* lim, const uint32_t* idx, const float* s, size_t i,
+                         size_t n);
+
   // flags[t] |= (a[t] + b[t] > limit) for t < n (flags are 0/1 bytes).
   void (*mark_over)(const float* a, const float* b, size_t n, float limit, uint8_t* flags);
 

@@ -14,6 +14,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(R), T_(T), k_(pack_kernels()) {
   B_ = std::min(T, kMaxBlocks);
   blk_ = (T + B_ - 1) / B_;
+  if (blk_ > 8) blk_ = (blk_ + 7) / 8 * 8;  // whole SIMD vectors per block
   B_ = (T + blk_ - 1) / blk_;
   RB_ = R * B_;
   cap_.assign(cap, cap + R);
@@ -32,10 +33,17 @@ void Fleet::summarize(const float* s, ShapeSummary& out) const {
   for (size_t r = 0; r < R_; ++r) {
     const float* x = s + r * T_;
     k_.block_maxmin(x, T_, blk_, out.bmax.data() + r * B_, out.bmin.data() + r * B_);
-    double v = 0;
-    for (size_t t = 0; t < T_; ++t) v += x[t];
-    out.vol[r] = v;
+    out.vol[r] = volume_of(x, T_);
   }
+}
+
+double Fleet::volume_of(const float* x, size_t n) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t t = 0;
+  for (; t + 8 <= n; t += 8)
+    for (int j = 0; j < 8; ++j) a[j] += x[t + j];
+  for (; t < n; ++t) a[t & 7] += x[t];
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
 size_t Fleet::open() {
@@ -46,6 +54,9 @@ size_t Fleet::open() {
   peak_.resize(W_ * R_, 0.f);
   vol_.resize(W_ * R_, 0.0);
   enabled_.push_back(1);
+  wit_.push_back(0);
+  wit_val_.push_back(0.f);
+  wit_cap_.push_back(cap_[0]);
   if (W_ > leaves_) grow_tree();
   set_leaf(w);
   return w;
@@ -98,6 +109,7 @@ void Fleet::refresh(size_t w) {
     for (size_t b = 1; b < B_; ++b) p = std::max(p, mx[b]);
     peak_[w * R_ + r] = p;
   }
+  wit_val_[w] = L[wit_[w]];
   set_leaf(w);
 }
 
@@ -107,7 +119,15 @@ bool Fleet::fits(size_t w, const float* s, float* newpeak) {
   if (exact_) {
     for (size_t r = 0; r < R_; ++r) {
       float m = k_.max_sum(L + r * T_, s + r * T_, T_, cap_[r]);
-      if (!(m <= cap_[r])) return false;
+      if (!(m <= cap_[r])) {
+        size_t t = k_.first_over(L + r * T_, s + r * T_, T_, cap_[r]);
+        if (t < T_) {  // always, unless m is NaN
+          wit_[w] = static_cast<uint32_t>(r * T_ + t);
+          wit_val_[w] = L[r * T_ + t];
+          wit_cap_[w] = cap_[r];
+        }
+        return false;
+      }
       newpeak[r] = m;
     }
     return true;
@@ -159,27 +179,51 @@ bool Fleet::node_passes(size_t node, const ShapeSummary& ss) const {
 }
 
 template <class F>
-void Fleet::scan(const ShapeSummary& ss, F&& f) const {
+bool Fleet::scan(const float* s, const ShapeSummary& ss, size_t limit, bool newest_first, F&& f) {
+  size_t examined = 0;
   if (!exact_) {
-    for (size_t w = 0; w < W_; ++w)
-      if (enabled_[w] && f(w)) return;
-    return;
+    for (size_t j = 0; j < W_; ++j) {
+      size_t w = newest_first ? W_ - 1 - j : j;
+      if (!enabled_[w]) continue;
+      if (limit > 0 && examined++ >= limit) return true;
+      if (f(w)) return false;
+    }
+    return false;
   }
-  if (W_ == 0) return;
-  size_t stack[128];
-  int top = 0;
-  stack[top++] = 1;
-  while (top > 0) {
-    size_t node = stack[--top];
-    if (!node_passes(node, ss)) continue;
-    if (node >= leaves_) {
-      size_t w = node - leaves_;
-      if (w < W_ && f(w)) return;
+  // Linear scan: the witness test reads three contiguous per-worker arrays
+  // and one step of s, so rejecting a full worker costs a few ns; only
+  // workers that pass it get the leaf block filter and the exact check.
+  const float* wv = wit_val_.data();
+  const float* wc = wit_cap_.data();
+  const uint32_t* wk = wit_.data();
+  const char* en = enabled_.data();
+  if (!newest_first && limit == 0) {  // batch: SIMD over workers (gathers)
+    for (size_t w = 0; w < W_; ++w) {
+      size_t j = k_.witness_next(wv, wc, wk, s, w, W_);
+      witness_rejects_ += j - w;
+      if (j >= W_) break;
+      w = j;
+      if (!en[w]) continue;
+      ++leaves_examined_;
+      if (!node_passes(leaves_ + w, ss)) continue;
+      if (f(w)) return false;
+    }
+    return false;
+  }
+  for (size_t j = 0; j < W_; ++j) {
+    size_t w = newest_first ? W_ - 1 - j : j;
+    if (!en[w]) continue;
+    if (limit > 0 && examined >= limit) return true;
+    ++examined;
+    if (wv[w] + s[wk[w]] > wc[w]) {
+      ++witness_rejects_;
       continue;
     }
-    stack[top++] = 2 * node + 1;
-    stack[top++] = 2 * node;
+    ++leaves_examined_;
+    if (!node_passes(leaves_ + w, ss)) continue;
+    if (f(w)) return false;
   }
+  return false;
 }
 
 double Fleet::anti_score(size_t w, const float* s, const ShapeSummary& ss) const {
@@ -196,13 +240,14 @@ double Fleet::anti_score(size_t w, const float* s, const ShapeSummary& ss) const
   return score;
 }
 
-int64_t Fleet::choose(const float* s, const ShapeSummary& ss, PackStrategy strategy, int candidates) {
+int64_t Fleet::choose(const float* s, const ShapeSummary& ss, PackStrategy strategy, int candidates,
+                      size_t scan_limit, bool newest_first, bool* truncated) {
   int64_t best = -1;
   double best_score = 0, best_tie = 0;
   bool best_tie_known = false;
   int seen = 0;
   float* np = np_.data();
-  scan(ss, [&](size_t w) {
+  bool cut = scan(s, ss, scan_limit, newest_first, [&](size_t w) {
     if (!fits(w, s, np)) return false;
     if (strategy == PackStrategy::kFirstFit) {
       best = static_cast<int64_t>(w);
@@ -233,6 +278,7 @@ int64_t Fleet::choose(const float* s, const ShapeSummary& ss, PackStrategy strat
     ++seen;
     return strategy == PackStrategy::kComplement && candidates > 0 && seen >= candidates;
   });
+  if (truncated) *truncated = cut;
   return best;
 }
 

@@ -17,6 +17,20 @@
 // (max_sum, with early exit) runs only on the few that pass. The bounds are
 // loosened by 1e-6 of capacity so that float rounding never prunes a worker
 // that fits; pruning only saves work and never changes which worker is chosen.
+//
+// Witness test (exact fit only). When the exact check of a shape on w fails,
+// the first step (r, t) where L_w + s is over capacity is remembered as w's
+// witness. The next scan tests that single step first: L_w[r, t] + s[r, t] >
+// cap[r] proves that s cannot fit on w, whatever the other steps. Loads that
+// are full somewhere stay full there (a peak of the load), so on a fleet of
+// nearly full workers most candidates are rejected by one comparison instead
+// of a block filter and an exact check. Like the tree, the witness is a
+// necessary condition only: it never changes which worker is chosen.
+//
+// Bounded scan (online use). choose() can stop after examining scan_limit
+// workers that pass the tree filter (witness rejections count), and can visit
+// workers newest-first; the Placer uses both to bound its latency (see
+// placer.hpp). Batch packing uses neither.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +61,9 @@ class Fleet {
   size_t allowed_over() const { return allowed_; }
 
   void summarize(const float* s, ShapeSummary& out) const;
+  // sum_t x[t] in double, 8 interleaved partial sums added in a fixed order
+  // (deterministic; 8 independent chains instead of one long one).
+  static double volume_of(const float* x, size_t n);
 
   // Opens a new empty worker and returns its index.
   size_t open();
@@ -74,14 +91,23 @@ class Fleet {
   // whose peak rises least (sum_r rise_r / cap_r), ties (within 1e-6) to
   // the most anti-correlated load (smallest sum_r cov(L_r, s_r) / cap_r^2),
   // then the lower index.
-  int64_t choose(const float* s, const ShapeSummary& ss, PackStrategy strategy, int candidates);
+  //
+  // scan_limit > 0: examine at most that many workers (those that pass the
+  // tree filter, in scan order) and return the best found among them;
+  // *truncated (when given) tells whether the limit cut the scan short.
+  // newest_first: visit workers in decreasing index order.
+  int64_t choose(const float* s, const ShapeSummary& ss, PackStrategy strategy, int candidates,
+                 size_t scan_limit = 0, bool newest_first = false, bool* truncated = nullptr);
 
   // Statistics since construction (for benchmarks).
   uint64_t full_checks() const { return full_checks_; }
+  uint64_t witness_rejects() const { return witness_rejects_; }
+  uint64_t leaves_examined() const { return leaves_examined_; }
 
  private:
   template <class F>
-  void scan(const ShapeSummary& ss, F&& f) const;
+  bool scan(const float* s, const ShapeSummary& ss, size_t limit, bool newest_first, F&& f);
+  bool witness_rejects(size_t w, const float* s) const { return wit_val_[w] + s[wit_[w]] > wit_cap_[w]; }
   bool node_passes(size_t node, const ShapeSummary& ss) const;
   void refresh(size_t w);  // summaries, peak and tree leaf of w from L_w
   void set_leaf(size_t w);
@@ -97,11 +123,16 @@ class Fleet {
   std::vector<float> load_, bmax_, bmin_, peak_;
   std::vector<double> vol_;
   std::vector<char> enabled_;
+  std::vector<uint32_t> wit_;  // witness step per worker: r * T + t
+  std::vector<float> wit_val_;   // L_w at the witness step (kept in step with load_)
+  std::vector<float> wit_cap_;   // cap of the witness resource
   size_t leaves_ = 0;
   std::vector<float> lo_, hi_;  // tree nodes (1-based heap), RB_ floats each
   std::vector<uint8_t> flags_;  // risk mode scratch, T bytes
   std::vector<float> np_;       // scratch: new peaks
   uint64_t full_checks_ = 0;
+  uint64_t witness_rejects_ = 0;
+  uint64_t leaves_examined_ = 0;
 };
 
 }  // namespace pyshape

@@ -1,9 +1,10 @@
 // Online Placer and its snapshot format.
 //
-// Snapshot, version 1 (all integers and floats little-endian):
+// Snapshot, version 2 (all integers and floats little-endian):
 //   8 bytes  magic "PYSHPLC\0"
-//   u32      version (1)
+//   u32      version (2; version 1 is read too: no scan_limit, taken as 0)
 //   u32 R, u32 T, i32 strategy, i32 candidates, i64 max_workers, f64 risk
+//   i64      scan_limit (version 2 only)
 //   f64[R]   capacity, f64[R] headroom
 //   u64      number of workers W
 //   per worker: u64 members m, then per member: u32 key length, key bytes,
@@ -13,13 +14,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace pyshape {
 
 namespace {
 
 constexpr char kMagic[8] = {'P', 'Y', 'S', 'H', 'P', 'L', 'C', '\0'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 uint64_t fnv1a(const char* p, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -74,7 +76,7 @@ std::vector<float> Placer::effective(size_t R, const double* capacity, const dou
 }
 
 Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
-               double risk, int candidates, int64_t max_workers)
+               double risk, int candidates, int64_t max_workers, int64_t scan_limit)
     : R_(R),
       T_(T),
       capacity_(capacity, capacity + R),
@@ -83,25 +85,36 @@ Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroo
       risk_(risk),
       candidates_(candidates),
       max_workers_(max_workers),
+      scan_limit_(scan_limit),
       eff_(effective(R, capacity, headroom)),
       fleet_(R, T, eff_.data(), risk),
       np_(R) {
   if (R == 0 || T == 0) throw std::invalid_argument("R and T must be at least 1");
   if (!(risk >= 0 && risk < 1)) throw std::invalid_argument("risk must be in [0, 1)");
+  if (scan_limit < 0) throw std::invalid_argument("scan_limit must be non-negative");
 }
 
 void Placer::check_shape(const float* s) const {
+  // Fast branch-free pass (vectorizes): v >= 0 and v < inf is false for a
+  // negative, NaN or infinite value; the slow pass below only names the error.
+  constexpr float kInf = std::numeric_limits<float>::infinity();
   for (size_t r = 0; r < R_; ++r) {
+    const float* x = s + r * T_;
+    bool ok = true;
     float peak = 0;
     for (size_t t = 0; t < T_; ++t) {
-      float v = s[r * T_ + t];
-      if (!std::isfinite(v)) throw std::invalid_argument("shape has a NaN or infinite value");
-      if (v < 0) throw std::invalid_argument("shape has a negative value");
+      float v = x[t];
+      ok &= (v >= 0.f) & (v < kInf);
       peak = v > peak ? v : peak;
     }
-    if (peak > eff_[r])
-      throw ShapeTooLarge("shape peak " + std::to_string(peak) + " exceeds the effective capacity " +
-                          std::to_string(eff_[r]) + " of resource " + std::to_string(r));
+    if (ok && !(peak > eff_[r])) continue;
+    for (size_t t = 0; t < T_; ++t) {
+      float v = x[t];
+      if (!std::isfinite(v)) throw std::invalid_argument("shape has a NaN or infinite value");
+      if (v < 0) throw std::invalid_argument("shape has a negative value");
+    }
+    throw ShapeTooLarge("shape peak " + std::to_string(peak) + " exceeds the effective capacity " +
+                        std::to_string(eff_[r]) + " of resource " + std::to_string(r));
   }
 }
 
@@ -122,7 +135,11 @@ int64_t Placer::place(const std::string& key, const float* shape) {
   if (index_.count(key)) throw DuplicateId("id is already placed");
   check_shape(shape);
   fleet_.summarize(shape, ss_);
-  int64_t w = fleet_.choose(shape, ss_, strategy_, candidates_);
+  bool cut = false;
+  int64_t w = fleet_.choose(shape, ss_, strategy_, candidates_, static_cast<size_t>(scan_limit_),
+                            scan_limit_ > 0, &cut);
+  if (w < 0 && cut && max_workers_ > 0 && static_cast<int64_t>(fleet_.size()) >= max_workers_)
+    w = fleet_.choose(shape, ss_, strategy_, candidates_, 0, true, nullptr);  // full: look at all
   if (w < 0) {
     if (max_workers_ > 0 && static_cast<int64_t>(fleet_.size()) >= max_workers_)
       throw FleetFull("no open worker can take the shape and max_workers=" + std::to_string(max_workers_) +
@@ -148,11 +165,7 @@ void Placer::recompute(size_t w) {
   for (size_t slot : members_[w]) {
     const float* s = pool_.data() + slot * R_ * T_;
     k.add(load.data(), s, R_ * T_);
-    for (size_t r = 0; r < R_; ++r) {  // as Fleet::summarize, so volumes match add()
-      double v = 0;
-      for (size_t t = 0; t < T_; ++t) v += s[r * T_ + t];
-      vol[r] += v;
-    }
+    for (size_t r = 0; r < R_; ++r) vol[r] += Fleet::volume_of(s + r * T_, T_);  // as summarize()
   }
   fleet_.set_load(w, load.data(), vol.data());
 }
@@ -197,6 +210,7 @@ std::string Placer::snapshot() const {
   put<int32_t>(out, candidates_);
   put<int64_t>(out, max_workers_);
   put<double>(out, risk_);
+  put<int64_t>(out, scan_limit_);
   for (double c : capacity_) put<double>(out, c);
   for (double h : headroom_) put<double>(out, h);
   put<uint64_t>(out, fleet_.size());
@@ -223,18 +237,20 @@ Placer Placer::restore(const std::string& bytes) {
   const std::string body = bytes.substr(0, bytes.size() - 8);
   Reader rd{body, 8};
   uint32_t version = rd.get<uint32_t>();
-  if (version != kVersion)
+  if (version != 1 && version != kVersion)
     throw std::invalid_argument("unsupported snapshot version " + std::to_string(version));
   size_t R = rd.get<uint32_t>(), T = rd.get<uint32_t>();
   int32_t strat = rd.get<int32_t>();
   int32_t cand = rd.get<int32_t>();
   int64_t maxw = rd.get<int64_t>();
   double risk = rd.get<double>();
+  int64_t scan_limit = version >= 2 ? rd.get<int64_t>() : 0;
+  if (scan_limit < 0) throw std::invalid_argument("snapshot header is invalid");
   if (R == 0 || T == 0 || R > 1024 || strat < 0 || strat > 2) throw std::invalid_argument("snapshot header is invalid");
   std::vector<double> cap(R), head(R);
   for (auto& c : cap) c = rd.get<double>();
   for (auto& h : head) h = rd.get<double>();
-  Placer p(R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw);
+  Placer p(R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw, scan_limit);
   uint64_t W = rd.get<uint64_t>();
   std::vector<float> shape(R * T);
   for (uint64_t w = 0; w < W; ++w) {

@@ -37,8 +37,16 @@ class Placer {
  public:
   // capacity and headroom: R values each; effective capacity is
   // capacity * (1 - headroom). max_workers 0: no limit.
+  //
+  // scan_limit > 0 bounds the latency of place(): workers are visited
+  // newest-first and at most scan_limit of them (those passing the block
+  // filter) are examined; when none of those takes the shape a new worker
+  // opens (online first-fit with a bounded scan). Only when max_workers are
+  // open does place() fall back to examining every worker before it raises
+  // FleetFull. scan_limit 0: every worker, oldest-first (the batch
+  // strategies' exact choice).
   Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
-         double risk, int candidates, int64_t max_workers);
+         double risk, int candidates, int64_t max_workers, int64_t scan_limit = 0);
 
   size_t R() const { return R_; }
   size_t T() const { return T_; }
@@ -61,6 +69,8 @@ class Placer {
   double risk() const { return risk_; }
   int candidates() const { return candidates_; }
   int64_t max_workers() const { return max_workers_; }
+  int64_t scan_limit() const { return scan_limit_; }
+  const Fleet& fleet() const { return fleet_; }
 
   std::string snapshot() const;
   static Placer restore(const std::string& bytes);
@@ -77,6 +87,7 @@ class Placer {
   double risk_;
   int candidates_;
   int64_t max_workers_;
+  int64_t scan_limit_;
   std::vector<float> eff_;
   Fleet fleet_;
   std::unordered_map<std::string, size_t> index_;  // key -> slot
