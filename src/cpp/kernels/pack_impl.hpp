@@ -99,23 +99,59 @@ inline size_t first_over(const float* a, const float* b, size_t n, float limit) 
   return n;
 }
 
-inline size_t witness_next(const float* val, const float* lim, const uint32_t* idx, const float* s, size_t i,
-                           size_t n) {
+inline size_t witness_next(const float* val, const float* lim, const uint32_t* idx, const float* val2,
+                           const float* lim2, const uint32_t* idx2, const float* s, size_t i, size_t n) {
 #if defined(__AVX512F__) || defined(__AVX2__)
   constexpr uint32_t kAll = kW >= 32 ? 0xffffffffu : ((1u << kW) - 1u);
   for (; i + kW <= n; i += kW) {
 #if defined(__AVX512F__)
     Vec g{_mm512_i32gather_ps(_mm512_loadu_si512(reinterpret_cast<const void*>(idx + i)), s, 4)};
+    Vec g2{_mm512_i32gather_ps(_mm512_loadu_si512(reinterpret_cast<const void*>(idx2 + i)), s, 4)};
 #else
     Vec g{_mm256_i32gather_ps(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx + i)), 4)};
+    Vec g2{_mm256_i32gather_ps(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx2 + i)), 4)};
 #endif
-    uint32_t pass = ~gt_mask(Vec::load(val + i) + g, Vec::load(lim + i)) & kAll;
+    uint32_t over = gt_mask(Vec::load(val + i) + g, Vec::load(lim + i)) |
+                    gt_mask(Vec::load(val2 + i) + g2, Vec::load(lim2 + i));
+    uint32_t pass = ~over & kAll;
     if (pass) return i + static_cast<size_t>(__builtin_ctz(pass));
   }
 #endif
   for (; i < n; ++i)
-    if (!(val[i] + s[idx[i]] > lim[i])) return i;
+    if (!(val[i] + s[idx[i]] > lim[i]) && !(val2[i] + s[idx2[i]] > lim2[i])) return i;
   return n;
+}
+
+inline uint32_t row_stats(const float* x, size_t n, double* acc, float* peak) {
+  for (size_t t = 0; t < n; ++t) acc[t] += static_cast<double>(x[t]);  // vectorizes (no reduction)
+  size_t i = 0;
+  float m = x[0];
+  uint32_t flags = 0;
+  if (n >= static_cast<size_t>(kW)) {
+    const Vec zero = Vec::zero();
+    Vec vm = Vec::load(x), z = zero;
+    uint32_t neg = 0;
+    for (; i + kW <= n; i += kW) {
+      Vec v = Vec::load(x + i);
+      vm = vmax(v, vm);           // a NaN in v keeps vm (as v > m ? v : m)
+      z = z + v * zero;           // NaN once some value is NaN or infinite
+      neg |= gt_mask(zero, v);
+    }
+    m = hmax(vm);
+    float zs[kW];
+    z.store(zs);
+    for (int j = 0; j < kW; ++j)
+      if (zs[j] != zs[j]) flags |= 1u;
+    if (neg) flags |= 2u;
+  }
+  for (; i < n; ++i) {
+    float v = x[i];
+    m = v > m ? v : m;
+    if (!(v - v == 0.f)) flags |= 1u;
+    if (v < 0.f) flags |= 2u;
+  }
+  *peak = m;
+  return flags;
 }
 
 inline void mark_over(const float* a, const float* b, size_t n, float limit, uint8_t* flags) {
@@ -164,7 +200,7 @@ inline void block_maxmin(const float* a, size_t n, size_t blk, float* bmax, floa
 }
 
 inline PackKernels make_pack_table() {
-  return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &first_over, &witness_next, &mark_over, &add, &block_maxmin};
+  return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &first_over, &witness_next, &row_stats, &mark_over, &add, &block_maxmin};
 }
 
 }  // namespace packk

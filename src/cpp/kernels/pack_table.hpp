@@ -25,10 +25,16 @@ struct PackKernels {
   // witness that b does not fit on a; see Fleet's witness test).
   size_t (*first_over)(const float* a, const float* b, size_t n, float limit);
 
-  // The first j in [i, n) with !(val[j] + s[idx[j]] > lim[j]), or n: a
-  // gather over workers of their witness steps (Fleet's witness test).
-  size_t (*witness_next)(const float* val, const float* lim, const uint32_t* idx, const float* s, size_t i,
-                         size_t n);
+  // The first j in [i, n) with !(val[j] + s[idx[j]] > lim[j]) and
+  // !(val2[j] + s[idx2[j]] > lim2[j]), or n: gathers over workers of their
+  // two witness steps (Fleet's witness test).
+  size_t (*witness_next)(const float* val, const float* lim, const uint32_t* idx, const float* val2,
+                         const float* lim2, const uint32_t* idx2, const float* s, size_t i, size_t n);
+
+  // One row of the input pass (pack_stats): acc[t] += x[t] (in double) for
+  // t < n, *peak = max_t x[t] (NaN ignored); returns bit 0 when some value
+  // is NaN or infinite, bit 1 when some value is negative. n >= 1.
+  uint32_t (*row_stats)(const float* x, size_t n, double* acc, float* peak);
 
   // flags[t] |= (a[t] + b[t] > limit) for t < n (flags are 0/1 bytes).
   void (*mark_over)(const float* a, const float* b, size_t n, float limit, uint8_t* flags);

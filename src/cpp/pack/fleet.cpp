@@ -57,6 +57,9 @@ size_t Fleet::open() {
   wit_.push_back(0);
   wit_val_.push_back(0.f);
   wit_cap_.push_back(cap_[0]);
+  wit2_.push_back(0);
+  wit2_val_.push_back(0.f);
+  wit2_cap_.push_back(cap_[0]);
   if (W_ > leaves_) grow_tree();
   set_leaf(w);
   return w;
@@ -110,7 +113,24 @@ void Fleet::refresh(size_t w) {
     peak_[w * R_ + r] = p;
   }
   wit_val_[w] = L[wit_[w]];
+  wit2_val_[w] = L[wit2_[w]];
   set_leaf(w);
+}
+
+void Fleet::set_witness(size_t w, const float* s) {
+  const float* L = load_.data() + w * R_ * T_;
+  for (size_t r = 0; r < R_; ++r) {
+    size_t t = k_.first_over(L + r * T_, s + r * T_, T_, cap_[r]);
+    if (t < T_) {
+      wit2_[w] = wit_[w];
+      wit2_val_[w] = wit_val_[w];
+      wit2_cap_[w] = wit_cap_[w];
+      wit_[w] = static_cast<uint32_t>(r * T_ + t);
+      wit_val_[w] = L[r * T_ + t];
+      wit_cap_[w] = cap_[r];
+      return;
+    }
+  }
 }
 
 bool Fleet::fits(size_t w, const float* s, float* newpeak) {
@@ -120,12 +140,7 @@ bool Fleet::fits(size_t w, const float* s, float* newpeak) {
     for (size_t r = 0; r < R_; ++r) {
       float m = k_.max_sum(L + r * T_, s + r * T_, T_, cap_[r]);
       if (!(m <= cap_[r])) {
-        size_t t = k_.first_over(L + r * T_, s + r * T_, T_, cap_[r]);
-        if (t < T_) {  // always, unless m is NaN
-          wit_[w] = static_cast<uint32_t>(r * T_ + t);
-          wit_val_[w] = L[r * T_ + t];
-          wit_cap_[w] = cap_[r];
-        }
+        set_witness(w, s);
         return false;
       }
       newpeak[r] = m;
@@ -168,16 +183,6 @@ void Fleet::set_enabled(size_t w, bool on) {
   set_leaf(w);
 }
 
-bool Fleet::node_passes(size_t node, const ShapeSummary& ss) const {
-  const float* lo = lo_.data() + node * RB_;
-  const float* hi = hi_.data() + node * RB_;
-  const float* smax = ss.bmax.data();
-  const float* smin = ss.bmin.data();
-  bool ok = true;
-  for (size_t k = 0; k < RB_; ++k) ok &= (smax[k] <= lo[k]) & (smin[k] <= hi[k]);
-  return ok;
-}
-
 template <class F>
 bool Fleet::scan(const float* s, const ShapeSummary& ss, size_t limit, bool newest_first, F&& f) {
   size_t examined = 0;
@@ -199,13 +204,16 @@ bool Fleet::scan(const float* s, const ShapeSummary& ss, size_t limit, bool newe
   const char* en = enabled_.data();
   if (!newest_first && limit == 0) {  // batch: SIMD over workers (gathers)
     for (size_t w = 0; w < W_; ++w) {
-      size_t j = k_.witness_next(wv, wc, wk, s, w, W_);
+      size_t j = k_.witness_next(wv, wc, wk, wit2_val_.data(), wit2_cap_.data(), wit2_.data(), s, w, W_);
       witness_rejects_ += j - w;
       if (j >= W_) break;
       w = j;
       if (!en[w]) continue;
       ++leaves_examined_;
-      if (!node_passes(leaves_ + w, ss)) continue;
+      if (!node_passes(leaves_ + w, ss)) {
+        set_witness(w, s);  // the filter proved s does not fit: find a step that shows it
+        continue;
+      }
       if (f(w)) return false;
     }
     return false;
@@ -215,12 +223,15 @@ bool Fleet::scan(const float* s, const ShapeSummary& ss, size_t limit, bool newe
     if (!en[w]) continue;
     if (limit > 0 && examined >= limit) return true;
     ++examined;
-    if (wv[w] + s[wk[w]] > wc[w]) {
+    if (wv[w] + s[wk[w]] > wc[w] || witness2_rejects(w, s)) {
       ++witness_rejects_;
       continue;
     }
     ++leaves_examined_;
-    if (!node_passes(leaves_ + w, ss)) continue;
+    if (!node_passes(leaves_ + w, ss)) {
+      set_witness(w, s);
+      continue;
+    }
     if (f(w)) return false;
   }
   return false;

@@ -24,7 +24,9 @@
 // cap[r] proves that s cannot fit on w, whatever the other steps. Loads that
 // are full somewhere stay full there (a peak of the load), so on a fleet of
 // nearly full workers most candidates are rejected by one comparison instead
-// of a block filter and an exact check. Like the tree, the witness is a
+// of a block filter and an exact check. Two witnesses are kept per worker
+// (the newest and the one before), so a worker bound by two resources, or by
+// two peaks, is still rejected by comparisons. Like the tree, the witness is a
 // necessary condition only: it never changes which worker is chosen.
 //
 // Bounded scan (online use). choose() can stop after examining scan_limit
@@ -107,8 +109,20 @@ class Fleet {
  private:
   template <class F>
   bool scan(const float* s, const ShapeSummary& ss, size_t limit, bool newest_first, F&& f);
-  bool witness_rejects(size_t w, const float* s) const { return wit_val_[w] + s[wit_[w]] > wit_cap_[w]; }
-  bool node_passes(size_t node, const ShapeSummary& ss) const;
+  bool witness_rejects(size_t w, const float* s) const {
+    return wit_val_[w] + s[wit_[w]] > wit_cap_[w] || wit2_val_[w] + s[wit2_[w]] > wit2_cap_[w];
+  }
+  void set_witness(size_t w, const float* s);  // s does not fit on w: remember a step that shows it
+  bool witness2_rejects(size_t w, const float* s) const { return wit2_val_[w] + s[wit2_[w]] > wit2_cap_[w]; }
+  bool node_passes(size_t node, const ShapeSummary& ss) const {
+    const float* lo = lo_.data() + node * RB_;
+    const float* hi = hi_.data() + node * RB_;
+    const float* smax = ss.bmax.data();
+    const float* smin = ss.bmin.data();
+    bool ok = true;
+    for (size_t k = 0; k < RB_; ++k) ok &= (smax[k] <= lo[k]) & (smin[k] <= hi[k]);
+    return ok;
+  }
   void refresh(size_t w);  // summaries, peak and tree leaf of w from L_w
   void set_leaf(size_t w);
   void grow_tree();
@@ -126,6 +140,9 @@ class Fleet {
   std::vector<uint32_t> wit_;  // witness step per worker: r * T + t
   std::vector<float> wit_val_;   // L_w at the witness step (kept in step with load_)
   std::vector<float> wit_cap_;   // cap of the witness resource
+  // a second, older witness (the previous first one), tested after the first
+  std::vector<uint32_t> wit2_;
+  std::vector<float> wit2_val_, wit2_cap_;
   size_t leaves_ = 0;
   std::vector<float> lo_, hi_;  // tree nodes (1-based heap), RB_ floats each
   std::vector<uint8_t> flags_;  // risk mode scratch, T bytes

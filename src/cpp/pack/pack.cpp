@@ -27,24 +27,16 @@ void pack_stats(const float* D, size_t n, size_t R, size_t T, float* peaks, doub
   const size_t nb = (n + kBlock - 1) / kBlock;
   std::vector<double> part(nb * R * T, 0.0);
   std::vector<int64_t> nonf(nb, -1), neg(nb, -1);
+  const PackKernels& pk = pack_kernels();
   parallel_for(nb, n_threads, [&](size_t b, int) {
     double* acc = part.data() + b * R * T;
     size_t e = std::min(n, (b + 1) * kBlock);
     for (size_t i = b * kBlock; i < e; ++i) {
       const float* x = D + i * R * T;
       for (size_t r = 0; r < R; ++r) {
-        float p = x[r * T];
-        bool finite = true, nonneg = true;
-        for (size_t t = 0; t < T; ++t) {
-          float v = x[r * T + t];
-          finite &= std::isfinite(v);
-          nonneg &= !(v < 0.f);
-          p = v > p ? v : p;
-          acc[r * T + t] += v;
-        }
-        peaks[i * R + r] = p;
-        if (!finite && nonf[b] < 0) nonf[b] = static_cast<int64_t>(i);
-        if (!nonneg && neg[b] < 0) neg[b] = static_cast<int64_t>(i);
+        uint32_t bad = pk.row_stats(x + r * T, T, acc + r * T, peaks + i * R + r);
+        if ((bad & 1u) && nonf[b] < 0) nonf[b] = static_cast<int64_t>(i);
+        if ((bad & 2u) && neg[b] < 0) neg[b] = static_cast<int64_t>(i);
       }
     }
   });
