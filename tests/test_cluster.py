@@ -115,8 +115,11 @@ def test_corr_assign_blocks_and_ties(rng):
     C = U[[3, 3, 100, 200, 3]].copy()
     lab, best = _core.corr_assign(U, C, n_threads=2)
     r = U.astype(np.float64) @ C.T.astype(np.float64)
-    np.testing.assert_array_equal(lab, np.argmax(r, axis=1))  # argmax: first of equals
+    # the chosen centroid is the best up to float32 rounding (random rows can nearly tie) ...
+    np.testing.assert_allclose(r[np.arange(len(U)), lab], r.max(axis=1), atol=1e-5)
     np.testing.assert_allclose(best, r.max(axis=1), atol=1e-5)
+    assert (lab == np.argmax(r, axis=1)).mean() > 0.99
+    # ... and of exactly equal centroids, the first
     assert not np.isin(lab, [1, 4]).any()
 
 

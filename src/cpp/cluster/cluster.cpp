@@ -51,15 +51,18 @@ void label_sums(const float* U, size_t n, size_t T, const int64_t* label, size_t
   std::fill(sums, sums + k * T, 0.0);
   std::fill(counts, counts + k, 0);
   for (size_t i = 0; i < n; ++i) ++counts[label[i]];
-  // Column chunks of 128 floats (512 bytes: whole cache lines of each row).
-  constexpr size_t kCols = 128;
-  const size_t items = (T + kCols - 1) / kCols;
-  parallel_for(items, n_threads, [&](size_t c, int) {
-    const size_t t0 = c * kCols, t1 = std::min(T, t0 + kCols), w = t1 - t0;
-    for (size_t i = 0; i < n; ++i) {
-      const float* u = U + i * T + t0;
-      double* s = sums + static_cast<size_t>(label[i]) * T + t0;
-      for (size_t t = 0; t < w; ++t) s[t] += u[t];
+  // Members of each cluster in row order (a counting sort), then one work
+  // item per cluster summing its rows in that order: every row is read once,
+  // whole, and every sum has the same order for any thread count.
+  std::vector<size_t> start(k + 1, 0);
+  for (size_t j = 0; j < k; ++j) start[j + 1] = start[j] + static_cast<size_t>(counts[j]);
+  std::vector<size_t> members(n), fill(start.begin(), start.end() - 1);
+  for (size_t i = 0; i < n; ++i) members[fill[label[i]]++] = i;
+  parallel_for(k, n_threads, [&](size_t j, int) {
+    double* s = sums + j * T;
+    for (size_t p = start[j]; p < start[j + 1]; ++p) {
+      const float* u = U + members[p] * T;
+      for (size_t t = 0; t < T; ++t) s[t] += u[t];
     }
   });
 }

@@ -24,7 +24,7 @@ void corr_assign(const float* U, size_t n, size_t T, const float* C, size_t k, i
 
 // Per-cluster sums of rows: sums[j] = sum of U[i] over label[i] == j (k x T,
 // double, summed in row order) and counts[j]. Labels must be in [0, k).
-// Threads split the columns, so every sum has the same order for any thread
+// Threads take whole clusters, so every sum has the same order for any thread
 // count.
 void label_sums(const float* U, size_t n, size_t T, const int64_t* label, size_t k, double* sums,
                 int64_t* counts, int n_threads);
