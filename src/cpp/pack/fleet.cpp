@@ -88,18 +88,8 @@ void Fleet::set_leaf(size_t w) {
     std::fill(lo, lo + RB_, kNegInf);
     std::fill(hi, hi + RB_, kNegInf);
   }
-  for (node /= 2; node >= 1; node /= 2) {
-    float* l = lo_.data() + node * RB_;
-    float* h = hi_.data() + node * RB_;
-    const float* la = lo_.data() + 2 * node * RB_;
-    const float* lb = la + RB_;
-    const float* ha = hi_.data() + 2 * node * RB_;
-    const float* hb = ha + RB_;
-    for (size_t k = 0; k < RB_; ++k) {
-      l[k] = std::max(la[k], lb[k]);
-      h[k] = std::max(ha[k], hb[k]);
-    }
-  }
+  // Scans are linear (witness first, then this leaf's filter), so inner
+  // nodes of the tree are no longer read or kept up to date.
 }
 
 void Fleet::refresh(size_t w) {

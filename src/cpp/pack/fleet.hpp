@@ -10,12 +10,13 @@
 //
 // Candidate pruning (exact fit only). For every block b, fitting requires
 //   max_b(s) + min_b(L_w) <= cap   and   min_b(s) + max_b(L_w) <= cap
-// (take the step where s, resp. L_w, is largest in the block). A segment tree
-// over workers keeps, per node and (r, b), the largest cap - min_b(L_w) and
-// cap - max_b(L_w) of its subtree, so a scan in worker order skips whole
-// subtrees of workers that cannot take the shape, and the full SIMD check
-// (max_sum, with early exit) runs only on the few that pass. The bounds are
-// loosened by 1e-6 of capacity so that float rounding never prunes a worker
+// (take the step where s, resp. L_w, is largest in the block). Per worker
+// (the leaves of lo_/hi_; inner tree nodes are no longer used) the largest
+// cap - min_b(L_w) and cap - max_b(L_w) are kept per (r, b); a scan tests
+// them only for workers that pass the witness test below, and the full SIMD
+// check (max_sum, with early exit) runs only on those that pass both. The
+// bounds are loosened by 1e-6 of capacity so that float rounding never prunes
+// a worker
 // that fits; pruning only saves work and never changes which worker is chosen.
 //
 // Witness test (exact fit only). When the exact check of a shape on w fails,
