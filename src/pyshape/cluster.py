@@ -233,7 +233,10 @@ class CorrelationKMeans(_ShapeClusterBase):
                 cand = np.minimum(cand, size - 1)
             else:  # every sampled shape sits on a centroid: any will do
                 cand = rng.integers(size, size=trials)
-            d = np.maximum(1.0 - _core.pearson(S[cand], S, n_threads=nt).astype(np.float64), 0.0)
+            # the sample as the row side, the few candidates as the packed side:
+            # packing is then a few rows per step, not the whole sample
+            r = _core.pearson(S, np.ascontiguousarray(S[cand]), n_threads=nt).T
+            d = np.maximum(1.0 - r.astype(np.float64), 0.0)
             np.minimum(d, closest[None, :], out=d)
             best = int(np.argmin(d.sum(axis=1)))
             closest = d[best]
