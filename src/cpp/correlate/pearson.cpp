@@ -24,25 +24,36 @@ void pearson_matrix(const float* U, size_t n, const float* V, size_t m, size_t T
   const size_t blocks = (n + mb - 1) / mb;
   const int threads = std::max(1, std::min<int>(resolve_threads(n_threads), static_cast<int>(blocks)));
   std::vector<std::vector<float>> abuf(threads, std::vector<float>(packed_floats(mb, T, kt.mr)));
+  // Each block of C is computed into a small contiguous buffer and then
+  // copied out: written in place, its rows would sit m floats apart, and for
+  // some m (e.g. 20,000: 80 KB, a multiple of 256 cache lines) they map to a
+  // few L2 sets and can evict each other on every k-chunk.
+  const size_t group_cols = kPanelsPerGroup * kt.nr;
+  std::vector<std::vector<float>> cbuf(threads, std::vector<float>(mb * group_cols));
   parallel_for(
       blocks, threads,
       [&](size_t b, int tid) {
-        size_t i0 = b * mb, rows = std::min(mb, n - i0);
+        const size_t i0 = b * mb, rows = std::min(mb, n - i0), i1 = i0 + rows;
         pack_panels(U + i0 * T, rows, T, T, kt.mr, abuf[tid].data());
         PanelView A{abuf[tid].data(), rows, T, static_cast<size_t>(kt.mr)};
-        // mb is a multiple of nr, so panel p0 starts exactly at column i0.
-        size_t p0 = symmetric ? i0 / kt.nr : 0;
-        gemm_block(kt, A, P.view, p0, P.view.n_panels(), out + i0 * m + p0 * kt.nr, m);
-        if (!symmetric) return;
-        // Mirror this block's columns right of the diagonal block into the
-        // rows below it, in 64 x 64 tiles to keep both sides in cache.
-        size_t i1 = i0 + rows;
-        for (size_t j0 = i1; j0 < n; j0 += 64)
-          for (size_t ii = i0; ii < i1; ii += 64) {
-            size_t je = std::min(n, j0 + 64), ie = std::min(i1, ii + 64);
-            for (size_t j = j0; j < je; ++j)
-              for (size_t i = ii; i < ie; ++i) out[j * m + i] = out[i * m + j];
+        float* C = cbuf[tid].data();
+        // mb is a multiple of nr, so in the symmetric case panel i0 / nr
+        // starts exactly at column i0 (the diagonal block).
+        const size_t np = P.view.n_panels();
+        for (size_t g = symmetric ? i0 / kt.nr : 0; g < np; g += kPanelsPerGroup) {
+          const size_t g1 = std::min(np, g + kPanelsPerGroup);
+          const size_t c0 = g * kt.nr, c1 = std::min(m, g1 * kt.nr);
+          gemm_block(kt, A, P.view, g, g1, C, group_cols);
+          for (size_t r = 0; r < rows; ++r)
+            std::copy(C + r * group_cols, C + r * group_cols + (c1 - c0), out + (i0 + r) * m + c0);
+          if (!symmetric) continue;
+          // Mirror the columns right of the diagonal block into the rows below.
+          for (size_t j = std::max(c0, i1); j < c1; ++j) {
+            float* dst = out + j * m + i0;
+            const float* src = C + (j - c0);
+            for (size_t r = 0; r < rows; ++r) dst[r] = src[r * group_cols];
           }
+        }
       },
       progress);
 }
