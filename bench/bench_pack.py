@@ -5,7 +5,7 @@ first-fit, online Placer.place latency, the n = 1,000,000 default-strategy run
 
 Environment: ``PYSHAPE_BENCH_PACK_N`` (shapes of the NumPy comparison, 2,000),
 ``PYSHAPE_BENCH_PACK_MILLION=1`` (the million run), ``PYSHAPE_BENCH_PACK_MILLION_N``,
-``PYSHAPE_BENCH_PLACER_WORKERS`` (10,000). See bench/RESULTS_pack.md.
+``PYSHAPE_BENCH_PLACER_WORKERS`` (10,000). See bench/RESULTS.md (placement).
 """
 from __future__ import annotations
 
