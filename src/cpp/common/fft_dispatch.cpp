@@ -1,20 +1,17 @@
 // Run-time choice of the FFT kernels: those of the active SIMD level
-// (simd_level(), which set_simd_level() may change at any time), looked up on
-// every call so that the FFT path always matches the rest of pyshape.
-#include <string>
-
+// (set_simd_level() may change it at any time), looked up on every call so
+// that the FFT path always matches the rest of pyshape.
 #include "common/simd_level.hpp"
 #include "kernels/fft_table.hpp"
 
 namespace pyshape {
 
 const FftKernels& fft_kernels() {
-  const std::string level = simd_level();
 #ifdef PYSHAPE_HAVE_X86
-  if (level == "avx512") return *avx512::fft_table();
-  if (level == "avx2") return *avx2::fft_table();
-#endif
+  return for_active_level<FftKernels>(&scalar::fft_table, &avx2::fft_table, &avx512::fft_table);
+#else
   return *scalar::fft_table();
+#endif
 }
 
 }  // namespace pyshape

@@ -59,6 +59,16 @@ const KernelTable& kernels() { return *active().load(std::memory_order_acquire);
 
 std::string simd_level() { return kernels().name; }
 
+int simd_level_index() {
+  const KernelTable* t = active().load(std::memory_order_acquire);
+#ifdef PYSHAPE_HAVE_X86
+  if (t == avx512::table()) return 2;
+  if (t == avx2::table()) return 1;
+#endif
+  (void)t;
+  return 0;
+}
+
 void set_simd_level(const std::string& level) {
   const KernelTable* t = table_for(level);
   if (!t) throw std::invalid_argument("unknown SIMD level '" + level + "' (use scalar, avx2 or avx512)");

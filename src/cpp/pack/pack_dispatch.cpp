@@ -1,18 +1,15 @@
 // Run-time choice of the placement kernels: those of the active SIMD level.
-#include <string>
-
 #include "common/simd_level.hpp"
 #include "kernels/pack_table.hpp"
 
 namespace pyshape {
 
 const PackKernels& pack_kernels() {
-  const std::string level = simd_level();
 #ifdef PYSHAPE_HAVE_X86
-  if (level == "avx512") return *avx512::pack_table();
-  if (level == "avx2") return *avx2::pack_table();
-#endif
+  return for_active_level<PackKernels>(&scalar::pack_table, &avx2::pack_table, &avx512::pack_table);
+#else
   return *scalar::pack_table();
+#endif
 }
 
 }  // namespace pyshape
