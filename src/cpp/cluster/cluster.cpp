@@ -12,6 +12,16 @@
 
 namespace pyshape {
 
+namespace {
+// Index of the largest of s[0..k); ties go to the lower cluster number.
+size_t first_argmax(const float* s, size_t k) {
+  size_t arg = 0;
+  for (size_t j = 1; j < k; ++j)
+    if (s[j] > s[arg]) arg = j;
+  return arg;
+}
+}  // namespace
+
 void corr_assign(const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
                  float* best, int n_threads, const ProgressFn& progress) {
   if (n == 0 || k == 0) return;
@@ -34,13 +44,9 @@ void corr_assign(const float* U, size_t n, size_t T, const float* C, size_t k, i
         float* S = cbuf[tid].data();
         gemm_block(kt, A, P.view, 0, P.view.n_panels(), S, ldc);
         for (size_t r = 0; r < rows; ++r) {
-          const float* s = S + r * ldc;
-          size_t arg = 0;
-          float v = s[0];
-          for (size_t j = 1; j < k; ++j)
-            if (s[j] > v) { v = s[j]; arg = j; }
+          const size_t arg = first_argmax(S + r * ldc, k);
           label[i0 + r] = static_cast<int64_t>(arg);
-          best[i0 + r] = v;
+          best[i0 + r] = S[r * ldc + arg];
         }
       },
       progress);
@@ -82,13 +88,9 @@ void sbd_assign(const float* U, size_t n, size_t T, const float* C, size_t k, si
     lagged_correlation(U + i0 * T, rows, C, k, T, L, false, score.data(), lag.data(), n_threads, p,
                        LaggedMethod::kAuto);
     for (size_t r = 0; r < rows; ++r) {
-      const float* s = score.data() + r * k;
-      size_t arg = 0;
-      float v = s[0];
-      for (size_t j = 1; j < k; ++j)
-        if (s[j] > v) { v = s[j]; arg = j; }
+      const size_t arg = first_argmax(score.data() + r * k, k);
       label[i0 + r] = static_cast<int64_t>(arg);
-      best[i0 + r] = v;
+      best[i0 + r] = score[r * k + arg];
       shift[i0 + r] = lag[r * k + arg];
     }
   }
