@@ -12,16 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Relative cost of one exactly scored pair against one pair of the blocked
-# product: candidates come in whole panels (row_panels) or whole tiles, so a
-# candidate pair costs about a panel's worth of pairs (measured: 16 pairs per
-# scored panel on Zen 3 / AVX2, most of them not candidates themselves).
+# Relative cost of one candidate pair against one pair of the blocked product:
+# candidates are scored in whole panels (row_panels, nr = 16 pairs at AVX2) or
+# whole tiles, and most pairs of a scored panel are not candidates themselves.
+# A rough setting, not fitted: the cost model only has to rank ranks and brute
+# force, and pruned results are exact whatever it picks.
 EXACT_PAIR_COST = 4.0
 # Per-pair overhead of a bound test, in multiply-adds (the epilogue of a tile).
 BOUND_OVERHEAD = 8.0
 # The thresholds start low and rise while a row is processed, so more pairs are
-# scored than the final thresholds would need; measured 1.2-2x on the
-# synthetic families.
+# scored than the final thresholds would need (an assumed factor, not fitted).
 WARMUP_FACTOR = 1.5
 # Added to every bound: float32 rounding of projections (computed in float64,
 # rounded once), of the rank-r bound products and of the exact T-term dot.
