@@ -1,0 +1,385 @@
+"""Backtests: plan on a forecast, replay the real period, count workers and overflow.
+
+A capacity planner trusts a packing only after seeing it hold up on data it was
+not made from. :func:`backtest` walks a multi-day trace day by day: for every
+target day ``d`` it forecasts day ``d`` from days ``< d`` with each forecaster,
+packs the forecast with each strategy and headroom, replays the real day ``d``
+on that assignment (:meth:`pyshape.Plan.replay`) and records workers, overflow
+and forecast error. The ``'oracle'`` row plans on the real day itself: the best
+any forecaster could do with that strategy.
+
+Examples
+--------
+>>> import pyshape
+>>> from pyshape.synthetic import make_shapes
+>>> from pyshape.evaluate import backtest
+>>> X, _ = make_shapes(300, days=4, step_seconds=900, seed=1)
+>>> bt = backtest(X, capacity=20.0, period=96, headrooms=(0.0, 0.1))
+>>> sorted(set(bt.table["forecaster"]))[:2]
+['max', 'mean']
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from pyshape._progress import ProgressArg, progress_callback
+
+__all__ = ["FORECASTERS", "Backtest", "backtest", "default_forecasters", "make_forecaster"]
+
+#: Columns of :attr:`Backtest.table` that are always present (per-resource
+#: forecast-error columns ``mae_<resource>``, ``peak_error_<resource>`` and
+#: ``peak_under_<resource>`` follow them).
+COLUMNS = ("day", "forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",
+           "overflow_fraction", "overflow_steps", "workers_over", "worker_steps", "capped", "seconds")
+
+
+#: Short names (for the CLI and reports) of the forecasters :func:`backtest` compares by default.
+FORECASTERS = ("naive", "mean", "quantile", "max", "cluster")
+
+
+def make_forecaster(name: str, *, window: int = 7, n_clusters: int = 16, random_state: int = 0):
+    """A forecaster by short name: ``'naive'`` (yesterday), ``'mean'``, ``'quantile'`` (95%) or
+    ``'max'`` of the last ``window`` days, ``'cluster'`` (the cluster-profile forecast).
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    """
+    from pyshape import forecast as fc
+
+    if name == "naive":
+        return fc.SeasonalNaive()
+    if name == "mean":
+        return fc.PeriodMean(window=window)
+    if name == "quantile":
+        return fc.PeriodQuantile(q=0.95, window=window)
+    if name == "max":
+        return fc.PeriodMax(window=window)
+    if name == "cluster":
+        return fc.ClusterProfile(n_clusters=n_clusters, window=window, random_state=random_state)
+    raise ValueError(f"unknown forecaster {name!r}: use one of {', '.join(FORECASTERS)}")
+
+
+def default_forecasters(n_clusters: int = 16, random_state: int = 0) -> list:
+    """The forecasters :func:`backtest` compares unless told otherwise (:data:`FORECASTERS`, window 7 days)."""
+    return [make_forecaster(nm, n_clusters=n_clusters, random_state=random_state) for nm in FORECASTERS]
+
+
+@dataclass
+class Backtest:
+    """What :func:`backtest` measured: one row per (day, forecaster, strategy, headroom).
+
+    Attributes
+    ----------
+    table : dict of str to ndarray
+        Equal-length columns (see :data:`COLUMNS`). ``overflow_fraction`` is
+        the fraction of worker-steps in which some resource's load exceeds the
+        full capacity on the real day; ``capped`` counts forecast shapes whose
+        peak exceeded a worker's effective capacity and were cut to it.
+    resources : tuple of str
+    capacity : ndarray, shape (R,)
+    seconds : float
+        Wall time of the whole backtest.
+    """
+
+    table: Dict[str, np.ndarray]
+    resources: tuple
+    capacity: np.ndarray
+    seconds: float = 0.0
+    plans: Dict[tuple, object] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.table["day"])
+
+    def summary(self) -> Dict[str, np.ndarray]:
+        """Averages over days per (forecaster, strategy, headroom), as columns.
+
+        ``workers`` and the error columns are means over days;
+        ``overflow_fraction`` is pooled (over-capacity worker-steps over all
+        worker-steps); ``savings_vs_peak`` compares mean workers with the
+        ``'peak'`` strategy on the same forecaster and headroom (NaN when
+        that strategy was not run).
+        """
+        t = self.table
+        keys = list(dict.fromkeys(zip(t["forecaster"], t["strategy"], t["headroom"])))
+        out: Dict[str, list] = {c: [] for c in ("forecaster", "strategy", "headroom", "days", "workers",
+                                                "lower_bound", "peak_workers", "overflow_fraction",
+                                                "workers_over", "savings_vs_peak")}
+        err_cols = [c for c in t if c.startswith(("mae_", "peak_error_", "peak_under_"))]
+        for c in err_cols:
+            out[c] = []
+        mean_workers = {}
+        for f, s, h in keys:
+            m = (t["forecaster"] == f) & (t["strategy"] == s) & (t["headroom"] == h)
+            mean_workers[(f, s, h)] = float(t["workers"][m].mean())
+        for f, s, h in keys:
+            m = (t["forecaster"] == f) & (t["strategy"] == s) & (t["headroom"] == h)
+            out["forecaster"].append(f)
+            out["strategy"].append(s)
+            out["headroom"].append(h)
+            out["days"].append(int(m.sum()))
+            out["workers"].append(mean_workers[(f, s, h)])
+            out["lower_bound"].append(float(t["lower_bound"][m].mean()))
+            out["peak_workers"].append(float(t["peak_workers"][m].mean()))
+            out["overflow_fraction"].append(float(t["overflow_steps"][m].sum() / max(t["worker_steps"][m].sum(), 1)))
+            out["workers_over"].append(float(t["workers_over"][m].mean()))
+            base = mean_workers.get((f, "peak", h))
+            out["savings_vs_peak"].append(np.nan if base is None else 1.0 - mean_workers[(f, s, h)] / base)
+            for c in err_cols:
+                out[c].append(float(np.nanmean(t[c][m])) if m.any() else np.nan)
+        return {c: np.asarray(v) for c, v in out.items()}
+
+    def best(self, *, max_overflow: float = 1e-3, strategy: Optional[str] = None) -> Optional[dict]:
+        """The setting with the fewest mean workers whose pooled overflow is at most ``max_overflow``.
+
+        Parameters
+        ----------
+        max_overflow : float
+            Largest acceptable fraction of worker-steps over capacity.
+        strategy : str, optional
+            Only settings of this strategy. The oracle is never chosen.
+
+        Returns
+        -------
+        dict or None
+            One row of :meth:`summary`, or None when no setting qualifies.
+        """
+        s = self.summary()
+        ok = (s["overflow_fraction"] <= max_overflow) & (s["forecaster"] != "oracle")
+        if strategy is not None:
+            ok &= s["strategy"] == strategy
+        if not ok.any():
+            return None
+        i = np.flatnonzero(ok)[np.argmin(s["workers"][ok])]
+        return {c: (v[i].item() if hasattr(v[i], "item") else v[i]) for c, v in s.items()}
+
+    def to_markdown(self, *, summary: bool = True, digits: int = 4) -> str:
+        """The summary (or the full table) as a Markdown table."""
+        return _markdown(self.summary() if summary else self.table, digits)
+
+
+def _markdown(cols: Mapping[str, np.ndarray], digits: int) -> str:
+    names = list(cols)
+
+    def fmt(v) -> str:
+        if isinstance(v, (float, np.floating)):
+            return "nan" if np.isnan(v) else f"{v:.{digits}g}"
+        return str(v)
+
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for i in range(len(cols[names[0]])):
+        lines.append("| " + " | ".join(fmt(cols[c][i]) for c in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _as_days(shapes, period: Optional[int], step_seconds: Optional[float]):
+    """(n, R, T) float32 array, period, resource names and whether the input was 2-D."""
+    from pyshape.traces import ResourceTrace
+
+    resources = None
+    if isinstance(shapes, ResourceTrace):
+        resources = tuple(shapes.resources)
+        if period is None:
+            period = 86400 // int(shapes.step_seconds)
+        shapes = shapes.shapes
+    D = np.asarray(shapes)
+    if D.ndim == 2:
+        D = D[:, None, :]
+    if D.ndim != 3:
+        raise ValueError(f"shapes must be (n, T) or (n, R, T), got {D.ndim} dimensions")
+    if D.dtype != np.float32:
+        D = D.astype(np.float32)
+    n, R, T = D.shape
+    if n == 0 or T == 0:
+        raise ValueError(f"shapes is empty: {D.shape}")
+    if period is None:
+        if step_seconds is None:
+            raise ValueError("give period (steps per day) or step_seconds, or pass a ResourceTrace")
+        if 86400 % step_seconds:
+            raise ValueError(f"step_seconds={step_seconds} does not divide a day")
+        period = int(86400 // step_seconds)
+    period = int(period)
+    if period < 1:
+        raise ValueError(f"period must be at least 1 step, got {period}")
+    if T < 2 * period:
+        raise ValueError(f"backtesting needs at least two whole periods: T={T} < 2 x period={period}")
+    if not np.all(np.isfinite(D)):
+        raise ValueError("shapes has a NaN or infinite value")
+    if (D < 0).any():
+        raise ValueError("shapes has a negative value (demand must be non-negative)")
+    if resources is None:
+        resources = tuple(f"r{r}" for r in range(R)) if R > 1 else ("demand",)
+    return D[:, :, : (T // period) * period], period, resources
+
+
+def _error_columns(pred: np.ndarray, actual: np.ndarray, resources: Sequence[str]) -> Dict[str, float]:
+    """Mean over shapes of the MAE, the signed peak error and how often the peak is under-forecast."""
+    out = {}
+    mae = np.abs(pred - actual).mean(axis=2)            # (n, R)
+    pe = pred.max(axis=2) - actual.max(axis=2)          # (n, R)
+    for r, name in enumerate(resources):
+        out[f"mae_{name}"] = float(mae[:, r].mean())
+        out[f"peak_error_{name}"] = float(pe[:, r].mean())
+        out[f"peak_under_{name}"] = float((pe[:, r] < 0).mean())
+    return out
+
+
+def backtest(
+    shapes,
+    capacity,
+    *,
+    forecasters: Optional[Iterable] = None,
+    strategies: Sequence[str] = ("peak", "complement"),
+    headrooms: Sequence[float] = (0.0, 0.05, 0.1, 0.2),
+    period: Optional[int] = None,
+    step_seconds: Optional[float] = None,
+    min_history: int = 1,
+    days: Optional[Sequence[int]] = None,
+    oracle: bool = True,
+    keep_plans: bool = False,
+    n_threads: Optional[int] = None,
+    progress: ProgressArg = False,
+) -> Backtest:
+    """Plan each day on a forecast made from the days before it, then replay the real day.
+
+    Parameters
+    ----------
+    shapes : ResourceTrace or array_like, shape (n, R, T) or (n, T)
+        A multi-day trace: T covers whole periods (a trailing partial period
+        is ignored).
+    capacity : float or array_like, shape (R,)
+        Worker capacity per resource, in the trace's units.
+    forecasters : mapping of str to forecaster, or iterable of forecasters, optional
+        Objects with ``forecast(history, period)`` (see :mod:`pyshape.forecast`),
+        named by the mapping's keys or their ``name``. Default: the
+        :data:`FORECASTERS` by their short names.
+    strategies : sequence of str
+        Placement strategies (:data:`pyshape.pack.STRATEGIES`); keep
+        ``'peak'`` to get ``savings_vs_peak`` in :meth:`Backtest.summary`.
+    headrooms : sequence of float
+        Safety margins in [0, 1): plans are made against
+        ``capacity * (1 - headroom)``, replays against the full capacity.
+    period : int, optional
+        Steps per day; taken from a ResourceTrace's step, or from
+        ``step_seconds``.
+    step_seconds : float, optional
+        Length of a step, when ``shapes`` is a plain array and ``period`` is
+        not given.
+    min_history : int
+        Whole days of history before the first target day (at least 1).
+    days : sequence of int, optional
+        Target days (default: every day from ``min_history`` on).
+    oracle : bool
+        Also plan on the real day itself (forecaster ``'oracle'``).
+    keep_plans : bool
+        Keep every :class:`pyshape.Plan` in :attr:`Backtest.plans`, keyed by
+        ``(day, forecaster, strategy, headroom)`` (memory grows with it).
+    n_threads : int, optional
+        Threads for packing.
+    progress : bool or callable
+        Progress over target days (a bar on stderr when True).
+
+    Returns
+    -------
+    Backtest
+
+    Raises
+    ------
+    ValueError
+        Fewer than two whole days, NaN / negative demand, bad capacity,
+        headroom, strategy or days.
+    """
+    from pyshape import pack as _pack
+    from pyshape import forecast as fc
+
+    t_start = time.perf_counter()
+    D, period, resources = _as_days(shapes, period, step_seconds)
+    n, R, T = D.shape
+    n_days = T // period
+    cap = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
+    if cap.size == 1:
+        cap = np.repeat(cap, R)
+    if cap.shape != (R,) or not np.all(np.isfinite(cap)) or np.any(cap <= 0):
+        raise ValueError(f"capacity must be positive, one value or one per resource (R={R}), got {capacity!r}")
+    heads = [float(h) for h in headrooms]
+    if not heads or any(not (0.0 <= h < 1.0) for h in heads):
+        raise ValueError(f"headrooms must be fractions in [0, 1), got {list(headrooms)}")
+    strategies = list(strategies)
+    if not strategies:
+        raise ValueError("strategies is empty")
+    if forecasters is None:
+        forecasters = dict(zip(FORECASTERS, default_forecasters()))
+    if isinstance(forecasters, Mapping):
+        names, fcs = [str(k) for k in forecasters], list(forecasters.values())
+    else:
+        fcs = list(forecasters)
+        names = [getattr(f, "name", repr(f)) for f in fcs]
+    for f in fcs:
+        if not hasattr(f, "forecast"):
+            raise TypeError(f"{f!r} is not a forecaster (needs .forecast(history, period))")
+    if len(set(names)) != len(names) or "oracle" in names:
+        raise ValueError(f"forecaster names must be unique and not 'oracle', got {names}")
+    if int(min_history) < 1:
+        raise ValueError(f"min_history must be at least 1 day, got {min_history}")
+    targets = list(range(int(min_history), n_days)) if days is None else [int(d) for d in days]
+    if not targets:
+        raise ValueError(f"no target day: the trace has {n_days} whole days and min_history={min_history}")
+    bad = [d for d in targets if not (1 <= d < n_days)]
+    if bad:
+        raise ValueError(f"target days {bad} are outside 1..{n_days - 1} (day 0 has no history)")
+
+    rows: Dict[str, List] = {c: [] for c in COLUMNS}
+    plans: Dict[tuple, object] = {}
+    with progress_callback(progress, "backtest") as cb:
+        for k, d in enumerate(targets):
+            history = D[:, :, : d * period]
+            actual = np.ascontiguousarray(D[:, :, d * period: (d + 1) * period])
+            truth_total = actual.sum(axis=0, dtype=np.float64)
+            lb = _lower_bound(truth_total, cap)
+            preds = [(nm, np.asarray(f.forecast(history, period), dtype=np.float32).reshape(n, R, period))
+                     for nm, f in zip(names, fcs)]
+            if oracle:
+                preds.append(("oracle", actual))
+            for fname, pred in preds:
+                err = _error_columns(pred, actual, resources)
+                for h in heads:
+                    eff = cap * (1.0 - h)
+                    capped = int((pred.max(axis=2) > eff[None, :]).any(axis=1).sum())
+                    plan_on = np.minimum(pred, eff[None, :, None].astype(np.float32)) if capped else pred
+                    plan_on = np.ascontiguousarray(plan_on, dtype=np.float32)
+                    for s in strategies:
+                        t0 = time.perf_counter()
+                        plan = _pack(plan_on, cap, strategy=s, headroom=h, n_threads=n_threads)
+                        rep = plan.replay(actual)
+                        dt = time.perf_counter() - t0
+                        _append(rows, day=d, forecaster=fname, strategy=s, headroom=h, workers=plan.n_workers,
+                                lower_bound=lb, peak_workers=plan.peak_workers,
+                                overflow_fraction=rep.overflow_fraction,
+                                overflow_steps=int(rep.steps_over.sum()), workers_over=rep.workers_over,
+                                worker_steps=plan.n_workers * period, capped=capped, seconds=dt, **err)
+                        if keep_plans:
+                            plans[(d, fname, s, h)] = plan
+            if cb is not None:
+                cb(k + 1, len(targets))
+    table = {c: np.asarray(v) for c, v in rows.items()}
+    return Backtest(table=table, resources=resources, capacity=cap,
+                    seconds=time.perf_counter() - t_start, plans=plans)
+
+
+def _lower_bound(total: np.ndarray, cap: np.ndarray) -> int:
+    import sys
+
+    import pyshape
+
+    # The module that defines Plan also defines its lower bound.
+    return int(sys.modules[pyshape.Plan.__module__].lower_bound(total, cap))
+
+
+def _append(rows: Dict[str, List], **values) -> None:
+    for c, v in values.items():
+        rows.setdefault(c, []).append(v)
