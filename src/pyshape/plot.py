@@ -412,7 +412,9 @@ def plot_frontier(
 
     Rows sharing ``forecaster``, ``strategy`` and ``headroom`` are averaged (the mean of ``x``
     and the mean of ``y``) before plotting, so a table with one row per day gives the mean over
-    days, and a table already averaged is drawn as it is. Each (forecaster, strategy) pair
+    days, and a table already averaged is drawn as it is: :attr:`pyshape.evaluate.Backtest.table`
+    has one row per day (overflow averaged over days here), ``Backtest.summary()`` one row per
+    group (overflow pooled over worker-steps of all days). Each (forecaster, strategy) pair
     other than the reference strategy is one line through its points in increasing headroom,
     each point labelled with its headroom in percent.
 
