@@ -1,69 +1,218 @@
-"""The command line: demo on the bundled sample, correlate on files, bad input."""
+"""The command line: every subcommand on small files, the demo, and bad input."""
 from __future__ import annotations
 
+import csv
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+import pyshape
 from pyshape.cli import main
 
-
-def test_demo_runs_on_bundled_sample(capsys, tmp_path):
-    png = tmp_path / "demo.png"
-    pytest.importorskip("matplotlib")
-    assert main(["demo", "--plot", str(png)]) == 0
-    out = capsys.readouterr().out
-    assert "1000 functions x 60 minutes" in out
-    assert "anti-correlated" in out
-    assert png.stat().st_size > 1000
+SUBCOMMANDS = ("demo", "correlate", "cluster", "pack", "evaluate", "report", "info")
 
 
+def _rows(text: str):
+    return list(csv.DictReader(text.splitlines()))
+
+
+@pytest.fixture
+def days_npy(tmp_path):
+    """Three days of 2 resources at 2-hour steps (12 per day), as .npy."""
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(40, days=3, step_seconds=7200, n_resources=2, seed=11)
+    path = tmp_path / "days.npy"
+    np.save(path, X)
+    return path, X
+
+
+# --------------------------------------------------------------------------- correlate
 def test_correlate_npy_to_csv(tmp_path, capsys):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 40)).astype(np.float32)
     np.save(tmp_path / "x.npy", X)
     assert main(["correlate", str(tmp_path / "x.npy"), "-k", "2", "-q"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "id,kind,rank,partner,score"
-    assert len(lines) == 1 + 30 * 2 * 2
-    # The first corr partner of shape 0 is its most correlated other shape.
+    rows = _rows(capsys.readouterr().out)
+    assert list(rows[0]) == ["id", "kind", "rank", "partner", "score"]
+    assert len(rows) == 30 * 2 * 2
     r = np.corrcoef(X)
-    np.fill_diagonal(r, -2)
-    first = [ln for ln in lines if ln.startswith("0,corr,1,")][0].split(",")
-    assert int(first[3]) == int(np.argmax(r[0]))
+    np.fill_diagonal(r, np.nan)
+    for row in rows:
+        i, j = int(row["id"]), int(row["partner"])
+        assert float(row["score"]) == pytest.approx(r[i, j], abs=1e-5)
+        ranked = np.argsort(-r[i] if row["kind"] == "corr" else r[i])
+        assert j == ranked[int(row["rank"]) - 1]
 
 
-def test_correlate_csv_output_file(tmp_path):
+def test_correlate_csv_to_json(tmp_path):
     p = tmp_path / "x.csv"
-    p.write_text("id,1,2,3,4\na,1,2,3,4\nb,4,3,2,1\nc,1,3,2,4\n")
-    out = tmp_path / "o.csv"
+    p.write_text("id,0,1,2,3\na,1,2,3,4\nb,4,3,2,1\nc,1,3,2,4\n")
+    out = tmp_path / "o.json"
     assert main(["correlate", str(p), "-k", "1", "--which", "anti", "-q", "-o", str(out)]) == 0
-    rows = out.read_text().splitlines()
-    assert rows[1].startswith("a,anti,1,b,-1.0")
+    recs = json.loads(out.read_text())
+    a = [r for r in recs if r["id"] == "a"][0]
+    assert a["partner"] == "b" and a["score"] == pytest.approx(-1.0, abs=1e-6)
 
 
+# --------------------------------------------------------------------------- cluster
+def test_cluster_labels_centroids_plot(days_npy, tmp_path, capsys):
+    path, X = days_npy
+    cent = tmp_path / "c.csv"
+    args = ["cluster", str(path), "-n", "3", "--resource", "1", "--centroids", str(cent), "-q"]
+    if _has_matplotlib():
+        args += ["--plot", str(tmp_path / "c.png")]
+    assert main(args) == 0
+    rows = _rows(capsys.readouterr().out)
+    labels = np.array([int(r["cluster"]) for r in rows])
+    ref = pyshape.CorrelationKMeans(3, random_state=0).fit(X[:, 1, :])
+    np.testing.assert_array_equal(labels, ref.labels_)
+    C = np.array([[float(v) for v in list(r.values())[1:]] for r in _rows(cent.read_text())])
+    np.testing.assert_allclose(C, ref.cluster_centers_, rtol=1e-5, atol=1e-6)
+    if _has_matplotlib():
+        assert (tmp_path / "c.png").stat().st_size > 1000
+
+
+# --------------------------------------------------------------------------- pack
+def test_pack_matches_the_library(days_npy, tmp_path, capsys):
+    path, X = days_npy
+    cap = X.max(axis=(0, 2)) * 3
+    summ = tmp_path / "s.json"
+    assert main(["pack", str(path), "-c", f"{cap[0]},{cap[1]}", "--summary", str(summ), "-q"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    plan = pyshape.pack(X, cap)
+    np.testing.assert_array_equal([int(r["worker"]) for r in rows], plan.assignment)
+    s = json.loads(summ.read_text())
+    assert s["workers"] == plan.n_workers and s["lower_bound"] == plan.lower_bound
+
+
+def test_pack_reports_shapes_bigger_than_a_worker(days_npy, capsys):
+    path, X = days_npy
+    small = X.max(axis=(0, 2)) * 0.5
+    assert main(["pack", str(path), "-c", f"{small[0]},{small[1]}", "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exceed a worker's capacity" in err[0]
+
+
+# --------------------------------------------------------------------------- evaluate / report
+def test_evaluate_writes_summary_and_full_table(days_npy, tmp_path, capsys):
+    path, X = days_npy
+    cap = X.max(axis=(0, 2)) * 3
+    c = f"{cap[0]},{cap[1]}"
+    out = tmp_path / "e.csv"
+    assert main(["evaluate", str(path), "-c", c, "--step-seconds", "7200", "--forecasters", "naive,max",
+                 "--headroom", "0,0.1", "-o", str(out), "-q"]) == 0
+    rows = _rows(out.read_text())
+    assert {r["forecaster"] for r in rows} == {"naive", "max", "oracle"}
+    assert len(rows) == 3 * 2 * 2
+    assert main(["evaluate", str(path), "-c", c, "--step-seconds", "7200", "--forecasters", "naive",
+                 "--headroom", "0", "--full", "-q"]) == 0
+    full = _rows(capsys.readouterr().out)
+    assert {int(r["day"]) for r in full} == {1, 2}
+
+
+def test_report_writes_files(days_npy, tmp_path, capsys):
+    path, X = days_npy
+    cap = X.max(axis=(0, 2)) * 3
+    outdir = tmp_path / "rep"
+    args = ["report", str(path), "-c", f"{cap[0]},{cap[1]}", "--step-seconds", "7200", "-d", str(outdir),
+            "--format", "html", "-q"]
+    if not _has_matplotlib():
+        args.append("--no-plots")
+    assert main(args) == 0
+    printed = capsys.readouterr().out.split()
+    text = (outdir / "report.html").read_text()
+    assert str(outdir / "report.html") in printed
+    assert "<table>" in text and "Plan on a forecast" in text
+    if _has_matplotlib():
+        for name in ("centroids.png", "plan_comparison.png", "frontier.png"):
+            assert (outdir / name).stat().st_size > 1000
+
+
+# --------------------------------------------------------------------------- demo
+def test_demo_runs_on_the_bundled_samples(tmp_path, capsys):
+    args = ["demo", "-d", str(tmp_path / "demo"), "-q"]
+    if not _has_matplotlib():
+        args.append("--no-plots")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Azure Functions 2019 sample: 1000 functions x 60 minutes" in out
+    assert "Bitbrains Rnd sample" in out and "savings vs peak" in out
+    assert (tmp_path / "demo" / "report.md").exists()
+    if _has_matplotlib():
+        assert (tmp_path / "demo" / "plan_comparison.png").stat().st_size > 1000
+
+
+# --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     "content,msg",
     [
         (None, "no such file"),
-        ("id,1,2\n", "empty trace"),
-        ("id,1,2\na,1,x\n", "non-numeric"),
-        ("id,1,2\na,1,nan\nb,1,2\n", "NaN"),
+        ("id,0,1\n", "no rows"),
+        ("id,0,1\na,1,x\n", "non-numeric"),
+        ("id,0,1\na,1,nan\nb,1,2\n", "NaN"),
     ],
 )
-def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, content, msg):
+@pytest.mark.parametrize("command", ["correlate", "cluster", "pack", "evaluate", "report"])
+def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, content, msg, command):
     p = tmp_path / "bad.csv"
     if content is not None:
         p.write_text(content)
-    assert main(["correlate", str(p), "-k", "1", "-q"]) == 1
+    extra = {"correlate": ["-k", "1"], "cluster": ["-n", "1"], "pack": ["-c", "5"],
+             "evaluate": ["-c", "5"], "report": ["-c", "5", "-d", str(tmp_path / "r")]}[command]
+    assert main([command, str(p), *extra, "-q"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("pyshape: error:") and msg in err[0]
+    assert len(err) == 1 and err[0].startswith("pyshape: error:")
+    assert msg.lower() in err[0].lower()
 
 
-def test_entry_point_help_and_version():
-    out = subprocess.run([sys.executable, "-m", "pyshape.cli", "--help"], capture_output=True, text=True)
-    assert out.returncode == 0 and "demo" in out.stdout
-    out = subprocess.run([sys.executable, "-m", "pyshape.cli", "nope"], capture_output=True, text=True)
-    assert out.returncode == 2
+@pytest.mark.parametrize("args,msg", [
+    (["pack", "{p}", "-c", "1,2,3"], "--capacity needs 1 or 2 values"),
+    (["pack", "{p}", "-c", "x"], "--capacity must be comma-separated numbers"),
+    (["pack", "{p}", "-c", "100", "--headroom", "1.5"], "--headroom values are fractions"),
+    (["evaluate", "{p}", "-c", "100", "--forecasters", "crystal"], "unknown forecaster"),
+    (["correlate", "{p}", "-k", "0"], "-k must be in"),
+    (["correlate", "{p}", "--resource", "gpu"], "--resource 'gpu' is not one of"),
+    (["cluster", "{p}", "-n", "1000"], "--n-clusters must be in"),
+    (["correlate", "{p}", "-o", "{d}/x.xlsx"], "unknown output format"),
+])
+def test_bad_options_are_one_line(days_npy, tmp_path, capsys, args, msg):
+    path, _ = days_npy
+    argv = [a.format(p=path, d=tmp_path) for a in args] + ["-q"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and msg in err[0]
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_help_everywhere(command, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    assert e.value.code == 0
+    assert "usage: pyshape " + command in capsys.readouterr().out
+
+
+def test_entry_point_help_version_and_usage_error():
+    run = lambda *a: subprocess.run([sys.executable, "-m", "pyshape.cli", *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    out = run("--help")
+    assert out.returncode == 0 and all(c in out.stdout for c in SUBCOMMANDS)
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"pyshape {pyshape.__version__}"
+    assert run("nope").returncode == 2
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    assert pyshape.simd_level() in capsys.readouterr().out
+
+
+def _has_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True

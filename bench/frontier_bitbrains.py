@@ -1,0 +1,72 @@
+"""Workers against overflow on the Bitbrains month: plan day d+1 on a forecast from days <= d.
+
+For two worker sizes, every forecaster, strategy and headroom: pack the forecast, replay the
+real day, pool overflow over the month. Writes a Markdown table (stdout and --out) and a
+frontier PNG per worker size.
+
+    python bench/frontier_bitbrains.py [--data ../shared/data/bitbrains_rnd_2013-07] [--out bench/frontier]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pyshape.evaluate import backtest
+from pyshape.report import headline
+from pyshape.traces import load_bitbrains
+
+#: (label, CPU MHz, memory GB): the issue's reference size and a 2-socket server's share.
+WORKERS = (("32 GHz / 64 GB", 32_000.0, 64.0), ("128 GHz / 256 GB", 128_000.0, 256.0))
+HEADROOMS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+COLS = ("forecaster", "strategy", "headroom", "workers", "lower_bound", "overflow_fraction", "workers_over",
+        "savings_vs_peak", "mae_cpu_mhz", "peak_error_cpu_mhz")
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parent
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(here.parent.parent / "shared" / "data" / "bitbrains_rnd_2013-07"))
+    ap.add_argument("--out", default=str(here / "frontier"))
+    ap.add_argument("--min-history", type=int, default=7, help="days before the first planned day (7)")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    tr = load_bitbrains(args.data)
+    print(f"loaded {tr.shapes.shape} in {time.perf_counter() - t0:.1f} s")
+    md = [f"Bitbrains Rnd 2013-07, {tr.n} VMs, days {args.min_history}..{tr.n_days - 1} planned "
+          f"from the days before (pooled overflow over all planned days).", ""]
+    for label, cpu, mem in WORKERS:
+        t0 = time.perf_counter()
+        bt = backtest(tr, [cpu, mem], headrooms=HEADROOMS, min_history=args.min_history)
+        s = bt.summary()
+        md += [f"### Workers of {label} ({time.perf_counter() - t0:.0f} s)", "", headline(bt), "",
+               _table({c: s[c] for c in COLS if c in s})]
+        tag = label.split()[0]
+        try:
+            from pyshape.plot import plot_frontier
+
+            import matplotlib.pyplot as plt
+
+            plt.close(plot_frontier(bt.table, out / f"frontier_{tag}ghz.png"))
+        except ImportError:
+            pass
+        from pyshape._table import write_table
+
+        write_table(bt.table, out / f"backtest_{tag}ghz.csv")
+    text = "\n".join(md) + "\n"
+    (out / "frontier.md").write_text(text)
+    print(text)
+
+
+def _table(cols) -> str:
+    from pyshape.evaluate import _markdown
+
+    return _markdown(cols, 4)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""The data subcommands: correlate, cluster, pack, evaluate, report (and info)."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from pyshape.cli._common import (CliError, capacity_arg, check_finite, headrooms_arg, ids_of, load_trace,
+                                 resource_index, say, show_progress, write)
+
+
+def _one_resource(args, tr) -> np.ndarray:
+    return tr.shapes[:, resource_index(tr, getattr(args, "resource", None)), :]
+
+
+def cmd_info(args) -> int:
+    import pyshape
+    from pyshape._system import resolve_threads
+
+    print(f"pyshape {pyshape.__version__}")
+    print(f"simd level: {pyshape.simd_level()} (available: {', '.join(pyshape.available_simd_levels())})")
+    print(f"threads: {resolve_threads(None)}")
+    return 0
+
+
+def cmd_correlate(args) -> int:
+    import pyshape
+
+    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    X = _one_resource(args, tr)
+    ids = ids_of(tr)
+    if args.k < 1 or args.k >= len(X):
+        raise CliError(f"-k must be in 1..{len(X) - 1} for {len(X)} shapes, got {args.k}")
+    t0 = time.perf_counter()
+    try:
+        p = pyshape.top_partners(X, args.k, which=args.which, progress=show_progress(args))
+    except (ValueError, TypeError) as e:
+        raise CliError(f"{args.input}: {e}") from None
+    say(args, f"top-{args.k} partners of {len(X)} shapes in {time.perf_counter() - t0:.2f} s")
+    cols = {"id": [], "kind": [], "rank": [], "partner": [], "score": []}
+    n, k = len(X), args.k
+    for kind, idx, sc in (("corr", p.corr_index, p.corr_score), ("anti", p.anti_index, p.anti_score)):
+        if idx is None:
+            continue
+        cols["id"].append(np.repeat(ids, k))
+        cols["kind"].append(np.full(n * k, kind))
+        cols["rank"].append(np.tile(np.arange(1, k + 1), n))
+        cols["partner"].append(ids[idx.ravel()])
+        cols["score"].append(np.round(sc.ravel().astype(np.float64), 6))
+    # Rows grouped by shape then kind, as a reader of one shape's partners expects.
+    out = {c: np.concatenate(v) for c, v in cols.items()}
+    order = np.lexsort((out["rank"], np.where(out["kind"] == "corr", 0, 1),
+                        np.concatenate([np.arange(n).repeat(k)] * len(cols["kind"]))))
+    write({c: v[order] for c, v in out.items()}, args.output, args)
+    return 0
+
+
+def cmd_cluster(args) -> int:
+    import pyshape
+
+    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    X = _one_resource(args, tr)
+    check_finite(tr, args.input)
+    if not 1 <= args.n_clusters <= len(X):
+        raise CliError(f"--n-clusters must be in 1..{len(X)} for {len(X)} shapes, got {args.n_clusters}")
+    est = (pyshape.KShape(args.n_clusters, random_state=args.seed, n_init=args.n_init)
+           if args.method == "kshape" else
+           pyshape.CorrelationKMeans(args.n_clusters, random_state=args.seed, n_init=args.n_init))
+    t0 = time.perf_counter()
+    try:
+        labels = est.fit_predict(X)
+        dist = est.transform(X)[np.arange(len(X)), labels]
+    except (ValueError, TypeError) as e:
+        raise CliError(f"{args.input}: {e}") from None
+    say(args, f"{args.method}: {args.n_clusters} clusters of {len(X)} shapes in {time.perf_counter() - t0:.2f} s, "
+              f"{est.n_iter_} iterations, inertia {est.inertia_:.4g}")
+    write({"id": ids_of(tr), "cluster": labels, "distance": np.round(dist.astype(np.float64), 6)},
+          args.output, args)
+    if args.centroids:
+        C = np.asarray(est.cluster_centers_)
+        write({"cluster": np.arange(len(C)), **{f"{t}": C[:, t] for t in range(C.shape[1])}}, args.centroids, args)
+    if args.plot:
+        from pyshape.plot import plot_centroids
+
+        _plot(lambda: plot_centroids(est, args.plot, X=X))
+        say(args, f"wrote {args.plot}")
+    return 0
+
+
+def _plot(draw) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CliError("plots need matplotlib (pip install 'pyshape[plot]')") from None
+    plt.close(draw())
+
+
+def cmd_pack(args) -> int:
+    import pyshape
+    from pyshape._core import ShapeTooLargeError
+
+    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    cap = capacity_arg(args, tr)
+    head = headrooms_arg(args.headroom)
+    if len(head) != 1:
+        raise CliError("pack takes one --headroom value")
+    try:
+        plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=ids_of(tr), headroom=head[0],
+                            risk=args.risk, progress=show_progress(args))
+    except ShapeTooLargeError as e:
+        ids = list(getattr(e, "ids", []))
+        raise CliError(f"{args.input}: {len(ids)} shape(s) exceed a worker's capacity: "
+                       f"{', '.join(map(str, ids[:5]))}{' ...' if len(ids) > 5 else ''}") from None
+    except (ValueError, TypeError) as e:
+        raise CliError(f"{args.input}: {e}") from None
+    plan.verify()
+    s = plan.summary()
+    say(args, f"{s['strategy']}: {s['workers']} workers (lower bound {s['lower_bound']}, peak-based "
+              f"{s['peak_workers']}, savings {s['savings vs peak']:.1%}) in {s['seconds']:.2f} s")
+    write({"id": ids_of(tr), "worker": plan.assignment}, args.output, args)
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump(s, f, indent=1)
+        say(args, f"wrote {args.summary}")
+    if args.plot:
+        from pyshape.plot import plot_worker_load
+
+        _plot(lambda: plot_worker_load(plan, args.plot, step_seconds=tr.step_seconds))
+        say(args, f"wrote {args.plot}")
+    return 0
+
+
+def _forecasters(names: str):
+    from pyshape.evaluate import FORECASTERS, make_forecaster
+
+    chosen = FORECASTERS if names in ("", "all") else [nm.strip() for nm in names.split(",")]
+    try:
+        return {nm: make_forecaster(nm) for nm in chosen}
+    except ValueError as e:
+        raise CliError(f"--forecasters: {e}") from None
+
+
+def cmd_evaluate(args) -> int:
+    from pyshape.evaluate import backtest
+    from pyshape.report import headline
+
+    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    cap = capacity_arg(args, tr)
+    check_finite(tr, args.input)
+    try:
+        bt = backtest(tr, cap, forecasters=_forecasters(args.forecasters),
+                      strategies=[s.strip() for s in args.strategies.split(",")],
+                      headrooms=headrooms_arg(args.headroom), min_history=args.min_history,
+                      progress=show_progress(args))
+    except (ValueError, TypeError) as e:
+        raise CliError(f"{args.input}: {e}") from None
+    say(args, f"backtest: {len(bt)} plans in {bt.seconds:.1f} s")
+    say(args, headline(bt, max_overflow=args.max_overflow))
+    write(bt.table if args.full else bt.summary(), args.output, args)
+    if args.plot:
+        from pyshape.plot import plot_frontier
+
+        _plot(lambda: plot_frontier(bt.table, args.plot))
+        say(args, f"wrote {args.plot}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pyshape.report import build_report
+
+    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    cap = capacity_arg(args, tr)
+    check_finite(tr, args.input)
+    try:
+        rep = build_report(tr, cap, args.outdir, fmt=args.format, title=f"pyshape report: {args.input}",
+                           headrooms=headrooms_arg(args.headroom), plots=not args.no_plots,
+                           progress=show_progress(args))
+    except (ValueError, TypeError) as e:
+        raise CliError(f"{args.input}: {e}") from None
+    for note in rep.notes:
+        say(args, note)
+    for role, path in rep.files.items():
+        print(path)
+    say(args, f"report in {rep.seconds:.1f} s")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    """Register the data subcommands on an argparse subparsers object."""
+    from pyshape.cli._common import add_common
+
+    inp = "trace: .npy / .npz / .csv[.gz] / .parquet shapes, or a folder of Bitbrains VM files"
+
+    c = sub.add_parser("correlate", help="top-k correlated / anti-correlated partners of every shape",
+                       description="Top-k most correlated and anti-correlated partners (Pearson) of every shape.")
+    c.add_argument("input", help=inp)
+    c.add_argument("-k", type=int, default=10, help="partners per shape (default 10)")
+    c.add_argument("--which", choices=["both", "corr", "anti"], default="both")
+    c.add_argument("--resource", help="resource name or index (default: the first)")
+    add_common(c)
+    c.set_defaults(func=cmd_correlate)
+
+    k = sub.add_parser("cluster", help="group shapes into families (k-Shape or correlation k-means)",
+                       description="Cluster shapes; writes id,cluster,distance.")
+    k.add_argument("input", help=inp)
+    k.add_argument("-n", "--n-clusters", type=int, default=16, help="number of clusters (default 16)")
+    k.add_argument("--method", choices=["kmeans", "kshape"], default="kmeans",
+                   help="kmeans = CorrelationKMeans (default), kshape = KShape (shift-invariant)")
+    k.add_argument("--n-init", type=int, default=1, help="restarts, the best kept (default 1)")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--resource", help="resource name or index (default: the first)")
+    k.add_argument("--centroids", metavar="FILE", help="also write the centroids (.csv/.json/.parquet)")
+    k.add_argument("--plot", metavar="PNG", help="also draw the centroids as small multiples")
+    add_common(k)
+    k.set_defaults(func=cmd_cluster)
+
+    p = sub.add_parser("pack", help="place shapes on as few workers as possible",
+                       description="Pack shapes onto workers; writes id,worker and reports workers, "
+                                   "lower bound and peak-based workers on stderr.")
+    p.add_argument("input", help=inp)
+    p.add_argument("-c", "--capacity", required=True, help="worker capacity per resource, e.g. 32000,64")
+    p.add_argument("-s", "--strategy", default="complement",
+                   choices=["complement", "first_fit", "best_fit", "peak"])
+    p.add_argument("--headroom", default="0", help="safety margin, fraction of capacity (default 0)")
+    p.add_argument("--risk", type=float, default=0.0, help="fraction of steps a worker may overflow (default 0)")
+    p.add_argument("--summary", metavar="JSON", help="also write the plan's summary as JSON")
+    p.add_argument("--plot", metavar="PNG", help="also draw the busiest workers' load against capacity")
+    add_common(p)
+    p.set_defaults(func=cmd_pack)
+
+    e = sub.add_parser("evaluate", help="plan each day on a forecast, replay the real day",
+                       description="Backtest: for each day d, forecast it from days < d, pack, replay "
+                                   "the real day; writes workers, overflow and forecast error.")
+    e.add_argument("input", help=inp + " (two or more whole days)")
+    e.add_argument("-c", "--capacity", required=True, help="worker capacity per resource, e.g. 32000,64")
+    e.add_argument("--forecasters", default="all",
+                   help="comma-separated: naive, mean, quantile, max, cluster (names as printed; default all)")
+    e.add_argument("--strategies", default="peak,complement", help="comma-separated (default peak,complement)")
+    e.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+    e.add_argument("--min-history", type=int, default=1, help="days of history before the first target day")
+    e.add_argument("--max-overflow", type=float, default=1e-3, help="overflow target for the headline (0.001)")
+    e.add_argument("--full", action="store_true", help="one row per day instead of means over days")
+    e.add_argument("--plot", metavar="PNG", help="also draw workers against overflow")
+    add_common(e)
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("report", help="figures (PNG) and a Markdown/HTML summary for a trace",
+                       description="Cluster, pack and backtest a trace; write PNGs and report.md/html "
+                                   "into OUTDIR and print the paths written.")
+    r.add_argument("input", help=inp)
+    r.add_argument("-c", "--capacity", required=True, help="worker capacity per resource, e.g. 32000,64")
+    r.add_argument("-d", "--outdir", default="pyshape-report", help="output folder (default pyshape-report)")
+    r.add_argument("--format", choices=["md", "html"], default="md")
+    r.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+    r.add_argument("--no-plots", action="store_true", help="tables only")
+    add_common(r, output=False)
+    r.set_defaults(func=cmd_report)
+
+    i = sub.add_parser("info", help="version, SIMD level and threads")
+    i.set_defaults(func=cmd_info)

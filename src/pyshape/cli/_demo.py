@@ -1,0 +1,137 @@
+"""``pyshape demo``: the whole pipeline on the real traces bundled with the package.
+
+1. Azure Functions 2019 sample (1000 functions, one hour): concurrency and
+   memory shapes, the most anti-correlated functions, the hour packed.
+2. Bitbrains Rnd sample (VMs, a week at 5-minute steps, CPU and memory):
+   clusters, forecasts, plans on the forecast of day d+1 made from days <= d
+   with the peak-based and the default strategy, replays the real day, and
+   prints workers, lower bound, savings and overflow; PNG figures and a
+   Markdown report go to the output folder.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from pyshape.cli._common import floats, say, show_progress
+
+#: Worker size for the Bitbrains part: CPU in MHz, memory in GB (a 2-socket
+#: server's share: 128 GHz is e.g. 48 cores at 2.7 GHz).
+BITBRAINS_WORKER = (128_000.0, 256.0)
+#: Worker size for the Azure part: concurrent executions and memory in MB.
+AZURE_WORKER = (32.0, 16_384.0)
+
+
+def _table(rows, header) -> str:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    line = lambda vals: "  ".join(str(v).rjust(w) for v, w in zip(vals, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _azure(args) -> None:
+    import pyshape
+    from pyshape.traces import load_azure_sample
+
+    tr = load_azure_sample()
+    inv = tr.meta["invocations"]
+    trig = tr.meta["trigger"]
+    counted = ", ".join(f"{k} {v}" for k, v in tr.info.items())
+    print(f"Azure Functions 2019 sample: {tr.n} functions x {tr.T} minutes "
+          f"(resources: {', '.join(tr.resources)}; loader counts: {counted})")
+    active = np.flatnonzero((inv > 0).sum(axis=1) >= 10)
+    X = np.ascontiguousarray(inv[active])
+    t0 = time.perf_counter()
+    p = pyshape.top_partners(X, k=1, which="anti")
+    dt = time.perf_counter() - t0
+    order = np.argsort(p.anti_score[:, 0])
+    used: set = set()
+    pairs = []
+    for i in order:
+        j = int(p.anti_index[i, 0])
+        if i in used or j in used:
+            continue
+        used.update((int(i), j))
+        a, b = active[i], active[j]
+        pairs.append((tr.ids[a], trig[a], tr.ids[b], trig[b], f"{p.anti_score[i, 0]:.3f}"))
+        if len(pairs) == 5:
+            break
+    print(f"\nMost anti-correlated functions (invocations per minute, Pearson r; all-pairs top-1 over "
+          f"{len(X)} active functions in {dt * 1e3:.1f} ms):")
+    print(_table(pairs, ["function", "trigger", "partner", "trigger", "r"]))
+    cap = np.array(AZURE_WORKER)
+    D = tr.shapes
+    fits = (D.max(axis=2) <= cap[None, :]).all(axis=1)
+    rows = []
+    for s in ("peak", "complement"):
+        plan = pyshape.pack(D[fits], cap, strategy=s)
+        plan.verify()
+        rows.append((s, plan.n_workers, plan.lower_bound, f"{plan.savings:.1%}",
+                     f"{np.mean(plan.utilisation):.1%}"))
+    print(f"\nThe hour packed on workers of {cap[0]:g} concurrent executions / {cap[1]:g} MB "
+          f"({int((~fits).sum())} function(s) bigger than a worker left out):")
+    print(_table(rows, ["strategy", "workers", "lower bound", "savings vs peak", "mean utilisation"]))
+
+
+def _best_rows(bt, max_overflow: float):
+    """For each forecaster and strategy, the smallest headroom that keeps overflow within target."""
+    s = bt.summary()
+    rows = []
+    for f in dict.fromkeys(s["forecaster"]):
+        for strat in dict.fromkeys(s["strategy"]):
+            m = np.flatnonzero((s["forecaster"] == f) & (s["strategy"] == strat))
+            if not len(m):
+                continue
+            ok = m[s["overflow_fraction"][m] <= max_overflow]
+            i = ok[np.argmin(s["headroom"][ok])] if len(ok) else m[np.argmax(s["headroom"][m])]
+            rows.append((f, strat, f"{s['headroom'][i]:.0%}", f"{s['workers'][i]:.1f}",
+                         f"{s['lower_bound'][i]:.1f}", f"{s['overflow_fraction'][i]:.3%}",
+                         "-" if np.isnan(s["savings_vs_peak"][i]) else f"{s['savings_vs_peak'][i]:.1%}",
+                         "yes" if len(ok) else "no"))
+    return rows
+
+
+def cmd_demo(args) -> int:
+    from pyshape.report import build_report, headline
+    from pyshape.traces import load_bitbrains_sample
+
+    t_start = time.perf_counter()
+    _azure(args)
+    tr = load_bitbrains_sample()
+    cap = floats(args.capacity, "--capacity", count=2) if args.capacity else list(BITBRAINS_WORKER)
+    counted = ", ".join(f"{k} {v}" for k, v in tr.info.items())
+    # VMs without a single sample in the week are counted by the loader and left out here:
+    # an all-zero shape packs anywhere and would only dilute the averages.
+    busy = tr.shapes.reshape(tr.n, -1).any(axis=1)
+    print(f"\nBitbrains Rnd sample: {tr.n} VMs x {tr.n_days} days of {tr.steps_per_day} five-minute steps "
+          f"(resources: {', '.join(tr.resources)}; loader counts: {counted}); {int((~busy).sum())} VMs "
+          f"with no sample left out; workers of {cap[0]:g} MHz / {cap[1]:g} GB")
+    tr = tr.select(busy)
+    rep = build_report(tr, cap, args.outdir, title="pyshape demo: Bitbrains Rnd sample",
+                       headrooms=(0.0, 0.1, 0.2), plots=not args.no_plots, progress=show_progress(args))
+    bt = rep.backtest
+    print(f"\nPlan day d+1 on a forecast from days <= d, replay the real day (days 1..{tr.n_days - 1}; "
+          f"means per day; the smallest headroom keeping overflow <= {args.max_overflow:.1%} of worker-steps):")
+    print(_table(_best_rows(bt, args.max_overflow),
+                 ["forecaster", "strategy", "headroom", "workers", "lower bound", "overflow",
+                  "savings vs peak", "in target"]))
+    print("\n" + headline(bt, max_overflow=args.max_overflow))
+    for note in rep.notes:
+        say(args, note)
+    print("\nwrote " + ", ".join(str(p) for p in rep.files.values()))
+    print(f"demo finished in {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+def add_parser(sub) -> None:
+    d = sub.add_parser("demo", help="run the whole pipeline on the bundled real traces",
+                       description="Load, correlate, cluster, forecast, pack and replay the bundled Azure "
+                                   "Functions and Bitbrains samples; print tables, write PNGs and a report.")
+    d.add_argument("-d", "--outdir", default="pyshape-demo", help="folder for figures and report (pyshape-demo)")
+    d.add_argument("-c", "--capacity", default=None,
+                   help=f"Bitbrains worker size MHz,GB (default {BITBRAINS_WORKER[0]:g},{BITBRAINS_WORKER[1]:g})")
+    d.add_argument("--max-overflow", type=float, default=1e-3,
+                   help="overflow target, fraction of worker-steps (default 0.001)")
+    d.add_argument("--no-plots", action="store_true", help="tables only")
+    d.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages on stderr")
+    d.set_defaults(func=cmd_demo)
