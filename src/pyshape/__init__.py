@@ -29,3 +29,9 @@ __all__ = [
     "top_partners",
     "znorm",
 ]
+
+from pyshape.forecast import (ClusterProfile, ColdStart, PeriodMax, PeriodMean,  # noqa: E402
+                              PeriodQuantile, SeasonalNaive, carry_forward)
+
+__all__ += ["ClusterProfile", "ColdStart", "PeriodMax", "PeriodMean", "PeriodQuantile", "SeasonalNaive",
+            "carry_forward"]

@@ -1,0 +1,39 @@
+"""Forecast workload shapes: the next period from a history, and the rest of a
+brand-new workload's first period from its first steps.
+
+Shapes are ``(n, R, T)`` arrays (n workloads, R resources, T steps) or
+``(n, T)`` for one resource (results then come back without the resource
+axis); a *period* (a day) is ``period`` steps.
+
+Forecasters (``forecast(history, period)`` -> the next period, float32, >= 0):
+
+* :class:`SeasonalNaive`: the same step of the previous period.
+* :class:`PeriodMean`, :class:`PeriodQuantile`, :class:`PeriodMax`: the mean,
+  a quantile or the maximum of the same step over the last ``window`` periods.
+* :class:`ClusterProfile`: the workload's cluster centroid day at its own
+  level and spread (smooth, noise-free).
+
+Cold start: :class:`ColdStart` (``fit(days)`` on whole past periods,
+``predict(partial)``) and the baseline :func:`carry_forward`.
+
+Errors: :func:`mae` and :func:`peak_error`, per shape (and resource).
+"""
+from __future__ import annotations
+
+from pyshape.forecast.coldstart import ColdStart, carry_forward
+from pyshape.forecast.metrics import mae, peak_error
+from pyshape.forecast.profile import ClusterProfile
+from pyshape.forecast.seasonal import Forecaster, PeriodMax, PeriodMean, PeriodQuantile, SeasonalNaive
+
+__all__ = [
+    "ClusterProfile",
+    "ColdStart",
+    "Forecaster",
+    "PeriodMax",
+    "PeriodMean",
+    "PeriodQuantile",
+    "SeasonalNaive",
+    "carry_forward",
+    "mae",
+    "peak_error",
+]

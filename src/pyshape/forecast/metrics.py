@@ -1,0 +1,104 @@
+"""Forecast errors per shape: mean absolute error and peak error."""
+from __future__ import annotations
+
+from typing import Tuple
+
+import numpy as np
+
+from pyshape.forecast._checks import as_shapes3
+
+__all__ = ["mae", "peak_error"]
+
+
+def _pair(pred, actual) -> Tuple[np.ndarray, np.ndarray, bool]:
+    p, flat_p = as_shapes3(pred, "pred", finite_only=True)
+    a, flat_a = as_shapes3(actual, "actual", finite_only=True)
+    if p.shape != a.shape or flat_p != flat_a:
+        raise ValueError(f"pred and actual must have the same shape, got "
+                         f"{np.shape(pred)} and {np.shape(actual)}")
+    return p, a, flat_p
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den with NumPy's conventions for den = 0 (0/0 = nan, x/0 = +-inf), silently."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return num / den
+
+
+def mae(pred, actual, *, per_resource: bool = False, relative: bool = False) -> np.ndarray:
+    """Mean absolute error of every shape.
+
+    Parameters
+    ----------
+    pred, actual : array_like, shape (n, R, T) or (n, T)
+        Forecast and what happened; same shape, finite.
+    per_resource : bool, default False
+        Keep one value per resource, ``(n, R)``, instead of the mean over
+        resources. A 2-D input has no resource axis and gives ``(n,)`` either way.
+    relative : bool, default False
+        Divide each resource's MAE by its mean actual value (the weighted
+        absolute percentage error, a unit-free number) before any mean over
+        resources; so resources in different units (MHz, GB) weigh alike.
+        A resource whose actual mean is 0 gives inf (nan if its MAE is 0 too).
+
+    Returns
+    -------
+    ndarray of float64, shape (n,) or (n, R)
+
+    Raises
+    ------
+    ValueError
+        On shapes that differ, are not 2-D / 3-D, or hold NaN / infinite values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyshape.forecast import mae
+    >>> mae(np.array([[1.0, 2.0], [0.0, 0.0]]), np.array([[2.0, 2.0], [1.0, 3.0]])).tolist()
+    [0.5, 2.0]
+    """
+    p, a, flat = _pair(pred, actual)
+    err = np.abs(p.astype(np.float64) - a).mean(axis=2)
+    if relative:
+        err = _ratio(err, a.mean(axis=2, dtype=np.float64))
+    if flat:
+        return err[:, 0]
+    return err if per_resource else err.mean(axis=1)
+
+
+def peak_error(pred, actual, *, relative: bool = False) -> np.ndarray:
+    """Signed error of the peak: ``max(pred) - max(actual)`` per shape and resource.
+
+    Positive means the forecast over-provisions the peak, negative that it
+    misses it. The peaks need not be at the same step.
+
+    Parameters
+    ----------
+    pred, actual : array_like, shape (n, R, T) or (n, T)
+        Forecast and what happened; same shape, finite.
+    relative : bool, default False
+        Divide by ``max(actual)``; an actual peak of 0 gives inf (nan when the
+        forecast's peak is 0 too).
+
+    Returns
+    -------
+    ndarray of float64, shape (n, R) or (n,) for 2-D input
+
+    Raises
+    ------
+    ValueError
+        On shapes that differ, are not 2-D / 3-D, or hold NaN / infinite values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyshape.forecast import peak_error
+    >>> peak_error(np.array([[1.0, 5.0]]), np.array([[4.0, 2.0]])).tolist()
+    [1.0]
+    """
+    p, a, flat = _pair(pred, actual)
+    pa = a.max(axis=2).astype(np.float64)
+    err = p.max(axis=2).astype(np.float64) - pa
+    if relative:
+        err = _ratio(err, pa)
+    return err[:, 0] if flat else err

@@ -1,0 +1,439 @@
+"""pyshape.forecast: every forecaster, the cold start and the metrics against plain
+NumPy references on fresh random data, edge cases, and bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pyshape
+from pyshape.forecast import (ClusterProfile, ColdStart, PeriodMax, PeriodMean, PeriodQuantile,
+                              SeasonalNaive, carry_forward, mae, peak_error)
+from pyshape.synthetic import make_shapes
+
+# float32 results of float64 arithmetic: a real bug is far larger than this
+RTOL = 2e-6
+
+
+def _history(rng, n=7, R=2, days=5, period=6, flat=False):
+    """Random non-negative history, (n, R, days * period) or (n, days * period), float32."""
+    x = rng.gamma(2.0, 3.0, (n, R, days * period)).astype(np.float32)
+    return x[:, 0] if flat else x
+
+
+def _stack_days(x, period, window):
+    """(w, ..., period): the last ``window`` periods, one slice per period."""
+    D = x.shape[-1] // period
+    first = 0 if window is None else max(0, D - window)
+    return np.stack([x[..., d * period:(d + 1) * period] for d in range(first, D)]).astype(np.float64)
+
+
+SHAPES = [  # (n, R, days, period, flat)
+    (7, 2, 5, 6, False),
+    (7, 1, 5, 6, True),
+    (1, 3, 4, 5, False),   # n = 1
+    (5, 2, 9, 1, False),   # period = 1
+    (4, 1, 1, 8, True),    # one period only
+]
+
+
+# ----------------------------------------------------------------------------- seasonal forecasters
+@pytest.mark.parametrize("n,R,days,period,flat", SHAPES)
+@pytest.mark.parametrize("window", [None, 1, 3, 50])
+def test_seasonal_forecasters_match_numpy(rng, n, R, days, period, flat, window):
+    x = _history(rng, n, R, days, period, flat)
+    w = _stack_days(x, period, window)
+    q = float(rng.uniform(0, 1))
+    cases = [
+        (PeriodMean(window=window), w.mean(axis=0)),
+        (PeriodMax(window=window), w.max(axis=0)),
+        (PeriodQuantile(q=q, window=window), np.quantile(w, q, axis=0)),
+        (PeriodQuantile(q=0.0, window=window), w.min(axis=0)),
+        (PeriodQuantile(q=1.0, window=window), w.max(axis=0)),
+        (PeriodQuantile(q=0.5, window=window), np.median(w, axis=0)),
+    ]
+    if window is None:
+        cases.append((SeasonalNaive(), x[..., -period:]))
+    for f, want in cases:
+        got = f.forecast(x, period)
+        assert got.dtype == np.float32 and got.shape == want.shape, f.name
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=0, err_msg=f.name)
+
+
+def test_quantile_per_step_loop_reference(rng):
+    # np.quantile step by step, independent of any reshaping
+    period, days = 7, 6
+    x = _history(rng, n=3, R=2, days=days, period=period)
+    for q in rng.uniform(0, 1, 4):
+        got = PeriodQuantile(q=q, window=4).forecast(x, period)
+        for i in range(3):
+            for r in range(2):
+                for s in range(period):
+                    vals = x[i, r, s + period * np.arange(days - 4, days)].astype(np.float64)
+                    assert got[i, r, s] == pytest.approx(np.quantile(vals, q), rel=RTOL)
+
+
+def test_window_clipping_and_equivalences(rng):
+    x = _history(rng, days=4)
+    for cls in (PeriodMean, PeriodMax, PeriodQuantile):
+        np.testing.assert_array_equal(cls(window=4).forecast(x, 6), cls().forecast(x, 6))
+        np.testing.assert_array_equal(cls(window=99).forecast(x, 6), cls().forecast(x, 6))
+        np.testing.assert_array_equal(cls(window=1).forecast(x, 6), SeasonalNaive().forecast(x, 6))
+
+
+def test_constant_rows_and_zero_rows(rng):
+    x = _history(rng, n=4, R=2)
+    x[1] = 3.5
+    x[2, 1] = 0.0
+    for f in (SeasonalNaive(), PeriodMean(), PeriodMax(), PeriodQuantile(0.3), ClusterProfile(n_clusters=2),
+              ClusterProfile(n_clusters=2, scale="lsq")):
+        got = f.forecast(x, 6)
+        np.testing.assert_allclose(got[1], 3.5, rtol=RTOL, err_msg=f.name)
+        np.testing.assert_array_equal(got[2, 1], 0.0, err_msg=f.name)
+        assert (got >= 0).all()
+
+
+def test_forecast_does_not_alias_or_change_history(rng):
+    x = _history(rng)
+    before = x.copy()
+    for f in (SeasonalNaive(), PeriodMean(), PeriodMax(), PeriodQuantile(), ClusterProfile(n_clusters=3)):
+        out = f.forecast(x, 6)
+        out[...] = -1
+        np.testing.assert_array_equal(x, before, err_msg=f.name)
+
+
+def test_integer_and_float64_history_are_accepted(rng):
+    x = rng.integers(0, 50, (5, 2, 24))
+    np.testing.assert_allclose(PeriodMean().forecast(x, 6), _stack_days(x, 6, None).mean(axis=0), rtol=RTOL)
+    np.testing.assert_allclose(PeriodMean().forecast(x.astype(np.float64), 6),
+                               _stack_days(x, 6, None).mean(axis=0), rtol=RTOL)
+
+
+def test_names_are_distinct_and_readable():
+    fs = [SeasonalNaive(), PeriodMean(), PeriodMean(window=7), PeriodQuantile(), PeriodQuantile(0.5, window=7),
+          PeriodMax(window=3), ClusterProfile(), ClusterProfile(window=7, scale="lsq")]
+    names = [f.name for f in fs]
+    assert len(set(names)) == len(names)
+    assert names[2] == "PeriodMean(window=7)" and names[4] == "PeriodQuantile(q=0.5, window=7)"
+    assert repr(fs[5]) == "PeriodMax(window=3)"
+
+
+@pytest.mark.parametrize("make", [SeasonalNaive, PeriodMean, PeriodMax, PeriodQuantile,
+                                  lambda: ClusterProfile(n_clusters=2)])
+def test_bad_history(rng, make):
+    f = make()
+    x = _history(rng)
+    with pytest.raises(ValueError, match="not a whole multiple of period"):
+        f.forecast(x[..., :-1], 6)
+    with pytest.raises(ValueError, match="fewer than 1 whole period"):
+        f.forecast(x[..., :5], 6)
+    with pytest.raises(ValueError, match="period must be at least 1"):
+        f.forecast(x, 0)
+    with pytest.raises(TypeError, match="period must be an integer"):
+        f.forecast(x, 6.0)
+    with pytest.raises(ValueError, match="2-D .* or 3-D"):
+        f.forecast(x[0, 0], 6)
+    with pytest.raises(ValueError, match="2-D .* or 3-D"):
+        f.forecast(x[None], 6)
+    with pytest.raises(TypeError, match="real numbers"):
+        f.forecast(x.astype(str), 6)
+    with pytest.raises(ValueError, match="empty"):
+        f.forecast(x[:0], 6)
+    for bad, what in ((np.nan, "NaN or infinite"), (np.inf, "NaN or infinite"), (-1.0, "negative")):
+        y = x.copy()
+        y[3, 1, 7] = bad
+        with pytest.raises(ValueError, match=f"{what} value in shape 3"):
+            f.forecast(y, 6)
+
+
+def test_bad_parameters():
+    for q in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match=r"q must be in \[0, 1\]"):
+            PeriodQuantile(q=q)
+    with pytest.raises(TypeError, match="q must be a real number"):
+        PeriodQuantile(q="0.5")
+    for cls in (PeriodMean, PeriodMax, PeriodQuantile, ClusterProfile):
+        with pytest.raises(ValueError, match="window must be at least 1"):
+            cls(window=0)
+        with pytest.raises(TypeError, match="window must be None or an integer"):
+            cls(window=2.5)
+    with pytest.raises(ValueError, match="n_clusters must be at least 1"):
+        ClusterProfile(n_clusters=0)
+    with pytest.raises(ValueError, match="scale must be one of"):
+        ClusterProfile(scale="max")
+    with pytest.raises(ValueError, match="n_clusters must be at least 1"):
+        ColdStart(n_clusters=0)
+
+
+# ----------------------------------------------------------------------------- ClusterProfile
+def _unit_z(P):
+    """z-normalised rows (population std), float64."""
+    mu, sd = P.mean(axis=1, keepdims=True), P.std(axis=1, keepdims=True)
+    return (P - mu) / sd
+
+
+@pytest.mark.parametrize("scale", ["mean", "lsq"])
+def test_cluster_profile_matches_numpy_given_its_labels(rng, scale):
+    period, n, R = 12, 40, 2
+    x = _history(rng, n=n, R=R, days=6, period=period)
+    x += (5 * np.sin(2 * np.pi * np.arange(6 * period) / period + rng.uniform(0, 6, (n, R, 1))) + 5).astype(np.float32)
+    x[0, 1] = 0.0
+    cp = ClusterProfile(n_clusters=4, window=4, scale=scale)
+    got = cp.forecast(x, period)
+    prof = _stack_days(x, period, 4).mean(axis=0)                  # (n, R, period)
+    for r in range(R):
+        P = prof[:, r]
+        lab = cp.labels_[:, r]
+        assert lab[0] == -1 if r == 1 else lab[0] >= 0
+        live = lab >= 0
+        Z = _unit_z(P[live])
+        k = lab.max() + 1
+        C = np.stack([Z[lab[live] == j].mean(axis=0) for j in range(k)])
+        C = _unit_z(C)                                             # spherical k-means centroid, std 1
+        np.testing.assert_allclose(cp.centers_[r], C, atol=1e-4)
+        # every label is the centroid the profile correlates with most (k-means fixed point)
+        corr = Z @ C.T / period
+        top2 = np.sort(corr, axis=1)[:, -2:]
+        clear = top2[:, 1] - top2[:, 0] > 1e-4
+        np.testing.assert_array_equal(lab[live][clear], corr.argmax(axis=1)[clear])
+        mu, sd = P.mean(axis=1), P.std(axis=1)
+        amp = sd[live]
+        if scale == "lsq":
+            amp = amp * np.clip((Z * C[lab[live]]).mean(axis=1), 0, None)
+        want = np.repeat(mu[:, None], period, axis=1)
+        want[live] += amp[:, None] * C[lab[live]]
+        want = np.maximum(want, 0)
+        np.testing.assert_allclose(got[:, r], want, rtol=1e-4, atol=1e-4 * P.max())
+
+
+def test_cluster_profile_with_own_clusters_is_period_mean(rng):
+    # n = 1, and n < n_clusters (clamped): every profile is its own centroid
+    for n in (1, 5):
+        x = _history(rng, n=n, R=2, days=3, period=10)
+        got = ClusterProfile(n_clusters=16).forecast(x, 10)
+        np.testing.assert_allclose(got, PeriodMean().forecast(x, 10), rtol=1e-5, atol=1e-5)
+    x = _history(rng, n=6, R=2, days=7, period=1)   # period 1: every profile is constant
+    np.testing.assert_allclose(ClusterProfile().forecast(x, 1), PeriodMean().forecast(x, 1), rtol=RTOL)
+    x2 = x[:, 0]
+    assert ClusterProfile().forecast(x2, 1).shape == (6, 1)
+
+
+def test_cluster_profile_recovers_known_profiles(rng):
+    period, days, per = 48, 8, 20
+    t = np.arange(period) / period
+    truth_profiles = np.stack([1 + np.sin(2 * np.pi * t), 1 + np.exp(-((t - 0.7) / 0.08) ** 2) * 3,
+                               1 + (np.abs(t - 0.3) < 0.15)])
+    which = np.repeat(np.arange(3), per)
+    level = rng.uniform(1, 10, 3 * per)
+    truth = truth_profiles[which] * level[:, None]                  # the noise-free day
+    x = np.tile(truth, days) * rng.uniform(0.6, 1.4, (3 * per, days * period))
+    cp = ClusterProfile(n_clusters=3)
+    got = cp.forecast(x, period)
+    lab = cp.labels_[:, 0]
+    assert all(len(set(lab[which == j])) == 1 for j in range(3)) and len(set(lab)) == 3
+    err = np.abs(got - truth).mean()
+    assert err < 0.3 * np.abs(SeasonalNaive().forecast(x, period) - truth).mean()
+    assert err < np.abs(PeriodMean().forecast(x, period) - truth).mean()
+
+
+# ----------------------------------------------------------------------------- cold start
+def _ref_prefix_match(P, C):
+    """Per row, by a loop: (use, best, s, clear) with np.corrcoef, 0 for constant sides;
+    ``clear``: the best profile wins by more than rounding (with h = 2 every r is +-1)."""
+    h = P.shape[1]
+    out = []
+    for p in P:
+        r = np.array([0.0 if np.ptp(p) == 0 or np.ptp(c[:h]) == 0 else np.corrcoef(p, c[:h])[0, 1] for c in C])
+        j = int(np.argmax(r))
+        c = C[j, :h]
+        use = r[j] > 0 and np.ptp(p) > 0
+        s = max(0.0, float(np.linalg.lstsq(c[:, None], p, rcond=None)[0][0])) if use else 0.0
+        top = np.sort(r)[-2:]
+        clear = len(r) == 1 or top[1] - top[0] > 1e-9 or not use
+        out.append((use, j, s, clear))
+    return out
+
+
+def test_cold_start_matches_numpy_without_shrink(rng):
+    period, m, R = 16, 120, 2
+    lib = _history(rng, n=m, R=R, days=1, period=period)
+    lib += (4 * np.sin(2 * np.pi * np.arange(period) / period + rng.uniform(0, 6, (m, R, 1))) + 4).astype(np.float32)
+    lib[:3, 0] = 2.0                                                # constant library periods
+    cs = ColdStart(n_clusters=5, shrink=False).fit(lib)
+    assert cs.labels_.shape == (m, R) and (cs.labels_[:3, 0] == -1).all()
+    for r in range(R):                                              # profiles: per-step median of member / mean
+        lab = cs.labels_[:, r]
+        want = np.stack([np.median(lib[lab == j, r] / lib[lab == j, r].mean(axis=1, keepdims=True), axis=0)
+                         for j in range(lab.max() + 1)])
+        np.testing.assert_allclose(cs.profiles_[r], want, rtol=1e-5)
+    new = _history(rng, n=30, R=R, days=1, period=period)
+    new[0, 1, :] = 7.0                                              # constant observed part
+    for h in (1, 2, 5, 15):
+        part = new[..., :h]
+        got = cs.predict(part)
+        assert got.shape == (30, R, period) and got.dtype == np.float32
+        np.testing.assert_array_equal(got[..., :h], part)          # the observed steps, exactly
+        for r in range(R):
+            C = cs.profiles_[r].astype(np.float64)
+            P = part[:, r].astype(np.float64)
+            for i, (use, j, s, clear) in enumerate(_ref_prefix_match(P, C)):
+                if not clear:
+                    continue
+                want = s * C[j, h:] if use else np.full(period - h, P[i].mean())
+                np.testing.assert_allclose(got[i, r, h:], want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cs.predict(new[..., :1]), carry_forward(new[..., :1], period))
+
+
+def test_cold_start_shrinkage_is_the_least_absolute_error(rng):
+    period, m, h = 12, 200, 4
+    lib = (_history(rng, n=m, R=1, days=1, period=period, flat=True)
+           + 3 * (np.arange(period) > rng.integers(3, 9, (m, 1)))).astype(np.float32)
+    cs = ColdStart(n_clusters=4).fit(lib)                           # m < 4096: calibrated on the library
+    raw = ColdStart(n_clusters=4, shrink=False).fit(lib)
+    (beta,) = cs.shrinkage(h)
+    assert beta.shape == (cs.profiles_[0].shape[0],) and ((beta >= 0) & (beta <= 1)).all()
+    assert beta.max() > 0
+    L = lib.astype(np.float64)
+    m0 = L[:, :h].mean(axis=1, keepdims=True)
+    f = raw.predict(lib[:, :h]).astype(np.float64)[:, h:]
+    use = _ref_prefix_match(L[:, :h], cs.profiles_[0].astype(np.float64))
+    grid = np.linspace(0, 1, 401)
+    for j in range(len(beta)):
+        rows = [i for i, (u, jj, _, _) in enumerate(use) if u and jj == j]
+        if not rows:
+            assert beta[j] == 0
+            continue
+        cost = [np.abs(m0[rows] + b * (f[rows] - m0[rows]) - L[rows, h:]).sum() for b in (beta[j], *grid)]
+        assert cost[0] <= min(cost[1:]) * (1 + 1e-9) + 1e-9
+    # the forecast is the raw one shrunk towards the observed mean
+    new = _history(rng, n=25, R=1, days=1, period=period, flat=True)
+    got, fr = cs.predict(new[:, :h]), raw.predict(new[:, :h]).astype(np.float64)
+    m1 = new[:, :h].mean(axis=1, keepdims=True, dtype=np.float64)
+    for i, (u, j, _, clear) in enumerate(_ref_prefix_match(new[:, :h].astype(np.float64),
+                                                           cs.profiles_[0].astype(np.float64))):
+        if not clear:
+            continue
+        want = m1[i] + (beta[j] if u else 0) * (fr[i, h:] - m1[i])
+        np.testing.assert_allclose(got[i, h:], want, rtol=1e-5, atol=1e-5)
+
+
+def test_cold_start_beats_carry_forward_on_synthetic_days(rng):
+    period, h = 288, 72                                             # 5-minute steps, the first 6 hours
+    seed = int(rng.integers(0, 2**31 - 1))
+    past, _ = make_shapes(200, days=3, step_seconds=300, seed=seed)
+    new, _ = make_shapes(200, days=1, step_seconds=300, seed=seed + 1)
+    cs = ColdStart().fit(past.reshape(-1, period))                 # 600 whole past days
+    got = cs.predict(new[:, :h])
+    np.testing.assert_array_equal(got[:, :h], new[:, :h])
+    e, base = mae(got, new), mae(carry_forward(new[:, :h], period), new)
+    assert (e < base).mean() > 0.55
+    assert e.mean() < 0.9 * base.mean()
+
+
+def test_cold_start_edge_cases(rng):
+    period = 10
+    flat_lib = np.full((6, period), 3.0)
+    cs = ColdStart().fit(flat_lib)                                  # nothing to cluster: carry forward
+    part = _history(rng, n=4, R=1, days=1, period=period, flat=True)[:, :4]
+    np.testing.assert_allclose(cs.predict(part), carry_forward(part, period))
+    assert cs.profiles_[0].shape == (0, period)
+    small = _history(rng, n=3, R=1, days=1, period=period, flat=True)
+    cs = ColdStart(n_clusters=16).fit(small)                        # clamped to 3 profiles
+    assert cs.profiles_[0].shape == (3, period)
+    assert cs.predict(part).shape == (4, period)
+    assert (cs.predict(part) >= 0).all()
+
+
+def test_cold_start_bad_input(rng):
+    lib = _history(rng, n=20, R=2, days=1, period=8)
+    with pytest.raises(ValueError, match="not fitted yet"):
+        ColdStart().predict(lib[..., :3])
+    with pytest.raises(ValueError, match="not fitted yet"):
+        ColdStart().shrinkage(3)
+    cs = ColdStart(n_clusters=3).fit(lib)
+    with pytest.raises(ValueError, match="must be shorter than the period of 8"):
+        cs.predict(lib)
+    with pytest.raises(ValueError, match="must be shorter than the period of 8"):
+        cs.shrinkage(8)
+    with pytest.raises(ValueError, match="partial has 1 resources, but the library was fitted on 2"):
+        cs.predict(lib[:, 0, :3])
+    with pytest.raises(ValueError, match="2-D .* or 3-D"):
+        cs.predict(lib[0, 0, :3])
+    bad = lib[..., :3].copy()
+    bad[2, 0, 1] = np.nan
+    with pytest.raises(ValueError, match="partial has a NaN or infinite value in shape 2"):
+        cs.predict(bad)
+    bad[2, 0, 1] = -0.5
+    with pytest.raises(ValueError, match="partial has a negative value in shape 2"):
+        cs.predict(bad)
+    lib[4, 1, 0] = np.inf
+    with pytest.raises(ValueError, match="days has a NaN or infinite value in shape 4"):
+        ColdStart().fit(lib)
+    with pytest.raises(ValueError, match="2-D .* or 3-D"):
+        ColdStart().fit(lib[0, 0])
+
+
+def test_carry_forward_matches_numpy(rng):
+    for shape in ((6, 2, 5), (6, 5), (1, 1, 1)):
+        part = rng.gamma(2.0, 1.0, shape).astype(np.float32)
+        h = shape[-1]
+        for how, level in (("mean", part.mean(axis=-1, dtype=np.float64)), ("last", part[..., -1])):
+            got = carry_forward(part, 9, how=how)
+            want = np.concatenate([part, np.repeat(level[..., None], 9 - h, axis=-1)], axis=-1)
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, want, rtol=RTOL)
+            np.testing.assert_array_equal(got[..., :h], part)
+    with pytest.raises(ValueError, match="how must be one of"):
+        carry_forward(part, 9, how="median")
+    with pytest.raises(ValueError, match="must be shorter than the period of 1"):
+        carry_forward(part, 1)
+    with pytest.raises(ValueError, match="period must be at least 1"):
+        carry_forward(part, 0)
+
+
+# ----------------------------------------------------------------------------- metrics
+def test_metrics_match_numpy(rng):
+    a = rng.gamma(2.0, 1.0, (9, 3, 20)).astype(np.float32)
+    p = rng.gamma(2.0, 1.0, (9, 3, 20)).astype(np.float32)
+    a[0, 2] = 0.0
+    p[0, 2] = 0.0                                                   # 0 / 0
+    a[1, 1] = 0.0                                                   # x / 0
+    A, P = a.astype(np.float64), p.astype(np.float64)
+    per = np.abs(P - A).mean(axis=2)
+    np.testing.assert_allclose(mae(p, a, per_resource=True), per, rtol=1e-12)
+    np.testing.assert_allclose(mae(p, a), per.mean(axis=1), rtol=1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = per / A.mean(axis=2)
+        prel = (P.max(axis=2) - A.max(axis=2)) / A.max(axis=2)
+    np.testing.assert_allclose(mae(p, a, per_resource=True, relative=True), rel, rtol=1e-12)
+    np.testing.assert_allclose(mae(p, a, relative=True), rel.mean(axis=1), rtol=1e-12)
+    assert np.isnan(rel[0, 2]) and np.isinf(rel[1, 1])
+    np.testing.assert_allclose(peak_error(p, a), P.max(axis=2) - A.max(axis=2), rtol=1e-12)
+    np.testing.assert_allclose(peak_error(p, a, relative=True), prel, rtol=1e-12)
+    # 2-D input: no resource axis in the result
+    np.testing.assert_allclose(mae(p[:, 1], a[:, 1]), per[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(mae(p[:, 1], a[:, 1], per_resource=True), per[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(peak_error(p[:, 1], a[:, 1]), P[:, 1].max(axis=1) - A[:, 1].max(axis=1))
+    assert mae(p[:1, :1, :1], a[:1, :1, :1]).shape == (1,)
+
+
+def test_metrics_bad_input(rng):
+    a = rng.random((4, 2, 6))
+    for f in (mae, peak_error):
+        with pytest.raises(ValueError, match="same shape"):
+            f(a[:, :, :5], a)
+        with pytest.raises(ValueError, match="same shape"):
+            f(a[:, 0], a[:, :1])
+        b = a.copy()
+        b[1, 0, 0] = np.nan
+        with pytest.raises(ValueError, match="pred has a NaN or infinite value in shape 1"):
+            f(b, a)
+        with pytest.raises(ValueError, match="2-D .* or 3-D"):
+            f(a[0, 0], a[0, 0])
+    assert mae(-a, a).shape == (4,)                                 # a forecast may be negative
+
+
+def test_exported_from_pyshape():
+    for name in ("SeasonalNaive", "PeriodMean", "PeriodQuantile", "PeriodMax", "ClusterProfile", "ColdStart",
+                 "carry_forward"):
+        assert getattr(pyshape, name) is getattr(pyshape.forecast, name)
+        assert name in pyshape.__all__
