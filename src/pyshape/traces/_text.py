@@ -63,22 +63,22 @@ def check_field_counts(lines: Sequence[str], delimiter: str, n_fields: int, path
 
 
 def parse_numbers(lines: Sequence[str], delimiter: str, names: Sequence[str], path, linenos: Sequence[int],
-                  usecols: Sequence[int] | None = None) -> np.ndarray:
-    """Parse delimited numeric ``lines`` into a float64 ``(len(lines), k)`` array.
+                  usecols: Sequence[int] | None = None, dtype=np.float64) -> np.ndarray:
+    """Parse delimited numeric ``lines`` into a ``(len(lines), k)`` array of ``dtype``.
 
     ``names`` are the column names (for messages), one per parsed column when
     ``usecols`` is given, else one per field. Every line must already have
     the right number of fields (:func:`check_field_counts`).
     """
     if not len(lines):
-        return np.zeros((0, len(names)), dtype=np.float64)
+        return np.zeros((0, len(names)), dtype=dtype)
     kw = dict(delimiter=delimiter, ndmin=2, usecols=usecols, comments=None)
     try:
-        return np.loadtxt(lines, dtype=np.int64, **kw).astype(np.float64)
+        return np.loadtxt(lines, dtype=np.int64, **kw).astype(dtype)
     except (ValueError, OverflowError):
         pass
     try:
-        return np.loadtxt(lines, dtype=np.float64, **kw)
+        return np.loadtxt(lines, dtype=np.float64, **kw).astype(dtype, copy=False)
     except ValueError as e:
         first_error = str(e)
     cols = list(usecols) if usecols is not None else None
