@@ -26,7 +26,7 @@ def read_bytes(path) -> bytes:
     if p.is_dir():
         raise ValueError(f"{p}: is a directory, expected a file")
     data = p.read_bytes()
-    if p.name.endswith(".gz"):
+    if p.name.lower().endswith(".gz"):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as e:
