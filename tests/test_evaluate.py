@@ -168,3 +168,22 @@ def test_write_table_formats(tmp_path, capsys):
         return
     write_table(cols, tmp_path / "t.parquet")
     assert pq.read_table(tmp_path / "t.parquet").column("a").to_pylist() == [1, 2]
+
+
+def test_new_workloads_get_a_reservation(rng):
+    D = _trace(rng, n=12, R=2, days=3)
+    D[0, :, : 2 * 12] = 0.0          # workload 0 arrives on day 2
+    D[1, :, :] = 0.0                 # workload 1 never exists
+    bt = backtest(D, 50.0, forecasters=[_Yesterday()], strategies=("first_fit",), headrooms=(0.0,), period=12,
+                  oracle=False, keep_plans=True)
+    t = bt.table
+    assert t["new"].tolist() == [0, 1]
+    plan = bt.plans[(2, "yesterday", "first_fit", 0.0)]
+    seen = np.ones(12, bool)
+    seen[[0, 1]] = False
+    expected = np.quantile(D[seen, :, 12:24].max(axis=2), 0.95, axis=0)
+    np.testing.assert_allclose(plan.shapes[0], np.repeat(expected[:, None], 12, axis=1), rtol=1e-6)
+    assert not plan.shapes[1].any()
+    off = backtest(D, 50.0, forecasters=[_Yesterday()], strategies=("first_fit",), headrooms=(0.0,), period=12,
+                   oracle=False, keep_plans=True, new_reserve=None)
+    assert not off.plans[(2, "yesterday", "first_fit", 0.0)].shapes[0].any()

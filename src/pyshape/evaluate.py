@@ -34,7 +34,7 @@ __all__ = ["FORECASTERS", "Backtest", "backtest", "default_forecasters", "make_f
 #: forecast-error columns ``mae_<resource>``, ``peak_error_<resource>`` and
 #: ``peak_under_<resource>`` follow them).
 COLUMNS = ("day", "forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",
-           "overflow_fraction", "overflow_steps", "workers_over", "worker_steps", "capped", "seconds")
+           "overflow_fraction", "overflow_steps", "workers_over", "worker_steps", "capped", "new", "seconds")
 
 
 #: Short names (for the CLI and reports) of the forecasters :func:`backtest` compares by default.
@@ -241,6 +241,7 @@ def backtest(
     min_history: int = 1,
     days: Optional[Sequence[int]] = None,
     oracle: bool = True,
+    new_reserve: Optional[float] = 0.95,
     keep_plans: bool = False,
     n_threads: Optional[int] = None,
     progress: ProgressArg = False,
@@ -276,6 +277,13 @@ def backtest(
         Target days (default: every day from ``min_history`` on).
     oracle : bool
         Also plan on the real day itself (forecaster ``'oracle'``).
+    new_reserve : float or None
+        Workloads that arrive on the target day (all-zero history, some
+        demand that day) have nothing to forecast from; like a scheduler
+        placing an unknown workload (it knows what it must place, not its
+        shape), the plan reserves for them a flat shape at this quantile of
+        the seen workloads' forecast peaks, per resource (column ``new``
+        counts them). None plans on their (zero) forecast instead.
     keep_plans : bool
         Keep every :class:`pyshape.Plan` in :attr:`Backtest.plans`, keyed by
         ``(day, forecaster, strategy, headroom)`` (memory grows with it).
@@ -343,6 +351,11 @@ def backtest(
             lb = _lower_bound(truth_total, cap)
             preds = [(nm, np.asarray(f.forecast(history, period), dtype=np.float32).reshape(n, R, period))
                      for nm, f in zip(names, fcs)]
+            seen = history.reshape(n, -1).any(axis=1)
+            new = ~seen & actual.reshape(n, -1).any(axis=1)
+            n_new = int(new.sum())
+            if new_reserve is not None and n_new and seen.any():
+                preds = [(nm, _reserve(p, new, seen, float(new_reserve))) for nm, p in preds]
             if oracle:
                 preds.append(("oracle", actual))
             for fname, pred in preds:
@@ -361,7 +374,7 @@ def backtest(
                                 lower_bound=lb, peak_workers=plan.peak_workers,
                                 overflow_fraction=rep.overflow_fraction,
                                 overflow_steps=int(rep.steps_over.sum()), workers_over=rep.workers_over,
-                                worker_steps=plan.n_workers * period, capped=capped, seconds=dt, **err)
+                                worker_steps=plan.n_workers * period, capped=capped, new=n_new, seconds=dt, **err)
                         if keep_plans:
                             plans[(d, fname, s, h)] = plan
             if cb is not None:
@@ -369,6 +382,15 @@ def backtest(
     table = {c: np.asarray(v) for c, v in rows.items()}
     return Backtest(table=table, resources=resources, capacity=cap,
                     seconds=time.perf_counter() - t_start, plans=plans)
+
+
+def _reserve(pred: np.ndarray, new: np.ndarray, seen: np.ndarray, q: float) -> np.ndarray:
+    """``pred`` with the rows of new workloads set flat at the q-quantile of the seen ones' peaks."""
+    peaks = pred[seen].max(axis=2)                            # (m, R)
+    level = np.quantile(peaks, q, axis=0).astype(np.float32)  # (R,)
+    out = pred.copy()
+    out[new] = level[None, :, None]
+    return out
 
 
 def _lower_bound(total: np.ndarray, cap: np.ndarray) -> int:

@@ -405,6 +405,7 @@ def plot_frontier(
     x: str = "overflow_fraction",
     y: str = "workers",
     reference: Union[str, float, None] = "peak",
+    xscale: str = "linear",
     title: Optional[str] = None,
     ax: Optional["Axes"] = None,
 ) -> "Figure":
@@ -433,7 +434,11 @@ def plot_frontier(
     reference : str or float or None
         A strategy (default ``'peak'``): its rows are drawn as one dotted horizontal line at the
         mean ``y`` of its rows with the smallest headroom (peak-based planning), not as a curve;
-        no line when the table has no such rows. A number: a line at that ``y``. None: no line.
+        no line when the table has no such rows. A number: a line at that ``y``. None: no line,
+        and every strategy is drawn as curves (line style per strategy).
+    xscale : {'linear', 'symlog'}
+        ``'symlog'`` is linear below 0.01% and logarithmic above: overflow spans zero to tens of
+        percent, and the choices that matter are made below 1%.
     title : str, optional
     ax : matplotlib Axes, optional
         Draw there instead of on a new figure.
@@ -478,7 +483,7 @@ def plot_frontier(
     forecasters = list(dict.fromkeys(f for f, _ in curves))
     strategies = list(dict.fromkeys(s for _, s in curves))
 
-    fig = plt.figure(figsize=(6.4, 4.2), layout="constrained") if ax is None else ax.figure.figure
+    fig = plt.figure(figsize=(8.0, 4.2), layout="constrained") if ax is None else ax.figure.figure
     if ax is None:
         ax = fig.add_subplot()
     markers, styles = "osD^vPX*", ["-", "--", "-.", ":"]
@@ -503,6 +508,11 @@ def plot_frontier(
         y_ref = float(reference)
         ax.axhline(y_ref, color="0.35", linestyle=":", linewidth=1.5, label=f"reference ({y_ref:.3g})",
                    gid="reference")
+    if xscale not in ("linear", "symlog"):
+        raise ValueError(f"xscale must be 'linear' or 'symlog', got {xscale!r}")
+    if xscale == "symlog":
+        # Overflow spans 0 to tens of percent; the decisions are made below 1%.
+        ax.set_xscale("symlog", linthresh=1e-4, linscale=0.5)
     if x == "overflow_fraction":
         from matplotlib.ticker import PercentFormatter
 
@@ -513,7 +523,7 @@ def plot_frontier(
     ax.set_ylabel(y)
     ax.set_title(title if title is not None else f"{y} against {x.replace('_', ' ')} (labels: headroom)",
                  fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     _save(fig, path)
     return fig
 

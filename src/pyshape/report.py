@@ -334,7 +334,7 @@ def build_report(
             from pyshape.plot import plot_frontier
 
             files["frontier"] = out / "frontier.png"
-            _close(plot_frontier(bt.table, files["frontier"]))
+            _close(plot_frontier(bt.table, files["frontier"], reference=None, xscale="symlog"))
             doc.img("frontier.png", "workers against overflow per forecaster and headroom")
     else:
         notes.append(f"No backtest: the trace has {n_days} whole day(s); it needs at least 2.")

@@ -108,7 +108,7 @@ def cmd_demo(args) -> int:
           f"with no sample left out; workers of {cap[0]:g} MHz / {cap[1]:g} GB")
     tr = tr.select(busy)
     rep = build_report(tr, cap, args.outdir, title="pyshape demo: Bitbrains Rnd sample",
-                       headrooms=(0.0, 0.1, 0.2), plots=not args.no_plots, progress=show_progress(args))
+                       headrooms=(0.0, 0.1, 0.2, 0.3, 0.4), plots=not args.no_plots, progress=show_progress(args))
     bt = rep.backtest
     print(f"\nPlan day d+1 on a forecast from days <= d, replay the real day (days 1..{tr.n_days - 1}; "
           f"means per day; the smallest headroom keeping overflow <= {args.max_overflow:.1%} of worker-steps):")
