@@ -51,15 +51,38 @@ def main() -> None:
 
             import matplotlib.pyplot as plt
 
-            plt.close(plot_frontier(bt.table, out / f"frontier_{tag}ghz.png"))
+            plt.close(plot_frontier(bt.table, out / f"frontier_{tag}ghz.png", reference=None, xscale="symlog",
+                                    title=f"Bitbrains month, workers of {label}: workers against overflow"))
         except ImportError:
             pass
         from pyshape._table import write_table
 
         write_table(bt.table, out / f"backtest_{tag}ghz.csv")
+    md += ["", spike_analysis(tr, WORKERS[0][1], first_day=args.min_history)]
     text = "\n".join(md) + "\n"
     (out / "frontier.md").write_text(text)
     print(text)
+
+
+def spike_analysis(tr, cpu_capacity: float, *, first_day: int = 7, window: int = 7) -> str:
+    """Why small workers save nothing: big VMs' spikes under a safe (weekly max) forecast vs the real day."""
+    from pyshape.forecast import PeriodMax
+
+    P, D = tr.steps_per_day, tr.shapes
+    half = cpu_capacity / 2
+    big_f, big_a, fit_f, fit_a = [], [], [], []
+    for d in range(first_day, tr.n_days):
+        actual = D[:, 0, d * P:(d + 1) * P]
+        fc = PeriodMax(window=window).forecast(D[:, :, : d * P], P)[:, 0]
+        for X, big, fit in ((fc, big_f, fit_f), (actual, big_a, fit_a)):
+            b = X[X.max(axis=1) > half]
+            big.append(len(b))
+            if len(b) > 1:
+                ok = (b[:, None, :] + b[None, :, :]).max(axis=2) <= cpu_capacity
+                fit.append(ok[np.triu_indices(len(b), 1)].mean())
+    return (f"VMs per day with a CPU peak above half a {cpu_capacity / 1000:g} GHz worker: forecast (max of "
+            f"{window} days) {np.mean(big_f):.1f}, real day {np.mean(big_a):.1f}; pairs of them that fit one worker "
+            f"at every step: forecast {np.mean(fit_f):.1%}, real day {np.mean(fit_a):.1%}")
 
 
 def _table(cols) -> str:

@@ -151,6 +151,10 @@ def _daily_profile(shapes: np.ndarray, period: int) -> np.ndarray:
     return shapes[:, 0, : days * period].reshape(n, days, period).mean(axis=1, dtype=np.float64).astype(np.float32)
 
 
+def _fewer(saving: float) -> str:
+    return f"{saving:.1%} fewer workers" if saving >= 0 else f"{-saving:.1%} more workers"
+
+
 def headline(bt, *, max_overflow: float = 1e-3) -> str:
     """One sentence: the cheapest correlation-aware setting within the overflow target, against peak.
 
@@ -174,9 +178,9 @@ def headline(bt, *, max_overflow: float = 1e-3) -> str:
            f"'{best['strategy']}', headroom {best['headroom']:.0%}: {best['workers']:.1f} workers/day "
            f"(lower bound {best['lower_bound']:.1f}), overflow {best['overflow_fraction']:.3%} of worker-steps")
     if not np.isnan(best["savings_vs_peak"]):
-        txt += f"; {best['savings_vs_peak']:.1%} fewer than peak-based on the same forecast and headroom"
+        txt += f"; {_fewer(best['savings_vs_peak'])} than peak-based on the same forecast and headroom"
     if peak_ok is not None:
-        txt += (f"; {1 - best['workers'] / peak_ok['workers']:.1%} fewer than the cheapest peak-based setting "
+        txt += (f"; {_fewer(1 - best['workers'] / peak_ok['workers'])} than the cheapest peak-based setting "
                 f"within the target ({peak_ok['forecaster']}, headroom {peak_ok['headroom']:.0%}: "
                 f"{peak_ok['workers']:.1f} workers)")
     return txt + "."
