@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyshape
-from pyshape.pack import (
+from pyshape.packing import (
     DuplicateIdError,
     InfeasiblePlanError,
     ShapeTooLargeError,
@@ -50,6 +50,19 @@ def check(plan, n):
     assert plan.lower_bound <= plan.n_workers <= n
     assert plan.lower_bound <= plan.peak_workers <= n
     return plan
+
+
+# --------------------------------------------------------------------------- names
+def test_module_is_packing_and_pack_is_the_function():
+    import importlib
+
+    import pyshape.packing as packing
+
+    assert pyshape.pack is packing.pack and callable(pyshape.pack)
+    assert pyshape.Plan is packing.Plan
+    assert pyshape.Placer is importlib.import_module("pyshape.placer").Placer
+    with pytest.raises(ModuleNotFoundError):  # no module hides behind the function any more
+        importlib.import_module("pyshape.pack")
 
 
 # --------------------------------------------------------------------------- hand-made

@@ -9,7 +9,7 @@ from pyshape._core import __version__
 from pyshape._system import available_simd_levels, set_simd_level, simd_level
 from pyshape.cluster import CorrelationKMeans, KShape
 from pyshape.correlate import Partners, lagged_correlation, pearson, sbd, top_partners, znorm
-from pyshape.pack import Plan, pack  # noqa: E402  (the function shadows the submodule name)
+from pyshape.packing import Plan, pack
 from pyshape.placer import Placer
 
 __all__ = [

@@ -38,7 +38,7 @@ from typing import Hashable, List, Optional, Union
 import numpy as np
 
 from pyshape import _core
-from pyshape.pack import (
+from pyshape.packing import (
     DEFAULT_CANDIDATES,
     DuplicateIdError,
     FleetFullError,
@@ -69,7 +69,7 @@ class Placer:
         Steps per shape.
     strategy : {'complement', 'first_fit', 'best_fit'}
         How a worker is chosen among those where the shape fits (see
-        :mod:`pyshape.pack`); default ``'complement'``.
+        :mod:`pyshape.packing`); default ``'complement'``.
     headroom : float or array_like, shape (R,)
         Safety margin, a fraction of capacity kept free.
     risk : float

@@ -1,5 +1,10 @@
 """Placement: pack workload shapes onto as few workers as possible.
 
+This module is ``pyshape.packing``: :func:`pack`, :class:`Plan`, its reports
+and :func:`lower_bound`. The package exports ``pyshape.pack`` (the function)
+and ``pyshape.Plan``; the online :class:`pyshape.Placer` lives in
+:mod:`pyshape.placer`.
+
 A plan is feasible when, for every worker, resource and step, the summed
 demand of the workloads on it is at most the worker's (effective) capacity, or,
 with a risk budget ``risk = eps``, when every worker exceeds it in at most
@@ -183,7 +188,7 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray) -> int:
     Examples
     --------
     >>> import numpy as np
-    >>> from pyshape.pack import lower_bound
+    >>> from pyshape.packing import lower_bound
     >>> lower_bound(np.array([[3.0, 5.0], [1.0, 1.0]]), np.array([2.0, 4.0]))
     3
     """
