@@ -236,29 +236,67 @@ def test_cluster_profile_recovers_known_profiles(rng):
 
 
 # ----------------------------------------------------------------------------- cold start
-def _ref_prefix_match(P, C):
-    """Per row, by a loop: (use, best, s, clear) with np.corrcoef, 0 for constant sides;
-    ``clear``: the best profile wins by more than rounding (with h = 2 every r is +-1)."""
+def _ref_level(p, level):
+    return float(np.median(p)) if level == "median" else float(p.mean())
+
+
+def _ref_lad_scale(p, c):
+    """Smallest s >= 0 minimising sum |p - s c|, by trying every breakpoint p_t / c_t (c_t > 0)."""
+    cand = np.sort(p[c > 0] / c[c > 0])
+    if cand.size == 0:
+        return 0.0
+    cost = np.array([np.abs(p - s * c).sum() for s in cand])
+    return float(cand[np.flatnonzero(cost <= cost.min() * (1 + 1e-12))[0]])
+
+
+def _ref_prefix_match(P, C, level="mean", match="corr"):
+    """Per row, by a loop: (use, best, s, clear, m). 'corr': np.corrcoef (0 for constant sides) and
+    the least-squares s; 'mae': the least absolute error of the best absolute-error s, used when it
+    beats the flat level m. ``clear``: the choice is not within rounding of a tie (with h = 2 every
+    r is +-1)."""
     h = P.shape[1]
     out = []
     for p in P:
-        r = np.array([0.0 if np.ptp(p) == 0 or np.ptp(c[:h]) == 0 else np.corrcoef(p, c[:h])[0, 1] for c in C])
-        j = int(np.argmax(r))
-        c = C[j, :h]
-        use = r[j] > 0 and np.ptp(p) > 0
-        s = max(0.0, float(np.linalg.lstsq(c[:, None], p, rcond=None)[0][0])) if use else 0.0
-        top = np.sort(r)[-2:]
-        clear = len(r) == 1 or top[1] - top[0] > 1e-9 or not use
-        out.append((use, j, s, clear))
+        m = _ref_level(p, level)
+        if match == "corr":
+            r = np.array([0.0 if np.ptp(p) == 0 or np.ptp(c[:h]) == 0 else np.corrcoef(p, c[:h])[0, 1]
+                          for c in C])
+            j = int(np.argmax(r))
+            use = r[j] > 0 and np.ptp(p) > 0
+            s = max(0.0, float(np.linalg.lstsq(C[j, :h, None], p, rcond=None)[0][0])) if use else 0.0
+            top = np.sort(r)[-2:]
+            clear = len(r) == 1 or top[1] - top[0] > 1e-9 or not use
+        else:
+            scales = [_ref_lad_scale(p, c[:h]) for c in C]
+            err = np.array([np.abs(p - sj * c[:h]).sum() for sj, c in zip(scales, C)])
+            j = int(np.argmin(err))
+            flat = np.abs(p - m).sum()
+            use = err[j] < flat
+            s = scales[j] if use else 0.0
+            top = np.sort(err)[:2]
+            tol = 1e-9 * max(flat, 1e-30)
+            clear = (len(err) == 1 or top[1] - top[0] > tol) and abs(err[j] - flat) > tol
+        out.append((use, j, s, clear, m))
     return out
 
 
-def test_cold_start_matches_numpy_without_shrink(rng):
-    period, m, R = 16, 120, 2
+def _lib_with_shapes(rng, m, R, period):
+    """Library of whole periods: gamma noise on sine days of random phase, and 3 constant periods."""
     lib = _history(rng, n=m, R=R, days=1, period=period)
     lib += (4 * np.sin(2 * np.pi * np.arange(period) / period + rng.uniform(0, 6, (m, R, 1))) + 4).astype(np.float32)
-    lib[:3, 0] = 2.0                                                # constant library periods
-    cs = ColdStart(n_clusters=5, shrink=False).fit(lib)
+    lib[:3, 0] = 2.0
+    return lib
+
+
+MATCHERS = [("mean", "corr"), ("median", "corr"), ("median", "mae"), ("mean", "mae")]
+
+
+@pytest.mark.parametrize("level,match", MATCHERS)
+def test_cold_start_matches_numpy_without_shrink(rng, level, match):
+    period, m, R = 16, 120, 2
+    lib = _lib_with_shapes(rng, m, R, period)
+    lib[3:6, 1, :4] = 0.0                                           # profiles may start at 0
+    cs = ColdStart(n_clusters=5, shrink=False, level=level, match=match).fit(lib)
     assert cs.labels_.shape == (m, R) and (cs.labels_[:3, 0] == -1).all()
     for r in range(R):                                              # profiles: per-step median of member / mean
         lab = cs.labels_[:, r]
@@ -267,53 +305,79 @@ def test_cold_start_matches_numpy_without_shrink(rng):
         np.testing.assert_allclose(cs.profiles_[r], want, rtol=1e-5)
     new = _history(rng, n=30, R=R, days=1, period=period)
     new[0, 1, :] = 7.0                                              # constant observed part
+    new[1, 0, :] = 0.0                                              # all-zero observed part
+    new[2, 1, ::2] = 0.0                                            # half of it 0: median between 0 and a value
+    n_used = 0
     for h in (1, 2, 5, 15):
         part = new[..., :h]
         got = cs.predict(part)
-        assert got.shape == (30, R, period) and got.dtype == np.float32
+        assert got.shape == (30, R, period) and got.dtype == np.float32 and (got >= 0).all()
         np.testing.assert_array_equal(got[..., :h], part)          # the observed steps, exactly
         for r in range(R):
             C = cs.profiles_[r].astype(np.float64)
             P = part[:, r].astype(np.float64)
-            for i, (use, j, s, clear) in enumerate(_ref_prefix_match(P, C)):
+            for i, (use, j, s, clear, lv) in enumerate(_ref_prefix_match(P, C, level, match)):
                 if not clear:
                     continue
-                want = s * C[j, h:] if use else np.full(period - h, P[i].mean())
+                n_used += use
+                want = s * C[j, h:] if use else np.full(period - h, lv)
                 np.testing.assert_allclose(got[i, r, h:], want, rtol=1e-5, atol=1e-6)
+    assert n_used > 20                                              # the profiles were used, not only the level
     np.testing.assert_allclose(cs.predict(new[..., :1]), carry_forward(new[..., :1], period))
 
 
-def test_cold_start_shrinkage_is_the_least_absolute_error(rng):
+@pytest.mark.parametrize("level,match", MATCHERS)
+def test_cold_start_shrinkage_is_the_least_absolute_error(rng, level, match):
     period, m, h = 12, 200, 4
     lib = (_history(rng, n=m, R=1, days=1, period=period, flat=True)
            + 3 * (np.arange(period) > rng.integers(3, 9, (m, 1)))).astype(np.float32)
-    cs = ColdStart(n_clusters=4).fit(lib)                           # m < 4096: calibrated on the library
-    raw = ColdStart(n_clusters=4, shrink=False).fit(lib)
+    cs = ColdStart(n_clusters=4, level=level, match=match).fit(lib)  # m < 4096: calibrated on the library
+    raw = ColdStart(n_clusters=4, shrink=False, level=level, match=match).fit(lib)
     (beta,) = cs.shrinkage(h)
     assert beta.shape == (cs.profiles_[0].shape[0],) and ((beta >= 0) & (beta <= 1)).all()
     assert beta.max() > 0
     L = lib.astype(np.float64)
-    m0 = L[:, :h].mean(axis=1, keepdims=True)
     f = raw.predict(lib[:, :h]).astype(np.float64)[:, h:]
-    use = _ref_prefix_match(L[:, :h], cs.profiles_[0].astype(np.float64))
+    use = _ref_prefix_match(L[:, :h], cs.profiles_[0].astype(np.float64), level, match)
+    m0 = np.array([u[4] for u in use])[:, None]
     grid = np.linspace(0, 1, 401)
     for j in range(len(beta)):
-        rows = [i for i, (u, jj, _, _) in enumerate(use) if u and jj == j]
+        rows = [i for i, (u, jj, _, _, _) in enumerate(use) if u and jj == j]
         if not rows:
             assert beta[j] == 0
             continue
         cost = [np.abs(m0[rows] + b * (f[rows] - m0[rows]) - L[rows, h:]).sum() for b in (beta[j], *grid)]
-        assert cost[0] <= min(cost[1:]) * (1 + 1e-9) + 1e-9
-    # the forecast is the raw one shrunk towards the observed mean
+        assert cost[0] <= min(cost[1:]) * (1 + 1e-6) + 1e-6
+    # the forecast is the raw one shrunk towards the flat level
     new = _history(rng, n=25, R=1, days=1, period=period, flat=True)
     got, fr = cs.predict(new[:, :h]), raw.predict(new[:, :h]).astype(np.float64)
-    m1 = new[:, :h].mean(axis=1, keepdims=True, dtype=np.float64)
-    for i, (u, j, _, clear) in enumerate(_ref_prefix_match(new[:, :h].astype(np.float64),
-                                                           cs.profiles_[0].astype(np.float64))):
+    for i, (u, j, _, clear, lv) in enumerate(_ref_prefix_match(new[:, :h].astype(np.float64),
+                                                               cs.profiles_[0].astype(np.float64), level, match)):
         if not clear:
             continue
-        want = m1[i] + (beta[j] if u else 0) * (fr[i, h:] - m1[i])
+        want = lv + (beta[j] if u else 0) * (fr[i, h:] - lv)
         np.testing.assert_allclose(got[i, h:], want, rtol=1e-5, atol=1e-5)
+
+
+def test_cold_start_match_mae_reference_in_blocks(rng, monkeypatch):
+    # many rows, long prefixes and profiles with zero steps: the blocked weighted medians of
+    # match_profiles_mae against the loop reference, with blocks of a few rows
+    from pyshape.forecast import coldstart
+
+    n, k, h = 40, 5, 9
+    P = rng.gamma(1.5, 2.0, (n, h))
+    P[:5, ::3] = 0.0
+    C = rng.gamma(2.0, 1.0, (k, h + 3))
+    C[1, :h] = 0.0                                                  # no step to fit a scale: s = 0
+    C[2, ::2] = 0.0
+    m = np.median(P, axis=1)
+    monkeypatch.setattr(coldstart, "_MATCH_BLOCK", 7 * k * h + 1)    # 7 rows a block, the last one short
+    best, ok, s = coldstart.match_profiles_mae(P, C, m)
+    for i, (use, j, sj, clear, _) in enumerate(_ref_prefix_match(P, C, "median", "mae")):
+        if clear:
+            assert (ok[i], best[i]) == (use, j)
+            assert s[i] == pytest.approx(sj, rel=1e-12)
+    assert 0 < ok.sum() < n
 
 
 def test_cold_start_beats_carry_forward_on_synthetic_days(rng):
@@ -321,26 +385,44 @@ def test_cold_start_beats_carry_forward_on_synthetic_days(rng):
     seed = int(rng.integers(0, 2**31 - 1))
     past, _ = make_shapes(200, days=3, step_seconds=300, seed=seed)
     new, _ = make_shapes(200, days=1, step_seconds=300, seed=seed + 1)
-    cs = ColdStart().fit(past.reshape(-1, period))                 # 600 whole past days
-    got = cs.predict(new[:, :h])
-    np.testing.assert_array_equal(got[:, :h], new[:, :h])
-    e, base = mae(got, new), mae(carry_forward(new[:, :h], period), new)
-    assert (e < base).mean() > 0.55
-    assert e.mean() < 0.9 * base.mean()
+    lib = past.reshape(-1, period)                                  # 600 whole past days
+    # (model, baseline, share of shapes it must beat, bound on its mean MAE / the baseline's)
+    cases = ((ColdStart(), "mean", 0.55, 0.9), (ColdStart(), "median", 0.5, 0.85),
+             (ColdStart(level="mean", match="corr"), "mean", 0.55, 0.9))
+    for cs, how, wins, ratio in cases:
+        got = cs.fit(lib).predict(new[:, :h])
+        np.testing.assert_array_equal(got[:, :h], new[:, :h])
+        e, base = mae(got, new), mae(carry_forward(new[:, :h], period, how=how), new)
+        assert (e < base).mean() > wins, (cs.name, how)
+        assert e.mean() < ratio * base.mean(), (cs.name, how)
 
 
 def test_cold_start_edge_cases(rng):
     period = 10
     flat_lib = np.full((6, period), 3.0)
-    cs = ColdStart().fit(flat_lib)                                  # nothing to cluster: carry forward
     part = _history(rng, n=4, R=1, days=1, period=period, flat=True)[:, :4]
-    np.testing.assert_allclose(cs.predict(part), carry_forward(part, period))
-    assert cs.profiles_[0].shape == (0, period)
+    for level in ("median", "mean"):                                # nothing to cluster: carry forward
+        cs = ColdStart(level=level).fit(flat_lib)
+        np.testing.assert_allclose(cs.predict(part), carry_forward(part, period, how=level))
+        assert cs.profiles_[0].shape == (0, period)
     small = _history(rng, n=3, R=1, days=1, period=period, flat=True)
-    cs = ColdStart(n_clusters=16).fit(small)                        # clamped to 3 profiles
-    assert cs.profiles_[0].shape == (3, period)
-    assert cs.predict(part).shape == (4, period)
-    assert (cs.predict(part) >= 0).all()
+    for match in ("mae", "corr"):
+        cs = ColdStart(n_clusters=16, match=match).fit(small)       # clamped to 3 profiles
+        assert cs.profiles_[0].shape == (3, period)
+        assert cs.predict(part).shape == (4, period)
+        assert (cs.predict(part) >= 0).all()
+    one = ColdStart(n_clusters=2).fit(small[:1])                    # a library of 1 period, n = 1
+    got = one.predict(part[:1])
+    assert got.shape == (1, period) and (got >= 0).all()
+    np.testing.assert_array_equal(got[:, :4], part[:1])
+
+
+def test_cold_start_names():
+    names = [ColdStart().name, ColdStart(shrink=False).name, ColdStart(level="mean").name,
+             ColdStart(match="corr").name, ColdStart(level="mean", match="corr").name]
+    assert len(set(names)) == len(names)
+    assert names[0] == "ColdStart(n_clusters=16)"
+    assert repr(ColdStart(level="mean", match="corr")) == "ColdStart(n_clusters=16, level='mean', match='corr')"
 
 
 def test_cold_start_bad_input(rng):
@@ -349,6 +431,10 @@ def test_cold_start_bad_input(rng):
         ColdStart().predict(lib[..., :3])
     with pytest.raises(ValueError, match="not fitted yet"):
         ColdStart().shrinkage(3)
+    with pytest.raises(ValueError, match="level must be one of"):
+        ColdStart(level="last")
+    with pytest.raises(ValueError, match="match must be one of"):
+        ColdStart(match="dtw")
     cs = ColdStart(n_clusters=3).fit(lib)
     with pytest.raises(ValueError, match="must be shorter than the period of 8"):
         cs.predict(lib)
@@ -373,17 +459,22 @@ def test_cold_start_bad_input(rng):
 
 
 def test_carry_forward_matches_numpy(rng):
-    for shape in ((6, 2, 5), (6, 5), (1, 1, 1)):
+    for shape in ((6, 2, 5), (6, 5), (1, 1, 1), (3, 2, 4)):
         part = rng.gamma(2.0, 1.0, shape).astype(np.float32)
+        if shape == (3, 2, 4):
+            part[0, 0] = 0.0                                        # constant rows
+            part[1, 1, :2] = 0.0                                    # even h: median of a pair
         h = shape[-1]
-        for how, level in (("mean", part.mean(axis=-1, dtype=np.float64)), ("last", part[..., -1])):
+        P = part.astype(np.float64)
+        for how, level in (("mean", P.mean(axis=-1)), ("last", P[..., -1]),
+                           ("median", np.apply_along_axis(np.median, -1, P))):
             got = carry_forward(part, 9, how=how)
-            want = np.concatenate([part, np.repeat(level[..., None], 9 - h, axis=-1)], axis=-1)
+            want = np.concatenate([P, np.repeat(level[..., None], 9 - h, axis=-1)], axis=-1)
             assert got.dtype == np.float32
             np.testing.assert_allclose(got, want, rtol=RTOL)
             np.testing.assert_array_equal(got[..., :h], part)
     with pytest.raises(ValueError, match="how must be one of"):
-        carry_forward(part, 9, how="median")
+        carry_forward(part, 9, how="max")
     with pytest.raises(ValueError, match="must be shorter than the period of 1"):
         carry_forward(part, 1)
     with pytest.raises(ValueError, match="period must be at least 1"):

@@ -12,11 +12,19 @@ from pyshape.forecast.profile import constant_rows, fit_shape_clusters
 
 __all__ = ["ColdStart", "carry_forward"]
 
-_HOW = ("mean", "last")
+_HOW = ("mean", "median", "last")
+_LEVELS = ("median", "mean")
+_MATCHES = ("mae", "corr")
 
 # Library periods kept to calibrate the shrinkage: about 250 per cluster at
 # the default 16, and a bounded cost per new h (a sort of this many periods).
 _CALIBRATION_PERIODS = 4096
+
+
+def _check_choice(value, name: str, choices: Tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
 
 
 def _check_partial(partial, period: int) -> Tuple[np.ndarray, bool]:
@@ -28,13 +36,22 @@ def _check_partial(partial, period: int) -> Tuple[np.ndarray, bool]:
     return x, flat
 
 
+def _level(x: np.ndarray, how: str) -> np.ndarray:
+    """The level of every row of ``x`` (..., h) in float64: its mean, median or last value."""
+    if how == "last":
+        return x[..., -1].astype(np.float64)
+    if how == "median":
+        # in float64, so that the middle pair's mean is not rounded to float32 first
+        return np.median(x.astype(np.float64), axis=-1)
+    return x.mean(axis=-1, dtype=np.float64)
+
+
 def _fill(x: np.ndarray, period: int, how: str) -> np.ndarray:
-    """(n, R, period): ``x`` observed, then its last value or mean repeated."""
+    """(n, R, period): ``x`` observed, then its level (:func:`_level`) repeated."""
     n, R, h = x.shape
     out = np.empty((n, R, period), dtype=np.float32)
     out[:, :, :h] = x
-    level = x[:, :, -1] if how == "last" else x.mean(axis=2, dtype=np.float64)
-    out[:, :, h:] = level[:, :, None]
+    out[:, :, h:] = _level(x, how)[:, :, None]
     return out
 
 
@@ -47,13 +64,15 @@ def carry_forward(partial, period: int, *, how: str = "mean") -> np.ndarray:
         The first ``h`` steps of a period, ``1 <= h < period``; finite, >= 0.
     period : int
         Steps in the whole period.
-    how : {'mean', 'last'}, default 'mean'
-        The level repeated: the mean of the observed steps, or the last one.
-        The mean is the default because it is the stronger baseline: single
-        steps are noisy, and the mean of the first steps predicts the rest
-        of the period better than the last one does (lower MAE on 59% of
-        the Bitbrains month's (VM, day) memory series against 32%, 43%
-        against 42% for CPU, from the first 2 hours).
+    how : {'mean', 'median', 'last'}, default 'mean'
+        The level repeated: the mean of the observed steps, their median,
+        or the last one. The mean is the usual naive baseline (single steps
+        are noisy: it beats the last step on most Bitbrains memory series).
+        The median is the stronger baseline under MAE, which medians
+        minimise: on the Bitbrains month from the first 2 hours it has a
+        lower MAE than the mean on 56% of the (VM, day) CPU series (higher
+        on 30%), and on the Azure sample from the first 15 minutes on 66%
+        of the functions (higher on 7%); see ``bench/RESULTS.md``.
 
     Returns
     -------
@@ -75,9 +94,10 @@ def carry_forward(partial, period: int, *, how: str = "mean") -> np.ndarray:
     [[1.0, 3.0, 2.0, 2.0, 2.0]]
     >>> carry_forward(np.array([[1.0, 3.0]]), period=5, how="last").tolist()
     [[1.0, 3.0, 3.0, 3.0, 3.0]]
+    >>> carry_forward(np.array([[1.0, 9.0, 2.0]]), period=5, how="median").tolist()
+    [[1.0, 9.0, 2.0, 2.0, 2.0]]
     """
-    if how not in _HOW:
-        raise ValueError(f"how must be one of {_HOW}, got {how!r}")
+    how = _check_choice(how, "how", _HOW)
     period = check_period(period)
     x, flat = _check_partial(partial, period)
     return back(_fill(x, period, how), flat)
@@ -95,12 +115,12 @@ def _prefix_corr(P: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def match_profiles(P: np.ndarray, C: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best profile of every observed prefix and its least-squares level.
+    """Best profile of every observed prefix by correlation, and its least-squares scale.
 
     ``P`` (n, h) observed steps, ``C`` (k, period) profiles, both float64.
     Returns ``(best, ok, s)``: the profile whose first h steps correlate best
     with the row (ties: the lower number), whether to use it (the row is not
-    constant and the best correlation is positive), and the level ``s >= 0``
+    constant and the best correlation is positive), and the scale ``s >= 0``
     minimising ``|P - s * C[best, :h]|^2``.
     """
     n, h = P.shape
@@ -122,6 +142,57 @@ def weighted_median(v: np.ndarray, w: np.ndarray) -> float:
     return float(v[o][np.searchsorted(cw, 0.5 * cw[-1])])
 
 
+def _row_weighted_medians(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`weighted_median` of every row of ``v`` (..., L) with weights ``w`` (same
+    shape, >= 0); 0 for a row whose weights are all 0."""
+    o = np.argsort(v, axis=-1, kind="stable")
+    cw = np.cumsum(np.take_along_axis(w, o, axis=-1), axis=-1)
+    total = cw[..., -1:]
+    # first position whose cumulative weight reaches half (np.searchsorted's side='left')
+    pos = (cw < 0.5 * total).sum(axis=-1, keepdims=True)
+    pos = np.minimum(pos, v.shape[-1] - 1)
+    med = np.take_along_axis(np.take_along_axis(v, o, axis=-1), pos, axis=-1)[..., 0]
+    return np.where(total[..., 0] > 0, med, 0.0)
+
+
+# Elements of one (rows, profiles, h) block of match_profiles_mae: bounds its
+# temporaries to some tens of MB whatever the number of rows.
+_MATCH_BLOCK = 1 << 20
+
+
+def match_profiles_mae(P: np.ndarray, C: np.ndarray, level: np.ndarray
+                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best profile of every observed prefix by absolute error, and its scale.
+
+    ``P`` (n, h) observed steps, ``C`` (k, period) profiles (>= 0), both
+    float64, ``level`` (n,) the flat forecast of every row. For each row and
+    profile ``c = C[j, :h]``, ``s_j >= 0`` minimises ``sum |P - s * c|`` (the
+    lower weighted median of ``P / c`` with weights ``c``, over the steps with
+    ``c > 0``; 0 when there are none). Returns ``(best, ok, s)``: the profile
+    with the least such error (ties: the lower number), whether to use it
+    (its error is below that of the flat ``level``, so a constant prefix
+    never uses one), and its ``s``.
+    """
+    n, h = P.shape
+    c = C[:, :h]
+    k = c.shape[0]
+    best = np.empty(n, dtype=np.int64)
+    err_best = np.empty(n)
+    s = np.empty(n)
+    rows = max(1, _MATCH_BLOCK // max(1, k * h))
+    for a in range(0, n, rows):
+        X = P[a:a + rows, None, :]
+        # steps where the profile is 0 get weight 0 and sort last (+inf)
+        ratio = np.divide(X, c, out=np.full((X.shape[0], k, h), np.inf), where=c > 0)
+        sj = _row_weighted_medians(ratio, np.broadcast_to(c, ratio.shape))
+        err = np.abs(X - sj[:, :, None] * c).sum(axis=2)
+        b = err.argmin(axis=1)
+        i = np.arange(len(b))
+        best[a:a + rows], err_best[a:a + rows], s[a:a + rows] = b, err[i, b], sj[i, b]
+    ok = err_best < np.abs(P - level[:, None]).sum(axis=1)
+    return best, ok, np.where(ok, s, 0.0)
+
+
 class ColdStart:
     """Forecast the rest of a brand-new workload's period from its first steps.
 
@@ -131,25 +202,42 @@ class ColdStart:
     every cluster's *profile* is the per-step median of its members, each
     divided by its own mean (a median, since forecasts are judged by their
     absolute error; the division keeps how far a typical member swings
-    around its level). :meth:`predict` matches the ``h`` observed steps of
-    every new shape to the first ``h`` steps of each profile, takes the
-    profile they correlate with best, fits its level by least squares on
-    those steps (``s = <x, p> / <p, p>``, at least 0) and forecasts
-    ``s * p`` for the steps not seen yet. The observed steps are kept as
-    observed.
+    around its level). :meth:`predict` fits every profile's first ``h``
+    steps to the ``h`` observed steps ``x`` of every new shape, at the
+    scale ``s >= 0`` with the least absolute error ``sum |x - s * p|``
+    (a weighted median), takes the profile with the least such error and
+    forecasts ``s * p`` for the steps not seen yet. The observed steps are
+    kept as observed.
 
     A short prefix often matches a profile by chance, and then ``s * p`` is
-    worse than repeating the observed mean ``m`` (:func:`carry_forward`). So
-    by default (``shrink=True``) the forecast is ``m + beta * (s * p - m)``
+    worse than repeating the observed *level* ``m`` (:func:`carry_forward`).
+    So by default (``shrink=True``) the forecast is ``m + beta * (s * p - m)``
     with one ``beta`` in [0, 1] per profile and prefix length, the one with
     the least absolute error on the library's own periods cut to the same
     ``h`` (see :meth:`shrinkage`): profiles that predict well keep ``beta``
     near 1, profiles whose matches are luck get ``beta`` near 0.
 
-    Falls back to :func:`carry_forward` (the observed mean) for a shape whose
-    observed steps are constant (``h = 1`` included), for a resource whose
-    library periods are all constant, and when no profile correlates
-    positively with the observed steps.
+    The level is the median of the observed steps by default: under MAE
+    a median is the better flat forecast of spiky, mostly flat workloads
+    (most Bitbrains VM-days, sparse Azure functions). The previous
+    behaviour, correlation matching and the observed mean, is
+    ``ColdStart(level='mean', match='corr')``. Measured by
+    ``bench/coldstart.py`` (``bench/RESULTS.md``, "Cold start"): from the
+    first 2 hours of a Bitbrains VM-day (VMs not in the library) the MAE
+    is lower than :func:`carry_forward` (the mean) on 56% of the CPU and
+    52% of the memory series, higher on 30% / 39% (previous behaviour:
+    lower on 26% / 29%, higher on 19% / 28%); from the first 15 minutes
+    of an Azure function's hour, lower on 67% and higher on 4-6%
+    (previous: 50-54% / 11-16%). Most of the Bitbrains gain is the median
+    itself (``carry_forward(how='median')`` does about as well: most of
+    those days are flat noise that no profile explains); on the Azure
+    sample the profiles add to it.
+
+    Falls back to the level for a shape whose observed steps are constant
+    (``h = 1`` included), for a resource whose library periods are all
+    constant, and when no profile fits the observed steps better than the
+    flat level (``match='mae'``) or none correlates positively with them
+    (``match='corr'``).
 
     Parameters
     ----------
@@ -159,10 +247,18 @@ class ColdStart:
     random_state : int, numpy Generator or None, default 0
         Seed of the k-means seeding and of the calibration sample.
     shrink : bool, default True
-        Shrink every forecast towards the observed mean, as calibrated on
+        Shrink every forecast towards the observed level, as calibrated on
         the library; False gives the matched profile ``s * p`` itself, which
         can overshoot badly when a profile is near 0 over the observed steps
         (``s`` is then large).
+    level : {'median', 'mean'}, default 'median'
+        The flat forecast shrunk to and fallen back to: the median or the
+        mean of the observed steps.
+    match : {'mae', 'corr'}, default 'mae'
+        How the profile is chosen and scaled: ``'mae'`` as above;
+        ``'corr'`` the profile whose first ``h`` steps correlate best with
+        the observed ones (Pearson), scaled by least squares
+        (``s = <x, p> / <p, p>``, at least 0).
 
     Attributes
     ----------
@@ -198,15 +294,22 @@ class ColdStart:
     (True, True)
     """
 
-    def __init__(self, n_clusters: int = 16, random_state=0, shrink: bool = True):
+    def __init__(self, n_clusters: int = 16, random_state=0, shrink: bool = True,
+                 level: str = "median", match: str = "mae"):
         self.n_clusters = check_count(n_clusters, "n_clusters")
         self.random_state = random_state
         self.shrink = bool(shrink)
+        self.level = _check_choice(level, "level", _LEVELS)
+        self.match = _check_choice(match, "match", _MATCHES)
 
     @property
     def name(self) -> str:
-        """Short label for tables."""
+        """Short label for tables (the options that differ from the defaults)."""
         extra = "" if self.shrink else ", shrink=False"
+        if self.level != "median":
+            extra += f", level={self.level!r}"
+        if self.match != "mae":
+            extra += f", match={self.match!r}"
         return f"ColdStart(n_clusters={self.n_clusters}{extra})"
 
     def __repr__(self) -> str:
@@ -262,8 +365,10 @@ class ColdStart:
         """The shrinkage factor of every profile for prefixes of ``h`` steps.
 
         ``beta_j`` minimises, over the calibration periods whose first ``h``
-        steps match profile j, the absolute error of ``m + beta * (s * p_j - m)``
-        on the remaining steps (a weighted median, clipped to [0, 1]); 0 for a
+        steps match profile j (as :meth:`predict` matches, with the same
+        ``level`` and ``match``), the absolute error of
+        ``m + beta * (s * p_j - m)`` on the remaining steps, ``m`` the
+        observed level (a weighted median, clipped to [0, 1]); 0 for a
         profile that no calibration period matches.
 
         Parameters
@@ -283,14 +388,22 @@ class ColdStart:
             self._betas[h] = tuple(self._calibrate(r, h) for r in range(self.n_resources_))
         return self._betas[h]
 
+    def _match(self, P: np.ndarray, C: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(best, ok, s, m)`` of prefixes ``P`` (n, h) against profiles ``C``, float64;
+        ``m`` (n,) is the flat level the forecast falls back and shrinks to."""
+        m = _level(P, _check_choice(self.level, "level", _LEVELS))
+        if _check_choice(self.match, "match", _MATCHES) == "corr":
+            return (*match_profiles(P, C), m)
+        return (*match_profiles_mae(P, C, m), m)
+
     def _calibrate(self, r: int, h: int) -> np.ndarray:
         C = self.profiles_[r].astype(np.float64)
         beta = np.zeros(C.shape[0])
         if C.shape[0] == 0:
             return beta
         D = self._calibration[:, r, :].astype(np.float64)
-        best, ok, s = match_profiles(D[:, :h], C)
-        m = D[:, :h].mean(axis=1, keepdims=True)
+        best, ok, s, m = self._match(D[:, :h], C)
+        m = m[:, None]
         # error of m + b * d against the actual a is sum |d| * |b - (a - m) / d|
         d = s[:, None] * C[best, h:] - m
         a = D[:, h:] - m
@@ -328,17 +441,18 @@ class ColdStart:
             raise ValueError(f"partial has {x.shape[1]} resources, but the library was fitted "
                              f"on {self.n_resources_}")
         n, R, h = x.shape
-        out = _fill(x, self.period_, "mean")
+        level = _check_choice(self.level, "level", _LEVELS)
+        out = _fill(x, self.period_, level)
         betas = self.shrinkage(h) if self.shrink else None
         for r in range(R):
             C = self.profiles_[r].astype(np.float64)
             if C.shape[0] == 0:
                 continue
-            P = x[:, r, :].astype(np.float64)
-            best, ok, s = match_profiles(P, C)
+            best, ok, s, m = self._match(x[:, r, :].astype(np.float64), C)
             f = s[ok, None] * C[best[ok], h:]
             if betas is not None:
-                m = P[ok].mean(axis=1, keepdims=True)
+                m = m[ok, None]
+                # m + beta * (f - m) < 0 only where m < 0 or f < 0: never, both are >= 0
                 f = m + betas[r][best[ok], None] * (f - m)
             out[ok, r, h:] = f
         return back(out, flat)
