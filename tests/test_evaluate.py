@@ -55,6 +55,11 @@ def test_rows_match_a_numpy_replay(rng):
         assert t["workers_over"][i] == workers
         assert t["worker_steps"][i] == plan.n_workers * period
         assert t["overflow_fraction"][i] == pytest.approx(steps / (plan.n_workers * period))
+        loads = np.zeros((plan.n_workers, 2, period))
+        np.add.at(loads, plan.assignment, actual.astype(np.float64))
+        above = np.maximum(loads - cap[None, :, None], 0.0)
+        assert t["max_excess_r1"][i] == pytest.approx(above[:, 1].max(), rel=1e-5, abs=1e-5)
+        assert t["excess_volume_r0"][i] == pytest.approx(above[:, 0].sum(), rel=1e-5, abs=1e-4)
         total = actual.sum(axis=0, dtype=np.float64).max(axis=1)
         assert t["lower_bound"][i] == int(np.ceil(total / cap - 1e-6).max())
         err = np.abs(pred - actual).mean(axis=2)

@@ -31,7 +31,8 @@ from pyshape._progress import ProgressArg, progress_callback
 __all__ = ["FORECASTERS", "Backtest", "backtest", "default_forecasters", "make_forecaster"]
 
 #: Columns of :attr:`Backtest.table` that are always present (per-resource
-#: forecast-error columns ``mae_<resource>``, ``peak_error_<resource>`` and
+#: overflow magnitudes ``max_excess_<resource>`` and ``excess_volume_<resource>``
+#: and forecast errors ``mae_<resource>``, ``peak_error_<resource>`` and
 #: ``peak_under_<resource>`` follow them).
 COLUMNS = ("day", "forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",
            "overflow_fraction", "overflow_steps", "workers_over", "worker_steps", "capped", "new", "seconds")
@@ -217,6 +218,16 @@ def _as_days(shapes, period: Optional[int], step_seconds: Optional[float]):
     return D[:, :, : (T // period) * period], period, resources
 
 
+def _excess_columns(rep, resources: Sequence[str]) -> Dict[str, float]:
+    """How much the replay overflowed, per resource: the largest excess over capacity on any
+    worker and step, and the summed excess (resource units x steps)."""
+    out = {}
+    for r, name in enumerate(resources):
+        out[f"max_excess_{name}"] = float(rep.max_excess[r])
+        out[f"excess_volume_{name}"] = float(rep.excess_volume[r])
+    return out
+
+
 def _error_columns(pred: np.ndarray, actual: np.ndarray, resources: Sequence[str]) -> Dict[str, float]:
     """Mean over shapes of the MAE, the signed peak error and how often the peak is under-forecast."""
     out = {}
@@ -374,7 +385,8 @@ def backtest(
                                 lower_bound=lb, peak_workers=plan.peak_workers,
                                 overflow_fraction=rep.overflow_fraction,
                                 overflow_steps=int(rep.steps_over.sum()), workers_over=rep.workers_over,
-                                worker_steps=plan.n_workers * period, capped=capped, new=n_new, seconds=dt, **err)
+                                worker_steps=plan.n_workers * period, capped=capped, new=n_new, seconds=dt,
+                                **_excess_columns(rep, resources), **err)
                         if keep_plans:
                             plans[(d, fname, s, h)] = plan
             if cb is not None:
