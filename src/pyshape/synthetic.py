@@ -7,6 +7,9 @@ the gaps they leave, and shapes that look like noise. :func:`make_shapes`
 draws such a mixture, reproducibly from a seed, fast enough for millions of
 shapes (it fills fixed blocks of rows in parallel threads), and returns the
 family of every row so that tests and benchmarks know the ground truth.
+Shapes can carry several resources (CPU-like, then memory-like that follows
+CPU with a lag and decays slowly, then network-like) and span several days
+that differ from each other; :func:`make_shapes` documents both models.
 
 Families (``FAMILY_NAMES[label]``):
 
@@ -54,6 +57,9 @@ from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from pyshape import _synth_days as _days
+from pyshape import _synth_resources as _res
+
 __all__ = [
     "DEFAULT_MIXTURE",
     "FAMILY_NAMES",
@@ -84,7 +90,8 @@ DEFAULT_MIXTURE: Mapping[str, float] = {
 
 _BLOCK = 1024  # rows per unit of randomness: results never depend on chunking or threads
 _SECONDS_PER_DAY = 86400
-_STREAM_PLAN, _STREAM_BLOCK, _STREAM_WHITE = 0, 1, 2
+# random streams: [seed, stream(, block(, resource))]; new streams leave the old ones untouched
+_STREAM_PLAN, _STREAM_BLOCK, _STREAM_WHITE, _STREAM_DAYS, _STREAM_RESOURCE = range(5)
 
 FamiliesArg = Union[None, Sequence[str], Mapping[str, float]]
 
@@ -194,6 +201,15 @@ class _Plan:
     ev_height: np.ndarray  # (E,)
     steps_per_minute: float
     days: float
+    step_seconds: float
+    n_resources: int
+    day_variation: float
+    bounds: np.ndarray  # (D + 1,) first step of every day, then T
+    knot_pos: np.ndarray  # (T,) step positions between the memory baseline's drift knots
+
+    @property
+    def varies_by_day(self) -> bool:
+        return self.day_variation > 0 and self.bounds.size > 2
 
 
 def _smooth_coef(amp1, peak1, amp2, peak2, floor) -> np.ndarray:
@@ -208,7 +224,7 @@ def _smooth_coef(amp1, peak1, amp2, peak2, floor) -> np.ndarray:
     return c
 
 
-def _make_plan(n, T, step, mixture, noise, seed, dtype) -> _Plan:
+def _make_plan(n, T, step, mixture, noise, seed, dtype, n_resources, day_variation) -> _Plan:
     rng = np.random.default_rng([seed, _STREAM_PLAN])
     comp = rng.choice(len(MIXTURE_COMPONENTS), size=n, p=mixture)
     labels = np.empty(n, dtype=np.int32)
@@ -261,22 +277,66 @@ def _make_plan(n, T, step, mixture, noise, seed, dtype) -> _Plan:
                  scale=scale, coef=coef, basis=basis, base=base, period=period, offset=offset,
                  width=width, t_minutes=np.arange(T) * (step / 60.0), ev_start=ev_start,
                  ev_len=ev_len, ev_height=ev_height, steps_per_minute=steps_per_minute,
-                 days=days)
+                 days=days, step_seconds=step, n_resources=n_resources,
+                 day_variation=day_variation, bounds=_days.day_bounds(T, step),
+                 knot_pos=_res.knot_position(T, step))
 
 
 def _fill_block(plan: _Plan, b: int, out: np.ndarray) -> None:
-    """Rows [b * _BLOCK, b * _BLOCK + len(out)) into ``out`` (rows x T, plan.dtype)."""
+    """Rows [b * _BLOCK, b * _BLOCK + len(out)) into ``out`` (rows x T, or rows x R x T)."""
     r0 = b * _BLOCK
+    rows = out.shape[0]
+    dt = plan.dtype
+    rng = np.random.default_rng([plan.seed, _STREAM_BLOCK, b])
+    cpu = out if plan.n_resources == 1 else out[:, 0]
+    days = None
+    if plan.varies_by_day:
+        lab = plan.labels[r0:r0 + rows]
+        days = _days.draw_days(np.random.default_rng([plan.seed, _STREAM_DAYS, b]),
+                               (lab == DIURNAL) | (lab == DAY_HEAVY), plan.bounds.size - 1,
+                               plan.day_variation, plan.step_seconds / 60.0)
+    _fill_families(plan, r0, rng, cpu, days)
+    if days is not None:
+        _days.scale_by_day(cpu, plan.bounds, days.level)
+    # network-like resources take the CPU shape before its noise
+    clean = cpu.copy() if plan.n_resources > 2 and plan.noise > 0 else cpu
+
+    # multiplicative per-step noise, then the per-shape scale
+    if plan.noise > 0:
+        # uniform with standard deviation `noise` (a normal draw costs 2-3x as much)
+        eps = rng.random((rows, plan.T), dtype=dt)
+        eps *= 2.0 * np.sqrt(3.0) * plan.noise
+        eps += 1.0 - np.sqrt(3.0) * plan.noise
+        np.maximum(eps, 0, out=eps)
+        cpu *= eps
+    scale = plan.scale[r0:r0 + rows, None]
+    if plan.n_resources == 1:
+        out *= scale.astype(dt)
+        return
+    ratios = _res.extra_resources(
+        lambda r: np.random.default_rng([plan.seed, _STREAM_RESOURCE, b, r]),
+        cpu, clean, out, plan.T, plan.step_seconds, plan.noise, plan.knot_pos)
+    # CPU's factor is the scale alone, as with one resource: the same bits
+    out *= (scale * np.hstack([np.ones((rows, 1)), ratios])).astype(dt)[:, :, None]
+
+
+def _fill_families(plan: _Plan, r0: int, rng: np.random.Generator, out: np.ndarray,
+                   days: Optional[_days.DayDraws]) -> None:
+    """The CPU shape of rows [r0, r0 + len(out)), before noise and scale, into ``out``."""
     rows = out.shape[0]
     T = plan.T
     dt = plan.dtype
-    rng = np.random.default_rng([plan.seed, _STREAM_BLOCK, b])
     lab = plan.labels[r0:r0 + rows]
 
-    # smooth families: one small matrix product on the Fourier basis
+    # smooth families: one small matrix product on the Fourier basis, or a sum day by day
+    # when peaks move between days
     idx = np.flatnonzero((lab == DIURNAL) | (lab == DAY_HEAVY) | (lab == NIGHT_HEAVY))
     if idx.size:
-        out[idx] = plan.coef[r0 + idx].astype(dt) @ plan.basis.astype(dt)
+        if days is None:
+            out[idx] = plan.coef[r0 + idx].astype(dt) @ plan.basis.astype(dt)
+        else:
+            out[idx] = _days.smooth_by_day(plan.coef[r0 + idx], plan.basis.astype(dt),
+                                           plan.bounds, days.phase_hours[idx])
 
     # batch: runs of `width` minutes every `period` minutes from `offset`
     idx = np.flatnonzero(lab == BATCH)
@@ -284,6 +344,8 @@ def _fill_block(plan: _Plan, b: int, out: np.ndarray) -> None:
         g = r0 + idx
         t = plan.t_minutes.astype(dt)
         phase = np.subtract(t[None, :], plan.offset[g, None].astype(dt), dtype=dt)
+        if days is not None:
+            _days.shift_by_day(phase, plan.bounds, days.shift_minutes[idx])
         period = plan.period[g, None].astype(dt)
         # phase mod period as x - p * floor(x / p): np.remainder is 5x slower
         q = phase / period
@@ -343,27 +405,29 @@ def _fill_block(plan: _Plan, b: int, out: np.ndarray) -> None:
         np.maximum(z, 0, out=z)
         out[idx] = z
 
-    # per-shape scale and multiplicative per-step noise
-    if plan.noise > 0:
-        # uniform with standard deviation `noise` (a normal draw costs 2-3x as much)
-        eps = rng.random((rows, T), dtype=dt)
-        eps *= 2.0 * np.sqrt(3.0) * plan.noise
-        eps += 1.0 - np.sqrt(3.0) * plan.noise
-        np.maximum(eps, 0, out=eps)
-        out *= eps
-    out *= plan.scale[r0:r0 + rows, None].astype(dt)
+
+def _check_real(value, name: str, lo: float, hi: float = np.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or not lo <= value <= hi:
+        bound = f">= {lo:g}" if hi == np.inf else f"in [{lo:g}, {hi:g}]"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return float(value)
 
 
-def _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype):
+def _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype,
+             day_variation) -> _Plan:
     n = _check_int(n, "n", 1)
     T, step = _time_axis(T, days, step_seconds)
-    if _check_int(n_resources, "n_resources", 1) != 1:
-        raise NotImplementedError("only n_resources=1 is implemented so far")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return _make_plan(n, T, step, _mixture(families), float(noise), _check_seed(seed),
-                      _check_dtype(dtype))
+    n_resources = _check_int(n_resources, "n_resources", 1)
+    noise = _check_real(noise, "noise", 0.0)
+    # beyond 1 the log-normal level factors span orders of magnitude: no longer a variation
+    day_variation = _check_real(day_variation, "day_variation", 0.0, 1.0)
+    return _make_plan(n, T, step, _mixture(families), noise, _check_seed(seed),
+                      _check_dtype(dtype), n_resources, day_variation)
+
+
+def _result_shape(plan: _Plan, rows: int) -> Tuple[int, ...]:
+    return (rows, plan.T) if plan.n_resources == 1 else (rows, plan.n_resources, plan.T)
 
 
 def _threads(n_threads: Optional[int]) -> int:
@@ -384,7 +448,7 @@ def _fill_rows(plan: _Plan, start: int, stop: int, out: np.ndarray, n_threads: i
         if lo >= start and hi <= stop:
             _fill_block(plan, b, out[lo - start:hi - start])
         else:  # a block cut by the chunk edge: make it whole, keep the part inside
-            tmp = np.empty((hi - lo, plan.T), dtype=plan.dtype)
+            tmp = np.empty(_result_shape(plan, hi - lo), dtype=plan.dtype)
             _fill_block(plan, b, tmp)
             a, z = max(lo, start), min(hi, stop)
             out[a - start:z - start] = tmp[a - lo:z - lo]
@@ -405,6 +469,7 @@ def make_shapes(
     days: Optional[float] = None,
     families: FamiliesArg = None,
     noise: float = 0.1,
+    day_variation: float = 0.1,
     step_seconds: float = 60,
     n_resources: int = 1,
     seed: int = 0,
@@ -412,6 +477,11 @@ def make_shapes(
     n_threads: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` synthetic workload shapes from a mixture of realistic families.
+
+    Every row is one workload: its CPU-like use over time (the families of
+    the module docstring), optionally with memory-like and network-like
+    resources derived from it, and, over several days, with day-to-day
+    changes of level, peak time and schedule.
 
     Parameters
     ----------
@@ -422,7 +492,7 @@ def make_shapes(
         1440 at the default one-minute step).
     days : float, optional
         Length in days instead of ``T`` (``T = days * 86400 / step_seconds``,
-        which must be a whole number). Daily patterns repeat every day.
+        which must be a whole number).
     families : sequence of str or mapping of str to float, optional
         Mixture components and their proportions (normalised to sum 1):
         names from :data:`MIXTURE_COMPONENTS` (``'day_heavy'`` and
@@ -432,11 +502,16 @@ def make_shapes(
         Standard deviation of the multiplicative per-step noise
         ``1 + noise * U`` (U uniform, mean 0, variance 1; clipped at 0).
         0 gives the clean shapes.
+    day_variation : float
+        Size of the day-to-day changes of shapes longer than a day, in [0, 1]
+        (see *Day-to-day variation* below): about the relative standard
+        deviation of a row's daily means. 0 repeats every daily pattern
+        exactly. Shapes of one day or less do not depend on it.
     step_seconds : float
         Length of a step in seconds (sets the time of day of each step).
     n_resources : int
-        Resources per shape; reserved for the multi-resource ``(n, R, T)``
-        form. Only 1 is implemented.
+        Resources per shape, at least 1 (see *Resources* below). 1 returns
+        ``(n, T)``; more return ``(n, n_resources, T)``.
     seed : int
         Non-negative seed; the same arguments and seed give the same result
         whatever ``n_threads``.
@@ -447,25 +522,63 @@ def make_shapes(
 
     Returns
     -------
-    X : ndarray, shape (n, T)
+    X : ndarray, shape (n, T) or (n, n_resources, T)
         Non-negative shapes, C-contiguous.
     labels : ndarray of int32, shape (n,)
-        Family of every row, an index into :data:`FAMILY_NAMES`.
+        Family of every row (of its CPU shape), an index into
+        :data:`FAMILY_NAMES`.
 
     Raises
     ------
     ValueError
-        On a bad size, time axis, family, weight, noise, seed or dtype.
-    NotImplementedError
-        For ``n_resources`` other than 1.
+        On a bad size, time axis, family, weight, noise, day variation,
+        resource count, seed or dtype.
 
     Notes
     -----
-    Rows are made in fixed blocks of 1024 with their own random stream, so
-    memory beyond the result is a few blocks per thread, and
+    **Resources.** Resource 0 is CPU-like: the family shape, times its noise
+    and a per-row log-normal(0, 1) scale; it is bit for bit the shape that
+    ``n_resources=1`` gives. Resource 1 is memory-like: with ``c`` the CPU
+    row before its scale and ``u = c / max(c)``::
+
+        memory(t) = scale * ratio * (b * (1 + drift(t)) + (1 - b) * hold(t))
+        hold(t)   = max(u(t - L), a * hold(t - 1)),   u(t - L) = u(0) for t < L
+
+    a high baseline share ``b`` (uniform in [0.5, 0.85]) that drifts slowly
+    (``drift`` linear between independent normal knots, standard deviation
+    0.05, every 6 hours), plus a share of the CPU shape that follows it with a
+    lag of ``L`` steps (5-30 minutes) and, when the load falls, decays by
+    ``a = exp(-step / tau)`` per step (``tau`` 60-240 minutes): memory is
+    taken as load arrives and given back slowly. ``ratio`` (log-normal(0,
+    0.5)) is the row's memory-to-CPU ratio; memory gets its own per-step
+    noise, a quarter of ``noise``. Resources 2, 3, ... are network-like: the
+    CPU row before its noise, times ``scale``, its own log-normal(0, 0.5)
+    ratio and its own per-step noise of size ``noise``. All of ``L``,
+    ``tau``, ``b``, the knots and the ratios are drawn per row, uniformly
+    where a range is given.
+
+    **Day-to-day variation.** With ``day_variation = v > 0`` and more than one
+    day, every row gets, for every day (day 0 is a Monday):
+
+    * a level factor ``exp(v * z - v**2 / 2)``, z standard normal, on the
+      whole day (so daily means vary by about ``v`` relative);
+      ``diurnal`` and ``day_heavy`` rows are also lower on Saturdays and
+      Sundays, by a factor ``exp(-v * W)`` with W uniform in [1, 4] per row
+      (0.67-0.90 at ``v = 0.1``);
+    * ``diurnal``, ``day_heavy`` and ``night_heavy``: the daily pattern moved
+      by ``4 v`` hours times a standard normal (24 minutes at ``v = 0.1``);
+    * ``batch``: the day's runs moved by ``60 v`` minutes times a standard
+      normal, in whole steps (6 minutes at ``v = 0.1``).
+
+    Changes take effect at midnight. Bursts of ``spiky`` rows and the walks of
+    ``noise`` rows are drawn over the whole length, so they differ from day to
+    day even at ``v = 0``. Memory and network follow the varied CPU shape.
+
+    **Speed.** Rows are made in fixed blocks of 1024 with their own random
+    streams, so memory beyond the result is a few blocks per thread, and
     :func:`iter_shapes` yields exactly the same rows chunk by chunk. 100,000
     one-day shapes take about 3 s on 2 cores (a million, 5.4 GiB of float32,
-    about ten times that).
+    about ten times that); ``n_resources=2`` about twice as long.
 
     Examples
     --------
@@ -477,9 +590,19 @@ def make_shapes(
     >>> r = np.corrcoef(X)
     >>> bool(r[np.triu_indices(200, 1)].mean() > 0.6)
     True
+
+    CPU and memory for a week at 5-minute steps:
+
+    >>> X, labels = make_shapes(100, days=7, step_seconds=300, n_resources=2, seed=1)
+    >>> X.shape
+    (100, 2, 2016)
+    >>> cpu, mem = X[:, 0], X[:, 1]
+    >>> bool(np.all(mem.min(axis=1) / mem.max(axis=1) > cpu.min(axis=1) / cpu.max(axis=1)))
+    True
     """
-    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype)
-    X = np.empty((plan.n, plan.T), dtype=plan.dtype)
+    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype,
+                    day_variation)
+    X = np.empty(_result_shape(plan, plan.n), dtype=plan.dtype)
     _fill_rows(plan, 0, plan.n, X, _threads(n_threads))
     return X, plan.labels
 
@@ -492,6 +615,7 @@ def iter_shapes(
     days: Optional[float] = None,
     families: FamiliesArg = None,
     noise: float = 0.1,
+    day_variation: float = 0.1,
     step_seconds: float = 60,
     n_resources: int = 1,
     seed: int = 0,
@@ -502,8 +626,9 @@ def iter_shapes(
 
     Takes the arguments of :func:`make_shapes` plus ``chunk_size`` (rows per
     chunk, at least 1) and yields ``(start, X_chunk, labels_chunk)`` for
-    consecutive chunks; the concatenated chunks equal ``make_shapes(...)``
-    exactly, for any ``chunk_size``. Arguments are checked on the call, before
+    consecutive chunks (``(rows, n_resources, T)`` when ``n_resources > 1``);
+    the concatenated chunks equal ``make_shapes(...)`` exactly, for any
+    ``chunk_size``. Arguments are checked on the call, before
     the first chunk is asked for.
 
     Examples
@@ -515,14 +640,15 @@ def iter_shapes(
     >>> bool(np.array_equal(np.concatenate(parts), X))
     True
     """
-    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype)
+    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype,
+                    day_variation)
     chunk_size = _check_int(chunk_size, "chunk_size", 1)
     nt = _threads(n_threads)
 
     def gen():
         for start in range(0, plan.n, chunk_size):
             stop = min(start + chunk_size, plan.n)
-            out = np.empty((stop - start, plan.T), dtype=plan.dtype)
+            out = np.empty(_result_shape(plan, stop - start), dtype=plan.dtype)
             _fill_rows(plan, start, stop, out, nt)
             yield start, out, plan.labels[start:stop]
 
