@@ -92,6 +92,14 @@ def bench_pack_vs_numpy(timed, results):
 
 # --------------------------------------------------------------------------- online
 def bench_placer_latency(results):
+    """Placer.place latency with PLACER_W workers open (the pool holds every placed shape:
+    about 0.4 GiB per 1,000 workers at T = 1440, R = 2, so 10,000 workers need ~4.3 GiB).
+
+    Pass 1 (the headline): 3,000 probes through ``Placer.place``, each into a fresh slot.
+    Pass 2, after removing them: the same probes again, alternating the Python method (even
+    probes) and the bare ``_core`` call on the same float32 arrays (odd probes), so that the
+    two see the same fleet: their difference is the Python wrapper's cost.
+    """
     T = 1440
     rng = np.random.default_rng(7)
     base = two_resource_shapes(4096, T, seed=21)
@@ -104,18 +112,32 @@ def bench_placer_latency(results):
         k += 1
     t_fill = time.perf_counter() - t0
     probes = base[rng.integers(0, len(base), 3000)] * rng.uniform(0.2, 1.0, (3000, 1, 1)).astype(np.float32)
+    keys = [("probe", j).__repr__() for j in range(len(probes))]
     lat = np.empty(len(probes))
     for j, s in enumerate(probes):
         a = time.perf_counter_ns()
-        p.place(("probe", j).__repr__(), s)
+        p.place(keys[j], s)
         lat[j] = time.perf_counter_ns() - a
-    for j in range(len(probes)):
-        p.remove(("probe", j).__repr__())
+    for key in keys:
+        p.remove(key)
+    lat2 = np.empty(len(probes))
+    core = p._p
+    for j, s in enumerate(probes):
+        place = p.place if j % 2 == 0 else core.place
+        a = time.perf_counter_ns()
+        place(keys[j], s)
+        lat2[j] = time.perf_counter_ns() - a
+    for key in keys:
+        p.remove(key)
     med, p99 = np.median(lat) / 1e3, np.percentile(lat, 99) / 1e3
+    py_med, core_med = np.median(lat2[0::2]) / 1e3, np.median(lat2[1::2]) / 1e3
     case = f"Placer.place T={T} R=2, {p.n_workers} workers open"
     results.add(case, "pyshape", float(np.median(lat)) / 1e9, median_us=f"{med:.1f}", p99_us=f"{p99:.1f}",
-                fill=f"{k} places in {t_fill:.1f} s")
-    print(f"\n[placer] workers={p.n_workers} placed={k} median={med:.1f} us p99={p99:.1f} us", flush=True)
+                pass2_python_median_us=f"{py_med:.1f}", pass2_core_median_us=f"{core_med:.1f}",
+                fill=f"{k} places in {t_fill:.1f} s", rss_gib=f"{peak_rss_gib():.1f}")
+    print(f"\n[placer] workers={p.n_workers} placed={k} fill={t_fill:.1f} s median={med:.1f} us p99={p99:.1f} us; "
+          f"pass 2 median: Placer.place {py_med:.2f} us, _core call {core_med:.2f} us; "
+          f"rss={peak_rss_gib():.1f} GiB", flush=True)
 
 
 # --------------------------------------------------------------------------- million

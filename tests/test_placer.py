@@ -246,3 +246,129 @@ def test_bounded_scan_plans_stay_feasible(rng, limit, strategy):
         m = p.members(w)
         assert np.array_equal(L, D[m].sum(axis=0) if m else np.zeros_like(L))
     assert len(p) == sum(len(p.members(w)) for w in range(p.n_workers))
+
+
+# ---------------------------------------------------------------- input conversion on the request path
+def test_place_converts_any_numeric_input_as_numpy_does(rng):
+    """float32 C-contiguous arrays go in as they are; everything else is converted like
+    np.ascontiguousarray(shape, dtype=np.float32): same loads as placing that array."""
+    T = 6
+    base = rng.random((2, T)) * 2  # float64
+    variants = {
+        "f64": base,
+        "list": base.tolist(),
+        "int": (base * 3).astype(np.int64),
+        "f32": base.astype(np.float32),
+        "f32-strided": np.asfortranarray(base.astype(np.float32)),  # not C-contiguous
+        "f32-view": np.repeat(base.astype(np.float32), 2, axis=1)[:, ::2],  # a strided view
+        "f32-big-endian": base.astype(">f4"),
+        "f16": base.astype(np.float16),
+    }
+    p = pyshape.Placer([100.0, 100.0], T=T, strategy="first_fit")
+    want = np.zeros((2, T))
+    for key, x in variants.items():
+        assert p.place(key, x) == 0
+        want += np.asarray(x, dtype=np.float64)
+    np.testing.assert_allclose(p.load(0), want, rtol=1e-6)
+    ref = np.zeros((2, T), np.float32)  # float32 sums in placement order, as the Placer adds
+    for x in variants.values():
+        ref += np.ascontiguousarray(x, dtype=np.float32)
+    np.testing.assert_array_equal(p.load(0), ref)
+
+
+def test_place_rejects_what_numpy_cannot_convert_and_keeps_state():
+    p = pyshape.Placer(10.0, T=2)
+    with pytest.raises(ValueError, match="could not convert"):
+        p.place("s", ["a", "b"])
+    with pytest.raises(ValueError, match=r"\(1, 2\) or \(T,\)"):
+        p.place("s", [[1.0, 1.0, 1.0]])
+    with pytest.raises(ValueError, match="shape must be"):
+        p.place("s", np.ones((2, 2), np.float32))
+    assert "s" not in p and len(p) == 0 and p.n_workers == 0
+    assert p.place("s", np.array([1.0, 2.0], np.float32)) == 0  # the id was not left behind
+
+
+def test_failed_place_leaves_the_id_free():
+    p = pyshape.Placer(4.0, T=3)
+    for bad, err in (([5, 0, 0], ShapeTooLargeError), ([np.inf, 0, 0], ValueError), ([0, -np.inf, 0], ValueError),
+                     ([-1, 0, 0], ValueError), ([0, 0, np.nan], ValueError)):
+        with pytest.raises(err):
+            p.place("x", bad)
+        assert "x" not in p and p.worker_of("x") == -1
+    assert p.place("x", [1, 1, 1]) == 0 and p.worker_of("x") == 0
+
+
+def test_shape_checks_name_the_first_bad_resource():
+    # the check runs on block summaries first; the message must still name the problem of
+    # the first bad resource (a peak above capacity on resource 0 before a NaN on resource 1)
+    p = pyshape.Placer([4.0, 4.0], T=101)  # 26 blocks of 4 steps, the last one of 1
+    s = np.ones((2, 101), np.float32)
+    s[0, 100] = 4.5
+    s[1, 3] = np.nan
+    with pytest.raises(ShapeTooLargeError, match="peak 4.5.* resource 0"):
+        p.place("a", s)
+    s[0, 100] = 4.0  # exactly the capacity: fits
+    with pytest.raises(ValueError, match="NaN"):
+        p.place("a", s)
+    s[1, 3] = -0.0  # a negative zero is not negative
+    assert p.place("a", s) == 0
+
+
+def expected_shape_error(s: np.ndarray, eff: np.ndarray):
+    """NumPy reference of Placer.place's shape check: resources in order; in the first bad
+    one, the first non-finite or negative step names the error, else its peak is too large."""
+    for r in range(s.shape[0]):
+        x = s[r].astype(np.float64)
+        bad = ~np.isfinite(x) | (x < 0)
+        if bad.any():
+            return "NaN or infinite" if not np.isfinite(x[np.argmax(bad)]) else "negative"
+        if x.max() > eff[r]:
+            return "too large"
+    return None
+
+
+def test_shape_check_matches_numpy_reference(rng):
+    for _ in range(300):
+        R, T = int(rng.integers(1, 4)), int(rng.integers(1, 300))
+        eff = rng.uniform(1.0, 3.0, R).astype(np.float32)
+        s = (rng.random((R, T)) * 0.9).astype(np.float32)
+        for _ in range(int(rng.integers(0, 3))):  # 0-2 defects anywhere
+            r, t = rng.integers(0, R), rng.integers(0, T)
+            s[r, t] = rng.choice([np.nan, np.inf, -np.inf, -0.5, -1e-30, 3.5, eff[r], np.nextafter(eff[r], 9)])
+        p = pyshape.Placer(eff.astype(np.float64), T=T)
+        want = expected_shape_error(s, eff)
+        if want is None:
+            assert p.place("x", s) == 0
+            continue
+        err = ShapeTooLargeError if want == "too large" else ValueError
+        with pytest.raises(err, match="exceeds" if want == "too large" else want):
+            p.place("x", s)
+        assert len(p) == 0 and p.n_workers == 0
+
+
+def bounded_first_fit_reference(D: np.ndarray, cap: np.ndarray, limit: int) -> list:
+    """NumPy online first-fit, newest worker first, looking at the newest ``limit`` workers
+    (all of them when 0: then oldest first, like pack); loads summed in float32 like the Placer."""
+    loads, out = [], []
+    for s in D:
+        n = len(loads)
+        order = range(n - 1, max(n - limit, 0) - 1, -1) if limit else range(n)
+        w = next((w for w in order if np.all(loads[w] + s <= cap[:, None])), None)
+        if w is None:
+            loads.append(np.zeros_like(s))
+            w = n
+        loads[w] += s
+        out.append(w)
+    return out
+
+
+@pytest.mark.parametrize("limit", [1, 5, 8, 13, 40, 0])
+def test_bounded_scan_matches_numpy_reference_at_every_simd_level(simd, rng, limit):
+    # enough workers (~60) that the SIMD witness scans run over many whole vectors
+    T = int(rng.integers(20, 70))
+    D = (rng.random((500, 2, T)) ** 3 * rng.uniform(0.5, 4.0, (500, 1, 1))).astype(np.float32)
+    cap = np.array([6.0, 7.0], np.float32)
+    p = pyshape.Placer(cap.astype(np.float64), T=T, strategy="first_fit", scan_limit=limit)
+    got = [p.place(i, D[i]) for i in range(len(D))]
+    assert got == bounded_first_fit_reference(D, cap, limit)
+    assert p.n_workers > 40

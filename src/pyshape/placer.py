@@ -145,8 +145,14 @@ class Placer:
             Wrong size, NaN / infinite or negative values.
         TypeError
             ``id`` is not a str or int.
+
+        Notes
+        -----
+        The request path: a C-contiguous float32 ``shape`` goes to C++ as it
+        is (no copy, no Python-level conversion); anything else is converted
+        there with ``np.ascontiguousarray(shape, dtype=np.float32)``.
         """
-        return self._p.place(id, np.ascontiguousarray(shape, dtype=np.float32))
+        return self._p.place(id, shape)
 
     def remove(self, id: Id) -> int:
         """Remove ``id``; return the worker it was on. Raises :class:`UnknownIdError` (a KeyError)."""

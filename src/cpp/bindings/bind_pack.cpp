@@ -83,7 +83,16 @@ py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, con
 }
 
 std::string encode_id(py::handle id) {
-  if (py::isinstance<py::str>(id)) return "s" + id.cast<std::string>();
+  if (PyUnicode_Check(id.ptr())) {  // one allocation (at most): the tag, then the UTF-8 bytes
+    Py_ssize_t n = 0;
+    const char* u = PyUnicode_AsUTF8AndSize(id.ptr(), &n);
+    if (u == nullptr) throw py::error_already_set();
+    std::string key;
+    key.reserve(static_cast<size_t>(n) + 1);
+    key += 's';
+    key.append(u, static_cast<size_t>(n));
+    return key;
+  }
   if (py::isinstance<py::int_>(id) && !py::isinstance<py::bool_>(id))
     return "i" + py::str(id).cast<std::string>();
   throw py::type_error("ids must be str or int, got " +
@@ -93,6 +102,18 @@ std::string encode_id(py::handle id) {
 py::object decode_id(const std::string& key) {
   if (!key.empty() && key[0] == 'i') return py::int_(py::str(key.substr(1)));
   return py::str(key.substr(1));
+}
+
+// The shape argument of Placer.place as a C-contiguous float32 array: used as
+// it is when it already is one (the request path: a type and flag test, no
+// Python call), otherwise converted by numpy.ascontiguousarray(shape,
+// dtype=float32), so any input converts (and fails) as it does in NumPy.
+FArray as_shape_array(py::handle shape) {
+  if (FArray::check_(shape)) return py::reinterpret_borrow<FArray>(shape);
+  // released on purpose: no Python object outlives the interpreter in a static destructor
+  static py::handle convert = py::object(py::module_::import("numpy").attr("ascontiguousarray")).release();
+  static py::handle f32 = py::object(py::module_::import("numpy").attr("float32")).release();
+  return py::reinterpret_borrow<FArray>(convert(shape, py::arg("dtype") = f32));
 }
 
 const float* shape_ptr(const Placer& p, const FArray& s) {
@@ -131,10 +152,10 @@ void bind_pack(py::module_& m) {
            py::arg("R"), py::arg("T"), py::arg("capacity"), py::arg("headroom"), py::arg("strategy"),
            py::arg("risk"), py::arg("candidates"), py::arg("max_workers"), py::arg("scan_limit") = 0)
       .def("place",
-           [](Placer& p, py::handle id, const FArray& shape) {
+           [](Placer& p, py::handle id, py::handle shape) {
              std::string key = encode_id(id);
-             const float* s = shape_ptr(p, shape);
-             return p.place(key, s);
+             FArray arr = as_shape_array(shape);
+             return p.place(key, shape_ptr(p, arr));
            },
            py::arg("id"), py::arg("shape"))
       .def("remove", [](Placer& p, py::handle id) { return p.remove(encode_id(id)); }, py::arg("id"))

@@ -4,10 +4,11 @@
 // kernels_avx2.cpp, kernels_avx512.cpp) into namespace pyshape::<level>::packk.
 //
 // Only exact operations (one float addition per element, max, min,
-// comparisons), so every level gives bit-identical results. max_sum keeps four
-// running maxima and tests them against the limit once per 4 W elements: a
-// shape that does not fit is usually rejected within the first few hundred
-// steps.
+// comparisons), so every level gives bit-identical results (up to the sign of
+// a zero maximum or minimum, which nothing can tell apart: see hmax). max_sum
+// keeps four running maxima and tests them against the limit once per 4 W
+// elements: a shape that does not fit is usually rejected within the first
+// few hundred steps.
 //
 // Pointer code only: no std containers or templates (see kernel_table.hpp).
 #pragma once
@@ -39,20 +40,37 @@ inline Vec vmin(Vec a, Vec b) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = a.v[
 inline uint32_t gt_mask(Vec a, Vec b) { uint32_t m = 0; for (int i = 0; i < 4; ++i) m |= uint32_t(a.v[i] > b.v[i]) << i; return m; }
 #endif
 
+// Horizontal max / min. A reduction tree on AVX2 / AVX-512 (a few shuffles
+// instead of a round trip through memory: block summaries take one per block
+// and resource). On the non-negative, finite loads and shapes the kernels see,
+// max and min do not depend on the order; only the sign of a zero result may,
+// and no comparison or difference can tell -0 from +0.
+#if defined(__AVX512F__)
+inline float hmax(Vec a) { return _mm512_reduce_max_ps(a.v); }
+inline float hmin(Vec a) { return _mm512_reduce_min_ps(a.v); }
+#elif defined(__AVX2__)
 inline float hmax(Vec a) {
-  float t[kW];
-  a.store(t);
-  float m = t[0];
-  for (int i = 1; i < kW; ++i) m = t[i] > m ? t[i] : m;
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 0x55)));
+}
+inline float hmin(Vec a) {
+  __m128 m = _mm_min_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+  m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_min_ss(m, _mm_shuffle_ps(m, m, 0x55)));
+}
+#else
+inline float hmax(Vec a) {
+  float m = a.v[0];
+  for (int i = 1; i < kW; ++i) m = a.v[i] > m ? a.v[i] : m;
   return m;
 }
 inline float hmin(Vec a) {
-  float t[kW];
-  a.store(t);
-  float m = t[0];
-  for (int i = 1; i < kW; ++i) m = t[i] < m ? t[i] : m;
+  float m = a.v[0];
+  for (int i = 1; i < kW; ++i) m = a.v[i] < m ? a.v[i] : m;
   return m;
 }
+#endif
 
 inline float max_sum(const float* a, const float* b, size_t n, float limit) {
   size_t i = 0;
@@ -120,6 +138,33 @@ inline size_t witness_next(const float* val, const float* lim, const uint32_t* i
   for (; i < n; ++i)
     if (!(val[i] + s[idx[i]] > lim[i]) && !(val2[i] + s[idx2[i]] > lim2[i])) return i;
   return n;
+}
+
+inline size_t witness_last(const float* val, const float* lim, const uint32_t* idx, const float* val2,
+                           const float* lim2, const uint32_t* idx2, const float* s, size_t lo, size_t hi) {
+  size_t i = hi;
+#if defined(__AVX512F__) || defined(__AVX2__)
+  constexpr uint32_t kAll = kW >= 32 ? 0xffffffffu : ((1u << kW) - 1u);
+  for (; i >= lo + kW; i -= kW) {
+    const size_t b = i - kW;
+#if defined(__AVX512F__)
+    Vec g{_mm512_i32gather_ps(_mm512_loadu_si512(reinterpret_cast<const void*>(idx + b)), s, 4)};
+    Vec g2{_mm512_i32gather_ps(_mm512_loadu_si512(reinterpret_cast<const void*>(idx2 + b)), s, 4)};
+#else
+    Vec g{_mm256_i32gather_ps(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx + b)), 4)};
+    Vec g2{_mm256_i32gather_ps(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx2 + b)), 4)};
+#endif
+    uint32_t over = gt_mask(Vec::load(val + b) + g, Vec::load(lim + b)) |
+                    gt_mask(Vec::load(val2 + b) + g2, Vec::load(lim2 + b));
+    uint32_t pass = ~over & kAll;
+    if (pass) return b + 31 - static_cast<size_t>(__builtin_clz(pass));
+  }
+#endif
+  while (i > lo) {
+    --i;
+    if (!(val[i] + s[idx[i]] > lim[i]) && !(val2[i] + s[idx2[i]] > lim2[i])) return i;
+  }
+  return hi;
 }
 
 inline uint32_t row_stats(const float* x, size_t n, double* acc, float* peak) {
@@ -199,8 +244,41 @@ inline void block_maxmin(const float* a, size_t n, size_t blk, float* bmax, floa
   }
 }
 
+inline void add_maxmin(float* a, const float* b, size_t n, size_t blk, float* bmax, float* bmin) {
+  for (size_t s = 0, k = 0; s < n; s += blk, ++k) {
+    size_t e = s + blk < n ? s + blk : n;
+    size_t i = s;
+    float mx, mn;
+    if (e - s >= static_cast<size_t>(kW)) {
+      Vec v = Vec::load(a + s) + Vec::load(b + s);
+      v.store(a + s);
+      Vec vx = v, vn = v;
+      for (i = s + kW; i + kW <= e; i += kW) {
+        v = Vec::load(a + i) + Vec::load(b + i);
+        v.store(a + i);
+        vx = vmax(vx, v);
+        vn = vmin(vn, v);
+      }
+      mx = hmax(vx);
+      mn = hmin(vn);
+    } else {
+      a[s] += b[s];
+      mx = mn = a[s];
+      i = s + 1;
+    }
+    for (; i < e; ++i) {
+      a[i] += b[i];
+      mx = a[i] > mx ? a[i] : mx;
+      mn = a[i] < mn ? a[i] : mn;
+    }
+    bmax[k] = mx;
+    bmin[k] = mn;
+  }
+}
+
 inline PackKernels make_pack_table() {
-  return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &first_over, &witness_next, &row_stats, &mark_over, &add, &block_maxmin};
+  return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &first_over, &witness_next, &witness_last, &row_stats,
+                     &mark_over,       &add,     &add_maxmin, &block_maxmin};
 }
 
 }  // namespace packk

@@ -31,6 +31,11 @@ struct PackKernels {
   size_t (*witness_next)(const float* val, const float* lim, const uint32_t* idx, const float* val2,
                          const float* lim2, const uint32_t* idx2, const float* s, size_t i, size_t n);
 
+  // The last j in [lo, hi) that passes both witness tests (as witness_next),
+  // or hi when none does: the newest-first scan of the Placer.
+  size_t (*witness_last)(const float* val, const float* lim, const uint32_t* idx, const float* val2,
+                         const float* lim2, const uint32_t* idx2, const float* s, size_t lo, size_t hi);
+
   // One row of the input pass (pack_stats): acc[t] += x[t] (in double) for
   // t < n, *peak = max_t x[t] (NaN ignored); returns bit 0 when some value
   // is NaN or infinite, bit 1 when some value is negative. n >= 1.
@@ -41,6 +46,10 @@ struct PackKernels {
 
   // a[t] += b[t] for t < n.
   void (*add)(float* a, const float* b, size_t n);
+
+  // a[t] += b[t] for t < n, and the block maxima and minima of the new a (as
+  // block_maxmin): a load update and its summaries in one pass.
+  void (*add_maxmin)(float* a, const float* b, size_t n, size_t blk, float* bmax, float* bmin);
 
   // For blocks k = 0, 1, ... of blk steps (the last may be shorter):
   // bmax[k] = max and bmin[k] = min of a over the block. n, blk >= 1.

@@ -5,11 +5,54 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace pyshape {
 
 namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// out[j] = sum_t double(a[j][t]) * b[j][t] for j < m <= 4. Each sum is one
+// chain of double additions in step order, starting from 0: the order fixes
+// the bits, so they are those of a plain loop per row (the products are
+// exact in double). The chains are independent, so they run side by side,
+// two per SSE2 register: the time of one chain's latency, not of m of them.
+void dots4(const float* const* a, const float* const* b, size_t m, size_t n, double* out) {
+#if defined(__SSE2__)
+  const float* A[4];
+  const float* B[4];
+  for (size_t j = 0; j < 4; ++j) {  // unused lanes repeat row 0 and are dropped
+    A[j] = a[j < m ? j : 0];
+    B[j] = b[j < m ? j : 0];
+  }
+  auto pair = [](const float* x, const float* y, size_t t) {
+    return _mm_cvtps_pd(_mm_unpacklo_ps(_mm_load_ss(x + t), _mm_load_ss(y + t)));
+  };
+  __m128d acc0 = _mm_setzero_pd(), acc1 = _mm_setzero_pd();
+  if (m <= 2) {
+    for (size_t t = 0; t < n; ++t) acc0 = _mm_add_pd(acc0, _mm_mul_pd(pair(A[0], A[1], t), pair(B[0], B[1], t)));
+  } else {
+    for (size_t t = 0; t < n; ++t) {
+      acc0 = _mm_add_pd(acc0, _mm_mul_pd(pair(A[0], A[1], t), pair(B[0], B[1], t)));
+      acc1 = _mm_add_pd(acc1, _mm_mul_pd(pair(A[2], A[3], t), pair(B[2], B[3], t)));
+    }
+  }
+  double o[4];
+  _mm_storeu_pd(o, acc0);
+  _mm_storeu_pd(o + 2, acc1);
+  for (size_t j = 0; j < m; ++j) out[j] = o[j];
+#else
+  for (size_t j = 0; j < m; ++j) {
+    double d = 0;
+    for (size_t t = 0; t < n; ++t) d += static_cast<double>(a[j][t]) * b[j][t];
+    out[j] = d;
+  }
+#endif
 }
+
+}  // namespace
 
 Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(R), T_(T), k_(pack_kernels()) {
   B_ = std::min(T, kMaxBlocks);
@@ -93,11 +136,16 @@ void Fleet::set_leaf(size_t w) {
 }
 
 void Fleet::refresh(size_t w) {
-  float* L = load_.data() + w * R_ * T_;
+  const float* L = load_.data() + w * R_ * T_;
+  for (size_t r = 0; r < R_; ++r)
+    k_.block_maxmin(L + r * T_, T_, blk_, bmax_.data() + w * RB_ + r * B_, bmin_.data() + w * RB_ + r * B_);
+  blocks_changed(w);
+}
+
+void Fleet::blocks_changed(size_t w) {
+  const float* L = load_.data() + w * R_ * T_;
   for (size_t r = 0; r < R_; ++r) {
-    float* mx = bmax_.data() + w * RB_ + r * B_;
-    float* mn = bmin_.data() + w * RB_ + r * B_;
-    k_.block_maxmin(L + r * T_, T_, blk_, mx, mn);
+    const float* mx = bmax_.data() + w * RB_ + r * B_;
     float p = mx[0];
     for (size_t b = 1; b < B_; ++b) p = std::max(p, mx[b]);
     peak_[w * R_ + r] = p;
@@ -150,10 +198,12 @@ bool Fleet::fits(size_t w, const float* s, float* newpeak) {
 void Fleet::add(size_t w, const float* s, const ShapeSummary& ss) {
   float* L = load_.data() + w * R_ * T_;
   for (size_t r = 0; r < R_; ++r) {
-    k_.add(L + r * T_, s + r * T_, T_);
+    // the update and the new block summaries in one pass over the load
+    k_.add_maxmin(L + r * T_, s + r * T_, T_, blk_, bmax_.data() + w * RB_ + r * B_,
+                  bmin_.data() + w * RB_ + r * B_);
     vol_[w * R_ + r] += ss.vol[r];
   }
-  refresh(w);
+  blocks_changed(w);
 }
 
 void Fleet::set_load(size_t w, const float* load, const double* vol) {
@@ -169,6 +219,7 @@ void Fleet::clear(size_t w) {
 }
 
 void Fleet::set_enabled(size_t w, bool on) {
+  if ((enabled_[w] != 0) != on) n_disabled_ += on ? -1 : 1;
   enabled_[w] = on ? 1 : 0;
   set_leaf(w);
 }
@@ -208,6 +259,27 @@ bool Fleet::scan(const float* s, const ShapeSummary& ss, size_t limit, bool newe
     }
     return false;
   }
+  if (newest_first && n_disabled_ == 0) {  // online: SIMD over workers, downwards
+    // every worker is enabled, so the limit is the newest `limit` workers
+    const size_t lo = limit > 0 && limit < W_ ? W_ - limit : 0;
+    size_t hi = W_;
+    while (hi > lo) {
+      size_t w = k_.witness_last(wv, wc, wk, wit2_val_.data(), wit2_cap_.data(), wit2_.data(), s, lo, hi);
+      if (w == hi) {
+        witness_rejects_ += hi - lo;
+        break;
+      }
+      witness_rejects_ += hi - 1 - w;
+      hi = w;
+      ++leaves_examined_;
+      if (!node_passes(leaves_ + w, ss)) {
+        set_witness(w, s);
+        continue;
+      }
+      if (f(w)) return false;
+    }
+    return lo > 0;  // cut short when older workers were left unvisited
+  }
   for (size_t j = 0; j < W_; ++j) {
     size_t w = newest_first ? W_ - 1 - j : j;
     if (!en[w]) continue;
@@ -227,18 +299,28 @@ bool Fleet::scan(const float* s, const ShapeSummary& ss, size_t limit, bool newe
   return false;
 }
 
-double Fleet::anti_score(size_t w, const float* s, const ShapeSummary& ss) const {
-  const float* L = load_.data() + w * R_ * T_;
-  double score = 0;
-  for (size_t r = 0; r < R_; ++r) {
-    const float* a = L + r * T_;
-    const float* b = s + r * T_;
-    double d = 0;
-    for (size_t t = 0; t < T_; ++t) d += static_cast<double>(a[t]) * b[t];
-    double cov = d - vol_[w * R_ + r] * ss.vol[r] / static_cast<double>(T_);
-    score += cov / (static_cast<double>(cap_[r]) * cap_[r]);
+void Fleet::anti_scores(const size_t* ws, size_t nw, const float* s, const ShapeSummary& ss, double* out) {
+  // One dot product per (worker, resource), all side by side, four at a time.
+  const size_t m = nw * R_;
+  dot_a_.resize(m);
+  dot_b_.resize(m);
+  dot_out_.resize(m);
+  for (size_t k = 0; k < nw; ++k)
+    for (size_t r = 0; r < R_; ++r) {
+      dot_a_[k * R_ + r] = load_.data() + ws[k] * R_ * T_ + r * T_;
+      dot_b_[k * R_ + r] = s + r * T_;
+    }
+  for (size_t j = 0; j < m; j += 4)
+    dots4(dot_a_.data() + j, dot_b_.data() + j, std::min<size_t>(4, m - j), T_, dot_out_.data() + j);
+  for (size_t k = 0; k < nw; ++k) {
+    const size_t w = ws[k];
+    double score = 0;
+    for (size_t r = 0; r < R_; ++r) {
+      double cov = dot_out_[k * R_ + r] - vol_[w * R_ + r] * ss.vol[r] / static_cast<double>(T_);
+      score += cov / (static_cast<double>(cap_[r]) * cap_[r]);
+    }
+    out[k] = score;
   }
-  return score;
 }
 
 int64_t Fleet::choose(const float* s, const ShapeSummary& ss, PackStrategy strategy, int candidates,
@@ -265,11 +347,17 @@ int64_t Fleet::choose(const float* s, const ShapeSummary& ss, PackStrategy strat
       best_score = score;
       best_tie_known = false;
     } else if (strategy == PackStrategy::kComplement && score <= best_score + 1e-6) {
-      if (!best_tie_known) {
-        best_tie = anti_score(static_cast<size_t>(best), s, ss);
+      double tie;
+      if (!best_tie_known) {  // both in one pass (independent chains)
+        const size_t pair[2] = {static_cast<size_t>(best), w};
+        double both[2];
+        anti_scores(pair, 2, s, ss, both);
+        best_tie = both[0];
+        tie = both[1];
         best_tie_known = true;
+      } else {
+        anti_scores(&w, 1, s, ss, &tie);
       }
-      double tie = anti_score(w, s, ss);
       if (tie < best_tie) {
         best = static_cast<int64_t>(w);
         best_score = std::min(best_score, score);

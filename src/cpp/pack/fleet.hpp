@@ -33,7 +33,8 @@
 // Bounded scan (online use). choose() can stop after examining scan_limit
 // workers that pass the tree filter (witness rejections count), and can visit
 // workers newest-first; the Placer uses both to bound its latency (see
-// placer.hpp). Batch packing uses neither.
+// placer.hpp). Batch packing uses neither. Both directions test the witnesses
+// a SIMD vector of workers per gather (witness_next, witness_last).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +61,7 @@ class Fleet {
   size_t R() const { return R_; }
   size_t T() const { return T_; }
   size_t size() const { return W_; }
+  size_t blocks() const { return B_; }  // blocks per resource in a ShapeSummary
   const float* cap() const { return cap_.data(); }
   size_t allowed_over() const { return allowed_; }
 
@@ -124,10 +126,13 @@ class Fleet {
     for (size_t k = 0; k < RB_; ++k) ok &= (smax[k] <= lo[k]) & (smin[k] <= hi[k]);
     return ok;
   }
-  void refresh(size_t w);  // summaries, peak and tree leaf of w from L_w
+  void refresh(size_t w);         // summaries, peak and tree leaf of w from L_w
+  void blocks_changed(size_t w);  // peak, witness values and tree leaf of w from its block summaries
   void set_leaf(size_t w);
   void grow_tree();
-  double anti_score(size_t w, const float* s, const ShapeSummary& ss) const;
+  // The complement tie-break sum_r cov(L_w[r], s[r]) / cap_r^2 of the nw
+  // workers ws, to out; their dot products are computed side by side.
+  void anti_scores(const size_t* ws, size_t nw, const float* s, const ShapeSummary& ss, double* out);
 
   size_t R_, T_, B_, blk_, RB_;
   std::vector<float> cap_, tol_;
@@ -138,6 +143,7 @@ class Fleet {
   std::vector<float> load_, bmax_, bmin_, peak_;
   std::vector<double> vol_;
   std::vector<char> enabled_;
+  size_t n_disabled_ = 0;
   std::vector<uint32_t> wit_;  // witness step per worker: r * T + t
   std::vector<float> wit_val_;   // L_w at the witness step (kept in step with load_)
   std::vector<float> wit_cap_;   // cap of the witness resource
@@ -148,6 +154,8 @@ class Fleet {
   std::vector<float> lo_, hi_;  // tree nodes (1-based heap), RB_ floats each
   std::vector<uint8_t> flags_;  // risk mode scratch, T bytes
   std::vector<float> np_;       // scratch: new peaks
+  std::vector<const float*> dot_a_, dot_b_;  // scratch of anti_scores
+  std::vector<double> dot_out_;
   uint64_t full_checks_ = 0;
   uint64_t witness_rejects_ = 0;
   uint64_t leaves_examined_ = 0;

@@ -12,9 +12,14 @@
 //   u64      FNV-1a 64 hash of every byte before it
 #include "pack/placer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace pyshape {
 
@@ -62,6 +67,22 @@ struct Reader {
   }
 };
 
+// dst[i] = src[i] for i < n with non-temporal stores where possible: the
+// pool copy of a shape is read again only by remove() and snapshot(), so
+// place() should neither wait for its cache lines nor evict the loads it works
+// on to hold it.
+void stream_copy(float* dst, const float* src, size_t n) {
+#if defined(__SSE2__)
+  size_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(dst + i) & 15u) != 0; ++i) dst[i] = src[i];
+  for (; i + 4 <= n; i += 4) _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+  _mm_sfence();  // the stores are visible before anything reads the slot
+#else
+  std::memcpy(dst, src, n * sizeof(float));
+#endif
+}
+
 }  // namespace
 
 std::vector<float> Placer::effective(size_t R, const double* capacity, const double* headroom) {
@@ -88,26 +109,32 @@ Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroo
       scan_limit_(scan_limit),
       eff_(effective(R, capacity, headroom)),
       fleet_(R, T, eff_.data(), risk),
+      // about 4 MiB per chunk (at most 4096 slots): a new chunk costs ~1 ms of
+      // page faults once per that many places, so it stays out of the p99
+      chunk_slots_(std::clamp<size_t>((size_t{4} << 20) / (sizeof(float) * std::max<size_t>(1, R * T)), 1, 4096)),
       np_(R) {
   if (R == 0 || T == 0) throw std::invalid_argument("R and T must be at least 1");
   if (!(risk >= 0 && risk < 1)) throw std::invalid_argument("risk must be in [0, 1)");
   if (scan_limit < 0) throw std::invalid_argument("scan_limit must be non-negative");
 }
 
-void Placer::check_shape(const float* s) const {
-  // Fast branch-free pass (vectorizes): v >= 0 and v < inf is false for a
-  // negative, NaN or infinite value; the slow pass below only names the error.
-  constexpr float kInf = std::numeric_limits<float>::infinity();
+void Placer::check_shape(const float* s, const ShapeSummary& ss) const {
+  // From the summaries alone (no pass over the shape of its own): the double
+  // volume is finite exactly when every value is (finite floats cannot
+  // overflow it), and with finite values the block minima tell a negative one
+  // and the block maxima give the peak. Only a bad shape is read again, to
+  // name the problem.
+  const size_t B = fleet_.blocks();
   for (size_t r = 0; r < R_; ++r) {
-    const float* x = s + r * T_;
-    bool ok = true;
-    float peak = 0;
-    for (size_t t = 0; t < T_; ++t) {
-      float v = x[t];
-      ok &= (v >= 0.f) & (v < kInf);
-      peak = v > peak ? v : peak;
+    const float* mx = ss.bmax.data() + r * B;
+    const float* mn = ss.bmin.data() + r * B;
+    float peak = mx[0], low = mn[0];
+    for (size_t b = 1; b < B; ++b) {
+      peak = mx[b] > peak ? mx[b] : peak;
+      low = mn[b] < low ? mn[b] : low;
     }
-    if (ok && !(peak > eff_[r])) continue;
+    if (std::isfinite(ss.vol[r]) && low >= 0.f && !(peak > eff_[r])) continue;
+    const float* x = s + r * T_;
     for (size_t t = 0; t < T_; ++t) {
       float v = x[t];
       if (!std::isfinite(v)) throw std::invalid_argument("shape has a NaN or infinite value");
@@ -125,16 +152,27 @@ size_t Placer::alloc_slot() {
     return s;
   }
   size_t s = slot_key_.size();
+  if (s == pool_.size() * chunk_slots_) pool_.emplace_back(chunk_slots_ * R_ * T_, 0.f);
   slot_key_.emplace_back();
   slot_worker_.push_back(-1);
-  pool_.resize((s + 1) * R_ * T_);
   return s;
 }
 
 int64_t Placer::place(const std::string& key, const float* shape) {
-  if (index_.count(key)) throw DuplicateId("id is already placed");
-  check_shape(shape);
+  // One hash lookup for both the duplicate test and the insertion; the entry
+  // is taken out again if anything below throws.
+  auto ins = index_.try_emplace(key, kNoSlot);
+  if (!ins.second) throw DuplicateId("id is already placed");
+  struct Undo {
+    std::unordered_map<std::string, size_t>& index;
+    std::unordered_map<std::string, size_t>::iterator it;
+    bool armed = true;
+    ~Undo() {
+      if (armed) index.erase(it);
+    }
+  } undo{index_, ins.first};
   fleet_.summarize(shape, ss_);
+  check_shape(shape, ss_);
   bool cut = false;
   int64_t w = fleet_.choose(shape, ss_, strategy_, candidates_, static_cast<size_t>(scan_limit_),
                             scan_limit_ > 0, &cut);
@@ -149,12 +187,13 @@ int64_t Placer::place(const std::string& key, const float* shape) {
   }
   // from here on nothing throws except allocation failure
   size_t slot = alloc_slot();
-  std::memcpy(pool_.data() + slot * R_ * T_, shape, R_ * T_ * sizeof(float));
+  stream_copy(slot_data(slot), shape, R_ * T_);
   slot_key_[slot] = key;
   slot_worker_[slot] = w;
   members_[w].push_back(slot);
-  index_.emplace(key, slot);
-  fleet_.add(static_cast<size_t>(w), pool_.data() + slot * R_ * T_, ss_);
+  ins.first->second = slot;
+  undo.armed = false;
+  fleet_.add(static_cast<size_t>(w), shape, ss_);  // the shape as stored, read from the cached input
   return w;
 }
 
@@ -163,7 +202,7 @@ void Placer::recompute(size_t w) {
   std::vector<double> vol(R_, 0.0);
   const PackKernels& k = pack_kernels();
   for (size_t slot : members_[w]) {
-    const float* s = pool_.data() + slot * R_ * T_;
+    const float* s = slot_data(slot);
     k.add(load.data(), s, R_ * T_);
     for (size_t r = 0; r < R_; ++r) vol[r] += Fleet::volume_of(s + r * T_, T_);  // as summarize()
   }
@@ -220,7 +259,7 @@ std::string Placer::snapshot() const {
       const std::string& key = slot_key_[slot];
       put<uint32_t>(out, static_cast<uint32_t>(key.size()));
       out.append(key);
-      out.append(reinterpret_cast<const char*>(pool_.data() + slot * R_ * T_), R_ * T_ * sizeof(float));
+      out.append(reinterpret_cast<const char*>(slot_data(slot)), R_ * T_ * sizeof(float));
     }
   }
   put<uint64_t>(out, fnv1a(out.data(), out.size()));
@@ -263,13 +302,13 @@ Placer Placer::restore(const std::string& bytes) {
       std::memcpy(shape.data(), rd.bytes(R * T * sizeof(float)), R * T * sizeof(float));
       if (p.index_.count(key)) throw std::invalid_argument("snapshot holds a duplicate id");
       size_t slot = p.alloc_slot();
-      std::memcpy(p.pool_.data() + slot * R * T, shape.data(), R * T * sizeof(float));
+      std::memcpy(p.slot_data(slot), shape.data(), R * T * sizeof(float));
       p.slot_key_[slot] = key;
       p.slot_worker_[slot] = static_cast<int64_t>(w);
       p.members_[w].push_back(slot);
       p.index_.emplace(key, slot);
       p.fleet_.summarize(shape.data(), p.ss_);
-      p.fleet_.add(static_cast<size_t>(w), p.pool_.data() + slot * R * T, p.ss_);
+      p.fleet_.add(static_cast<size_t>(w), p.slot_data(slot), p.ss_);
     }
   }
   if (rd.pos != body.size()) throw std::invalid_argument("snapshot has trailing bytes");

@@ -77,9 +77,11 @@ class Placer {
 
  private:
   static std::vector<float> effective(size_t R, const double* capacity, const double* headroom);
-  void check_shape(const float* shape) const;
+  void check_shape(const float* shape, const ShapeSummary& ss) const;  // ss = summarize(shape)
   size_t alloc_slot();
   void recompute(size_t w);
+
+  static constexpr size_t kNoSlot = static_cast<size_t>(-1);
 
   size_t R_, T_;
   std::vector<double> capacity_, headroom_;
@@ -91,7 +93,16 @@ class Placer {
   std::vector<float> eff_;
   Fleet fleet_;
   std::unordered_map<std::string, size_t> index_;  // key -> slot
-  std::vector<float> pool_;                         // slot * R * T
+  // Every placed shape (R * T floats per slot), in chunks of chunk_slots_
+  // slots: growing the pool never moves the shapes already stored, and a new
+  // chunk is zeroed when it is allocated, so the page faults of fresh memory
+  // are paid once per chunk instead of inside every place().
+  std::vector<std::vector<float>> pool_;
+  size_t chunk_slots_;
+  float* slot_data(size_t slot) { return pool_[slot / chunk_slots_].data() + (slot % chunk_slots_) * R_ * T_; }
+  const float* slot_data(size_t slot) const {
+    return pool_[slot / chunk_slots_].data() + (slot % chunk_slots_) * R_ * T_;
+  }
   std::vector<std::string> slot_key_;
   std::vector<int64_t> slot_worker_;
   std::vector<size_t> free_;
