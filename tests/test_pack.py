@@ -334,3 +334,109 @@ def test_integer_and_float64_input_accepted():
     p = pyshape.pack(X, 4)
     assert p.n_workers == 1 and p.shapes.dtype == np.float32
     check(p, 2)
+
+
+# --------------------------------------------------------------------------- Plan.load, members, replay arrays
+def loads_reference(D, a, W):
+    """Per-worker loads, one worker at a time, in float64."""
+    return np.stack([D[a == w].astype(np.float64).sum(axis=0) for w in range(W)])
+
+
+@pytest.mark.parametrize("n,R,T", [(1, 1, 1), (1, 2, 5), (7, 1, 1), (60, 2, 24), (300, 3, 50)])
+def test_load_and_members_match_numpy_reference(rng, n, R, T):
+    D = (rng.random((n, R, T)) ** 2).astype(np.float32)
+    D[0] = 0.5  # a constant row
+    ids = np.array([f"w{i}" for i in range(n)])
+    for strategy in ("complement", "first_fit", "peak"):
+        p = pyshape.pack(D, np.full(R, 2.0), strategy, ids=ids)
+        ref = loads_reference(D, p.assignment, p.n_workers)
+        L = p.load()
+        assert L.shape == (p.n_workers, R, T) and L.dtype == np.float64
+        np.testing.assert_allclose(L, ref, rtol=1e-12, atol=1e-12)
+        for w in range(p.n_workers):
+            np.testing.assert_allclose(p.load(w), ref[w], rtol=1e-12, atol=1e-12)
+            assert p.members(w).tolist() == ids[p.assignment == w].tolist()
+        assert sum(len(p.members(w)) for w in range(p.n_workers)) == n
+
+
+def test_load_index_is_built_once_and_follows_a_new_assignment(rng):
+    D = rng.random((40, 2, 12)).astype(np.float32)
+    p = pyshape.pack(D, [3.0, 3.0], "first_fit")
+    assert p.n_workers > 2
+    p.load(0)
+    index = p._index
+    p.load(1)
+    p.members(2)
+    p.load()
+    assert p._index is index  # one index per plan, not one pass over all shapes per call
+    with pytest.raises(ValueError, match="read-only"):
+        p.assignment[0] = 1  # in place would go stale: plans from pack are read-only
+    other = (p.assignment + 1) % p.n_workers
+    q = dataclasses.replace(p, assignment=other)
+    np.testing.assert_allclose(q.load(), loads_reference(D, other, p.n_workers), rtol=1e-12)
+    p.assignment = other  # a new array: the index is built again
+    np.testing.assert_allclose(p.load(0), loads_reference(D, other, p.n_workers)[0], rtol=1e-12)
+
+
+def test_load_and_members_reject_bad_workers():
+    p = pyshape.pack(np.ones((3, 4)), 2.0)
+    assert p.n_workers == 2
+    for bad in (-1, 2, 10**12):
+        with pytest.raises(IndexError, match=r"out of range \[0, 2\)"):
+            p.load(bad)
+        with pytest.raises(IndexError, match="out of range"):
+            p.members(bad)
+    for bad in (1.0, True, "0", np.float32(0)):
+        with pytest.raises(TypeError, match="worker must be an integer"):
+            p.load(bad)
+    assert p.load(np.int64(1)).shape == (1, 4)
+
+
+def replay_reference(D2, a, W, limit):
+    """Replay in plain NumPy: loads per worker, over where above limit beyond the float32 allowance."""
+    loads = loads_reference(D2, a, W)
+    counts = np.bincount(a, minlength=W)
+    tol = (counts + 1.0)[:, None, None] * 2.0 ** -23 * limit[None, :, None]
+    over = np.zeros((W, D2.shape[2]), bool)
+    for w in range(W):
+        for r in range(D2.shape[1]):
+            over[w] |= loads[w, r] - limit[r] > tol[w, r, 0]
+    excess = np.clip(loads - limit[None, :, None], 0.0, None)
+    return loads, over, excess
+
+
+@pytest.mark.parametrize("T2", [1, 7, 30])
+@pytest.mark.parametrize("against", ["capacity", "effective"])
+def test_replay_arrays_match_numpy_reference(rng, T2, against):
+    n, R, T = 80, 2, 24
+    D = rng.random((n, R, T)).astype(np.float32)
+    cap, head = np.array([4.0, 5.0]), np.array([0.1, 0.0])
+    p = pyshape.pack(D, cap, headroom=head)
+    D2 = (rng.random((n, R, T2)) * rng.uniform(0.5, 2.0, (n, 1, 1))).astype(np.float32)
+    D2[1] = 0.25  # a constant row
+    a = p.assignment
+    D2[np.flatnonzero(a == 0)[0]] = 10.0  # worker 0 over at every step
+    D2[a == p.n_workers - 1] = 0.0  # the last worker idle
+    limit = cap if against == "capacity" else cap * (1 - head)
+    rep = p.replay(D2, against=against)
+    loads, over, excess = replay_reference(D2, p.assignment, p.n_workers, limit)
+    assert over.any() and not over.all()  # the data exercise both sides
+    assert rep.T == T2
+    assert rep.steps_over.dtype == np.int64 and rep.over_per_step.dtype == np.int64
+    np.testing.assert_array_equal(rep.steps_over, over.sum(axis=1))
+    np.testing.assert_array_equal(rep.over_per_step, over.sum(axis=0))
+    assert rep.over_per_step.shape == (T2,) and rep.worker_max_excess.shape == (p.n_workers, R)
+    np.testing.assert_allclose(rep.worker_max_excess, excess.max(axis=2), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rep.max_excess, excess.max(axis=(0, 2)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rep.excess_volume, excess.sum(axis=(0, 2)), rtol=1e-12)
+    assert rep.workers_over == int(over.any(axis=1).sum())
+    assert rep.overflow_fraction == pytest.approx(over.sum() / (p.n_workers * T2), rel=1e-12)
+    np.testing.assert_allclose(rep.peak_utilisation, loads.max(axis=(0, 2)) / limit, rtol=1e-12)
+
+
+def test_replay_within_capacity_has_all_zero_arrays():
+    p = pyshape.pack(np.full((5, 1, 3), 1.0), 2.0)
+    rep = p.replay(np.full((5, 1, 1), 0.5))
+    assert rep.T == 1 and rep.workers_over == 0
+    assert rep.over_per_step.tolist() == [0] and rep.steps_over.tolist() == [0] * p.n_workers
+    assert not rep.worker_max_excess.any()

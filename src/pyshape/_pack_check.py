@@ -6,6 +6,8 @@ the C++ packer instead of repeating it.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 #: Relative float32 rounding unit. The packer sums loads in float32, which for
@@ -32,11 +34,28 @@ def as_shapes3(x, name: str = "shapes") -> np.ndarray:
         return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def worker_loads(D: np.ndarray, assignment: np.ndarray, n_workers: int, chunk: int = 1 << 15) -> np.ndarray:
-    """Per-worker load ``[W, R, T]`` in float64: the sum of the shapes on each worker."""
+def members_index(assignment: np.ndarray, n_workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes grouped by worker: ``order`` ``(n,)`` and ``starts`` ``(W + 1,)``.
+
+    Worker ``w`` holds shapes ``order[starts[w]:starts[w + 1]]``, in increasing
+    index (a stable sort). Entries outside ``[0, n_workers)`` belong to no worker.
+    """
+    a = np.asarray(assignment)
+    order = np.argsort(a, kind="stable")
+    starts = np.searchsorted(a[order], np.arange(n_workers + 1), side="left")
+    return order, starts
+
+
+def worker_loads(D: np.ndarray, assignment: np.ndarray, n_workers: int, chunk: int = 1 << 15,
+                 order: Optional[np.ndarray] = None) -> np.ndarray:
+    """Per-worker load ``[W, R, T]`` in float64: the sum of the shapes on each worker.
+
+    ``order`` is ``np.argsort(assignment, kind="stable")`` when the caller has it already.
+    """
     n, R, T = D.shape
     out = np.zeros((n_workers, R, T), dtype=np.float64)
-    order = np.argsort(assignment, kind="stable")
+    if order is None:
+        order = np.argsort(assignment, kind="stable")
     a_sorted = assignment[order]
     for s in range(0, n, chunk):
         idx = order[s:s + chunk]
@@ -47,11 +66,18 @@ def worker_loads(D: np.ndarray, assignment: np.ndarray, n_workers: int, chunk: i
     return out
 
 
+def over_steps(loads: np.ndarray, limit: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``(W, T)`` bool: some resource of the worker exceeds ``limit`` at the step, beyond the
+    float32 rounding allowance ``(counts[w] + 1) * F32_UNIT * limit`` of a worker holding
+    ``counts[w]`` shapes."""
+    tol = (counts[:, None, None] + 1.0) * F32_UNIT * limit[None, :, None]
+    return ((loads - limit[None, :, None]) > tol).any(axis=1)
+
+
 def steps_over(loads: np.ndarray, limit: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per worker: the number of steps at which some resource exceeds ``limit`` (with the float32
     tolerance for ``counts`` shapes), and per resource the largest excess over ``limit``."""
-    tol = (counts[:, None, None] + 1.0) * F32_UNIT * limit[None, :, None]
+    over = over_steps(loads, limit, counts)
     excess = loads - limit[None, :, None]
-    over = (excess > tol).any(axis=1)  # (W, T)
     max_excess = np.maximum(excess.max(axis=(0, 2)), 0.0) if loads.size else np.zeros(limit.shape)
     return over.sum(axis=1), max_excess

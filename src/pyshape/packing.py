@@ -56,7 +56,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from pyshape import _core
-from pyshape._pack_check import F32_UNIT, as_shapes3, steps_over, worker_loads
+from pyshape._pack_check import F32_UNIT, as_shapes3, members_index, over_steps, steps_over, worker_loads
 from pyshape._progress import ProgressArg, progress_callback
 from pyshape._system import resolve_threads
 
@@ -227,16 +227,28 @@ class ReplayReport:
 
     Attributes
     ----------
+    A worker is *over* at a step when some resource's load exceeds the limit
+    (capacity, or effective capacity with ``against='effective'``) by more than
+    the float32 rounding allowance of :meth:`Plan.verify`.
+
+    Attributes
+    ----------
     T : int
         Steps of the other period.
     steps_over : ndarray of int64, shape (W,)
         Per worker, steps at which some resource exceeds capacity.
+    over_per_step : ndarray of int64, shape (T,)
+        Per step, workers over capacity (``steps_over`` summed the other way:
+        both total the worker-steps over).
+    worker_max_excess : ndarray of float64, shape (W, R)
+        Per worker and resource, the largest load minus capacity (0 when none).
     workers_over : int
         Workers over capacity at least once.
     overflow_fraction : float
         Fraction of worker-steps over capacity.
     max_excess : ndarray, shape (R,)
-        Largest load minus capacity (same units as the shapes; 0 when none).
+        Largest load minus capacity (same units as the shapes; 0 when none):
+        ``worker_max_excess.max(axis=0)``.
     excess_volume : ndarray, shape (R,)
         Sum over workers and steps of the load above capacity.
     peak_utilisation : ndarray, shape (R,)
@@ -250,6 +262,8 @@ class ReplayReport:
     max_excess: np.ndarray
     excess_volume: np.ndarray
     peak_utilisation: np.ndarray
+    over_per_step: np.ndarray
+    worker_max_excess: np.ndarray
 
 
 @dataclass(eq=False)
@@ -259,7 +273,9 @@ class Plan:
     Attributes
     ----------
     assignment : ndarray of int64, shape (n,)
-        Worker of every shape, in ``0 .. n_workers - 1`` (numbered in order of opening).
+        Worker of every shape, in ``0 .. n_workers - 1`` (numbered in order of
+        opening). Read-only in plans made by :func:`pack`: for another
+        assignment make another plan (``dataclasses.replace(plan, assignment=a)``).
     n_workers : int
     lower_bound : int
         ``max_r ceil(max_t sum_i D[i, r, t] / C[r])`` with the effective capacity.
@@ -290,6 +306,8 @@ class Plan:
     shapes: np.ndarray = field(repr=False)
     total: np.ndarray = field(repr=False)
     seconds: float = 0.0
+    # (assignment, n_workers, order, starts): shapes by worker, see _members_index
+    _index: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def effective_capacity(self) -> np.ndarray:
@@ -311,21 +329,83 @@ class Plan:
         """Shapes per worker, ``(W,)``."""
         return np.bincount(self.assignment, minlength=self.n_workers)
 
-    def members(self, worker: int) -> np.ndarray:
-        """Ids of the shapes on ``worker``."""
-        return self.ids[self.assignment == worker]
+    def _members_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(order, starts)``: worker w holds shapes ``order[starts[w]:starts[w + 1]]``.
 
-    def load(self, worker: Optional[int] = None) -> np.ndarray:
-        """Per-worker load: ``[W, R, T]`` float64, or ``[R, T]`` for one worker.
-
-        Computed on demand from the shapes (NumPy); ``W * R * T * 8`` bytes.
+        Built once per plan (a stable argsort, ``O(n log n)``) and kept; built
+        again when ``assignment`` or ``n_workers`` is replaced.
         """
-        if worker is None:
-            return worker_loads(self.shapes, self.assignment, self.n_workers)
+        c = self._index
+        if c is None or c[0] is not self.assignment or c[1] != self.n_workers:
+            c = (self.assignment, self.n_workers) + members_index(self.assignment, self.n_workers)
+            self._index = c
+        return c[2], c[3]
+
+    def _worker(self, worker) -> int:
+        if isinstance(worker, (bool, np.bool_)) or not isinstance(worker, (int, np.integer)):
+            raise TypeError(f"worker must be an integer, got {worker!r}")
         w = int(worker)
         if not 0 <= w < self.n_workers:
-            raise IndexError(f"worker {worker} out of range [0, {self.n_workers})")
-        return self.shapes[self.assignment == w].astype(np.float64).sum(axis=0)
+            raise IndexError(f"worker {w} out of range [0, {self.n_workers})")
+        return w
+
+    def members(self, worker: int) -> np.ndarray:
+        """Ids of the shapes on ``worker``, in input order.
+
+        Raises
+        ------
+        IndexError
+            ``worker`` is not in ``0 .. n_workers - 1``.
+        TypeError
+            ``worker`` is not an integer.
+        """
+        order, starts = self._members_index()
+        w = self._worker(worker)
+        return self.ids[order[starts[w]:starts[w + 1]]]
+
+    def load(self, worker: Optional[int] = None) -> np.ndarray:
+        """Per-worker load in float64: ``(W, R, T)`` for every worker, or ``(R, T)`` for one.
+
+        The sum of the shapes on each worker, added again from ``shapes`` and
+        ``assignment`` in NumPy (float64), for plots and checks.
+
+        Parameters
+        ----------
+        worker : int, optional
+            One worker, ``0 <= worker < n_workers``; every worker when None.
+
+        Returns
+        -------
+        ndarray of float64, shape (W, R, T) or (R, T)
+
+        Raises
+        ------
+        IndexError
+            ``worker`` is not in ``0 .. n_workers - 1``.
+        TypeError
+            ``worker`` is not an integer.
+
+        Notes
+        -----
+        Cost. ``load()`` is one pass over all shapes, ``O(n R T)`` time, and
+        returns ``W * R * T * 8`` bytes (180 MiB for 8,000 workers x 2 x 1440
+        steps). ``load(worker)`` reads that worker's m shapes only,
+        ``O(m R T)``, from an index of the shapes by worker that the plan builds
+        once (``O(n log n)``) and keeps. To plot a few workers call
+        ``load(w)`` for each; for all of them call ``load()`` once.
+
+        Examples
+        --------
+        >>> import numpy as np, pyshape
+        >>> plan = pyshape.pack(np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]]), capacity=2.0)
+        >>> plan.load().shape, plan.load(0).tolist()
+        ((2, 1, 2), [[2.0, 2.0]])
+        """
+        order, starts = self._members_index()
+        if worker is None:
+            return worker_loads(self.shapes, self.assignment, self.n_workers, order=order)
+        w = self._worker(worker)
+        return np.add.reduce(self.shapes[order[starts[w]:starts[w + 1]]], axis=0, dtype=np.float64)
 
     def verify(self, *, raise_on_error: bool = True) -> VerifyReport:
         """Re-check the plan from scratch, independently of the packing code (NumPy, float64).
@@ -402,6 +482,8 @@ class Plan:
         >>> rep = plan.replay(np.array([[1.0, 1.0], [0.0, 1.0]]))
         >>> rep.workers_over, rep.steps_over.tolist(), rep.max_excess.tolist()
         (1, [1], [1.0])
+        >>> rep.over_per_step.tolist(), rep.worker_max_excess.tolist()    # for plots
+        ([0, 1], [[1.0]])
         """
         D2 = as_shapes3(other_shapes, "other_shapes")
         n, R, _ = self.shapes.shape
@@ -412,18 +494,23 @@ class Plan:
         if against not in ("capacity", "effective"):
             raise ValueError("against must be 'capacity' or 'effective'")
         limit = self.capacity if against == "capacity" else self.effective_capacity
-        loads = worker_loads(D2, self.assignment, self.n_workers)
-        over, excess = steps_over(loads, limit, self.counts)
-        above = np.maximum(loads - limit[None, :, None], 0.0)
+        order, _ = self._members_index()
+        loads = worker_loads(D2, self.assignment, self.n_workers, order=order)
+        over_wt = over_steps(loads, limit, self.counts)  # (W, T')
+        over = over_wt.sum(axis=1, dtype=np.int64)
+        excess = loads - limit[None, :, None]
+        worker_excess = np.maximum(excess.max(axis=2), 0.0)  # (W, R)
         T2 = D2.shape[2]
         return ReplayReport(
             T=T2,
-            steps_over=over.astype(np.int64),
+            steps_over=over,
             workers_over=int((over > 0).sum()),
             overflow_fraction=float(over.sum() / (self.n_workers * T2)),
-            max_excess=excess,
-            excess_volume=above.sum(axis=(0, 2)),
+            max_excess=worker_excess.max(axis=0),
+            excess_volume=np.maximum(excess, 0.0).sum(axis=(0, 2)),
             peak_utilisation=loads.max(axis=(0, 2)) / limit,
+            over_per_step=over_wt.sum(axis=0, dtype=np.int64),
+            worker_max_excess=worker_excess,
         )
 
     def summary(self) -> dict:
@@ -552,6 +639,7 @@ def pack(
         with progress_callback(progress, f"pack ({strategy})") as cb:
             c_imp = imp if strategy == "complement" else 0
             assign, W = _core.pack(D, eff, order, strategy, eps, cand, c_imp, shard, nt, cb)
+    assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
     return Plan(
         assignment=assign,
         n_workers=int(W),
