@@ -134,7 +134,7 @@ def test_report_writes_files(days_npy, tmp_path, capsys):
 
 # --------------------------------------------------------------------------- demo
 def test_demo_runs_on_the_bundled_samples(tmp_path, capsys):
-    args = ["demo", "-d", str(tmp_path / "demo"), "-q"]
+    args = ["demo", "-d", str(tmp_path / "demo"), "-c", "128000", "-q"]  # one value: both resources
     if not _has_matplotlib():
         args.append("--no-plots")
     assert main(args) == 0
@@ -162,9 +162,12 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, content, msg, comma
     if content is not None:
         p.write_text(content)
     extra = {"correlate": ["-k", "1"], "cluster": ["-n", "1"], "pack": ["-c", "5"],
-             "evaluate": ["-c", "5"], "report": ["-c", "5", "-d", str(tmp_path / "r")]}[command]
+             "evaluate": ["-c", "5", "--step-seconds", "60"],
+             "report": ["-c", "5", "--step-seconds", "60", "-d", str(tmp_path / "r")]}[command]
     assert main([command, str(p), *extra, "-q"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    out, err = capsys.readouterr()
+    err = err.strip().splitlines()
+    assert out == ""
     assert len(err) == 1 and err[0].startswith("pyshape: error:")
     assert msg.lower() in err[0].lower()
 
@@ -216,3 +219,70 @@ def _has_matplotlib() -> bool:
     except ImportError:
         return False
     return True
+
+
+# --------------------------------------------------------------------------- grids, outputs, pipes
+def _bitbrains_sample_dir():
+    from importlib import resources
+
+    return str(resources.files("pyshape") / "data" / "bitbrains_rnd_2013_07")
+
+
+def test_step_seconds_resamples_a_bitbrains_folder(capsys):
+    folder = _bitbrains_sample_dir()
+    assert main(["evaluate", folder, "-c", "1e9", "--step-seconds", "600", "--forecasters", "naive",
+                 "--strategies", "peak", "--headroom", "0", "--full", "-q"]) == 0
+    days = {int(r["day"]) for r in _rows(capsys.readouterr().out)}
+    assert days == set(range(1, 7))                 # 7 days on a 600 s grid, not 14 half-days
+
+
+def test_evaluate_needs_the_step_of_a_csv(tmp_path, days_npy, capsys):
+    path, X = days_npy
+    assert main(["evaluate", str(path), "-c", "1e9", "-q"]) == 1
+    assert "pass --step-seconds" in capsys.readouterr().err
+    assert main(["evaluate", str(path), "-c", "1e9", "--step-seconds", "7000", "-q"]) == 1
+    assert "does not divide a day" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_shapes_bigger_than_a_worker(days_npy, capsys):
+    path, X = days_npy
+    small = X.max(axis=(0, 2)) * 0.5
+    assert main(["evaluate", str(path), "-c", f"{small[0]},{small[1]}", "--step-seconds", "7200", "-q"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "exceed a worker's capacity" in err
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["pack", "{p}", "-c", "1e9", "--summary", "{d}/no/such/dir/s.json"], "does not exist"),
+    (["pack", "{p}", "-c", "1e9", "--summary", "-"], "--summary needs a file name"),
+    (["cluster", "{p}", "-n", "2", "--centroids", "-"], "--centroids needs a file name"),
+    (["pack", "{p}", "-c", "1e9", "--plot", "{d}/x.png", "-o", "{d}/a.xlsx"], "unknown output format"),
+    (["report", "{p}", "-c", "1e9", "--step-seconds", "7200", "-d", "{p}"], "not a folder"),
+])
+def test_outputs_are_checked_before_any_work(days_npy, tmp_path, capsys, args, msg):
+    path, _ = days_npy
+    assert main([a.format(p=path, d=tmp_path) for a in args] + ["-q"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_piping_into_head_is_quiet(days_npy):
+    path, _ = days_npy
+    cmd = f"{sys.executable} -m pyshape.cli correlate {path} -k 5 -q | head -1"
+    out = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    assert out.stdout == "id,kind,rank,partner,score\n"
+    assert out.stderr == ""
+
+
+def test_azure_invocations_file_is_read_with_its_siblings(capsys):
+    from importlib import resources
+
+    from pyshape.traces import load_azure_sample
+
+    inv = str(resources.files("pyshape") / "data" / "azure_functions_2019" / "invocation_traces.csv")
+    assert main(["pack", inv, "-c", "1e6,1e9", "-s", "first_fit", "-q"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    tr = load_azure_sample()
+    assert len(rows) == tr.n
+    plan = pyshape.pack(tr.shapes, [1e6, 1e9], strategy="first_fit")
+    np.testing.assert_array_equal([int(r["worker"]) for r in rows], plan.assignment)

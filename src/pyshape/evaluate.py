@@ -100,11 +100,13 @@ class Backtest:
     def summary(self) -> Dict[str, np.ndarray]:
         """Averages over days per (forecaster, strategy, headroom), as columns.
 
-        ``workers`` and the error columns are means over days;
-        ``overflow_fraction`` is pooled (over-capacity worker-steps over all
-        worker-steps); ``savings_vs_peak`` compares mean workers with the
-        ``'peak'`` strategy on the same forecaster and headroom (NaN when
-        that strategy was not run).
+        ``workers``, ``excess_volume_*`` and the error columns are means
+        over days; ``max_excess_*`` the largest over days; ``capped`` and
+        ``new`` sums over days; ``overflow_fraction`` is pooled
+        (over-capacity worker-steps over all worker-steps);
+        ``savings_vs_peak`` compares mean workers with the ``'peak'``
+        strategy on the same forecaster and headroom (NaN when that strategy
+        was not run).
         """
         t = self.table
         keys = list(dict.fromkeys(zip(t["forecaster"], t["strategy"], t["headroom"])))
@@ -112,7 +114,9 @@ class Backtest:
                                                 "lower_bound", "peak_workers", "overflow_fraction",
                                                 "workers_over", "savings_vs_peak")}
         err_cols = [c for c in t if c.startswith(("mae_", "peak_error_", "peak_under_"))]
-        for c in err_cols:
+        max_cols = [c for c in t if c.startswith("max_excess_")]
+        vol_cols = [c for c in t if c.startswith("excess_volume_")]
+        for c in ["capped", "new"] + max_cols + vol_cols + err_cols:
             out[c] = []
         mean_workers = {}
         for f, s, h in keys:
@@ -131,6 +135,12 @@ class Backtest:
             out["workers_over"].append(float(t["workers_over"][m].mean()))
             base = mean_workers.get((f, "peak", h))
             out["savings_vs_peak"].append(np.nan if base is None else 1.0 - mean_workers[(f, s, h)] / base)
+            out["capped"].append(int(t["capped"][m].sum()))
+            out["new"].append(int(t["new"][m].sum()))
+            for c in max_cols:
+                out[c].append(float(t[c][m].max()))
+            for c in vol_cols:
+                out[c].append(float(t[c][m].mean()))
             for c in err_cols:
                 out[c].append(float(np.nanmean(t[c][m])) if m.any() else np.nan)
         return {c: np.asarray(v) for c, v in out.items()}
@@ -186,7 +196,7 @@ def _as_days(shapes, period: Optional[int], step_seconds: Optional[float]):
     if isinstance(shapes, ResourceTrace):
         resources = tuple(shapes.resources)
         if period is None:
-            period = 86400 // int(shapes.step_seconds)
+            period = shapes.steps_per_day  # raises when the step does not divide a day
         shapes = shapes.shapes
     D = np.asarray(shapes)
     if D.ndim == 2:

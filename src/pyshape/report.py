@@ -253,7 +253,7 @@ def build_report(
     notes: List[str] = []
     D = trace.shapes
     n, R, T = D.shape
-    period = 86400 // int(trace.step_seconds)
+    period = trace.steps_per_day
     n_days = T // period
     cap = np.broadcast_to(np.asarray(capacity, dtype=np.float64), (R,)).copy()
     draw = plots and _plt_available()
@@ -338,7 +338,7 @@ def build_report(
             from pyshape.plot import plot_frontier
 
             files["frontier"] = out / "frontier.png"
-            _close(plot_frontier(bt.table, files["frontier"], reference=None, xscale="symlog"))
+            _close(plot_frontier(bt.summary(), files["frontier"], reference=None, xscale="symlog"))
             doc.img("frontier.png", "workers against overflow per forecaster and headroom")
     else:
         notes.append(f"No backtest: the trace has {n_days} whole day(s); it needs at least 2.")

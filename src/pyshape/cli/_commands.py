@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
-from pyshape.cli._common import (CliError, capacity_arg, check_finite, headrooms_arg, ids_of, load_trace,
-                                 resource_index, say, show_progress, write)
+from pyshape.cli._common import (CliError, capacity_arg, check_output, check_values, headrooms_arg, id_list, ids_of,
+                                 load_trace, resource_index, say, show_progress, write)
 
 
 def _one_resource(args, tr) -> np.ndarray:
@@ -27,7 +28,9 @@ def cmd_info(args) -> int:
 def cmd_correlate(args) -> int:
     import pyshape
 
+    check_output(args.output, "-o")
     tr = load_trace(args.input, step_seconds=args.step_seconds)
+    check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
     ids = ids_of(tr)
     if args.k < 1 or args.k >= len(X):
@@ -59,9 +62,12 @@ def cmd_correlate(args) -> int:
 def cmd_cluster(args) -> int:
     import pyshape
 
+    check_output(args.output, "-o")
+    check_output(args.centroids, "--centroids", stdout_ok=False)
+    check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
     tr = load_trace(args.input, step_seconds=args.step_seconds)
+    check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
-    check_finite(tr, args.input)
     if not 1 <= args.n_clusters <= len(X):
         raise CliError(f"--n-clusters must be in 1..{len(X)} for {len(X)} shapes, got {args.n_clusters}")
     est = (pyshape.KShape(args.n_clusters, random_state=args.seed, n_init=args.n_init)
@@ -96,20 +102,28 @@ def _plot(draw) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise CliError("plots need matplotlib (pip install 'pyshape[plot]')") from None
-    plt.close(draw())
+    try:
+        fig = draw()
+    except OSError as e:
+        raise CliError(f"cannot write the plot: {e}") from None
+    plt.close(fig)
 
 
 def cmd_pack(args) -> int:
     import pyshape
     from pyshape._core import ShapeTooLargeError
 
+    check_output(args.output, "-o")
+    check_output(args.summary, "--summary", suffixes=(".json",), stdout_ok=False)
+    check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
     tr = load_trace(args.input, step_seconds=args.step_seconds)
+    check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     head = headrooms_arg(args.headroom)
     if len(head) != 1:
         raise CliError("pack takes one --headroom value")
     try:
-        plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=ids_of(tr), headroom=head[0],
+        plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
                             risk=args.risk, progress=show_progress(args))
     except ShapeTooLargeError as e:
         ids = list(getattr(e, "ids", []))
@@ -123,8 +137,11 @@ def cmd_pack(args) -> int:
               f"{s['peak_workers']}, savings {s['savings vs peak']:.1%}) in {s['seconds']:.2f} s")
     write({"id": ids_of(tr), "worker": plan.assignment}, args.output, args)
     if args.summary:
-        with open(args.summary, "w") as f:
-            json.dump(s, f, indent=1)
+        try:
+            with open(args.summary, "w") as f:
+                json.dump(s, f, indent=1)
+        except OSError as e:
+            raise CliError(f"--summary {args.summary}: {e}") from None
         say(args, f"wrote {args.summary}")
     if args.plot:
         from pyshape.plot import plot_worker_load
@@ -144,18 +161,36 @@ def _forecasters(names: str):
         raise CliError(f"--forecasters: {e}") from None
 
 
+def _check_fits(tr, cap: np.ndarray, path: str) -> None:
+    """A workload bigger than a worker can be placed nowhere: say so before planning days."""
+    too = np.flatnonzero((tr.shapes.max(axis=2) > cap[None, :]).any(axis=1))
+    if len(too):
+        ids = id_list(tr)
+        raise CliError(f"{path}: {len(too)} shape(s) exceed a worker's capacity at some step: "
+                       f"{', '.join(ids[i] for i in too[:5])}{' ...' if len(too) > 5 else ''}")
+
+
 def cmd_evaluate(args) -> int:
     from pyshape.evaluate import backtest
     from pyshape.report import headline
 
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    from pyshape.packing import STRATEGIES
+
+    check_output(args.output, "-o")
+    check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
+    forecasters = _forecasters(args.forecasters)          # options first: cheap, and before any loading
+    strategies = [s.strip() for s in args.strategies.split(",")]
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise CliError(f"--strategies: unknown {unknown} (known: {', '.join(STRATEGIES)})")
+    headrooms = headrooms_arg(args.headroom)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    check_values(tr, args.input)
     cap = capacity_arg(args, tr)
-    check_finite(tr, args.input)
+    _check_fits(tr, cap, args.input)
     try:
-        bt = backtest(tr, cap, forecasters=_forecasters(args.forecasters),
-                      strategies=[s.strip() for s in args.strategies.split(",")],
-                      headrooms=headrooms_arg(args.headroom), min_history=args.min_history,
-                      progress=show_progress(args))
+        bt = backtest(tr, cap, forecasters=forecasters, strategies=strategies, headrooms=headrooms,
+                      min_history=args.min_history, progress=show_progress(args))
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     say(args, f"backtest: {len(bt)} plans in {bt.seconds:.1f} s")
@@ -164,7 +199,7 @@ def cmd_evaluate(args) -> int:
     if args.plot:
         from pyshape.plot import plot_frontier
 
-        _plot(lambda: plot_frontier(bt.table, args.plot))
+        _plot(lambda: plot_frontier(bt.summary(), args.plot, reference=None, xscale="symlog"))
         say(args, f"wrote {args.plot}")
     return 0
 
@@ -172,15 +207,21 @@ def cmd_evaluate(args) -> int:
 def cmd_report(args) -> int:
     from pyshape.report import build_report
 
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    outdir = Path(args.outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise CliError(f"-d {args.outdir}: exists and is not a folder")
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    check_values(tr, args.input)
     cap = capacity_arg(args, tr)
-    check_finite(tr, args.input)
+    _check_fits(tr, cap, args.input)
     try:
         rep = build_report(tr, cap, args.outdir, fmt=args.format, title=f"pyshape report: {args.input}",
                            headrooms=headrooms_arg(args.headroom), plots=not args.no_plots,
                            progress=show_progress(args))
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
+    except OSError as e:
+        raise CliError(f"-d {args.outdir}: {e}") from None
     for note in rep.notes:
         say(args, note)
     for role, path in rep.files.items():

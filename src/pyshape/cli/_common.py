@@ -1,7 +1,9 @@
 """What every subcommand shares: one-line errors, input loading, output tables, progress."""
 from __future__ import annotations
 
+import gzip
 import sys
+from pathlib import Path
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -22,25 +24,57 @@ def show_progress(args) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
-def load_trace(path: str, *, step_seconds: Optional[int] = None):
-    """A :class:`pyshape.traces.ResourceTrace` from any supported file or folder, or a CliError."""
-    from pyshape.traces import load_shapes
+#: Inputs whose format records no step length: evaluate and report need --step-seconds for them.
+_NO_STEP = (".npy", ".csv", ".csv.gz")
 
+
+def _is_azure(p: Path) -> bool:
+    """An Azure Functions 2019 invocations file (real per-day format or the bundled sample)?"""
+    if not p.is_file() or not p.name.lower().endswith((".csv", ".csv.gz")):
+        return False
+    opener = gzip.open if p.name.lower().endswith(".gz") else open
     try:
-        tr = load_shapes(path)
+        with opener(p, "rt") as f:
+            head = f.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    cols = head.strip().split(",")
+    return "HashFunction" in cols and "Trigger" in cols
+
+
+def load_trace(path: str, *, step_seconds: Optional[int] = None, need_step: bool = False):
+    """A :class:`pyshape.traces.ResourceTrace` from any supported file or folder, or a CliError.
+
+    An Azure Functions invocations file is read with its duration and memory
+    files beside it (concurrency and memory shapes); a folder as Bitbrains VM
+    files resampled to ``step_seconds``. ``need_step``: the caller slices
+    days, so a format that records no step needs ``--step-seconds``.
+    """
+    from pyshape.traces import load_azure_functions, load_shapes
+
+    if step_seconds is not None and step_seconds <= 0:
+        raise CliError(f"--step-seconds must be positive, got {step_seconds}")
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{path}: no such file or folder")
+    try:
+        if _is_azure(p):
+            tr = load_azure_functions(p, **({} if step_seconds is None else {"step_seconds": step_seconds}))
+        else:
+            if need_step and step_seconds is None and p.name.lower().endswith(_NO_STEP):
+                raise CliError(f"{path}: this format does not record the step length; "
+                               f"pass --step-seconds (e.g. 60 or 300)")
+            tr = load_shapes(p, step_seconds=step_seconds)
     except FileNotFoundError as e:
-        raise CliError(f"{path}: no such file or folder ({e})" if str(path) not in str(e) else str(e)) from None
+        msg = str(e)
+        raise CliError(msg if str(path) in msg else f"{path}: no such file or folder") from None
     except (ValueError, TypeError, ImportError, OSError) as e:
         msg = str(e)
         raise CliError(msg if str(path) in msg else f"{path}: {msg}") from None
     if tr.shapes.size == 0:
         raise CliError(f"{path}: empty trace")
-    if step_seconds is not None:
-        if step_seconds <= 0:
-            raise CliError(f"--step-seconds must be positive, got {step_seconds}")
-        from dataclasses import replace
-
-        tr = replace(tr, step_seconds=int(step_seconds))
+    if need_step and 86400 % int(tr.step_seconds):
+        raise CliError(f"{path}: a step of {tr.step_seconds} s does not divide a day")
     return tr
 
 
@@ -79,17 +113,43 @@ def write(cols, path: str, args=None) -> None:
 
     try:
         write_table(cols, path)
+    except BrokenPipeError:
+        raise
     except (ValueError, ImportError, OSError) as e:
         raise CliError(str(e)) from None
     if path != "-" and args is not None:
         say(args, f"wrote {path}")
 
 
-def check_finite(trace, path: str) -> None:
-    """NaN, inf or negative demand: one clear line, before any work."""
-    D = trace.shapes
-    if not np.all(np.isfinite(D)):
-        raise CliError(f"{path}: the trace has NaN or infinite values")
+def check_values(trace, path: str, *, demand: bool = True) -> None:
+    """NaN, inf or (for demand, which packing needs) negative values: one clear line naming the
+    first bad id, before any work. Correlation and clustering take any finite values."""
+    D = trace.shapes.reshape(trace.shapes.shape[0], -1)
+    checks = [((~np.isfinite(D)).any(axis=1), "a NaN or infinite value")]
+    if demand:
+        checks.append(((D < 0).any(axis=1), "negative demand"))
+    for bad, what in checks:
+        rows = np.flatnonzero(bad)
+        if len(rows):
+            raise CliError(f"{path}: {len(rows)} shape(s) have {what}, the first is id {trace.ids[rows[0]]}")
+
+
+def check_output(path: Optional[str], name: str, *, suffixes=(".csv", ".json", ".parquet"),
+                 stdout_ok: bool = True) -> None:
+    """Refuse an output that cannot be written, before any work is done."""
+    if path is None:
+        return
+    if path == "-":
+        if not stdout_ok:
+            raise CliError(f"{name} needs a file name ('-' is the main output's stdout)")
+        return
+    p = Path(path)
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise CliError(f"{name} {path}: unknown output format {p.suffix!r} (use {', '.join(suffixes)})")
+    if not p.parent.is_dir():
+        raise CliError(f"{name} {path}: folder {p.parent} does not exist")
+    if p.is_dir():
+        raise CliError(f"{name} {path}: is a folder")
 
 
 def add_common(p, *, output: bool = True) -> None:
@@ -99,7 +159,8 @@ def add_common(p, *, output: bool = True) -> None:
                        help="output table: .csv, .json or .parquet; '-' = CSV on stdout (default)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages on stderr")
     p.add_argument("--step-seconds", type=int, default=None,
-                   help="length of a step, when the input format does not say (default: from the file, else 60)")
+                   help="step length in seconds: the resampling grid of a Bitbrains folder (default 300); "
+                        "for files, overrides the step they store (.npy and .csv store none)")
 
 
 def stdout_is_output(args) -> bool:
@@ -108,6 +169,11 @@ def stdout_is_output(args) -> bool:
 
 def ids_of(trace) -> np.ndarray:
     return np.asarray(trace.ids).astype(str)
+
+
+def id_list(trace) -> list:
+    """Ids as plain Python strings (messages quote them without NumPy reprs)."""
+    return [str(i) for i in np.asarray(trace.ids).tolist()]
 
 
 def capacity_arg(args, trace) -> np.ndarray:
