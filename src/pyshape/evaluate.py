@@ -281,7 +281,7 @@ def backtest(
         named by the mapping's keys or their ``name``. Default: the
         :data:`FORECASTERS` by their short names.
     strategies : sequence of str
-        Placement strategies (:data:`pyshape.pack.STRATEGIES`); keep
+        Placement strategies (:data:`pyshape.packing.STRATEGIES`); keep
         ``'peak'`` to get ``savings_vs_peak`` in :meth:`Backtest.summary`.
     headrooms : sequence of float
         Safety margins in [0, 1): plans are made against
