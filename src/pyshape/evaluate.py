@@ -22,11 +22,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from numpy.typing import ArrayLike
+
 from pyshape._progress import ProgressArg, progress_callback
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyshape.forecast import Forecaster
+    from pyshape.traces import ResourceTrace
 
 __all__ = ["FORECASTERS", "Backtest", "backtest", "default_forecasters", "make_forecaster"]
 
@@ -42,7 +48,7 @@ COLUMNS = ("day", "forecaster", "strategy", "headroom", "workers", "lower_bound"
 FORECASTERS = ("naive", "mean", "quantile", "max", "cluster")
 
 
-def make_forecaster(name: str, *, window: int = 7, n_clusters: int = 16, random_state: int = 0):
+def make_forecaster(name: str, *, window: int = 7, n_clusters: int = 16, random_state: int = 0) -> "Forecaster":
     """A forecaster by short name: ``'naive'`` (yesterday), ``'mean'``, ``'quantile'`` (95%) or
     ``'max'`` of the last ``window`` days, ``'cluster'`` (the cluster-profile forecast).
 
@@ -251,8 +257,8 @@ def _error_columns(pred: np.ndarray, actual: np.ndarray, resources: Sequence[str
 
 
 def backtest(
-    shapes,
-    capacity,
+    shapes: Union["ResourceTrace", ArrayLike],
+    capacity: Union[float, ArrayLike],
     *,
     forecasters: Optional[Iterable] = None,
     strategies: Sequence[str] = ("peak", "complement"),

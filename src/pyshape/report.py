@@ -22,12 +22,16 @@ import html
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from pyshape._progress import ProgressArg
 from pyshape._table import write_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyshape.evaluate import Backtest
+    from pyshape.traces import ResourceTrace
 
 __all__ = ["Report", "build_report", "headline"]
 
@@ -155,7 +159,7 @@ def _fewer(saving: float) -> str:
     return f"{saving:.1%} fewer workers" if saving >= 0 else f"{-saving:.1%} more workers"
 
 
-def headline(bt, *, max_overflow: float = 1e-3) -> str:
+def headline(bt: "Backtest", *, max_overflow: float = 1e-3) -> str:
     """One sentence: the cheapest correlation-aware setting within the overflow target, against peak.
 
     Compares the best non-peak setting with (a) peak-based planning on the
@@ -187,9 +191,9 @@ def headline(bt, *, max_overflow: float = 1e-3) -> str:
 
 
 def build_report(
-    trace,
-    capacity,
-    outdir,
+    trace: "ResourceTrace",
+    capacity: Union[float, Sequence[float], np.ndarray],
+    outdir: Union[str, Path],
     *,
     fmt: str = "md",
     title: Optional[str] = None,
