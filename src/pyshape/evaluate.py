@@ -230,7 +230,7 @@ def _as_days(shapes, period: Optional[int], step_seconds: Optional[float]):
     if (D < 0).any():
         raise ValueError("shapes has a negative value (demand must be non-negative)")
     if resources is None:
-        resources = tuple(f"r{r}" for r in range(R)) if R > 1 else ("demand",)
+        resources = tuple(f"r{r}" for r in range(R))  # the names load_shapes gives unnamed resources
     return D[:, :, : (T // period) * period], period, resources
 
 
