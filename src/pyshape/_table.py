@@ -90,3 +90,18 @@ def _json_value(v):
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+def markdown_table(cols: Mapping[str, Sequence], *, digits: int = 4, nan: str = "nan") -> str:
+    """Columns as a Markdown table (floats to ``digits`` significant digits, NaN as ``nan``)."""
+    names = list(cols)
+
+    def fmt(v) -> str:
+        if isinstance(v, (float, np.floating)):
+            return nan if np.isnan(v) else f"{v:.{digits}g}"
+        return str(v)
+
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for i in range(len(cols[names[0]]) if names else 0):
+        lines.append("| " + " | ".join(fmt(cols[c][i]) for c in names) + " |")
+    return "\n".join(lines)

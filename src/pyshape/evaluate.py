@@ -181,17 +181,9 @@ class Backtest:
 
 
 def _markdown(cols: Mapping[str, np.ndarray], digits: int) -> str:
-    names = list(cols)
+    from pyshape._table import markdown_table
 
-    def fmt(v) -> str:
-        if isinstance(v, (float, np.floating)):
-            return "nan" if np.isnan(v) else f"{v:.{digits}g}"
-        return str(v)
-
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    for i in range(len(cols[names[0]])):
-        lines.append("| " + " | ".join(fmt(cols[c][i]) for c in names) + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_table(cols, digits=digits) + "\n"
 
 
 def _as_days(shapes, period: Optional[int], step_seconds: Optional[float]):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from pyshape._progress import ProgressArg
-from pyshape._table import write_table
+from pyshape._table import markdown_table, write_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyshape.evaluate import Backtest
@@ -128,11 +128,7 @@ def _fmt(v) -> str:
 
 
 def _md_table(cols: Mapping[str, Sequence]) -> str:
-    names = list(cols)
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    for i in range(len(cols[names[0]])):
-        lines.append("| " + " | ".join(_fmt(cols[n][i]) for n in names) + " |")
-    return "\n".join(lines)
+    return markdown_table(cols, digits=4, nan="-")
 
 
 # --------------------------------------------------------------------------- pieces
