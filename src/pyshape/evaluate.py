@@ -239,8 +239,10 @@ def _excess_columns(rep, resources: Sequence[str]) -> Dict[str, float]:
 def _error_columns(pred: np.ndarray, actual: np.ndarray, resources: Sequence[str]) -> Dict[str, float]:
     """Mean over shapes of the MAE, the signed peak error and how often the peak is under-forecast."""
     out = {}
-    mae = np.abs(pred - actual).mean(axis=2)            # (n, R)
-    pe = pred.max(axis=2) - actual.max(axis=2)          # (n, R)
+    from pyshape.forecast import mae as _mae, peak_error
+
+    mae = _mae(pred, actual, per_resource=True)         # (n, R)
+    pe = peak_error(pred, actual)                       # (n, R)
     for r, name in enumerate(resources):
         out[f"mae_{name}"] = float(mae[:, r].mean())
         out[f"peak_error_{name}"] = float(pe[:, r].mean())
