@@ -158,7 +158,7 @@ def bench_pack_million(results):
 # --------------------------------------------------------------------------- CP-SAT
 def bench_optimality_gap_cpsat(results):
     pytest.importorskip("ortools")
-    from pyshape._pack_cpsat import cpsat_pack
+    from _pack_cpsat import cpsat_pack
 
     rng = np.random.default_rng(3)
     t = np.arange(24)

@@ -13,7 +13,7 @@ import pytest
 import pyshape
 import reference_cluster as rc
 from pyshape import _core
-from pyshape.cluster import _shape_extraction
+from pyshape.cluster.kshape import _shape_extraction
 from reference import unit_rows
 
 # Centroids come from float32 products (pyshape) vs float64 (reference); on the
@@ -284,7 +284,7 @@ def test_without_sklearn_params_still_work():
     code = (
         "import sys; sys.modules['sklearn'] = None; sys.modules['sklearn.base'] = None\n"
         "import numpy as np, pickle, pyshape\n"
-        "from pyshape._cluster_base import HAVE_SKLEARN; assert not HAVE_SKLEARN\n"
+        "from pyshape.cluster._base import HAVE_SKLEARN; assert not HAVE_SKLEARN\n"
         "m = pyshape.KShape(3, max_shift=2)\n"
         "assert m.get_params()['max_shift'] == 2 and m.get_params()['n_clusters'] == 3\n"
         "m.set_params(n_clusters=2)\n"
@@ -308,10 +308,10 @@ def test_plot_centroids(tmp_path, rng):
 
     X, _ = shifted_shapes(rng, n_per=8)
     ks = pyshape.KShape(3, random_state=0).fit(X)
-    fig = pyshape.cluster.plot_centroids(ks, tmp_path / "c.png", X=X, ncols=2)
+    fig = pyshape.plot.plot_centroids(ks, tmp_path / "c.png", X=X, ncols=2)
     assert isinstance(fig, Figure)
     assert sum(a.get_visible() for a in fig.axes) == 3
     assert (tmp_path / "c.png").stat().st_size > 1000
     plt.close(fig)
     with pytest.raises(Exception, match="not fitted"):
-        pyshape.cluster.plot_centroids(pyshape.CorrelationKMeans(2))
+        pyshape.plot.plot_centroids(pyshape.CorrelationKMeans(2))

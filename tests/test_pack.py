@@ -60,7 +60,7 @@ def test_module_is_packing_and_pack_is_the_function():
 
     assert pyshape.pack is packing.pack and callable(pyshape.pack)
     assert pyshape.Plan is packing.Plan
-    assert pyshape.Placer is importlib.import_module("pyshape.placer").Placer
+    assert pyshape.Placer is importlib.import_module("pyshape.packing.placer").Placer
     with pytest.raises(ModuleNotFoundError):  # no module hides behind the function any more
         importlib.import_module("pyshape.pack")
 

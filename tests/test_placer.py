@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import pyshape
-from pyshape.placer import DuplicateIdError, FleetFullError, ShapeTooLargeError, UnknownIdError
+from pyshape.packing import DuplicateIdError, FleetFullError, ShapeTooLargeError, UnknownIdError
 
 
 def loads_ok(p: pyshape.Placer, shapes: dict) -> None:
@@ -189,7 +189,7 @@ def test_repr_and_workers():
 
 # ---------------------------------------------------------------- bounded scan (scan_limit)
 def test_scan_limit_default_validation_and_snapshot():
-    from pyshape.placer import DEFAULT_SCAN_LIMIT
+    from pyshape.packing import DEFAULT_SCAN_LIMIT
 
     p = pyshape.Placer(10.0, T=4)
     assert p.scan_limit == DEFAULT_SCAN_LIMIT > 0

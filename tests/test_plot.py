@@ -243,7 +243,6 @@ def test_forecast_given_rows_ids_and_2d():
 
 # ----------------------------------------------------------------------------- centroids
 def test_centroids_moved_and_drawn(rng, tmp_path):
-    assert pyshape.cluster.plot_centroids is plot.plot_centroids  # still importable from cluster
     X, _ = make_shapes(60, 48, step_seconds=1800, seed=int(rng.integers(2**31)))
     km = pyshape.CorrelationKMeans(3, random_state=0).fit(X)
     path = tmp_path / "c.png"

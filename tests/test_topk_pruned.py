@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import pyshape
-from pyshape import _core, _lowrank
+from pyshape import _core
+from pyshape.correlate import _lowrank
 from pyshape.synthetic import make_shapes
 
 import reference as ref

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from pyshape import _core
+from pyshape._validation import check_int
 
 
 def simd_level() -> str:
@@ -44,11 +45,4 @@ def resolve_threads(n_threads: int | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # not on Linux
             return max(1, os.cpu_count() or 1)
-    import numbers
-
-    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads must be an integer or None, got {type(n_threads).__name__}")
-    n = int(n_threads)
-    if n < 1:
-        raise ValueError(f"n_threads must be at least 1, got {n_threads}")
-    return n
+    return check_int(n_threads, "n_threads", 1)

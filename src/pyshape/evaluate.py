@@ -22,16 +22,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import (
+    TYPE_CHECKING,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Union,
+)
 
 import numpy as np
-
 from numpy.typing import ArrayLike
 
 from pyshape._progress import ProgressArg, progress_callback
+from pyshape.forecast.registry import FORECASTERS, default_forecasters, make_forecaster
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pyshape.forecast import Forecaster
     from pyshape.traces import ResourceTrace
 
 __all__ = ["FORECASTERS", "Backtest", "backtest", "default_forecasters", "make_forecaster"]
@@ -42,39 +50,6 @@ __all__ = ["FORECASTERS", "Backtest", "backtest", "default_forecasters", "make_f
 #: ``peak_under_<resource>`` follow them).
 COLUMNS = ("day", "forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",
            "overflow_fraction", "overflow_steps", "workers_over", "worker_steps", "capped", "new", "seconds")
-
-
-#: Short names (for the CLI and reports) of the forecasters :func:`backtest` compares by default.
-FORECASTERS = ("naive", "mean", "quantile", "max", "cluster")
-
-
-def make_forecaster(name: str, *, window: int = 7, n_clusters: int = 16, random_state: int = 0) -> "Forecaster":
-    """A forecaster by short name: ``'naive'`` (yesterday), ``'mean'``, ``'quantile'`` (95%) or
-    ``'max'`` of the last ``window`` days, ``'cluster'`` (the cluster-profile forecast).
-
-    Raises
-    ------
-    ValueError
-        An unknown name.
-    """
-    from pyshape import forecast as fc
-
-    if name == "naive":
-        return fc.SeasonalNaive()
-    if name == "mean":
-        return fc.PeriodMean(window=window)
-    if name == "quantile":
-        return fc.PeriodQuantile(q=0.95, window=window)
-    if name == "max":
-        return fc.PeriodMax(window=window)
-    if name == "cluster":
-        return fc.ClusterProfile(n_clusters=n_clusters, window=window, random_state=random_state)
-    raise ValueError(f"unknown forecaster {name!r}: use one of {', '.join(FORECASTERS)}")
-
-
-def default_forecasters(n_clusters: int = 16, random_state: int = 0) -> list:
-    """The forecasters :func:`backtest` compares unless told otherwise (:data:`FORECASTERS`, window 7 days)."""
-    return [make_forecaster(nm, n_clusters=n_clusters, random_state=random_state) for nm in FORECASTERS]
 
 
 @dataclass
@@ -239,7 +214,8 @@ def _excess_columns(rep, resources: Sequence[str]) -> Dict[str, float]:
 def _error_columns(pred: np.ndarray, actual: np.ndarray, resources: Sequence[str]) -> Dict[str, float]:
     """Mean over shapes of the MAE, the signed peak error and how often the peak is under-forecast."""
     out = {}
-    from pyshape.forecast import mae as _mae, peak_error
+    from pyshape.forecast import mae as _mae
+    from pyshape.forecast import peak_error
 
     mae = _mae(pred, actual, per_resource=True)         # (n, R)
     pe = peak_error(pred, actual)                       # (n, R)
@@ -324,7 +300,6 @@ def backtest(
         headroom, strategy or days.
     """
     from pyshape import pack as _pack
-    from pyshape import forecast as fc
 
     t_start = time.perf_counter()
     D, period, resources = _as_days(shapes, period, step_seconds)

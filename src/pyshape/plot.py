@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from pyshape._validation import as_shapes3
+
 if TYPE_CHECKING:  # pyshape imports cluster, which re-exports plot_centroids from here
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -529,19 +531,6 @@ def plot_frontier(
 
 
 # --------------------------------------------------------------------------- forecasts
-def _shapes3(values: Any, name: str) -> np.ndarray:
-    a = np.asarray(values)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
-    if a.ndim == 2:
-        a = a[:, None, :]
-    if a.ndim != 3 or 0 in a.shape:
-        raise ValueError(f"{name} must be a non-empty (n, T) or (n, R, T) array, got shape {np.shape(values)}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} has a NaN or infinite value")
-    return a
-
-
 def plot_forecast(
     actual: np.ndarray,
     forecasts: Mapping[str, np.ndarray],
@@ -605,12 +594,12 @@ def plot_forecast(
     (['actual', 'flat'], 'shape 0')
     """
     plt = _pyplot("plot_forecast")
-    A = _shapes3(actual, "actual")
+    A = as_shapes3(actual, "actual", finite=True, keep_precision=True)
     if not isinstance(forecasts, Mapping):
         raise TypeError(f"forecasts must be a mapping of names to arrays, got {type(forecasts).__name__}")
     if not forecasts:
         raise ValueError("forecasts is empty: give at least one name -> prediction")
-    F = {name: _shapes3(v, f"forecasts[{name!r}]") for name, v in forecasts.items()}
+    F = {name: as_shapes3(v, f"forecasts[{name!r}]", finite=True, keep_precision=True) for name, v in forecasts.items()}
     for name, v in F.items():
         if v.shape != A.shape:
             raise ValueError(f"forecasts[{name!r}] has shape {np.shape(forecasts[name])}, "
@@ -690,16 +679,15 @@ def plot_centroids(model: Any, path: PathArg = None, *, ncols: Optional[int] = N
     >>> import numpy as np, pyshape
     >>> X = np.random.default_rng(0).standard_normal((30, 24))
     >>> km = pyshape.CorrelationKMeans(3, random_state=0).fit(X)
-    >>> fig = pyshape.cluster.plot_centroids(km)
+    >>> fig = pyshape.plot.plot_centroids(km)
     >>> len([a for a in fig.axes if a.get_visible()])
     3
     """
     plt = _pyplot("plot_centroids")
-    from pyshape import _core
-    from pyshape.cluster import _not_fitted_error
+    from pyshape.cluster._base import not_fitted_error
 
     if not hasattr(model, "cluster_centers_"):
-        raise _not_fitted_error(type(model).__name__)
+        raise not_fitted_error(type(model).__name__)
     C = np.asarray(model.cluster_centers_)
     k, T = C.shape
     counts = np.bincount(model.labels_, minlength=k)
@@ -721,8 +709,9 @@ def plot_centroids(model: Any, path: PathArg = None, *, ncols: Optional[int] = N
         members = Z
         shifts = getattr(model, "shifts_", None)
         if shifts is not None:
-            members = _core.align_rows(np.ascontiguousarray(Z), np.arange(len(Z), dtype=np.int64),
-                                       np.asarray(shifts, dtype=np.int32))
+            from pyshape.cluster.kshape import align
+
+            members = align(Z, shifts)
     t = np.arange(T)
     for j, ax in enumerate(panels):
         if j >= k:

@@ -7,8 +7,20 @@ from pathlib import Path
 
 import numpy as np
 
-from pyshape.cli._common import (CliError, capacity_arg, check_output, check_values, headrooms_arg, id_list, ids_of,
-                                 load_trace, resource_index, say, show_progress, write)
+from pyshape.cli._common import (
+    CliError,
+    capacity_arg,
+    check_output,
+    check_values,
+    headrooms_arg,
+    id_list,
+    ids_of,
+    load_trace,
+    resource_index,
+    say,
+    show_progress,
+    write,
+)
 
 
 def _one_resource(args, tr) -> np.ndarray:
@@ -172,9 +184,8 @@ def _check_fits(tr, cap: np.ndarray, path: str) -> None:
 
 def cmd_evaluate(args) -> int:
     from pyshape.evaluate import backtest
-    from pyshape.report import headline
-
     from pyshape.packing import STRATEGIES
+    from pyshape.report import headline
 
     check_output(args.output, "-o")
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)

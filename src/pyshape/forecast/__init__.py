@@ -17,15 +17,26 @@ Cold start: :class:`ColdStart` (``fit(days)`` on whole past periods,
 ``predict(partial)``) and the baseline :func:`carry_forward`.
 
 Errors: :func:`mae` and :func:`peak_error`, per shape (and resource).
+
+By short name (``'naive'``, ``'mean'``, ...): :func:`make_forecaster`,
+:data:`FORECASTERS` and :func:`default_forecasters` (``registry.py``).
 """
 from __future__ import annotations
 
 from pyshape.forecast.coldstart import ColdStart, carry_forward
 from pyshape.forecast.metrics import mae, peak_error
 from pyshape.forecast.profile import ClusterProfile
-from pyshape.forecast.seasonal import Forecaster, PeriodMax, PeriodMean, PeriodQuantile, SeasonalNaive
+from pyshape.forecast.registry import FORECASTERS, default_forecasters, make_forecaster
+from pyshape.forecast.seasonal import (
+    Forecaster,
+    PeriodMax,
+    PeriodMean,
+    PeriodQuantile,
+    SeasonalNaive,
+)
 
 __all__ = [
+    "FORECASTERS",
     "ClusterProfile",
     "ColdStart",
     "Forecaster",
@@ -34,6 +45,8 @@ __all__ = [
     "PeriodQuantile",
     "SeasonalNaive",
     "carry_forward",
+    "default_forecasters",
     "mae",
+    "make_forecaster",
     "peak_error",
 ]

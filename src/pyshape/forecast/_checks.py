@@ -7,34 +7,25 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from pyshape._validation import as_shapes3 as _as_shapes3
+from pyshape._validation import check_int, real_array
+
 
 def check_period(period) -> int:
     """``period`` as a Python int of at least 1."""
-    if isinstance(period, bool) or not isinstance(period, numbers.Integral):
-        raise TypeError(f"period must be an integer, got {type(period).__name__}")
-    if period < 1:
-        raise ValueError(f"period must be at least 1, got {period}")
-    return int(period)
+    return check_int(period, "period", 1)
 
 
 def check_window(window) -> Optional[int]:
     """``window`` (whole periods) as None or an int of at least 1."""
-    if window is None:
-        return None
-    if isinstance(window, bool) or not isinstance(window, numbers.Integral):
-        raise TypeError(f"window must be None or an integer, got {type(window).__name__}")
-    if window < 1:
-        raise ValueError(f"window must be at least 1 period, got {window}")
-    return int(window)
+    if window is not None and (isinstance(window, bool) or not isinstance(window, numbers.Integral)):
+        raise TypeError(f"window must be None or an integer, got {type(window).__name__} {window!r}")
+    return None if window is None else check_int(window, "window", 1)
 
 
 def check_count(value, name: str, low: int = 1) -> int:
     """A positive integer parameter such as ``n_clusters``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return int(value)
+    return check_int(value, name, low)
 
 
 def as_shapes3(x, name: str, finite_only: bool = False) -> Tuple[np.ndarray, bool]:
@@ -44,29 +35,11 @@ def as_shapes3(x, name: str, finite_only: bool = False) -> Tuple[np.ndarray, boo
     view with R = 1). Values must be finite and, unless ``finite_only``,
     non-negative (resource use); the message names the first bad shape.
     """
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    arr = real_array(x, name)
     if arr.ndim not in (2, 3):
         raise ValueError(f"{name} must be a 2-D (n, T) or 3-D (n, R, T) array, "
                          f"got {arr.ndim}-D with shape {arr.shape}")
-    if 0 in arr.shape:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
-    flat = arr.ndim == 2
-    with np.errstate(over="ignore"):  # a float64 beyond float32 becomes inf, reported below
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if flat:
-        arr = arr[:, None, :]
-    # two reductions without temporaries; NaN propagates through min and max
-    lo, hi = arr.min(), arr.max()
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        bad = ~np.isfinite(arr).all(axis=(1, 2))
-        raise ValueError(f"{name} has a NaN or infinite value in shape {int(np.flatnonzero(bad)[0])}")
-    if lo < 0 and not finite_only:
-        bad = (arr < 0).any(axis=(1, 2))
-        raise ValueError(f"{name} has a negative value in shape {int(np.flatnonzero(bad)[0])} "
-                         f"(resource use must be >= 0)")
-    return arr, flat
+    return _as_shapes3(arr, name, finite=True, nonnegative=not finite_only), arr.ndim == 2
 
 
 def as_history(history, period) -> Tuple[np.ndarray, int, bool]:

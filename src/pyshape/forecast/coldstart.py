@@ -6,7 +6,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from pyshape._cluster_base import make_rng
+from pyshape._validation import make_rng
 from pyshape.forecast._checks import as_shapes3, back, check_count, check_period
 from pyshape.forecast.profile import constant_rows, fit_shape_clusters
 

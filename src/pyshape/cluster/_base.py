@@ -1,12 +1,16 @@
-"""Private helpers of pyshape.cluster: scikit-learn base classes when
+"""What the shape clusterers share: scikit-learn base classes when
 scikit-learn is importable (it is an optional dependency), minimal compatible
 stand-ins otherwise; random states; parameter checks; empty-cluster re-seeding."""
 from __future__ import annotations
 
 import inspect
-import numbers
+from typing import Union
 
 import numpy as np
+
+from pyshape import _core
+from pyshape._system import resolve_threads
+from pyshape._validation import as_shapes, check_finite_row, check_int, make_rng  # noqa: F401 (re-exported)
 
 try:  # scikit-learn is optional: subclass its bases only when it is there
     from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
@@ -65,28 +69,6 @@ except ImportError:  # pragma: no cover - exercised in environments without scik
             return self.fit(X, y, **fit_params).transform(X)
 
 
-def make_rng(random_state) -> np.random.Generator:
-    """A NumPy Generator from None, an int, a Generator or a legacy RandomState."""
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return np.random.default_rng(int(random_state))
-    raise TypeError(f"random_state must be None, an int or a numpy Generator/RandomState, "
-                    f"got {type(random_state).__name__}")
-
-
-def check_int(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return int(value)
-
-
 def check_n_clusters(k, n: int) -> int:
     k = check_int(k, "n_clusters", 1)
     if k > n:
@@ -120,3 +102,77 @@ def reseed_empty(labels: np.ndarray, dist: np.ndarray, centroids: np.ndarray, U:
         if shift is not None:
             shift[i] = 0
     return int(empty.size)
+
+
+RandomState = Union[None, int, np.random.Generator, np.random.RandomState]
+
+
+def unit_rows(X, n_threads: int, name: str = "X") -> np.ndarray:
+    """Validated shapes, centred and scaled to unit norm (float32)."""
+    x = as_shapes(X, name)
+    u, bad = _core.normalize_rows(x, 1.0, n_threads)
+    check_finite_row(bad, name)
+    return u
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    """Rows centred and scaled to unit norm in float64; all-zero rows stay zero."""
+    v = np.asarray(v, dtype=np.float64)
+    v = v - v.mean(axis=-1, keepdims=True)
+    nrm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.divide(v, nrm, out=np.zeros_like(v), where=nrm > 0)
+
+
+class ShapeClusterBase(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Shared parts: fitted-state checks, input preparation, cluster_centers_."""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "centroids_unit_"):
+            raise not_fitted_error(type(self).__name__)
+
+    def _prepare(self, X, fitted: bool = True):
+        nt = resolve_threads(self.n_threads)
+        u = unit_rows(X, nt)
+        if fitted and u.shape[1] != self.centroids_unit_.shape[1]:
+            raise ValueError(f"X has {u.shape[1]} time steps, but the model was fitted on "
+                             f"{self.centroids_unit_.shape[1]}")
+        return u, nt
+
+    def _set_fitted(self, centroids_unit: np.ndarray, labels: np.ndarray, inertia: float,
+                    n_iter: int, T: int) -> None:
+        self.centroids_unit_ = np.ascontiguousarray(centroids_unit, dtype=np.float32)
+        self.cluster_centers_ = (self.centroids_unit_ * np.float32(np.sqrt(T))).astype(np.float32)
+        self.labels_ = labels.astype(np.int64, copy=False)
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        self.n_features_in_ = int(T)
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        """Fit, then return ``labels_`` (the cluster of every training shape).
+
+        Parameters
+        ----------
+        X : array_like, shape (n, T)
+        y : ignored
+
+        Returns
+        -------
+        ndarray of int64, shape (n,)
+        """
+        return self.fit(X).labels_
+
+    def score(self, X, y=None) -> float:
+        """Opposite of the summed distance of ``X`` to its nearest centroids
+        (``-inertia`` on ``X``; higher is better, as in scikit-learn)."""
+        d = self.transform(X)
+        return -float(d.min(axis=1).astype(np.float64).sum())
+
+
+def not_fitted_error(name: str) -> Exception:
+    msg = (f"This {name} instance is not fitted yet. Call 'fit' with appropriate arguments "
+           f"before using this estimator.")
+    if HAVE_SKLEARN:
+        from sklearn.exceptions import NotFittedError
+
+        return NotFittedError(msg)
+    return AttributeError(msg)

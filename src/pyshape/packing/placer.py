@@ -38,15 +38,15 @@ from typing import Hashable, List, Optional, Union
 import numpy as np
 
 from pyshape import _core
-from pyshape.packing import (
+from pyshape.packing._checks import (
     DEFAULT_CANDIDATES,
     DuplicateIdError,
     FleetFullError,
     ShapeTooLargeError,
     UnknownIdError,
-    _capacity,
-    _headroom,
-    _risk,
+    check_capacity,
+    check_headroom,
+    check_risk,
 )
 
 #: Workers examined per :meth:`Placer.place` at most (see ``scan_limit``).
@@ -116,8 +116,8 @@ class Placer:
             raise ValueError(f"scan_limit must be a non-negative integer, got {scan_limit!r}")
         cap = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
         R = cap.size
-        cap = _capacity(cap, R)
-        head = _headroom(headroom, R)
+        cap = check_capacity(cap, R)
+        head = check_headroom(headroom, R)
         if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
             raise ValueError(f"T must be a positive integer, got {T!r}")
         if strategy not in ("complement", "first_fit", "best_fit"):
@@ -126,7 +126,7 @@ class Placer:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
         if int(candidates) < 0:
             raise ValueError("candidates must be non-negative")
-        self._p = _core.Placer(R, int(T), cap, head, strategy, _risk(risk), int(candidates),
+        self._p = _core.Placer(R, int(T), cap, head, strategy, check_risk(risk), int(candidates),
                                0 if max_workers is None else int(max_workers), int(scan_limit))
 
     # ------------------------------------------------------------------ the request path

@@ -16,24 +16,6 @@ import numpy as np
 F32_UNIT = 2.0 ** -23
 
 
-def as_shapes3(x, name: str = "shapes") -> np.ndarray:
-    """Return ``x`` as a C-contiguous float32 ``(n, R, T)`` array (a ``(n, T)`` array means R = 1).
-
-    No copy is made when it already is one.
-    """
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if arr.ndim == 2:
-        arr = arr.reshape(arr.shape[0], 1, arr.shape[1])
-    if arr.ndim != 3:
-        raise ValueError(f"{name} must be (n, T) or (n, R, T), got {arr.ndim}-D with shape {arr.shape}")
-    if 0 in arr.shape:
-        raise ValueError(f"{name} is empty (shape {arr.shape}): need at least one shape, resource and step")
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.ascontiguousarray(arr, dtype=np.float32)
-
-
 def members_index(assignment: np.ndarray, n_workers: int) -> tuple[np.ndarray, np.ndarray]:
     """Shapes grouped by worker: ``order`` ``(n,)`` and ``starts`` ``(W + 1,)``.
 

@@ -1,178 +1,24 @@
-"""Placement: pack workload shapes onto as few workers as possible.
-
-This module is ``pyshape.packing``: :func:`pack`, :class:`Plan`, its reports
-and :func:`lower_bound`. The package exports ``pyshape.pack`` (the function)
-and ``pyshape.Plan``; the online :class:`pyshape.Placer` lives in
-:mod:`pyshape.placer`.
-
-A plan is feasible when, for every worker, resource and step, the summed
-demand of the workloads on it is at most the worker's (effective) capacity, or,
-with a risk budget ``risk = eps``, when every worker exceeds it in at most
-``floor(eps * T)`` steps. Workloads whose peaks do not coincide can share a
-worker that could not hold all their peaks at once: that is the saving over
-request-based (peak) placement.
-
-Strategies (all place shapes one by one in decreasing size, where the size of
-shape i is ``max_r peak[i, r] / C[r]``, ties kept in input order):
-
-``'peak'``
-    The request-based baseline: every workload reserves its peak for all time;
-    first-fit decreasing on the peak vectors (vector bin packing).
-``'first_fit'``
-    Temporal first-fit decreasing: the first worker (in opening order) where
-    the shape fits at every step.
-``'best_fit'``
-    Temporal best-fit decreasing: among the workers where it fits, the fullest
-    (largest sum over resources of load volume / capacity).
-``'complement'`` (default)
-    Correlation-aware: among the first ``candidates`` workers where it fits,
-    the one whose peak rises least (sum over resources of peak rise /
-    capacity): a shape that fills another's valleys adds nothing to its peak.
-    Ties go to the worker whose load is most anti-correlated with the shape
-    (smallest covariance), then to the older worker. Then ``improve`` drain
-    passes try to empty the emptiest workers by moving all of their shapes
-    to others. Candidate pruning (per-worker block maxima and minima in a
-    segment tree, see ``src/cpp/pack/fleet.hpp``) keeps the exact SIMD fit
-    check to a few workers per shape.
-
-Examples
---------
->>> import numpy as np, pyshape
->>> t = np.linspace(0, 2 * np.pi, 24, endpoint=False)
->>> day, night = 1 + np.sin(t), 1 - np.sin(t)        # peaks 2, never at once
->>> plan = pyshape.pack(np.stack([day, night]), capacity=2.0)
->>> plan.n_workers, plan.peak_workers, plan.lower_bound
-(1, 2, 1)
->>> plan.verify().ok
-True
-"""
+"""A placement plan (:class:`Plan`), its verification and replay reports, and
+the lower bound on workers."""
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence, Union
+from typing import Optional
 
 import numpy as np
 
-from pyshape import _core
-from pyshape._pack_check import F32_UNIT, as_shapes3, members_index, over_steps, steps_over, worker_loads
-from pyshape._progress import ProgressArg, progress_callback
-from pyshape._system import resolve_threads
+from pyshape._validation import as_shapes3
+from pyshape.packing._checks import ArrayLike, InfeasiblePlanError
+from pyshape.packing._verify import (
+    F32_UNIT,
+    members_index,
+    over_steps,
+    steps_over,
+    worker_loads,
+)
 
-__all__ = [
-    "STRATEGIES",
-    "DuplicateIdError",
-    "FleetFullError",
-    "InfeasiblePlanError",
-    "Plan",
-    "ReplayReport",
-    "ShapeTooLargeError",
-    "UnknownIdError",
-    "VerifyReport",
-    "lower_bound",
-    "pack",
-]
-
-#: Strategies accepted by :func:`pack` (and, except ``'peak'``, by :class:`pyshape.Placer`).
-STRATEGIES = ("complement", "first_fit", "best_fit", "peak")
-DEFAULT_STRATEGY = "complement"
-DEFAULT_CANDIDATES = 8
-DEFAULT_IMPROVE = 2
-#: Shapes per shard above which the placement is split into independent shards.
-DEFAULT_SHARD_SIZE = 32768
-
-#: A shape's peak exceeds the effective capacity of an empty worker (``.ids`` lists them).
-ShapeTooLargeError = _core.ShapeTooLargeError
-#: An id is placed twice.
-DuplicateIdError = _core.DuplicateIdError
-#: An id that is not placed.
-UnknownIdError = _core.UnknownIdError
-#: No open worker can take a shape and ``max_workers`` are open.
-FleetFullError = _core.FleetFullError
-
-
-class InfeasiblePlanError(AssertionError):
-    """Raised by :meth:`Plan.verify` when a plan breaks capacity (beyond its risk budget)."""
-
-
-ArrayLike = Union[np.ndarray, Sequence[Any]]
-
-
-# --------------------------------------------------------------------------- input checks
-def _capacity(capacity, R: int) -> np.ndarray:
-    c = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
-    if c.ndim != 1:
-        raise ValueError(f"capacity must be a number or one value per resource, got shape {c.shape}")
-    if c.size == 1 and R > 1:
-        c = np.repeat(c, R)
-    if c.size != R:
-        raise ValueError(f"capacity has {c.size} values but the shapes have R={R} resources")
-    if not np.all(np.isfinite(c)) or np.any(c <= 0):
-        raise ValueError(f"capacity must be positive and finite, got {c.tolist()}")
-    return c
-
-
-def _headroom(headroom, R: int) -> np.ndarray:
-    h = np.atleast_1d(np.asarray(headroom, dtype=np.float64))
-    if h.size == 1:
-        h = np.repeat(h, R)
-    if h.ndim != 1 or h.size != R:
-        raise ValueError(f"headroom must be a number or one value per resource (R={R}), got shape {h.shape}")
-    if not np.all((h >= 0) & (h < 1)):
-        raise ValueError(f"headroom is a fraction of capacity in [0, 1), got {h.tolist()}")
-    return h
-
-
-def _risk(risk) -> float:
-    r = float(risk)
-    if not (0.0 <= r < 1.0):
-        raise ValueError(f"risk is a fraction of steps in [0, 1), got {risk}")
-    return r
-
-
-def _ids(ids, n: int) -> np.ndarray:
-    if ids is None:
-        return np.arange(n)
-    a = np.asarray(ids)
-    if a.ndim != 1 or a.shape[0] != n:
-        raise ValueError(f"ids must have one entry per shape ({n}), got shape {a.shape}")
-    uniq, counts = np.unique(a, return_counts=True)
-    if uniq.size != n:
-        dup = uniq[counts > 1]
-        raise DuplicateIdError(f"{dup.size} duplicate id(s), e.g. {dup[:5].tolist()}")
-    return a
-
-
-def _effective(capacity: np.ndarray, headroom: np.ndarray) -> np.ndarray:
-    return (capacity * (1.0 - headroom)).astype(np.float32)
-
-
-def _check_values(nonfinite: int, negative: int, ids: np.ndarray) -> None:
-    if nonfinite >= 0:
-        raise ValueError(f"shape {ids[nonfinite]!r} (row {nonfinite}) has a NaN or infinite value")
-    if negative >= 0:
-        raise ValueError(f"shape {ids[negative]!r} (row {negative}) has a negative value")
-
-
-def _check_peaks(peaks: np.ndarray, eff: np.ndarray, ids: np.ndarray) -> None:
-    too = np.flatnonzero((peaks > eff[None, :]).any(axis=1))
-    if too.size:
-        shown = ", ".join(repr(ids[i].item() if hasattr(ids[i], "item") else ids[i]) for i in too[:10])
-        more = f" and {too.size - 10} more" if too.size > 10 else ""
-        err = ShapeTooLargeError(
-            f"{too.size} shape(s) peak above the effective capacity {eff.tolist()} of an empty worker: "
-            f"ids {shown}{more}. Nothing was placed; use bigger workers, less headroom, or split them."
-        )
-        err.ids = ids[too]
-        err.rows = too
-        raise err
-
-
-def _order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
-    """Decreasing size ``max_r peak[i, r] / C[r]``, ties in input order."""
-    key = (peaks / eff[None, :]).max(axis=1)
-    return np.argsort(-key, kind="stable").astype(np.int64)
+__all__ = ["Plan", "ReplayReport", "VerifyReport", "lower_bound"]
 
 
 def lower_bound(total: np.ndarray, capacity: np.ndarray) -> int:
@@ -196,7 +42,6 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray) -> int:
     return max(1, int(math.ceil(ratio * (1 - 4 * F32_UNIT))))
 
 
-# --------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class VerifyReport:
     """Outcome of :meth:`Plan.verify`.
@@ -526,131 +371,3 @@ class Plan:
             "utilisation": [round(float(u), 4) for u in self.utilisation],
             "seconds": round(self.seconds, 4),
         }
-
-
-# --------------------------------------------------------------------------- pack
-def pack(
-    shapes: ArrayLike,
-    capacity,
-    strategy: str = DEFAULT_STRATEGY,
-    *,
-    ids: Optional[ArrayLike] = None,
-    headroom=0.0,
-    risk: float = 0.0,
-    candidates: int = DEFAULT_CANDIDATES,
-    improve: int = DEFAULT_IMPROVE,
-    shard_size: int = DEFAULT_SHARD_SIZE,
-    n_threads: Optional[int] = None,
-    progress: ProgressArg = False,
-) -> Plan:
-    """Assign every shape to a worker so that no worker exceeds its capacity, using few workers.
-
-    Parameters
-    ----------
-    shapes : array_like, shape (n, R, T) or (n, T)
-        Non-negative, finite demand of n workloads on R resources over T steps
-        (float32 C-contiguous input is used without a copy).
-    capacity : float or array_like, shape (R,)
-        Capacity of a worker per resource (one number: the same for all).
-    strategy : {'complement', 'first_fit', 'best_fit', 'peak'}
-        See the module docstring. Default ``'complement'``.
-    ids : array_like, shape (n,), optional
-        Unique ids of the workloads (default ``0 .. n-1``), used in messages.
-    headroom : float or array_like, shape (R,)
-        Safety margin per resource as a fraction of capacity: plans are made
-        against ``capacity * (1 - headroom)``.
-    risk : float
-        Risk budget ``eps`` in [0, 1): a worker may exceed its capacity in at
-        most ``floor(eps * T)`` steps. 0 (default) is exact. Candidate
-        pruning is off when ``floor(eps * T) > 0`` (slower).
-    candidates : int
-        ``'complement'`` only: fitting workers compared per shape (0: all).
-    improve : int
-        ``'complement'`` only: drain passes after construction (0: none).
-    shard_size : int
-        Above this many shapes the size order is dealt round-robin into
-        ``ceil(n / shard_size)`` shards that are packed independently (in
-        parallel) and whose workers are concatenated: each shard sees the
-        same mix of sizes, so the cost in workers is small (at most about
-        one partly filled worker per shard), and time grows linearly with n.
-        0: one shard. The shards depend on n only, never on the threads.
-    n_threads : int, optional
-        Threads for the input pass (peaks, totals, checks) and for the
-        shards. Placement within a shard is sequential, so plans never
-        depend on the thread count.
-    progress : bool or callable, optional
-        True for a progress bar on stderr, or a callable ``f(done, total)``.
-
-    Returns
-    -------
-    Plan
-
-    Raises
-    ------
-    ValueError
-        Empty input, wrong dimensions, NaN / infinite or negative demand,
-        bad capacity, headroom, risk or strategy, mismatched resources.
-    ShapeTooLargeError
-        Some shape's peak exceeds the effective capacity; ``err.ids`` lists
-        them all (nothing is dropped: every shape is placed or reported).
-    DuplicateIdError
-        Repeated ids.
-
-    Examples
-    --------
-    >>> import numpy as np, pyshape
-    >>> t = np.arange(48)
-    >>> day = 1.0 + (t % 24 < 12)                       # 2 by day, 1 by night
-    >>> night = 1.0 + (t % 24 >= 12)
-    >>> X = np.stack([day, night] * 4)                   # 8 shapes, peak 2 each
-    >>> plan = pyshape.pack(X, capacity=6.0)
-    >>> plan.n_workers, plan.peak_workers, plan.lower_bound
-    (2, 3, 2)
-    >>> plan.verify().ok
-    True
-    """
-    t0 = time.perf_counter()
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    D = as_shapes3(shapes)
-    n, R, T = D.shape
-    cap = _capacity(capacity, R)
-    head = _headroom(headroom, R)
-    eps = _risk(risk)
-    if strategy == "peak" and eps > 0:
-        raise ValueError("the peak strategy reserves peaks: risk must be 0")
-    ident = _ids(ids, n)
-    cand = int(candidates)
-    imp = int(improve)
-    shard = int(shard_size)
-    if cand < 0 or imp < 0 or shard < 0:
-        raise ValueError("candidates, improve and shard_size must be non-negative")
-    nt = resolve_threads(n_threads)
-    eff = _effective(cap, head)
-    peaks, total, nonfinite, negative = _core.pack_stats(D, nt)
-    _check_values(nonfinite, negative, ident)
-    _check_peaks(peaks, eff, ident)
-    order = _order(peaks, eff)
-    peak_shapes = np.ascontiguousarray(peaks.reshape(n, R, 1))
-    peak_assign, peak_w = _core.pack(peak_shapes, eff, order, "first_fit", 0.0, 1, 0)
-    if strategy == "peak":
-        assign, W = peak_assign, peak_w
-    else:
-        with progress_callback(progress, f"pack ({strategy})") as cb:
-            c_imp = imp if strategy == "complement" else 0
-            assign, W = _core.pack(D, eff, order, strategy, eps, cand, c_imp, shard, nt, cb)
-    assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
-    return Plan(
-        assignment=assign,
-        n_workers=int(W),
-        lower_bound=lower_bound(total, eff),
-        peak_workers=int(peak_w),
-        strategy=strategy,
-        capacity=cap,
-        headroom=head,
-        risk=eps,
-        ids=ident,
-        shapes=D,
-        total=total,
-        seconds=time.perf_counter() - t0,
-    )

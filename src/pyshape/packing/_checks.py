@@ -1,0 +1,107 @@
+"""Defaults, error types and argument checks shared by pack, Plan and Placer."""
+from __future__ import annotations
+
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+from pyshape import _core
+
+#: Strategies accepted by :func:`pack` (and, except ``'peak'``, by :class:`pyshape.Placer`).
+STRATEGIES = ("complement", "first_fit", "best_fit", "peak")
+DEFAULT_STRATEGY = "complement"
+DEFAULT_CANDIDATES = 8
+DEFAULT_IMPROVE = 2
+#: Shapes per shard above which the placement is split into independent shards.
+DEFAULT_SHARD_SIZE = 32768
+
+#: A shape's peak exceeds the effective capacity of an empty worker (``.ids`` lists them).
+ShapeTooLargeError = _core.ShapeTooLargeError
+#: An id is placed twice.
+DuplicateIdError = _core.DuplicateIdError
+#: An id that is not placed.
+UnknownIdError = _core.UnknownIdError
+#: No open worker can take a shape and ``max_workers`` are open.
+FleetFullError = _core.FleetFullError
+
+
+class InfeasiblePlanError(AssertionError):
+    """Raised by :meth:`Plan.verify` when a plan breaks capacity (beyond its risk budget)."""
+
+
+ArrayLike = Union[np.ndarray, Sequence[Any]]
+
+
+def check_capacity(capacity, R: int) -> np.ndarray:
+    c = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
+    if c.ndim != 1:
+        raise ValueError(f"capacity must be a number or one value per resource, got shape {c.shape}")
+    if c.size == 1 and R > 1:
+        c = np.repeat(c, R)
+    if c.size != R:
+        raise ValueError(f"capacity has {c.size} values but the shapes have R={R} resources")
+    if not np.all(np.isfinite(c)) or np.any(c <= 0):
+        raise ValueError(f"capacity must be positive and finite, got {c.tolist()}")
+    return c
+
+
+def check_headroom(headroom, R: int) -> np.ndarray:
+    h = np.atleast_1d(np.asarray(headroom, dtype=np.float64))
+    if h.size == 1:
+        h = np.repeat(h, R)
+    if h.ndim != 1 or h.size != R:
+        raise ValueError(f"headroom must be a number or one value per resource (R={R}), got shape {h.shape}")
+    if not np.all((h >= 0) & (h < 1)):
+        raise ValueError(f"headroom is a fraction of capacity in [0, 1), got {h.tolist()}")
+    return h
+
+
+def check_risk(risk) -> float:
+    r = float(risk)
+    if not (0.0 <= r < 1.0):
+        raise ValueError(f"risk is a fraction of steps in [0, 1), got {risk}")
+    return r
+
+
+def check_ids(ids, n: int) -> np.ndarray:
+    if ids is None:
+        return np.arange(n)
+    a = np.asarray(ids)
+    if a.ndim != 1 or a.shape[0] != n:
+        raise ValueError(f"ids must have one entry per shape ({n}), got shape {a.shape}")
+    uniq, counts = np.unique(a, return_counts=True)
+    if uniq.size != n:
+        dup = uniq[counts > 1]
+        raise DuplicateIdError(f"{dup.size} duplicate id(s), e.g. {dup[:5].tolist()}")
+    return a
+
+
+def effective_capacity(capacity: np.ndarray, headroom: np.ndarray) -> np.ndarray:
+    return (capacity * (1.0 - headroom)).astype(np.float32)
+
+
+def check_values(nonfinite: int, negative: int, ids: np.ndarray) -> None:
+    if nonfinite >= 0:
+        raise ValueError(f"shape {ids[nonfinite]!r} (row {nonfinite}) has a NaN or infinite value")
+    if negative >= 0:
+        raise ValueError(f"shape {ids[negative]!r} (row {negative}) has a negative value")
+
+
+def check_peaks(peaks: np.ndarray, eff: np.ndarray, ids: np.ndarray) -> None:
+    too = np.flatnonzero((peaks > eff[None, :]).any(axis=1))
+    if too.size:
+        shown = ", ".join(repr(ids[i].item() if hasattr(ids[i], "item") else ids[i]) for i in too[:10])
+        more = f" and {too.size - 10} more" if too.size > 10 else ""
+        err = ShapeTooLargeError(
+            f"{too.size} shape(s) peak above the effective capacity {eff.tolist()} of an empty worker: "
+            f"ids {shown}{more}. Nothing was placed; use bigger workers, less headroom, or split them."
+        )
+        err.ids = ids[too]
+        err.rows = too
+        raise err
+
+
+def size_order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
+    """Decreasing size ``max_r peak[i, r] / C[r]``, ties in input order."""
+    key = (peaks / eff[None, :]).max(axis=1)
+    return np.argsort(-key, kind="stable").astype(np.int64)

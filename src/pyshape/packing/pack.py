@@ -1,0 +1,158 @@
+"""Batch placement: :func:`pack` assigns every shape to a worker."""
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+
+from pyshape import _core
+from pyshape._progress import ProgressArg, progress_callback
+from pyshape._system import resolve_threads
+from pyshape._validation import as_shapes3
+from pyshape.packing._checks import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_IMPROVE,
+    DEFAULT_SHARD_SIZE,
+    DEFAULT_STRATEGY,
+    STRATEGIES,
+    ArrayLike,
+    check_capacity,
+    check_headroom,
+    check_ids,
+    check_peaks,
+    check_risk,
+    check_values,
+    effective_capacity,
+    size_order,
+)
+from pyshape.packing.plan import Plan, lower_bound
+
+__all__ = ["pack"]
+
+
+def pack(
+    shapes: ArrayLike,
+    capacity,
+    strategy: str = DEFAULT_STRATEGY,
+    *,
+    ids: Optional[ArrayLike] = None,
+    headroom=0.0,
+    risk: float = 0.0,
+    candidates: int = DEFAULT_CANDIDATES,
+    improve: int = DEFAULT_IMPROVE,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    n_threads: Optional[int] = None,
+    progress: ProgressArg = False,
+) -> Plan:
+    """Assign every shape to a worker so that no worker exceeds its capacity, using few workers.
+
+    Parameters
+    ----------
+    shapes : array_like, shape (n, R, T) or (n, T)
+        Non-negative, finite demand of n workloads on R resources over T steps
+        (float32 C-contiguous input is used without a copy).
+    capacity : float or array_like, shape (R,)
+        Capacity of a worker per resource (one number: the same for all).
+    strategy : {'complement', 'first_fit', 'best_fit', 'peak'}
+        See the module docstring. Default ``'complement'``.
+    ids : array_like, shape (n,), optional
+        Unique ids of the workloads (default ``0 .. n-1``), used in messages.
+    headroom : float or array_like, shape (R,)
+        Safety margin per resource as a fraction of capacity: plans are made
+        against ``capacity * (1 - headroom)``.
+    risk : float
+        Risk budget ``eps`` in [0, 1): a worker may exceed its capacity in at
+        most ``floor(eps * T)`` steps. 0 (default) is exact. Candidate
+        pruning is off when ``floor(eps * T) > 0`` (slower).
+    candidates : int
+        ``'complement'`` only: fitting workers compared per shape (0: all).
+    improve : int
+        ``'complement'`` only: drain passes after construction (0: none).
+    shard_size : int
+        Above this many shapes the size order is dealt round-robin into
+        ``ceil(n / shard_size)`` shards that are packed independently (in
+        parallel) and whose workers are concatenated: each shard sees the
+        same mix of sizes, so the cost in workers is small (at most about
+        one partly filled worker per shard), and time grows linearly with n.
+        0: one shard. The shards depend on n only, never on the threads.
+    n_threads : int, optional
+        Threads for the input pass (peaks, totals, checks) and for the
+        shards. Placement within a shard is sequential, so plans never
+        depend on the thread count.
+    progress : bool or callable, optional
+        True for a progress bar on stderr, or a callable ``f(done, total)``.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    ValueError
+        Empty input, wrong dimensions, NaN / infinite or negative demand,
+        bad capacity, headroom, risk or strategy, mismatched resources.
+    ShapeTooLargeError
+        Some shape's peak exceeds the effective capacity; ``err.ids`` lists
+        them all (nothing is dropped: every shape is placed or reported).
+    DuplicateIdError
+        Repeated ids.
+
+    Examples
+    --------
+    >>> import numpy as np, pyshape
+    >>> t = np.arange(48)
+    >>> day = 1.0 + (t % 24 < 12)                       # 2 by day, 1 by night
+    >>> night = 1.0 + (t % 24 >= 12)
+    >>> X = np.stack([day, night] * 4)                   # 8 shapes, peak 2 each
+    >>> plan = pyshape.pack(X, capacity=6.0)
+    >>> plan.n_workers, plan.peak_workers, plan.lower_bound
+    (2, 3, 2)
+    >>> plan.verify().ok
+    True
+    """
+    t0 = time.perf_counter()
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    D = as_shapes3(shapes)
+    n, R, T = D.shape
+    cap = check_capacity(capacity, R)
+    head = check_headroom(headroom, R)
+    eps = check_risk(risk)
+    if strategy == "peak" and eps > 0:
+        raise ValueError("the peak strategy reserves peaks: risk must be 0")
+    ident = check_ids(ids, n)
+    cand = int(candidates)
+    imp = int(improve)
+    shard = int(shard_size)
+    if cand < 0 or imp < 0 or shard < 0:
+        raise ValueError("candidates, improve and shard_size must be non-negative")
+    nt = resolve_threads(n_threads)
+    eff = effective_capacity(cap, head)
+    peaks, total, nonfinite, negative = _core.pack_stats(D, nt)
+    check_values(nonfinite, negative, ident)
+    check_peaks(peaks, eff, ident)
+    order = size_order(peaks, eff)
+    peak_shapes = np.ascontiguousarray(peaks.reshape(n, R, 1))
+    peak_assign, peak_w = _core.pack(peak_shapes, eff, order, "first_fit", 0.0, 1, 0)
+    if strategy == "peak":
+        assign, W = peak_assign, peak_w
+    else:
+        with progress_callback(progress, f"pack ({strategy})") as cb:
+            c_imp = imp if strategy == "complement" else 0
+            assign, W = _core.pack(D, eff, order, strategy, eps, cand, c_imp, shard, nt, cb)
+    assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
+    return Plan(
+        assignment=assign,
+        n_workers=int(W),
+        lower_bound=lower_bound(total, eff),
+        peak_workers=int(peak_w),
+        strategy=strategy,
+        capacity=cap,
+        headroom=head,
+        risk=eps,
+        ids=ident,
+        shapes=D,
+        total=total,
+        seconds=time.perf_counter() - t0,
+    )
