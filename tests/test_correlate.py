@@ -258,7 +258,11 @@ def test_other_dtypes_are_converted(simd, rng, dtype):
         x = rng.integers(0, 100, size=(23, 19)).astype(dtype)
     else:
         x = shapes(rng, 23, 19, dtype=dtype)
-    as32 = x.astype(np.float32)
+    if np.dtype(dtype).itemsize >= 4 and np.dtype(dtype).kind in "iuf" and dtype is not bool:
+        # wide input is centred in float64 before the cast, so no signal is lost to the cast
+        as32 = (x - x.mean(axis=1, keepdims=True, dtype=np.float64)).astype(np.float32)
+    else:
+        as32 = x.astype(np.float32)
     np.testing.assert_array_equal(pyshape.znorm(x), pyshape.znorm(as32))
     np.testing.assert_array_equal(pyshape.pearson(x), pyshape.pearson(as32))
     p, q = pyshape.top_partners(x, k=4), pyshape.top_partners(as32, k=4)
@@ -289,6 +293,8 @@ def test_non_contiguous_input(simd, rng, view):
     base = shapes(rng, 101, 97)
     v = view(base)
     c = np.ascontiguousarray(v, dtype=np.float32)
+    if v.dtype == np.float64:  # float64 is centred before its cast (see test_other_dtypes_are_converted)
+        c = np.ascontiguousarray(v - v.mean(axis=1, keepdims=True), dtype=np.float32)
     np.testing.assert_array_equal(pyshape.znorm(v), pyshape.znorm(c))
     np.testing.assert_array_equal(pyshape.pearson(v), pyshape.pearson(c))
     np.testing.assert_array_equal(pyshape.pearson(c[:7], v), pyshape.pearson(c[:7], c))
@@ -519,3 +525,15 @@ def test_property_top_partners(simd, x, data):
         check_topk(p.corr_index, p.corr_score, R, k, self_excluded=True, anti=False)
     if which != "corr":
         check_topk(p.anti_index, p.anti_score, R, k, self_excluded=True, anti=True)
+
+
+def test_float64_variation_far_below_the_level_survives(simd, rng):
+    """Rows varying by 1e-10 of their level: the cast to float32 would flatten them to constants."""
+    base = rng.standard_normal(200)
+    X = np.stack([1e6 + 1e-4 * base, 1e6 + 1e-4 * (base + 0.3 * rng.standard_normal(200)), 1e6 - 1e-4 * base])
+    np.testing.assert_allclose(pyshape.pearson(X), np.corrcoef(X), atol=PEARSON_ATOL)
+    Z = (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+    np.testing.assert_allclose(pyshape.znorm(X), Z, atol=1e-4)
+    p = pyshape.top_partners(X, k=1)
+    assert p.corr_index[:, 0].tolist() == [1, 0, 1] and p.anti_index[0, 0] == 2
+

@@ -109,7 +109,7 @@ RandomState = Union[None, int, np.random.Generator, np.random.RandomState]
 
 def unit_rows(X, n_threads: int, name: str = "X") -> np.ndarray:
     """Validated shapes, centred and scaled to unit norm (float32)."""
-    x = as_shapes(X, name)
+    x = as_shapes(X, name, center=True)
     u, bad = _core.normalize_rows(x, 1.0, n_threads)
     check_finite_row(bad, name)
     return u

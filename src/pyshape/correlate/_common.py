@@ -15,10 +15,10 @@ def unit_rows(x: np.ndarray, name: str, n_threads: int) -> np.ndarray:
 
 def unit_pair(X, Y, yname: str, n_threads: int):
     """Validated shapes X (and Y, if given) as unit-norm rows: (x, u, v or None)."""
-    x = as_shapes(X, "X")
+    x = as_shapes(X, "X", center=True)
     u = unit_rows(x, "X", n_threads)
     if Y is None:
         return x, u, None
-    y = as_shapes(Y, yname)
+    y = as_shapes(Y, yname, center=True)
     check_same_length(x, y, "X", yname)
     return x, u, unit_rows(y, yname, n_threads)

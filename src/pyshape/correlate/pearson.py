@@ -40,7 +40,7 @@ def znorm(X, *, n_threads: int | None = None) -> np.ndarray:
     >>> np.round(z, 4).tolist()
     [[-1.2247, 0.0, 1.2247], [0.0, 0.0, 0.0]]
     """
-    x = as_shapes(X, "X")
+    x = as_shapes(X, "X", center=True)
     z, bad = _core.normalize_rows(x, float(np.sqrt(x.shape[1])), resolve_threads(n_threads))
     check_finite_row(bad, "X")
     return z
