@@ -246,8 +246,7 @@ def _load_npz(p: Path):
 
 
 def _read_npz(p: Path):
-    z = np.load(p, allow_pickle=False)
-    with z:
+    with open(p, "rb") as f, np.load(f, allow_pickle=False) as z:  # our handle: closed even when np.load fails
         if "shapes" not in z.files:
             raise ValueError(f"{p}: no array named 'shapes' (found {sorted(z.files)})")
         shapes = _as_3d(z["shapes"], p, "'shapes'")
