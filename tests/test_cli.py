@@ -134,7 +134,7 @@ def test_report_writes_files(days_npy, tmp_path, capsys):
 
 # --------------------------------------------------------------------------- demo
 def test_demo_runs_on_the_bundled_samples(tmp_path, capsys):
-    args = ["demo", "-d", str(tmp_path / "demo"), "-c", "128000", "-q"]  # one value: both resources
+    args = ["demo", "-d", str(tmp_path / "demo"), "-c", "128000,256", "-q"]
     if not _has_matplotlib():
         args.append("--no-plots")
     assert main(args) == 0
@@ -168,16 +168,19 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, content, msg, comma
     out, err = capsys.readouterr()
     err = err.strip().splitlines()
     assert out == ""
-    assert len(err) == 1 and err[0].startswith("pyshape: error:")
+    assert len(err) == 1 and err[0].startswith(f"pyshape {command}: error:")
     assert msg.lower() in err[0].lower()
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["pack", "{p}", "-c", "1,2,3"], "--capacity needs 1 or 2 values"),
+    (["pack", "{p}", "-c", "1,2,3"], "--capacity needs 2 values for 2 resources (r0, r1), got 3: 1,2,3"),
+    (["pack", "{p}", "-c", "32000"], "--capacity needs 2 values for 2 resources (r0, r1), got 1: 32000"),
+    (["pack", "{p}", "-c", "0,0"], "--capacity values must be positive, got 0, 0"),
+    (["pack", "{p}", "-c", "1,nan"], "--capacity must be finite numbers"),
     (["pack", "{p}", "-c", "x"], "--capacity must be comma-separated numbers"),
     (["pack", "{p}", "-c", "100", "--headroom", "1.5"], "--headroom values are fractions"),
     (["evaluate", "{p}", "-c", "100", "--forecasters", "crystal"], "unknown forecaster"),
-    (["correlate", "{p}", "-k", "0"], "-k must be in"),
+    (["correlate", "{p}", "-k", "40"], "-k must be in 1..39 for 40 shapes, got 40"),
     (["correlate", "{p}", "--resource", "gpu"], "--resource 'gpu' is not one of"),
     (["cluster", "{p}", "-n", "1000"], "--n-clusters must be in"),
     (["correlate", "{p}", "-o", "{d}/x.xlsx"], "unknown output format"),
@@ -187,7 +190,7 @@ def test_bad_options_are_one_line(days_npy, tmp_path, capsys, args, msg):
     argv = [a.format(p=path, d=tmp_path) for a in args] + ["-q"]
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and msg in err[0]
+    assert len(err) == 1 and msg in err[0] and err[0].startswith(f"pyshape {args[0]}: error: ")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
@@ -230,7 +233,7 @@ def _bitbrains_sample_dir():
 
 def test_step_seconds_resamples_a_bitbrains_folder(capsys):
     folder = _bitbrains_sample_dir()
-    assert main(["evaluate", folder, "-c", "1e9", "--step-seconds", "600", "--forecasters", "naive",
+    assert main(["evaluate", folder, "-c", "1e9,1e9", "--step-seconds", "600", "--forecasters", "naive",
                  "--strategies", "peak", "--headroom", "0", "--full", "-q"]) == 0
     days = {int(r["day"]) for r in _rows(capsys.readouterr().out)}
     assert days == set(range(1, 7))                 # 7 days on a 600 s grid, not 14 half-days
@@ -238,9 +241,9 @@ def test_step_seconds_resamples_a_bitbrains_folder(capsys):
 
 def test_evaluate_needs_the_step_of_a_csv(tmp_path, days_npy, capsys):
     path, X = days_npy
-    assert main(["evaluate", str(path), "-c", "1e9", "-q"]) == 1
+    assert main(["evaluate", str(path), "-c", "1e9,1e9", "-q"]) == 1
     assert "pass --step-seconds" in capsys.readouterr().err
-    assert main(["evaluate", str(path), "-c", "1e9", "--step-seconds", "7000", "-q"]) == 1
+    assert main(["evaluate", str(path), "-c", "1e9,1e9", "--step-seconds", "7000", "-q"]) == 1
     assert "does not divide a day" in capsys.readouterr().err
 
 
@@ -253,11 +256,11 @@ def test_evaluate_refuses_shapes_bigger_than_a_worker(days_npy, capsys):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["pack", "{p}", "-c", "1e9", "--summary", "{d}/no/such/dir/s.json"], "does not exist"),
-    (["pack", "{p}", "-c", "1e9", "--summary", "-"], "--summary needs a file name"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--summary", "{d}/no/such/dir/s.json"], "does not exist"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--summary", "-"], "--summary needs a file name"),
     (["cluster", "{p}", "-n", "2", "--centroids", "-"], "--centroids needs a file name"),
-    (["pack", "{p}", "-c", "1e9", "--plot", "{d}/x.png", "-o", "{d}/a.xlsx"], "unknown output format"),
-    (["report", "{p}", "-c", "1e9", "--step-seconds", "7200", "-d", "{p}"], "not a folder"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--plot", "{d}/x.png", "-o", "{d}/a.xlsx"], "unknown output format"),
+    (["report", "{p}", "-c", "1e9,1e9", "--step-seconds", "7200", "-d", "{p}"], "not a folder"),
 ])
 def test_outputs_are_checked_before_any_work(days_npy, tmp_path, capsys, args, msg):
     path, _ = days_npy
