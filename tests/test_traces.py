@@ -343,8 +343,8 @@ def test_bitbrains_hand_computed_grid(tmp_path):
     np.testing.assert_array_equal(tr.meta["missing"], ~have & ~filled)
     np.testing.assert_array_equal(tr.meta["rows"], [8, 0, 2])
     assert tr.info == {"rows": 10, "duplicate_rows": 3, "out_of_order_rows": 1, "nonfinite_rows": 1,
-                       "negative_rows": 1, "filled_steps": 3, "missing_steps": int((~have & ~filled).sum()), "vms_empty": 1,
-                       "vms_short": 3}
+                       "negative_rows": 1, "filled_steps": 3, "missing_steps": int((~have & ~filled).sum()),
+                       "vms_empty": 1, "vms_short": 3}
     no_fill = load_bitbrains(tmp_path, max_gap_steps=0)
     assert not no_fill.meta["filled"].any() and (no_fill.resource("cpu_mhz")[0, 2:5] == 0).all()
     wide = load_bitbrains(tmp_path, max_gap_steps=4)

@@ -284,7 +284,8 @@ def add_parsers(sub) -> None:
     e.add_argument("--strategies", default="peak,complement", help="comma-separated (default peak,complement)")
     e.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
     e.add_argument("--min-history", type=positive_int, default=1, help="days of history before the first target day")
-    e.add_argument("--max-overflow", type=fraction_closed, default=1e-3, help="overflow target for the headline (0.001)")
+    e.add_argument("--max-overflow", type=fraction_closed, default=1e-3,
+                   help="overflow target for the headline (0.001)")
     e.add_argument("--full", action="store_true", help="one row per day instead of means over days")
     e.add_argument("--plot", metavar="PNG", help="also draw workers against overflow")
     add_common(e)

@@ -165,7 +165,8 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
     covered = (have | filled)[:, : (T // (_DAY // step)) * (_DAY // step)].reshape(n, -1, _DAY // step)
     short = ~covered.all(axis=2).any(axis=1)
     info = {"rows": int(n_rows.sum()), "duplicate_rows": duplicates, "out_of_order_rows": out_of_order,
-            "nonfinite_rows": nonfinite, "negative_rows": negative, "filled_steps": int(filled.sum()), "missing_steps": int(missing.sum()),
+            "nonfinite_rows": nonfinite, "negative_rows": negative, "filled_steps": int(filled.sum()),
+            "missing_steps": int(missing.sum()),
             "vms_empty": int((n_rows == 0).sum()), "vms_short": int(short.sum())}
     ids = np.array([vm for vm, _ in files])
     return ResourceTrace(ids, shapes, ("cpu_mhz", "mem_gb"), step, start,
