@@ -130,28 +130,6 @@ class TextStream:
         return self._read(self._f.read)
 
 
-def read_bytes(path) -> bytes:
-    """The bytes of ``path``, gunzipped when its name ends in ``.gz``.
-
-    Raises FileNotFoundError / ValueError naming the file when it is missing,
-    a directory, not valid gzip, or empty.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such file")
-    if p.is_dir():
-        raise ValueError(f"{p}: is a directory, expected a file")
-    data = p.read_bytes()
-    if p.name.lower().endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise ValueError(f"{p}: not a valid gzip file ({e})") from None
-    if not data.strip():
-        raise ValueError(f"{p}: empty file")
-    return data
-
-
 def read_lines(path, *, header_limit: int = HEADER_LIMIT,
                check: Optional[Callable[[str], None]] = None) -> Tuple[str, List[str], List[int]]:
     """Header line, the non-blank data lines and their 1-based line numbers in the file.
