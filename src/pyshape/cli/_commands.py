@@ -123,7 +123,7 @@ def _plot(draw) -> None:
 
 def cmd_pack(args) -> int:
     import pyshape
-    from pyshape._core import ShapeTooLargeError
+    from pyshape.packing import ShapeTooLargeError
 
     check_output(args.output, "-o")
     check_output(args.summary, "--summary", suffixes=(".json",), stdout_ok=False)
