@@ -16,11 +16,11 @@ import pytest
 
 pytest.importorskip("sklearn", minversion="1.6")
 
-from sklearn.utils import estimator_checks  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils import estimator_checks
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import pyshape  # noqa: E402
-from pyshape.cluster._base import SKLEARN_EXPECTED_FAILED_CHECKS  # noqa: E402
+import pyshape
+from pyshape.cluster._base import SKLEARN_EXPECTED_FAILED_CHECKS
 
 ESTIMATORS = [pyshape.CorrelationKMeans(), pyshape.KShape()]
 

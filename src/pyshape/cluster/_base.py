@@ -17,7 +17,12 @@ from pyshape._system import resolve_threads
 from pyshape._validation import as_shapes, check_finite_row, check_int, make_rng  # noqa: F401 (re-exported)
 
 try:  # scikit-learn is optional: subclass its bases only when it is there
-    from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
+    from sklearn.base import (
+        BaseEstimator,
+        ClassNamePrefixFeaturesOutMixin,
+        ClusterMixin,
+        TransformerMixin,
+    )
 
     HAVE_SKLEARN = True
 except ImportError:  # pragma: no cover - exercised in environments without scikit-learn
