@@ -251,7 +251,7 @@ class KShape(ShapeClusterBase):
         L, name = self.max_lag, "max_lag"
         if not (isinstance(self.max_shift, str) and self.max_shift == "deprecated"):
             warnings.warn("KShape's max_shift was renamed max_lag (as in pyshape.lagged_correlation) "
-                          "and will be removed in the next release: pass max_lag instead",
+                          "and will be removed in pyshape 0.3: pass max_lag instead",
                           FutureWarning, stacklevel=3)
             if L is not None:
                 raise ValueError("pass max_lag only: max_shift is its deprecated name, not a second limit")
@@ -285,7 +285,7 @@ class KShape(ShapeClusterBase):
         if "lags_" not in self.__dict__:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute 'shifts_' "
                                  f"(not fitted; its new name is lags_)")
-        warnings.warn("KShape.shifts_ was renamed lags_ and will be removed in the next release",
+        warnings.warn("KShape.shifts_ was renamed lags_ and will be removed in pyshape 0.3",
                       FutureWarning, stacklevel=2)
         return self.lags_
 
