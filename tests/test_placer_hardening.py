@@ -480,6 +480,10 @@ def test_members_dtypes():
     assert p.members(1).dtype == np.int64 and p.members(1).tolist() == [1, 2]
     assert p.members(2).dtype == object and p.members(2).tolist() == ["x", 3]
     assert p.members(3).dtype == np.int64 and p.members(3).shape == (0,)
+    q = pyshape.Placer(10.0, T=1)
+    q.place("a\0", [1.0])  # a NumPy str array would drop the trailing NUL
+    q.place("b", [1.0])
+    assert q.members(0).dtype == object and q.members(0).tolist() == ["a\0", "b"]
 
 
 def test_worker_arguments_are_checked_as_plan_does():

@@ -171,14 +171,15 @@ size_t worker_index(const Placer& p, py::handle worker) {
 
 // The ids on worker w as pyshape.Plan.members returns them, an ndarray: int64
 // when every id is an int that fits (an empty worker too), str when every id
-// is a str, object otherwise.
+// is a str, object otherwise (also for a str ending in NUL, which a NumPy str
+// array would drop).
 py::object members_array(const Placer& p, size_t w) {
   const std::vector<std::string> keys = p.members(w);
   std::vector<int64_t> ints;
   ints.reserve(keys.size());
   bool all_int = true, all_str = true;
   for (const auto& k : keys) {
-    all_str &= !k.empty() && k[0] == 's';
+    all_str &= !k.empty() && k[0] == 's' && k.back() != '\0';
     if (!all_int) continue;
     int64_t v = 0;
     auto res = k.size() > 1 && k[0] == 'i' ? std::from_chars(k.data() + 1, k.data() + k.size(), v)
