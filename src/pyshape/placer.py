@@ -96,8 +96,9 @@ class Placer:
         O(log W)), and only then a new worker opens. This is online first-fit
         with a bounded scan: ``place`` costs O(scan_limit + log W) whatever
         the fleet size, at the price of sometimes opening a worker that an
-        exhaustive scan would have avoided; under churn the fleet does not
-        grow past what the workloads placed at once need. With
+        exhaustive scan would have avoided. An empty worker is always reused
+        before a new one opens, so under churn the fleet grows only when
+        every worker holds something. With
         ``max_workers`` reached, ``place`` examines every worker before it
         raises :class:`FleetFullError`. ``0``: examine every worker,
         oldest-first, exactly as :func:`pyshape.pack` chooses (same worker for
