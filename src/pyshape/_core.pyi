@@ -5,7 +5,7 @@ where the function says so, made of unit-norm rows (pyshape.correlate does
 both). Kernels release the GIL; ``progress`` is ``None`` or a callable
 ``f(done, total)`` called from the calling thread at most every 50 ms.
 """
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -121,8 +121,10 @@ class Placer:
     @property
     def scan_limit(self) -> int: ...
     def n_members(self, worker: int) -> int: ...
-    def load(self, worker: int) -> F32: ...
-    def members(self, worker: int) -> list: ...
+    def load(self, worker: Optional[int] = None) -> npt.NDArray[np.float64]:
+        """(R, T) of one worker, (W, R, T) of every worker (None); float64 as Plan.load."""
+    def members(self, worker: int) -> npt.NDArray[Any]:
+        """Ids on worker as an ndarray (int64, str or object), as Plan.members."""
     def snapshot(self) -> bytes: ...
     @staticmethod
     def restore(data: bytes) -> "Placer": ...

@@ -42,6 +42,9 @@ def check_capacity(capacity, R: int) -> np.ndarray:
         raise ValueError(f"capacity has {c.size} values but the shapes have R={R} resources")
     if not np.all(np.isfinite(c)) or np.any(c <= 0):
         raise ValueError(f"capacity must be positive and finite, got {c.tolist()}")
+    f32 = np.finfo(np.float32)  # loads and capacities are float32 in the packers
+    if np.any(c < f32.tiny) or np.any(c > f32.max):
+        raise ValueError(f"capacity must be within the float32 range [{f32.tiny:.4g}, {f32.max:.4g}], got {c.tolist()}")
     return c
 
 
