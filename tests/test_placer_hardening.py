@@ -16,7 +16,7 @@ import pytest
 
 import pyshape
 from pyshape import _core
-from pyshape.placer import DuplicateIdError
+from pyshape.packing import DuplicateIdError
 
 UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
