@@ -145,7 +145,7 @@ def pack(
     return Plan(
         assignment=assign,
         n_workers=int(W),
-        lower_bound=lower_bound(total, eff),
+        lower_bound=lower_bound(total, eff, eps),
         peak_workers=int(peak_w),
         strategy=strategy,
         capacity=cap,

@@ -1,0 +1,119 @@
+"""Hardening (issue 9): the risk-aware lower bound, Plan copies, argument checks
+that refuse instead of coercing, and one vocabulary across the API."""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import pyshape
+from pyshape.packing import lower_bound
+
+
+# --------------------------------------------------------------------------- lower bound with risk
+def _partitions(n):
+    """Every set partition of range(n), as a block label per item (restricted growth strings)."""
+    def rec(i, labels, m):
+        if i == n:
+            yield list(labels)
+            return
+        for b in range(m + 1):
+            labels.append(b)
+            yield from rec(i + 1, labels, max(m, b + 1))
+            labels.pop()
+    yield from rec(0, [], 0)
+
+
+def _optimum(D, cap, k):
+    """Fewest workers of any assignment with every worker over capacity in at most k steps (float64, exact)."""
+    best = None
+    for labels in _partitions(len(D)):
+        W = max(labels) + 1
+        if best is not None and W >= best:
+            continue
+        loads = np.zeros((W,) + D.shape[1:])
+        np.add.at(loads, np.asarray(labels), D)
+        over = (loads > cap[None, :, None]).any(axis=1).sum(axis=1)
+        if (over <= k).all():
+            best = W
+    return best
+
+
+def _old_bound(total, cap):
+    return max(1, math.ceil((total.max(axis=1) / cap).max() * (1 - 4 * 2.0**-24)))
+
+
+def test_lower_bound_with_risk_the_reported_case():
+    # 4 shapes that all peak at the same step: with one step over allowed they share one worker
+    D = np.full((4, 1, 10), 0.1)
+    D[:, 0, 3] = 1.0
+    plan = pyshape.pack(D, 1.0, risk=0.1)
+    assert plan.n_workers == 1 and plan.verify().ok
+    assert plan.lower_bound == 1
+    assert pyshape.pack(D, 1.0).lower_bound == 4  # no risk: the peak step needs 4
+
+
+def test_lower_bound_never_exceeds_the_brute_force_optimum():
+    rng = np.random.default_rng(20269)
+    n_cases = tight = old_wrong = 0
+    for case in range(300):
+        n = int(rng.integers(1, 7))
+        R = int(rng.integers(1, 3))
+        T = int(rng.integers(2, 11))
+        D = rng.integers(0, 5, size=(n, R, T)).astype(np.float64)
+        if rng.random() < 0.5:  # spikes: where risk matters
+            D[:, :, rng.integers(0, T)] += rng.integers(0, 6, size=(n, R))
+        cap = rng.integers(4, 9, size=R).astype(np.float64)
+        risk = float(rng.choice([0.0, 0.1, 0.2, 0.25, 0.34, 0.5, 0.9]))
+        k = math.floor(risk * T + 1e-9)
+        opt = _optimum(D, cap, k)
+        if opt is None:  # some shape alone is over capacity at more than k steps: no plan at all
+            continue
+        lb = lower_bound(D.sum(axis=0), cap, risk)
+        assert 1 <= lb <= opt, (case, n, R, T, risk, lb, opt)
+        if risk == 0:
+            assert lb == _old_bound(D.sum(axis=0), cap)
+        n_cases += 1
+        tight += lb == opt
+        old_wrong += _old_bound(D.sum(axis=0), cap) > opt
+    assert n_cases > 200 and tight > n_cases // 2, (n_cases, tight)  # valid, and not trivially 1
+    assert old_wrong > 50  # the risk-blind bound was above the optimum in these cases
+
+
+def test_lower_bound_equals_the_old_bound_without_risk():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        total = rng.random((3, 40)) * rng.integers(1, 100)
+        cap = rng.random(3) + 0.1
+        assert lower_bound(total, cap) == lower_bound(total, cap, 0.0) == _old_bound(total, cap)
+    # a risk smaller than one step is no risk
+    assert lower_bound(np.array([[5.0, 1.0]]), np.array([1.0]), 0.4) == 5
+
+
+def test_lower_bound_counts_steps_over_per_worker():
+    # m = [8, 8, 8, 1, ...]: W workers hide at most W * k steps above W
+    total = np.array([[8.0, 8.0, 8.0] + [1.0] * 7])
+    cap = np.array([1.0])
+    assert lower_bound(total, cap, 0.0) == 8
+    assert lower_bound(total, cap, 0.1) == 3  # k = 1: 3 steps above W need W >= 3
+    assert lower_bound(total, cap, 0.3) == 1  # k = 3
+
+
+def test_pack_with_risk_is_at_least_its_lower_bound():
+    rng = np.random.default_rng(11)
+    for risk in (0.0, 0.05, 0.2):
+        D = rng.random((40, 2, 30)).astype(np.float32)
+        D[:, :, 7] += 2 * rng.random((40, 2)).astype(np.float32)
+        plan = pyshape.pack(D, 6.0, risk=risk)
+        assert plan.verify().ok
+        assert plan.lower_bound == lower_bound(D.sum(axis=0, dtype=np.float64), plan.effective_capacity, risk)
+        assert plan.lower_bound <= plan.n_workers
+
+
+def test_lower_bound_checks_its_arguments():
+    with pytest.raises(ValueError, match="risk"):
+        lower_bound(np.ones((1, 3)), np.ones(1), 1.0)
+    with pytest.raises(ValueError, match="capacity"):
+        lower_bound(np.ones((2, 3)), np.ones(1))
