@@ -117,3 +117,62 @@ def test_lower_bound_checks_its_arguments():
         lower_bound(np.ones((1, 3)), np.ones(1), 1.0)
     with pytest.raises(ValueError, match="capacity"):
         lower_bound(np.ones((2, 3)), np.ones(1))
+
+
+# --------------------------------------------------------------------------- Plan copies
+def _plan():
+    rng = np.random.default_rng(3)
+    D = rng.random((30, 2, 12)).astype(np.float32)
+    return D, pyshape.pack(D, [3.0, 3.0], "first_fit")
+
+
+def _loads(D, a, W):
+    out = np.zeros((W,) + D.shape[1:])
+    np.add.at(out, a, D.astype(np.float64))
+    return out
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_plan_copies_are_read_only_and_consistent(how):
+    import pickle
+
+    D, p = _plan()
+    assert p.n_workers > 2
+    p.load(0)  # the original has built its index
+    q = {"copy": copy.copy, "deepcopy": copy.deepcopy,
+         "pickle": lambda x: pickle.loads(pickle.dumps(x))}[how](p)
+    assert q is not p and q.n_workers == p.n_workers
+    assert not q.assignment.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        q.assignment[0] = 1
+    np.testing.assert_array_equal(q.assignment, p.assignment)
+    if how != "copy":
+        assert not np.shares_memory(q.assignment, p.assignment)
+    for w in range(q.n_workers):
+        np.testing.assert_array_equal(q.members(w), p.members(w))
+    np.testing.assert_allclose(q.load(), _loads(D, p.assignment, p.n_workers), rtol=1e-12)
+    # a new assignment on the copy: its index follows, the original's does not move
+    other = (np.asarray(q.assignment) + 1) % q.n_workers
+    q.assignment = other
+    np.testing.assert_allclose(q.load(1), _loads(D, other, q.n_workers)[1], rtol=1e-12)
+    np.testing.assert_allclose(p.load(1), _loads(D, p.assignment, p.n_workers)[1], rtol=1e-12)
+    assert q.verify(raise_on_error=False).ok in (True, False)
+
+
+def test_a_plan_keeps_a_read_only_copy_of_a_writeable_assignment():
+    import dataclasses
+
+    D, p = _plan()
+    a = np.array(p.assignment)  # writeable
+    q = dataclasses.replace(p, assignment=a)
+    assert not q.assignment.flags.writeable and not np.shares_memory(q.assignment, a)
+    members = [q.members(w).tolist() for w in range(q.n_workers)]
+    a[:] = 0  # the caller's array changes: the plan does not, nor its index
+    assert [q.members(w).tolist() for w in range(q.n_workers)] == members
+    np.testing.assert_allclose(q.load(), _loads(D, p.assignment, p.n_workers), rtol=1e-12)
+    # a read-only view of a writeable array could still change: copied too
+    v = a[:]
+    v.flags.writeable = False
+    assert not np.shares_memory(dataclasses.replace(p, assignment=v).assignment, a)
+    # the array from pack is kept as it is (no copy)
+    assert dataclasses.replace(p, risk=0.0).assignment is p.assignment

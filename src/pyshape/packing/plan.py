@@ -165,6 +165,29 @@ class ReplayReport:
     worker_max_excess: np.ndarray
 
 
+def _read_only(a):
+    """``a`` as an array nobody can change in place: itself when it is a read-only
+    array over memory that no writeable array shares, else a read-only copy."""
+    if not isinstance(a, np.ndarray):
+        a = np.array(a)
+    elif a.flags.writeable or not _owns_its_memory(a):
+        a = a.copy()
+    else:
+        return a
+    a.flags.writeable = False
+    return a
+
+
+def _owns_its_memory(a: np.ndarray) -> bool:
+    """No writeable array is a base of ``a`` (a read-only view of a writeable array could change)."""
+    b = a.base
+    while isinstance(b, np.ndarray):
+        if b.flags.writeable:
+            return False
+        b = b.base
+    return True
+
+
 @dataclass(eq=False)
 class Plan:
     """An assignment of shapes to workers, with the measures to judge it.
@@ -173,8 +196,11 @@ class Plan:
     ----------
     assignment : ndarray of int64, shape (n,)
         Worker of every shape, in ``0 .. n_workers - 1`` (numbered in order of
-        opening). Read-only in plans made by :func:`pack`: for another
-        assignment make another plan (``dataclasses.replace(plan, assignment=a)``).
+        opening). Always read-only: a plan keeps a read-only copy of a
+        writeable array it is given (``dataclasses.replace(plan, assignment=a)``
+        or ``plan.assignment = a``), so changing ``a`` later does not change the
+        plan. Copies (:func:`copy.copy`, :func:`copy.deepcopy`, pickle) are
+        read-only and consistent too.
     n_workers : int
     lower_bound : int
         :func:`lower_bound` of the total demand against the effective capacity
@@ -209,6 +235,26 @@ class Plan:
     seconds: float = 0.0
     # (assignment, n_workers, order, starts): shapes by worker, see _members_index
     _index: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name, value) -> None:
+        if name == "assignment":
+            value = _read_only(value)
+        object.__setattr__(self, name, value)
+
+    # copy.copy, copy.deepcopy and pickle go through these: the index of
+    # shapes by worker is never carried over (a copy builds its own), and the
+    # copy's assignment is read-only like the original's.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_index"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        a = state.get("assignment")
+        if isinstance(a, np.ndarray) and a.flags.writeable and a.flags.owndata:
+            a.flags.writeable = False  # the copy's own array (deepcopy, unpickle): no second copy
+        for name, value in state.items():
+            setattr(self, name, value)
 
     @property
     def effective_capacity(self) -> np.ndarray:
