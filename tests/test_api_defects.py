@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pyshape
-from pyshape.packing import lower_bound
+from pyshape.packing import DuplicateIdError, lower_bound
 
 
 # --------------------------------------------------------------------------- lower bound with risk
@@ -176,3 +176,107 @@ def test_a_plan_keeps_a_read_only_copy_of_a_writeable_assignment():
     assert not np.shares_memory(dataclasses.replace(p, assignment=v).assignment, a)
     # the array from pack is kept as it is (no copy)
     assert dataclasses.replace(p, risk=0.0).assignment is p.assignment
+
+
+# --------------------------------------------------------------------------- argument checks
+X4 = np.abs(np.sin(np.arange(40.0) / 3)).reshape(4, 10) + 0.1
+
+
+@pytest.mark.parametrize("kw, err, msg", [
+    (dict(candidates=2.5), TypeError, "candidates must be an integer"),
+    (dict(candidates=True), TypeError, "candidates must be an integer"),
+    (dict(improve=1.0), TypeError, "improve must be an integer"),
+    (dict(shard_size="8"), TypeError, "shard_size must be an integer"),
+    (dict(candidates=2**70), ValueError, r"candidates must be at most 2147483647"),
+    (dict(improve=2**31), ValueError, r"improve must be at most 2147483647"),
+    (dict(shard_size=2**64), ValueError, r"shard_size must be at most 9223372036854775807"),
+    (dict(candidates=-1), ValueError, "candidates must be at least 0"),
+    (dict(n_threads=2**64), ValueError, "n_threads must be at most 2147483647"),
+    (dict(n_threads=2.0), TypeError, "n_threads must be an integer"),
+    (dict(risk=True), TypeError, "risk must be a real number"),
+    (dict(risk="0.1"), TypeError, "risk must be a real number"),
+    (dict(risk=float("nan")), ValueError, r"risk must be in \[0, 1\)"),
+    (dict(risk=1.0), ValueError, r"risk must be in \[0, 1\)"),
+    (dict(progress="x"), TypeError, "progress must be True, False, None or a callable"),
+    (dict(progress=1), TypeError, "progress must be"),
+    (dict(capacity=1e-50), ValueError, "capacity must be within the float32 range"),
+    (dict(capacity=[1e39]), ValueError, "capacity must be within the float32 range"),
+    (dict(capacity=1e-37, headroom=0.9999), ValueError, "effective capacity .* below the float32 range"),
+    (dict(capacity="2"), TypeError, "capacity must hold real numbers"),
+])
+def test_pack_refuses_bad_arguments_clearly(kw, err, msg):
+    kw = {"capacity": 2.0, **kw}
+    with pytest.raises(err, match=msg):
+        pyshape.pack(X4, **kw)
+    if "progress" in kw:  # also where no progress bar would run
+        with pytest.raises(err, match=msg):
+            pyshape.pack(X4, strategy="peak", **kw)
+
+
+def test_pack_still_accepts_numpy_integers_and_floats():
+    p = pyshape.pack(X4, np.float32(2.0), candidates=np.int64(4), improve=np.int32(1), shard_size=np.uint64(0),
+                     risk=np.float64(0.1), n_threads=np.int8(1), progress=np.bool_(False))
+    assert p.verify().ok and p.risk == pytest.approx(0.1)
+
+
+def test_pack_ids_are_compared_as_python_objects():
+    p = pyshape.pack(X4[:2], 2.0, ids=[1, "1"])
+    assert p.ids.dtype == object and p.ids.tolist() == [1, "1"]
+    assert sorted(map(repr, np.concatenate([p.members(w) for w in range(p.n_workers)]).tolist())) == ["'1'", "1"]
+    with pytest.raises(DuplicateIdError, match="1 duplicate id"):
+        pyshape.pack(X4[:3], 2.0, ids=[1, "1", 1])
+    with pytest.raises(DuplicateIdError):
+        pyshape.pack(X4[:2], 2.0, ids=["a", "a"])
+    with pytest.raises(TypeError, match="hashable"):
+        pyshape.pack(X4[:2], 2.0, ids=[{1}, "a"])
+    assert pyshape.pack(X4[:2], 2.0, ids=["a", "b"]).ids.dtype.kind == "U"  # plain strings stay strings
+    assert pyshape.pack(X4[:2], 2.0, ids=[3, 4]).ids.dtype.kind == "i"
+
+
+@pytest.mark.parametrize("func", ["pearson", "top_partners", "lagged_correlation", "sbd"])
+def test_correlation_refuses_a_bad_progress(func):
+    with pytest.raises(TypeError, match="progress must be"):
+        getattr(pyshape, func)(X4, progress="x")
+
+
+@pytest.mark.parametrize("rank, err, msg", [
+    (True, TypeError, "rank must be an integer"),
+    (2.0, TypeError, "rank must be an integer"),
+    (0, ValueError, "rank must be at least 1"),
+    (10, ValueError, "rank must be at most 9"),
+    (2**70, ValueError, "rank must be at most 9"),
+])
+def test_top_partners_refuses_a_bad_rank(rank, err, msg):
+    with pytest.raises(err, match=msg):
+        pyshape.top_partners(X4, 1, method="pruned", rank=rank)
+
+
+def test_huge_integers_get_clear_messages_in_correlation():
+    with pytest.raises(ValueError, match="max_lag must be at most 9"):
+        pyshape.lagged_correlation(X4, max_lag=2**64)
+    with pytest.raises(ValueError, match="k=.* is larger"):
+        pyshape.top_partners(X4, 2**70)
+    with pytest.raises(ValueError, match="n_threads must be at most"):
+        pyshape.znorm(X4, n_threads=2**40)
+
+
+def test_forecast_flags_and_quantile_are_checked():
+    from pyshape.forecast import ColdStart, PeriodQuantile, mae, peak_error
+
+    a = np.ones((2, 4))
+    with pytest.raises(TypeError, match="per_resource must be True or False"):
+        mae(a, a, per_resource="no")
+    with pytest.raises(TypeError, match="relative must be True or False"):
+        peak_error(a, a, relative=1)
+    with pytest.raises(TypeError, match="shrink must be True or False"):
+        ColdStart(shrink="no")
+    with pytest.raises(TypeError, match="q must be a real number"):
+        PeriodQuantile(q=True)
+    with pytest.raises(ValueError, match=r"q must be in \[0, 1\]"):
+        PeriodQuantile(q=float("inf"))
+
+
+def test_plan_verify_flag_is_checked():
+    p = pyshape.pack(X4, 2.0)
+    with pytest.raises(TypeError, match="raise_on_error must be True or False"):
+        p.verify(raise_on_error="no")

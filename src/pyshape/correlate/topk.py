@@ -7,9 +7,9 @@ from typing import Literal, Optional
 import numpy as np
 
 from pyshape import _core
-from pyshape._progress import ProgressArg, progress_callback
+from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
-from pyshape._validation import check_k
+from pyshape._validation import check_int, check_k
 from pyshape.correlate import _lowrank
 from pyshape.correlate._common import unit_pair
 
@@ -106,6 +106,7 @@ def top_partners(
     if which not in ("both", "corr", "anti"):
         raise ValueError(f"which must be 'both', 'corr' or 'anti', got {which!r}")
     nt = resolve_threads(n_threads)
+    check_progress(progress)
     x, u, q = unit_pair(X, queries, "queries", nt)
     if q is not None:
         k = check_k(k, x.shape[0], "shapes in X")
@@ -113,8 +114,10 @@ def top_partners(
         k = check_k(k, x.shape[0] - 1, "other shapes in X (a shape is not its own partner)")
     if method not in ("auto", "bruteforce", "pruned"):
         raise ValueError(f"method must be 'auto', 'bruteforce' or 'pruned', got {method!r}")
-    if rank is not None and (not isinstance(rank, (int, np.integer)) or not 1 <= rank < x.shape[1]):
-        raise ValueError(f"rank must be an integer in [1, T - 1] = [1, {x.shape[1] - 1}], got {rank!r}")
+    if rank is not None:
+        if x.shape[1] < 2:
+            raise ValueError(f"rank needs shapes of at least 2 steps (rank in [1, T - 1]), got T = {x.shape[1]}")
+        rank = check_int(rank, "rank", 1, x.shape[1] - 1)
     want_pos, want_neg = which != "anti", which != "corr"
     n_queries = x.shape[0] if q is None else q.shape[0]
     lr = None

@@ -5,6 +5,7 @@ from typing import Tuple
 
 import numpy as np
 
+from pyshape._validation import check_bool
 from pyshape.forecast._checks import as_shapes3
 
 __all__ = ["mae", "peak_error"]
@@ -57,6 +58,7 @@ def mae(pred, actual, *, per_resource: bool = False, relative: bool = False) -> 
     >>> mae(np.array([[1.0, 2.0], [0.0, 0.0]]), np.array([[2.0, 2.0], [1.0, 3.0]])).tolist()
     [0.5, 2.0]
     """
+    per_resource, relative = check_bool(per_resource, "per_resource"), check_bool(relative, "relative")
     p, a, flat = _pair(pred, actual)
     err = np.abs(p.astype(np.float64) - a).mean(axis=2)
     if relative:
@@ -96,6 +98,7 @@ def peak_error(pred, actual, *, relative: bool = False) -> np.ndarray:
     >>> peak_error(np.array([[1.0, 5.0]]), np.array([[4.0, 2.0]])).tolist()
     [1.0]
     """
+    relative = check_bool(relative, "relative")
     p, a, flat = _pair(pred, actual)
     pa = a.max(axis=2).astype(np.float64)
     err = p.max(axis=2).astype(np.float64) - pa

@@ -8,7 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from pyshape._validation import as_shapes3
+from pyshape._validation import as_shapes3, check_bool
 from pyshape.packing._checks import ArrayLike, InfeasiblePlanError, check_risk
 from pyshape.packing._verify import (
     F32_UNIT,
@@ -377,6 +377,7 @@ class Plan:
         >>> rep.ok, rep.steps_over.tolist()
         (True, [0, 0])
         """
+        raise_on_error = check_bool(raise_on_error, "raise_on_error")
         n, R, T = self.shapes.shape
         a = np.asarray(self.assignment)
         problems = []
