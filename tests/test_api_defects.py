@@ -280,3 +280,26 @@ def test_plan_verify_flag_is_checked():
     p = pyshape.pack(X4, 2.0)
     with pytest.raises(TypeError, match="raise_on_error must be True or False"):
         p.verify(raise_on_error="no")
+
+
+# --------------------------------------------------------------------------- one source for defaults
+def test_pack_passes_every_option_to_the_binding(monkeypatch):
+    from pyshape import _core
+    from pyshape.packing._checks import DEFAULT_CANDIDATES, DEFAULT_IMPROVE, DEFAULT_SHARD_SIZE
+
+    calls = []
+    real = _core.pack
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_core, "pack", spy)
+    pyshape.pack(X4, 2.0)
+    options = {"risk", "candidates", "improve", "shard_size", "n_threads", "progress"}
+    assert len(calls) == 2  # the peak baseline, then the plan
+    for args, kwargs in calls:
+        assert len(args) == 4 and set(kwargs) == options  # none left to the binding's own defaults
+    kw = calls[1][1]
+    assert (kw["candidates"], kw["improve"], kw["shard_size"]) == (DEFAULT_CANDIDATES, DEFAULT_IMPROVE,
+                                                                   DEFAULT_SHARD_SIZE)
