@@ -303,3 +303,40 @@ def test_pack_passes_every_option_to_the_binding(monkeypatch):
     kw = calls[1][1]
     assert (kw["candidates"], kw["improve"], kw["shard_size"]) == (DEFAULT_CANDIDATES, DEFAULT_IMPROVE,
                                                                    DEFAULT_SHARD_SIZE)
+
+
+# --------------------------------------------------------------------------- one vocabulary: random_state
+def test_synthetic_takes_random_state_and_the_old_seed_with_a_warning():
+    from pyshape.synthetic import iter_shapes, make_shapes, white_noise
+
+    X, lab = make_shapes(50, 48, step_seconds=1800, random_state=3)
+    with pytest.warns(FutureWarning, match="seed= is renamed random_state="):
+        Y, lab2 = make_shapes(50, 48, step_seconds=1800, seed=3)
+    np.testing.assert_array_equal(X, Y)
+    np.testing.assert_array_equal(lab, lab2)
+    with pytest.warns(FutureWarning):
+        parts = [x for _, x, _ in iter_shapes(50, 48, step_seconds=1800, chunk_size=20, seed=3)]
+    np.testing.assert_array_equal(np.concatenate(parts), X)
+    W = white_noise(5, 8, random_state=2)
+    np.testing.assert_array_equal(white_noise(5, 8, 2), W)  # still the third positional argument
+    with pytest.warns(FutureWarning):
+        np.testing.assert_array_equal(white_noise(5, 8, seed=2), W)
+    with pytest.raises(TypeError, match="not both"):
+        make_shapes(5, 48, step_seconds=1800, random_state=1, seed=2)
+
+
+def test_synthetic_random_state_accepts_generators():
+    from pyshape.synthetic import make_shapes, white_noise
+
+    a = white_noise(4, 8, random_state=np.random.default_rng(7))
+    b = white_noise(4, 8, random_state=np.random.default_rng(7))
+    np.testing.assert_array_equal(a, b)  # a seeded generator: reproducible
+    g = np.random.default_rng(7)
+    assert not np.array_equal(white_noise(4, 8, random_state=g), white_noise(4, 8, random_state=g))  # it advances
+    assert make_shapes(3, 48, step_seconds=1800, random_state=np.random.RandomState(1))[0].shape == (3, 48)
+    assert white_noise(2, 4, random_state=None).shape == (2, 4)
+    for bad in (1.5, "1", True):
+        with pytest.raises(TypeError, match="random_state must be a non-negative integer, a numpy Generator"):
+            white_noise(2, 4, random_state=bad)
+    with pytest.raises(ValueError, match="random_state must be at least 0"):
+        make_shapes(2, 48, step_seconds=1800, random_state=-1)

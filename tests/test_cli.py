@@ -24,7 +24,7 @@ def days_npy(tmp_path):
     """Three days of 2 resources at 2-hour steps (12 per day), as .npy."""
     from pyshape.synthetic import make_shapes
 
-    X, _ = make_shapes(40, days=3, step_seconds=7200, n_resources=2, seed=11)
+    X, _ = make_shapes(40, days=3, step_seconds=7200, n_resources=2, random_state=11)
     path = tmp_path / "days.npy"
     np.save(path, X)
     return path, X

@@ -385,8 +385,8 @@ def test_cold_start_beats_carry_forward_on_synthetic_days(rng):
     seed = int(rng.integers(0, 2**31 - 1))
     # 400 shapes: the shares below vary by about 0.02 between seeds, far from the thresholds
     # (measured over 12 seeds at 200 shapes: 0.73-0.86, 0.55-0.65, 0.63-0.80).
-    past, _ = make_shapes(400, days=3, step_seconds=300, seed=seed)
-    new, _ = make_shapes(400, days=1, step_seconds=300, seed=seed + 1)
+    past, _ = make_shapes(400, days=3, step_seconds=300, random_state=seed)
+    new, _ = make_shapes(400, days=1, step_seconds=300, random_state=seed + 1)
     lib = past.reshape(-1, period)                                  # 1200 whole past days
     # (model, baseline, share of shapes it must beat, bound on its mean MAE / the baseline's)
     cases = ((ColdStart(), "mean", 0.55, 0.9), (ColdStart(), "median", 0.5, 0.85),

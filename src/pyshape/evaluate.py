@@ -13,7 +13,7 @@ Examples
 >>> import pyshape
 >>> from pyshape.synthetic import make_shapes
 >>> from pyshape.evaluate import backtest
->>> X, _ = make_shapes(300, days=4, step_seconds=900, seed=1)
+>>> X, _ = make_shapes(300, days=4, step_seconds=900, random_state=1)
 >>> bt = backtest(X, capacity=20.0, period=96, headrooms=(0.0, 0.1))
 >>> sorted(set(bt.table["forecaster"].tolist()))
 ['cluster', 'max', 'mean', 'naive', 'oracle', 'quantile']
