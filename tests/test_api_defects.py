@@ -340,3 +340,22 @@ def test_synthetic_random_state_accepts_generators():
             white_noise(2, 4, random_state=bad)
     with pytest.raises(ValueError, match="random_state must be at least 0"):
         make_shapes(2, 48, step_seconds=1800, random_state=-1)
+
+
+# --------------------------------------------------------------------------- one vocabulary: (actual, pred)
+def test_forecast_errors_take_actual_first_like_scikit_learn():
+    from pyshape.forecast import mae, peak_error
+
+    actual = np.array([[4.0, 2.0]])
+    pred = np.array([[1.0, 5.0]])
+    assert peak_error(actual, pred).tolist() == [1.0]  # max(pred) - max(actual): over-provisioned
+    assert peak_error(pred=pred, actual=actual).tolist() == [1.0]  # keywords mean the same in any order
+    assert mae(actual, pred, relative=True).tolist() == [1.0]  # 3 / mean(actual) = 3 / 3
+    assert mae(pred=pred, actual=actual, relative=True).tolist() == [1.0]
+    with pytest.raises(ValueError, match="actual and pred must have the same shape"):
+        mae(actual, pred[:, :1])
+    import inspect
+
+    from pyshape.plot import plot_forecast
+    for f in (mae, peak_error, plot_forecast):
+        assert list(inspect.signature(f).parameters)[0] == "actual"

@@ -217,8 +217,8 @@ def _error_columns(pred: np.ndarray, actual: np.ndarray, resources: Sequence[str
     from pyshape.forecast import mae as _mae
     from pyshape.forecast import peak_error
 
-    mae = _mae(pred, actual, per_resource=True)         # (n, R)
-    pe = peak_error(pred, actual)                       # (n, R)
+    mae = _mae(actual=actual, pred=pred, per_resource=True)  # (n, R)
+    pe = peak_error(actual=actual, pred=pred)                # (n, R)
     for r, name in enumerate(resources):
         out[f"mae_{name}"] = float(mae[:, r].mean())
         out[f"peak_error_{name}"] = float(pe[:, r].mean())
