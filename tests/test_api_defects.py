@@ -203,6 +203,9 @@ X4 = np.abs(np.sin(np.arange(40.0) / 3)).reshape(4, 10) + 0.1
     (dict(capacity=[1e39]), ValueError, "capacity must be within the float32 range"),
     (dict(capacity=1e-37, headroom=0.9999), ValueError, "effective capacity .* below the float32 range"),
     (dict(capacity="2"), TypeError, "capacity must hold real numbers"),
+    (dict(capacity=True), TypeError, "capacity must be a number or numbers, got bool"),
+    (dict(headroom=False), TypeError, "headroom must be a number or numbers, got bool"),
+    (dict(headroom="0.1"), TypeError, "headroom must hold real numbers"),
 ])
 def test_pack_refuses_bad_arguments_clearly(kw, err, msg):
     kw = {"capacity": 2.0, **kw}

@@ -35,8 +35,16 @@ class InfeasiblePlanError(AssertionError):
 ArrayLike = Union[np.ndarray, Sequence[Any]]
 
 
+def _numbers(x, name: str) -> np.ndarray:
+    """``x`` as an array of integers or floats: strings, objects and bools (``headroom=True``) refused."""
+    a = real_array(x, name)
+    if a.dtype.kind == "b":
+        raise TypeError(f"{name} must be a number or numbers, got bool {x!r}")
+    return a
+
+
 def check_capacity(capacity, R: int) -> np.ndarray:
-    c = np.atleast_1d(real_array(capacity, "capacity")).astype(np.float64)
+    c = np.atleast_1d(_numbers(capacity, "capacity")).astype(np.float64)
     if c.ndim != 1:
         raise ValueError(f"capacity must be a number or one value per resource, got shape {c.shape}")
     if c.size == 1 and R > 1:
@@ -52,7 +60,7 @@ def check_capacity(capacity, R: int) -> np.ndarray:
 
 
 def check_headroom(headroom, R: int) -> np.ndarray:
-    h = np.atleast_1d(real_array(headroom, "headroom")).astype(np.float64)
+    h = np.atleast_1d(_numbers(headroom, "headroom")).astype(np.float64)
     if h.size == 1:
         h = np.repeat(h, R)
     if h.ndim != 1 or h.size != R:

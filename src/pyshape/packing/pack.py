@@ -57,7 +57,8 @@ def pack(
     strategy : {'complement', 'first_fit', 'best_fit', 'peak'}
         See the module docstring. Default ``'complement'``.
     ids : array_like, shape (n,), optional
-        Unique ids of the workloads (default ``0 .. n-1``), used in messages.
+        Unique ids of the workloads (default ``0 .. n-1``), used in messages;
+        compared as the Python objects given (``1`` and ``'1'`` differ).
     headroom : float or array_like, shape (R,)
         Safety margin per resource as a fraction of capacity: plans are made
         against ``capacity * (1 - headroom)``.
@@ -91,7 +92,13 @@ def pack(
     ------
     ValueError
         Empty input, wrong dimensions, NaN / infinite or negative demand,
-        bad capacity, headroom, risk or strategy, mismatched resources.
+        bad capacity (or an effective capacity outside the float32 range),
+        headroom, risk or strategy, mismatched resources, an integer option
+        out of range (negative, or beyond what the C++ core takes).
+    TypeError
+        An integer option that is not an integer (``2.5``, ``True``), a risk,
+        capacity or headroom that is not a number, a ``progress`` that is not
+        a bool, None or a callable, ids that are not hashable.
     ShapeTooLargeError
         Some shape's peak exceeds the effective capacity; ``err.ids`` lists
         them all (nothing is dropped: every shape is placed or reported).
