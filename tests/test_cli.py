@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -134,7 +137,7 @@ def test_report_writes_files(days_npy, tmp_path, capsys):
 
 # --------------------------------------------------------------------------- demo
 def test_demo_runs_on_the_bundled_samples(tmp_path, capsys):
-    args = ["demo", "-d", str(tmp_path / "demo"), "-c", "128000", "-q"]  # one value: both resources
+    args = ["demo", "-d", str(tmp_path / "demo"), "-c", "128000,256", "-q"]
     if not _has_matplotlib():
         args.append("--no-plots")
     assert main(args) == 0
@@ -168,16 +171,19 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, content, msg, comma
     out, err = capsys.readouterr()
     err = err.strip().splitlines()
     assert out == ""
-    assert len(err) == 1 and err[0].startswith("pyshape: error:")
+    assert len(err) == 1 and err[0].startswith(f"pyshape {command}: error:")
     assert msg.lower() in err[0].lower()
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["pack", "{p}", "-c", "1,2,3"], "--capacity needs 1 or 2 values"),
+    (["pack", "{p}", "-c", "1,2,3"], "--capacity needs 2 values for 2 resources (r0, r1), got 3: 1,2,3"),
+    (["pack", "{p}", "-c", "32000"], "--capacity needs 2 values for 2 resources (r0, r1), got 1: 32000"),
+    (["pack", "{p}", "-c", "0,0"], "--capacity values must be positive, got 0, 0"),
+    (["pack", "{p}", "-c", "1,nan"], "--capacity must be finite numbers"),
     (["pack", "{p}", "-c", "x"], "--capacity must be comma-separated numbers"),
     (["pack", "{p}", "-c", "100", "--headroom", "1.5"], "--headroom values are fractions"),
     (["evaluate", "{p}", "-c", "100", "--forecasters", "crystal"], "unknown forecaster"),
-    (["correlate", "{p}", "-k", "0"], "-k must be in"),
+    (["correlate", "{p}", "-k", "40"], "-k must be in 1..39 for 40 shapes, got 40"),
     (["correlate", "{p}", "--resource", "gpu"], "--resource 'gpu' is not one of"),
     (["cluster", "{p}", "-n", "1000"], "--n-clusters must be in"),
     (["correlate", "{p}", "-o", "{d}/x.xlsx"], "unknown output format"),
@@ -187,7 +193,7 @@ def test_bad_options_are_one_line(days_npy, tmp_path, capsys, args, msg):
     argv = [a.format(p=path, d=tmp_path) for a in args] + ["-q"]
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and msg in err[0]
+    assert len(err) == 1 and msg in err[0] and err[0].startswith(f"pyshape {args[0]}: error: ")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
@@ -230,7 +236,7 @@ def _bitbrains_sample_dir():
 
 def test_step_seconds_resamples_a_bitbrains_folder(capsys):
     folder = _bitbrains_sample_dir()
-    assert main(["evaluate", folder, "-c", "1e9", "--step-seconds", "600", "--forecasters", "naive",
+    assert main(["evaluate", folder, "-c", "1e9,1e9", "--step-seconds", "600", "--forecasters", "naive",
                  "--strategies", "peak", "--headroom", "0", "--full", "-q"]) == 0
     days = {int(r["day"]) for r in _rows(capsys.readouterr().out)}
     assert days == set(range(1, 7))                 # 7 days on a 600 s grid, not 14 half-days
@@ -238,9 +244,9 @@ def test_step_seconds_resamples_a_bitbrains_folder(capsys):
 
 def test_evaluate_needs_the_step_of_a_csv(tmp_path, days_npy, capsys):
     path, X = days_npy
-    assert main(["evaluate", str(path), "-c", "1e9", "-q"]) == 1
+    assert main(["evaluate", str(path), "-c", "1e9,1e9", "-q"]) == 1
     assert "pass --step-seconds" in capsys.readouterr().err
-    assert main(["evaluate", str(path), "-c", "1e9", "--step-seconds", "7000", "-q"]) == 1
+    assert main(["evaluate", str(path), "-c", "1e9,1e9", "--step-seconds", "7000", "-q"]) == 1
     assert "does not divide a day" in capsys.readouterr().err
 
 
@@ -253,11 +259,11 @@ def test_evaluate_refuses_shapes_bigger_than_a_worker(days_npy, capsys):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["pack", "{p}", "-c", "1e9", "--summary", "{d}/no/such/dir/s.json"], "does not exist"),
-    (["pack", "{p}", "-c", "1e9", "--summary", "-"], "--summary needs a file name"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--summary", "{d}/no/such/dir/s.json"], "does not exist"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--summary", "-"], "--summary needs a file name"),
     (["cluster", "{p}", "-n", "2", "--centroids", "-"], "--centroids needs a file name"),
-    (["pack", "{p}", "-c", "1e9", "--plot", "{d}/x.png", "-o", "{d}/a.xlsx"], "unknown output format"),
-    (["report", "{p}", "-c", "1e9", "--step-seconds", "7200", "-d", "{p}"], "not a folder"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--plot", "{d}/x.png", "-o", "{d}/a.xlsx"], "unknown output format"),
+    (["report", "{p}", "-c", "1e9,1e9", "--step-seconds", "7200", "-d", "{p}"], "not a folder"),
 ])
 def test_outputs_are_checked_before_any_work(days_npy, tmp_path, capsys, args, msg):
     path, _ = days_npy
@@ -286,3 +292,129 @@ def test_azure_invocations_file_is_read_with_its_siblings(capsys):
     assert len(rows) == tr.n
     plan = pyshape.pack(tr.shapes, [1e6, 1e9], strategy="first_fit")
     np.testing.assert_array_equal([int(r["worker"]) for r in rows], plan.assignment)
+
+
+# --------------------------------------------------------------------------- hardening: checks before work, one line
+def _one_error_line(capsys, command):
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith(f"pyshape {command}: error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["-d", "{f}/sub"], "is not a folder"),
+    (["-d", "{f}"], "exists and is not a folder"),
+    (["-d", "/proc/pyshape-demo"], "cannot write in /proc"),
+    (["-c", "32000"], "--capacity needs 2 values for 2 resources (cpu_mhz, mem_gb), got 1"),
+    (["-c", "0,0"], "--capacity values must be positive, got 0, 0"),
+])
+def test_demo_checks_its_arguments_before_any_work(tmp_path, capsys, args, msg):
+    f = tmp_path / "a_file"
+    f.write_text("")
+    t0 = time.perf_counter()
+    assert main(["demo", *[a.format(f=f) for a in args], "--no-plots", "-q"]) == 1
+    assert msg in _one_error_line(capsys, "demo")       # and nothing on stdout: no part of the demo ran
+    assert time.perf_counter() - t0 < 2
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["correlate", "{p}", "-k", "0"], "argument -k: must be a positive integer, got 0"),
+    (["correlate", "{p}", "-k", "x"], "argument -k: must be a positive integer, got 'x'"),
+    (["cluster", "{p}", "-n", "-2"], "argument -n/--n-clusters: must be a positive integer, got -2"),
+    (["cluster", "{p}", "--n-init", "0"], "argument --n-init: must be a positive integer, got 0"),
+    (["cluster", "{p}", "--seed", "-1"], "argument --seed: must be a non-negative integer, got -1"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--risk", "1"], "argument --risk: must be a fraction in [0, 1), got 1"),
+    (["pack", "{p}", "-c", "1e9,1e9", "--step-seconds", "0"], "argument --step-seconds: must be a positive"),
+    (["evaluate", "{p}", "-c", "1e9,1e9", "--min-history", "0"], "argument --min-history: must be a positive"),
+    (["evaluate", "{p}", "-c", "1e9,1e9", "--max-overflow", "nan"], "argument --max-overflow: must be a fraction"),
+    (["demo", "--max-overflow", "2"], "argument --max-overflow: must be a fraction in [0, 1], got 2"),
+    (["pack", "{p}"], "the following arguments are required: -c/--capacity"),
+])
+def test_usage_errors_are_one_line_exit_2(days_npy, capsys, args, msg):
+    path, _ = days_npy
+    with pytest.raises(SystemExit) as e:
+        main([a.format(p=path) for a in args])
+    assert e.value.code == 2
+    line = _one_error_line(capsys, args[0])
+    assert msg in line and line.endswith(f"(see 'pyshape {args[0]} --help')")
+
+
+def test_outputs_to_dev_null_and_stdout(days_npy, capsys):
+    path, _ = days_npy
+    assert main(["pack", str(path), "-c", "1e9,1e9", "-o", os.devnull, "--summary", os.devnull, "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["correlate", str(path), "-k", "2", "-o", "-", "-q"]) == 0
+    assert capsys.readouterr().out.startswith("id,kind,rank,partner,score")
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["pack", "{missing}", "-c", "1e9,1e9", "-o", "/proc/x.csv"], "-o /proc/x.csv: cannot write"),
+    (["cluster", "{missing}", "-n", "2", "--plot", "/proc/x.png"], "--plot /proc/x.png: cannot write"),
+    (["cluster", "{missing}", "-n", "2", "--centroids", "{d}"], "--centroids {d}: is a folder"),
+    (["report", "{missing}", "-c", "1e9,1e9", "-d", "/proc/r"], "-d /proc/r: cannot write in /proc"),
+])
+def test_unwritable_outputs_are_refused_before_reading_the_input(tmp_path, capsys, args, msg):
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs /proc")
+    fmt = dict(missing=tmp_path / "missing.npy", d=tmp_path)
+    assert main([a.format(**fmt) for a in args] + ["-q"]) == 1
+    assert msg.format(**fmt) in _one_error_line(capsys, args[0])
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere")
+def test_read_only_folder_is_refused(days_npy, tmp_path, capsys):
+    path, _ = days_npy
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert main(["pack", str(path), "-c", "1e9,1e9", "-o", str(ro / "x.csv"), "-q"]) == 1
+        assert "cannot write" in _one_error_line(capsys, "pack")
+        assert main(["report", str(path), "-c", "1e9,1e9", "--step-seconds", "7200", "-d", str(ro / "r")]) == 1
+        assert "cannot write" in _one_error_line(capsys, "report")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_numeric_ids_print_as_plain_numbers(tmp_path, capsys):
+    from pyshape.traces import ResourceTrace, save_shapes
+
+    X = np.ones((4, 2, 12), dtype=np.float32)
+    X[2, 0, 3] = np.nan
+    p = save_shapes(ResourceTrace(np.arange(4), X, ("cpu", "mem"), 7200, 0), tmp_path / "n.npz")
+    assert main(["pack", str(p), "-c", "10,10", "-q"]) == 1
+    line = _one_error_line(capsys, "pack")
+    assert "shape '2' (row 2)" in line and "np." not in line
+    X[2, 0, 3] = 50
+    p = save_shapes(ResourceTrace(np.arange(4), X, ("cpu", "mem"), 7200, 0), tmp_path / "n.npz")
+    assert main(["pack", str(p), "-c", "10,10", "-q"]) == 1
+    line = _one_error_line(capsys, "pack")
+    assert line.endswith("1 shape(s) exceed a worker's capacity: 2") and "np." not in line
+
+
+def test_broken_files_are_one_line(tmp_path, capsys):
+    from pyshape.traces import ResourceTrace, save_shapes
+
+    whole = save_shapes(ResourceTrace(np.arange(3), np.ones((3, 1, 40)), ("r0",), 60, 0), tmp_path / "x.npz")
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(whole.read_bytes()[:300])
+    assert main(["pack", str(cut), "-c", "5", "-q"]) == 1
+    assert "cut.npz: not a readable .npz file" in _one_error_line(capsys, "pack")
+    big = tmp_path / "big.csv"
+    big.write_text("id,0,1\na,1,2\nb,3,1e39\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["correlate", str(big), "-k", "1", "-q"]) == 1
+    line = _one_error_line(capsys, "correlate")
+    assert "big.csv, line 3: value 1e+39 in column '1' is beyond the float32 range" in line
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["cluster", str(empty), "-n", "1", "-q"]) == 1     # a folder without Bitbrains files
+    assert "no <vm>.csv" in _one_error_line(capsys, "cluster")
+
+
+def test_help_documents_capacity_per_resource(capsys):
+    with pytest.raises(SystemExit):
+        main(["pack", "--help"])
+    assert "one value per resource" in " ".join(capsys.readouterr().out.split())

@@ -343,8 +343,8 @@ def test_bitbrains_hand_computed_grid(tmp_path):
     np.testing.assert_array_equal(tr.meta["missing"], ~have & ~filled)
     np.testing.assert_array_equal(tr.meta["rows"], [8, 0, 2])
     assert tr.info == {"rows": 10, "duplicate_rows": 3, "out_of_order_rows": 1, "nonfinite_rows": 1,
-                       "filled_steps": 3, "missing_steps": int((~have & ~filled).sum()), "vms_empty": 1,
-                       "vms_short": 3}
+                       "negative_rows": 1, "filled_steps": 3, "missing_steps": int((~have & ~filled).sum()),
+                       "vms_empty": 1, "vms_short": 3}
     no_fill = load_bitbrains(tmp_path, max_gap_steps=0)
     assert not no_fill.meta["filled"].any() and (no_fill.resource("cpu_mhz")[0, 2:5] == 0).all()
     wide = load_bitbrains(tmp_path, max_gap_steps=4)
@@ -466,11 +466,15 @@ def test_save_load_round_trip(tmp_path, rng, fmt, n, R, T):
         pytest.importorskip("pyarrow")
     X = (rng.lognormal(0, 3, (n, R, T)) * rng.choice([-1, 1], (n, R, T))).astype(np.float32)
     X.flat[0] = np.nan
-    names = ("r0",) if R == 1 else ("cpu", "mem")
-    ids = np.array([f"vm-{i}" for i in rng.permutation(n)])
+    names = ("r0",) if R == 1 else ("cpu", "mem, GB")
+    # ids a CSV must quote (comma, quotes, outer spaces, empty) or just carry (unicode) round-trip too
+    odd = ['a,b', 'say "hi"', '"q"', ' padded ', 'µs-ünï €', '', 'x"y']
+    ids = np.array([odd[i] if n > 1 else f"vm-{i}" for i in rng.permutation(n)])
     tr = ResourceTrace(ids, X, names, 300, MIDNIGHT, {"tag": np.arange(n)}, {"rows": 3})
     p = save_shapes(tr, tmp_path / f"x{fmt}")
-    back = load_shapes(p)
+    with pytest.raises(ValueError, match="NaN or infinite value"):  # refused unless asked for
+        load_shapes(p)
+    back = load_shapes(p, allow_nonfinite=True)
     np.testing.assert_array_equal(back.shapes, X)
     if fmt == ".npy":
         assert back.ids.tolist() == [str(i) for i in range(n)] and back.resources == tuple(f"r{r}" for r in range(R))
@@ -482,7 +486,7 @@ def test_save_load_round_trip(tmp_path, rng, fmt, n, R, T):
     if fmt == ".npz":
         np.testing.assert_array_equal(back.meta["tag"], np.arange(n))
         assert back.info == {"rows": 3}
-    again = load_shapes(p, step_seconds=900, start=5)
+    again = load_shapes(p, step_seconds=900, start=5, allow_nonfinite=True)
     assert (again.step_seconds, again.start) == (900, 5)
 
 
@@ -553,8 +557,8 @@ def test_load_shapes_bad_arrays(tmp_path):
         load_shapes(tmp_path / "names.npz")
     with pytest.raises(FileNotFoundError, match="missing.csv"):
         load_shapes(tmp_path / "missing.csv")
-    tr = ResourceTrace(np.array(["a,b"]), np.zeros((1, 1, 2)), ("r0",), 60, 0)
-    with pytest.raises(ValueError, match="contains a comma"):
+    tr = ResourceTrace(np.array(["a\nb"]), np.zeros((1, 1, 2)), ("r0",), 60, 0)
+    with pytest.raises(ValueError, match="contains a line break"):
         save_shapes(tr, tmp_path / "out.csv")
     with pytest.raises(ValueError, match="unknown format"):
         save_shapes(tr, tmp_path / "out.xlsx")

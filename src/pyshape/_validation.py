@@ -37,9 +37,11 @@ def real_array(x: Any, name: str) -> np.ndarray:
     if arr.dtype.kind == "O":
         try:
             arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as e:
+            # NumPy's own reason ("float() argument must be a string or a real
+            # number, not 'dict'") is kept: scikit-learn's checks look for it
             raise TypeError(f"{name} must hold real numbers, got dtype object with non-numeric "
-                            f"entries") from None
+                            f"entries ({e})") from None
     if arr.dtype.kind == "c":
         # ValueError, as scikit-learn raises for complex input
         raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype {arr.dtype}")
@@ -93,13 +95,18 @@ def as_shapes(x: Any, name: str = "X", *, allow_1d: bool = True, center: bool = 
     arr = real_array(x, name)
     if arr.ndim == 1:
         if not allow_1d:
-            raise ValueError(f"Expected 2D array, got 1D array instead: {name} must be (n shapes, T steps); "
-                             f"reshape one shape with {name}.reshape(1, -1)")
+            raise ValueError(f"Expected 2D array, got 1D array instead: {name} must be (n shapes, T steps). "
+                             f"Reshape your data using {name}.reshape(1, -1) if it holds a single shape.")
         arr = arr.reshape(1, -1)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (n shapes, T steps), got {arr.ndim}-D with shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}): need at least one shape of at least one step")
+    # scikit-learn's wording (its estimator checks match it), then ours
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: found array with 0 sample(s) (shape={arr.shape}) while a "
+                         f"minimum of 1 is required (need at least one shape of at least one step)")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty: found array with 0 feature(s) (shape={arr.shape}) while a "
+                         f"minimum of 1 is required (need at least one shape of at least one step)")
     return _to_float32(arr, name, center)
 
 

@@ -123,7 +123,7 @@ def _plot(draw) -> None:
 
 def cmd_pack(args) -> int:
     import pyshape
-    from pyshape._core import ShapeTooLargeError
+    from pyshape.packing import ShapeTooLargeError
 
     check_output(args.output, "-o")
     check_output(args.summary, "--summary", suffixes=(".json",), stdout_ok=False)
@@ -243,7 +243,8 @@ def cmd_report(args) -> int:
 
 def add_parsers(sub) -> None:
     """Register the data subcommands on an argparse subparsers object."""
-    from pyshape.cli._common import add_common
+    from pyshape.cli._common import (CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int,
+                                     positive_int)
 
     inp = "trace: .npy / .npz / .csv[.gz] / .parquet shapes, or a folder of Bitbrains VM files"
 
@@ -251,7 +252,7 @@ def add_parsers(sub) -> None:
                        description="Top-k most correlated and anti-correlated partners (Pearson) of every shape; "
                                    "writes id,which,rank,partner,score (which: corr or anti).")
     c.add_argument("input", help=inp)
-    c.add_argument("-k", type=int, default=10, help="partners per shape (default 10)")
+    c.add_argument("-k", type=positive_int, default=10, help="partners per shape (default 10)")
     c.add_argument("--which", choices=["both", "corr", "anti"], default="both")
     c.add_argument("--resource", help="resource name or index (default: the first)")
     add_common(c)
@@ -260,11 +261,11 @@ def add_parsers(sub) -> None:
     k = sub.add_parser("cluster", help="group shapes into families (k-Shape or correlation k-means)",
                        description="Cluster shapes; writes id,cluster,distance.")
     k.add_argument("input", help=inp)
-    k.add_argument("-n", "--n-clusters", type=int, default=16, help="number of clusters (default 16)")
+    k.add_argument("-n", "--n-clusters", type=positive_int, default=16, help="number of clusters (default 16)")
     k.add_argument("--method", choices=["kmeans", "kshape"], default="kmeans",
                    help="kmeans = CorrelationKMeans (default), kshape = KShape (shift-invariant)")
-    k.add_argument("--n-init", type=int, default=1, help="restarts, the best kept (default 1)")
-    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--n-init", type=positive_int, default=1, help="restarts, the best kept (default 1)")
+    k.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     k.add_argument("--resource", help="resource name or index (default: the first)")
     k.add_argument("--centroids", metavar="FILE", help="also write the centroids (.csv/.json/.parquet)")
     k.add_argument("--plot", metavar="PNG", help="also draw the centroids as small multiples")
@@ -275,11 +276,11 @@ def add_parsers(sub) -> None:
                        description="Pack shapes onto workers; writes id,worker and reports workers, "
                                    "lower bound and peak-based workers on stderr.")
     p.add_argument("input", help=inp)
-    p.add_argument("-c", "--capacity", required=True, help="worker capacity per resource, e.g. 32000,64")
+    p.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     p.add_argument("-s", "--strategy", default="complement",
                    choices=["complement", "first_fit", "best_fit", "peak"])
     p.add_argument("--headroom", default="0", help="safety margin, fraction of capacity (default 0)")
-    p.add_argument("--risk", type=float, default=0.0, help="fraction of steps a worker may overflow (default 0)")
+    p.add_argument("--risk", type=fraction, default=0.0, help="fraction of steps a worker may overflow (default 0)")
     p.add_argument("--summary", metavar="JSON", help="also write the plan's summary as JSON")
     p.add_argument("--plot", metavar="PNG", help="also draw the busiest workers' load against capacity")
     add_common(p)
@@ -289,13 +290,14 @@ def add_parsers(sub) -> None:
                        description="Backtest: for each day d, forecast it from days < d, pack, replay "
                                    "the real day; writes workers, overflow and forecast error.")
     e.add_argument("input", help=inp + " (two or more whole days)")
-    e.add_argument("-c", "--capacity", required=True, help="worker capacity per resource, e.g. 32000,64")
+    e.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     e.add_argument("--forecasters", default="all",
                    help="comma-separated: naive, mean, quantile, max, cluster (names as printed; default all)")
     e.add_argument("--strategies", default="peak,complement", help="comma-separated (default peak,complement)")
     e.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
-    e.add_argument("--min-history", type=int, default=1, help="days of history before the first target day")
-    e.add_argument("--max-overflow", type=float, default=1e-3, help="overflow target for the headline (0.001)")
+    e.add_argument("--min-history", type=positive_int, default=1, help="days of history before the first target day")
+    e.add_argument("--max-overflow", type=fraction_closed, default=1e-3,
+                   help="overflow target for the headline (0.001)")
     e.add_argument("--full", action="store_true", help="one row per day instead of means over days")
     e.add_argument("--plot", metavar="PNG", help="also draw workers against overflow")
     add_common(e)
@@ -305,7 +307,7 @@ def add_parsers(sub) -> None:
                        description="Cluster, pack and backtest a trace; write PNGs and report.md/html "
                                    "into OUTDIR and print the paths written.")
     r.add_argument("input", help=inp)
-    r.add_argument("-c", "--capacity", required=True, help="worker capacity per resource, e.g. 32000,64")
+    r.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     r.add_argument("-d", "--outdir", default="pyshape-report", help="output folder (default pyshape-report)")
     r.add_argument("--format", choices=["md", "html"], default="md")
     r.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from pyshape.cli._common import floats, say, show_progress
+from pyshape.cli._common import capacities, check_capacity_count, check_outdir, fraction_closed, say, show_progress
 
 #: Worker size for the Bitbrains part: CPU in MHz, memory in GB (a 2-socket
 #: server's share: 128 GHz is e.g. 48 cores at 2.7 GHz).
@@ -101,11 +101,13 @@ def cmd_demo(args) -> int:
     from pyshape.report import build_report, headline
     from pyshape.traces import load_bitbrains_sample
 
+    # Everything the user gave is checked before any work (main() has checked -d and -c's numbers too).
+    cap = capacities(args.capacity) if args.capacity else list(BITBRAINS_WORKER)
+    check_capacity_count(cap, ("cpu_mhz", "mem_gb"))
+    check_outdir(args.outdir, "-d")
     t_start = time.perf_counter()
     _azure(args)
     tr = load_bitbrains_sample()
-    cap = floats(args.capacity, "--capacity", count=2) if args.capacity else list(BITBRAINS_WORKER)
-    cap = cap * 2 if len(cap) == 1 else cap
     counted = ", ".join(f"{k} {v}" for k, v in tr.info.items())
     # VMs without a single sample in the week are counted by the loader and left out here:
     # an all-zero shape packs anywhere and would only dilute the averages.
@@ -137,8 +139,9 @@ def add_parser(sub) -> None:
                                    "Functions and Bitbrains samples; print tables, write PNGs and a report.")
     d.add_argument("-d", "--outdir", default="pyshape-demo", help="folder for figures and report (pyshape-demo)")
     d.add_argument("-c", "--capacity", default=None,
-                   help=f"Bitbrains worker size MHz,GB (default {BITBRAINS_WORKER[0]:g},{BITBRAINS_WORKER[1]:g})")
-    d.add_argument("--max-overflow", type=float, default=1e-3,
+                   help=f"Bitbrains worker size: two values, CPU in MHz and memory in GB "
+                        f"(default {BITBRAINS_WORKER[0]:g},{BITBRAINS_WORKER[1]:g})")
+    d.add_argument("--max-overflow", type=fraction_closed, default=1e-3,
                    help="overflow target, fraction of worker-steps (default 0.001)")
     d.add_argument("--no-plots", action="store_true", help="tables only")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages on stderr")

@@ -9,6 +9,29 @@ import numpy as np
 __all__ = ["ResourceTrace"]
 
 _DAY = 86400
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def plain(v):
+    """A NumPy scalar as the Python value it holds (messages print ``0``, not ``np.int64(0)``)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def as_float32(a: np.ndarray) -> np.ndarray:
+    """``a`` as a C-contiguous float32 array (no copy when it already is one).
+
+    Raises ValueError naming the first element when a finite value does not
+    fit in float32 (instead of NumPy's overflow warning and an ``inf``).
+    """
+    with np.errstate(over="raise"):
+        try:
+            return np.ascontiguousarray(a, dtype=np.float32)
+        except FloatingPointError:
+            pass
+    big = np.isfinite(a) & (np.abs(a) > _F32_MAX)
+    where = tuple(int(i) for i in np.argwhere(big)[0])
+    raise ValueError(f"value {plain(a[where]):.6g} at index {where} is beyond the float32 range (+-3.4e38); "
+                     f"{int(big.sum())} such value(s)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,9 +66,10 @@ class ResourceTrace:
     TypeError
         If ``shapes`` does not hold real numbers.
     ValueError
-        If ``shapes`` is not 3-D, ``ids`` or a ``meta`` column does not
-        have one entry per row, ``len(resources) != R``, resource names
-        repeat, ``T == 0`` or ``step_seconds`` is not a positive integer.
+        If ``shapes`` is not 3-D, holds a finite value beyond the float32
+        range (about 3.4e38), ``ids`` or a ``meta`` column does not have one
+        entry per row, ``len(resources) != R``, resource names repeat,
+        ``T == 0`` or ``step_seconds`` is not a positive integer.
 
     Examples
     --------
@@ -74,7 +98,7 @@ class ResourceTrace:
         if T == 0:
             raise ValueError(f"shapes has no time steps (shape {shapes.shape})")
         # A float32 C-contiguous array (np.memmap included) passes without a copy.
-        shapes = np.ascontiguousarray(shapes, dtype=np.float32)
+        shapes = as_float32(shapes)
         ids = np.asarray(self.ids)
         if ids.shape != (n,):
             raise ValueError(f"ids must have one entry per row of shapes ({n}), got shape {ids.shape}")
@@ -85,7 +109,7 @@ class ResourceTrace:
             raise ValueError(f"resource names must be distinct strings, got {resources}")
         step = self.step_seconds
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step <= 0:
-            raise ValueError(f"step_seconds must be a positive integer, got {step!r}")
+            raise ValueError(f"step_seconds must be a positive integer, got {plain(step)!r}")
         meta = {}
         for k, v in dict(self.meta).items():
             a = np.asarray(v)

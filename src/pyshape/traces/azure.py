@@ -9,13 +9,14 @@ from typing import Dict, Literal, Sequence, Tuple
 import numpy as np
 
 from pyshape.traces._text import check_field_counts, parse_numbers, read_lines
-from pyshape.traces._trace import ResourceTrace
+from pyshape.traces._trace import ResourceTrace, plain
 
 __all__ = ["load_azure_functions", "load_azure_sample"]
 
 _ID_COLUMNS = ("HashOwner", "HashApp", "HashFunction")
 _DAY_FILE = re.compile(r"^invocations_per_function_md\.anon\.(d\d+)\.csv(\.gz)?$")
 _ROW_BLOCK = 4096  # rows per block when turning counts into shapes (bounds the float64 temporaries)
+_HEADER_LIMIT = 16 << 20  # bytes; a day file's header (1440 minutes) is about 7 KB
 
 
 def load_azure_functions(invocations, durations=None, memory=None, *, step_seconds: int = 60,
@@ -108,7 +109,7 @@ def load_azure_functions(invocations, durations=None, memory=None, *, step_secon
     if isinstance(step_seconds, bool) or not isinstance(step_seconds, (int, np.integer)) \
             or step_seconds <= 0 or step_seconds % 60:
         raise ValueError(f"step_seconds must be a positive multiple of 60 (the trace counts per minute), "
-                         f"got {step_seconds!r}")
+                         f"got {plain(step_seconds)!r}")
     if memory_model not in ("busy", "active"):
         raise ValueError(f"memory_model must be 'busy' or 'active', got {memory_model!r}")
     inv_path = Path(invocations)
@@ -194,7 +195,7 @@ def _sibling(inv: Path, kind: str) -> Path:
 
 def _read_invocations(path: Path) -> Tuple[Tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
     """(id column names, ids (n, k) str, triggers (n,), per-minute counts (n, minutes) float32)."""
-    header, lines, linenos = read_lines(path)
+    header, lines, linenos = read_lines(path, header_limit=_HEADER_LIMIT)
     names = [h.strip() for h in header.split(",")]
     if "Trigger" not in names:
         raise ValueError(f"{path}: no Trigger column; expected [HashOwner,HashApp,]HashFunction,Trigger,1,2,... "
@@ -245,7 +246,7 @@ def _join_values(path: Path, column: str, inv_cols: Tuple[str, ...], inv_keys: n
     HashApp, HashFunction). ``per_function``: the file must have
     HashFunction (durations); otherwise it may be keyed per app (memory).
     """
-    header, lines, linenos = read_lines(path)
+    header, lines, linenos = read_lines(path, header_limit=_HEADER_LIMIT)
     names = [h.strip() for h in header.split(",")]
     if column not in names:
         raise ValueError(f"{path}: no {column} column (columns: {','.join(names)})")

@@ -9,8 +9,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from pyshape.traces._text import check_field_counts, parse_numbers, read_bytes
-from pyshape.traces._trace import ResourceTrace
+from pyshape.traces._text import TextStream, check_field_counts, parse_numbers
+from pyshape.traces._trace import ResourceTrace, plain
 
 __all__ = ["load_bitbrains", "load_bitbrains_sample"]
 
@@ -18,12 +18,17 @@ _DAY = 86400
 # Header names of the columns used, as in every Bitbrains file (";" + TAB separated).
 _COLUMNS = ("Timestamp [ms]", "CPU usage [MHZ]", "Memory usage [KB]")
 _FILE_SUFFIXES = (".csv", ".csv.gz")
+_HEADER_LIMIT = 64 << 10  # a Bitbrains header is about 150 bytes
+#: Without ``max_steps``, a grid may have this many days of steps, or more when the rows justify it ...
+_FREE_DAYS = 31
+#: ... up to this many steps per data row of the VM with the most rows.
+_STEPS_PER_ROW = 16
 
 PathArg = Union[str, "os.PathLike[str]"]
 
 
 def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int = 300, max_gap_steps: int = 3,
-                   vms: Optional[Iterable[Union[str, int]]] = None) -> ResourceTrace:
+                   vms: Optional[Iterable[Union[str, int]]] = None, max_steps: Optional[int] = None) -> ResourceTrace:
     """Load Bitbrains (GWA-T-12) per-VM files ``<vm>.csv[.gz]`` as CPU and memory shapes.
 
     Every VM's samples (about every 300 s, each VM with its own offset) are put
@@ -34,7 +39,14 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
     resource, a gap of at most ``max_gap_steps`` empty steps between two
     samples repeats the sample before it, and steps before a VM's first
     sample, after its last one or in longer gaps are 0. Negative values are
-    clipped to 0; rows with a NaN or infinite value are dropped.
+    clipped to 0 (and counted); rows with a NaN or infinite value are dropped.
+
+    The time span is checked before any grid is sized: timestamps far apart
+    with few rows (a stray 0, a year-2100 typo) would otherwise ask for a
+    grid of millions of steps. Without ``max_steps`` the grid may span
+    31 days, or more when the rows justify it: up to 16 steps per data row
+    of the VM with the most rows (a month of 5-minute samples justifies
+    about 16 months).
 
     Parameters
     ----------
@@ -48,6 +60,9 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
         Longest run of empty steps that is filled; 0 fills nothing.
     vms : iterable of str or int, optional
         Only these VMs (file names before the first dot), in this order.
+    max_steps : int, optional
+        Largest grid (number of steps) to build; default: the limit above.
+        Pass a larger number to load a sparse trace over a long span anyway.
 
     Returns
     -------
@@ -60,7 +75,9 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
         the per-VM counts) and ``rows`` (n,) (data rows in each file).
         ``info``: ``rows``, ``duplicate_rows`` (rows in a step that already
         had one, exact repeats included), ``out_of_order_rows`` (rows older
-        than the row before), ``nonfinite_rows`` (dropped), ``filled_steps``,
+        than the row before), ``nonfinite_rows`` (dropped),
+        ``negative_rows`` (rows with a negative CPU or memory value, clipped
+        to 0), ``filled_steps``,
         ``missing_steps``, ``vms_empty`` (files with no data row, kept as
         rows of zeros) and ``vms_short`` (VMs with no whole day of the grid
         fully covered by samples and filled steps).
@@ -73,7 +90,8 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
     ValueError
         If a file is empty or not a Bitbrains file, has a row with the wrong
         number of fields or a non-numeric value, timestamps look like
-        milliseconds, no file has a data row, ids repeat, or the step or gap
+        milliseconds or span more steps than the limit above (``max_steps``),
+        no file has a data row, ids repeat, or the step, gap or ``max_steps``
         arguments are invalid.
 
     Notes
@@ -90,9 +108,13 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
     """
     if isinstance(step_seconds, bool) or not isinstance(step_seconds, (int, np.integer)) \
             or step_seconds <= 0 or _DAY % step_seconds:
-        raise ValueError(f"step_seconds must be a positive integer that divides a day (86400 s), got {step_seconds!r}")
+        raise ValueError(f"step_seconds must be a positive integer that divides a day (86400 s), "
+                         f"got {plain(step_seconds)!r}")
     if isinstance(max_gap_steps, bool) or not isinstance(max_gap_steps, (int, np.integer)) or max_gap_steps < 0:
-        raise ValueError(f"max_gap_steps must be a non-negative integer, got {max_gap_steps!r}")
+        raise ValueError(f"max_gap_steps must be a non-negative integer, got {plain(max_gap_steps)!r}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
+                                  or max_steps < 1):
+        raise ValueError(f"max_steps must be a positive integer, got {plain(max_steps)!r}")
     step = int(step_seconds)
     files = _vm_files(path, vms)
     series = [_read_vm(p) for _, p in files]
@@ -100,6 +122,7 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
     finite = [np.isfinite(a).all(axis=1) for a in series]
     nonfinite = int(sum(int((~f).sum()) for f in finite))
     series = [a[f] for a, f in zip(series, finite)]
+    negative = int(sum(int((a[:, 1:] < 0).any(axis=1).sum()) for a in series))
     nonempty = [a for a in series if len(a)]
     if not nonempty:
         raise ValueError(f"{path}: no data rows in any of the {len(files)} file(s)")
@@ -109,6 +132,14 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
         raise ValueError(f"{path}: timestamps up to {t1:.0f} look like milliseconds; Bitbrains files hold Unix seconds")
     start = int(t0 // _DAY) * _DAY
     T = int((t1 - start) // step) + 1
+    most_rows = max(len(a) for a in nonempty)
+    limit = max(_FREE_DAYS * (_DAY // step), _STEPS_PER_ROW * most_rows) if max_steps is None else int(max_steps)
+    if T > limit:
+        why = (f"more than {_FREE_DAYS} days and more than {_STEPS_PER_ROW} steps per row of the fullest VM "
+               f"({most_rows} rows)") if max_steps is None else f"more than max_steps={limit}"
+        raise ValueError(f"{path}: timestamps from {t0:.0f} to {t1:.0f} s span {(t1 - t0) / _DAY:.4g} days, "
+                         f"a grid of {T} steps of {step} s: {why}; a stray or mistyped timestamp? "
+                         f"(pass max_steps= to load it anyway)")
 
     n = len(files)
     shapes = np.zeros((n, 2, T), dtype=np.float32)
@@ -134,7 +165,8 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
     covered = (have | filled)[:, : (T // (_DAY // step)) * (_DAY // step)].reshape(n, -1, _DAY // step)
     short = ~covered.all(axis=2).any(axis=1)
     info = {"rows": int(n_rows.sum()), "duplicate_rows": duplicates, "out_of_order_rows": out_of_order,
-            "nonfinite_rows": nonfinite, "filled_steps": int(filled.sum()), "missing_steps": int(missing.sum()),
+            "nonfinite_rows": nonfinite, "negative_rows": negative, "filled_steps": int(filled.sum()),
+            "missing_steps": int(missing.sum()),
             "vms_empty": int((n_rows == 0).sum()), "vms_short": int(short.sum())}
     ids = np.array([vm for vm, _ in files])
     return ResourceTrace(ids, shapes, ("cpu_mhz", "mem_gb"), step, start,
@@ -200,49 +232,60 @@ def _vm_files(path, vms) -> List[Tuple[str, Path]]:
     return [(v, by_id[v]) for v in want]
 
 
-def _read_vm(p: Path) -> np.ndarray:
-    """The (rows, 3) float64 array of timestamp (s), CPU usage (MHz) and memory usage (KB) of one file."""
-    raw = read_bytes(p)
-    nl = raw.find(b"\n")
-    head = raw if nl < 0 else raw[:nl]
-    header = head.decode("utf-8-sig", errors="replace")
+def _check_header(header: str, p: Path) -> None:
     names = [h.strip() for h in header.split(";")]
     if any(c not in names for c in _COLUMNS):
         raise ValueError(f"{p}: not a Bitbrains file: the header needs columns {list(_COLUMNS)}, "
                          f"got {header[:80]!r}")
+
+
+def _read_vm(p: Path) -> np.ndarray:
+    """The (rows, 3) float64 array of timestamp (s), CPU usage (MHz) and memory usage (KB) of one file."""
+    with TextStream(p) as s:
+        try:
+            header = s.header(limit=_HEADER_LIMIT)  # read and checked before the rest of the file
+        except ValueError as e:
+            if "longer than" not in str(e):
+                raise
+            raise ValueError(f"{e}: not a Bitbrains file") from None
+        _check_header(header, p)
+        head_lines = s.lineno
+        body = s.rest()
+    names = [h.strip() for h in header.split(";")]
     cols = [names.index(c) for c in _COLUMNS]
     # Fast paths only when every line can have the header's number of fields
     # (the parsers below would pad short lines or ignore extra fields); with
     # this total right, a long line implies a short one, which gives NaN in
     # pandas and an error in NumPy, and both then go to the checked path.
-    n_lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
-    if raw.count(b";") == head.count(b";") * n_lines:
-        if n_lines == 1:
+    n_lines = body.count(b"\n") + (bool(body) and not body.endswith(b"\n"))
+    if body.count(b";") == header.count(";") * n_lines:
+        if n_lines == 0:
             return np.zeros((0, len(_COLUMNS)))
-        a = _read_vm_pandas(raw, cols)
+        a = _read_vm_pandas(body, cols)
         if a is not None:
             return a
         try:
-            lines = raw.decode("utf-8-sig").splitlines()[1:]
+            lines = body.decode("utf-8").splitlines()
             return np.loadtxt(lines, delimiter=";", usecols=cols, ndmin=2, comments=None, dtype=np.float64)
         except ValueError:
             pass
     # Checked path: skips blank lines and names the line of any problem.
-    text = raw.decode("utf-8-sig", errors="replace").splitlines()
-    body = [(i + 1, ln) for i, ln in enumerate(text) if ln.strip()][1:]
-    lines, linenos = [ln for _, ln in body], [i for i, _ in body]
+    text = body.decode("utf-8", errors="replace").splitlines()
+    del body
+    numbered = [(i, ln) for i, ln in enumerate(text, start=head_lines + 1) if ln.strip()]
+    lines, linenos = [ln for _, ln in numbered], [i for i, _ in numbered]
     check_field_counts(lines, ";", len(names), p, linenos)
     return parse_numbers(lines, ";", _COLUMNS, p, linenos, usecols=cols)
 
 
-def _read_vm_pandas(raw: bytes, cols: Sequence[int]) -> Optional[np.ndarray]:
+def _read_vm_pandas(body: bytes, cols: Sequence[int]) -> Optional[np.ndarray]:
     """pandas' faster parse when installed and the file is clean, else None (the caller falls back to NumPy)."""
     try:
         import pandas as pd
     except ImportError:
         return None
     try:
-        df = pd.read_csv(io.BytesIO(raw), sep=";", header=0, usecols=list(cols), dtype=np.float64,
+        df = pd.read_csv(io.BytesIO(body), sep=";", header=None, usecols=list(cols), dtype=np.float64,
                          engine="c", index_col=False)
     except Exception:  # any parse problem: the NumPy paths find and name it
         return None

@@ -1,19 +1,24 @@
 """Shapes in and out of files: ``.npy``, ``.npz``, wide ``.csv`` / ``.csv.gz``, ``.parquet``, Bitbrains folders.
 
 Wide layout (CSV and Parquet): a header ``id,0,1,...,T-1`` and one row per
-shape, or ``id,resource,0,1,...,T-1`` and one row per shape and resource.
+shape, or ``id,resource,0,1,...,T-1`` and one row per shape and resource. In
+CSV an id or resource name may be quoted as in RFC 4180 (``"a,b"``; a quote
+inside quotes is doubled); :func:`save_shapes` quotes those that need it.
 """
 from __future__ import annotations
 
 import gzip
 import json
+import re
+import zipfile
+import zlib
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from pyshape.traces._text import check_field_counts, parse_numbers, read_lines
-from pyshape.traces._trace import ResourceTrace
+from pyshape.traces._text import TextStream, parse_numbers
+from pyshape.traces._trace import ResourceTrace, as_float32
 
 __all__ = ["load_shapes", "save_shapes"]
 
@@ -23,7 +28,7 @@ _PYARROW_HINT = "reading or writing .parquet needs pyarrow (pip install pyarrow)
 
 
 def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
-                start: Optional[int] = None) -> ResourceTrace:
+                start: Optional[int] = None, allow_nonfinite: bool = False) -> ResourceTrace:
     """Load shapes from a file (format by suffix) or a folder of Bitbrains files.
 
     - ``.npy``: an ``(n, T)`` or ``(n, R, T)`` array. Memory-mapped (read
@@ -35,7 +40,9 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
       ``info_<name>`` entries (as :func:`save_shapes` writes them).
     - ``.csv``, ``.csv.gz``: wide text (see the module docstring); the step
       columns must be named by consecutive integers from 0 (or 1, as in the
-      Azure trace). Rows of one shape need not be adjacent.
+      Azure trace). Rows of one shape need not be adjacent. The header is
+      checked first and the rows are parsed in chunks, so that peak memory
+      is about twice the float32 result whatever the size of the file.
     - ``.parquet``: the same wide layout as columns (needs pyarrow); the
       grid is read from the file's metadata when :func:`save_shapes` wrote it.
     - a folder: Bitbrains per-VM files, by
@@ -52,6 +59,11 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
         (``.npz``, ``.parquet``), else 60 s from Unix time 0. Given values
         replace stored ones (``start`` cannot be set for a Bitbrains folder,
         whose times are real).
+    allow_nonfinite : bool, default False
+        Keep shapes with NaN or infinite values. By default they are
+        refused (ValueError naming the first such shape): correlation,
+        clustering and packing need finite values. A Bitbrains folder drops
+        such rows instead (see :func:`~pyshape.traces.load_bitbrains`).
 
     Returns
     -------
@@ -62,9 +74,11 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the suffix is unknown or the file is empty, has wrong columns,
-        ragged rows, non-numeric values, missing or repeated (id, resource)
-        rows, or arrays of the wrong shape; the message names the file.
+        If the suffix is unknown or the file is empty, truncated or corrupt,
+        has wrong columns, ragged rows, non-numeric values, values beyond the
+        float32 range, NaN or infinite values (unless ``allow_nonfinite``),
+        missing or repeated (id, resource) rows, or arrays of the wrong
+        shape; the message names the file (and the line, for text).
     TypeError
         If a ``.npy`` / ``.npz`` array does not hold real numbers.
     ImportError
@@ -106,9 +120,27 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
     step = grid.get("step_seconds", _DEFAULT_STEP) if step_seconds is None else step_seconds
     t0 = grid.get("start", 0) if start is None else start
     try:
-        return ResourceTrace(ids, shapes, resources, step, t0, meta, info)
+        tr = ResourceTrace(ids, shapes, resources, step, t0, meta, info)
     except (TypeError, ValueError) as e:
         raise type(e)(f"{p}: {e}") from None
+    if not allow_nonfinite:
+        _check_finite(tr, p)
+    return tr
+
+
+def _check_finite(tr: ResourceTrace, p: Path, block: int = 1 << 22) -> None:
+    """ValueError naming the first shape with a NaN or inf (rows scanned in blocks: a memory map stays cheap)."""
+    per_row = max(1, tr.shapes[0].size)
+    rows = max(1, block // per_row)
+    bad: List[np.ndarray] = []
+    for lo in range(0, tr.n, rows):
+        ok = np.isfinite(tr.shapes[lo:lo + rows]).reshape(-1, per_row).all(axis=1)
+        bad.append(lo + np.flatnonzero(~ok))
+    rows_bad = np.concatenate(bad) if bad else np.zeros(0, dtype=np.intp)
+    if rows_bad.size:
+        i = int(rows_bad[0])
+        raise ValueError(f"{p}: shape {str(tr.ids[i])!r} (row {i}) has a NaN or infinite value; "
+                         f"{rows_bad.size} shape(s) do (load_shapes(..., allow_nonfinite=True) keeps them)")
 
 
 def save_shapes(trace: ResourceTrace, path) -> Path:
@@ -121,14 +153,18 @@ def save_shapes(trace: ResourceTrace, path) -> Path:
     - ``.csv`` / ``.csv.gz``: the wide layout, values written with 9
       significant digits (float32 round-trips exactly); the ``resource``
       column is written unless the trace has the single default resource
-      ``'r0'``. Ids must not contain commas or line breaks.
+      ``'r0'``. Ids and resource names with a comma, a double quote or
+      leading / trailing white space are quoted (RFC 4180), so that
+      :func:`load_shapes` reads them back unchanged; line breaks cannot be
+      written.
     - ``.parquet``: the same wide layout (float32 columns), the grid and the
       resource names in the file's metadata (needs pyarrow).
 
     Raises
     ------
     ValueError
-        If the suffix is unknown or an id cannot be written to CSV.
+        If the suffix is unknown or an id or resource name cannot be written
+        to CSV (a line break).
     ImportError
         For ``.parquet`` without pyarrow.
     """
@@ -197,28 +233,31 @@ def _load_npy(p: Path, mmap: bool):
     return np.arange(shapes.shape[0]).astype(str), shapes, _default_resources(shapes.shape[1]), {}, {}, {}
 
 
+_NPZ_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+
+
 def _load_npz(p: Path):
     try:
-        z = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{p}: not a readable .npz file ({e})") from None
-    with z:
+        return _read_npz(p)
+    except _NPZ_ERRORS as e:  # truncated or corrupt archive, an object array that would need pickle, ...
+        if str(e).startswith(str(p)):
+            raise
+        raise ValueError(f"{p}: not a readable .npz file ({type(e).__name__}: {e})") from None
+
+
+def _read_npz(p: Path):
+    with open(p, "rb") as f, np.load(f, allow_pickle=False) as z:  # our handle: closed even when np.load fails
         if "shapes" not in z.files:
             raise ValueError(f"{p}: no array named 'shapes' (found {sorted(z.files)})")
-        try:
-            shapes = _as_3d(z["shapes"], p, "'shapes'")
-            _check_not_empty(shapes, p)
-            n, R = shapes.shape[:2]
-            ids = z["ids"] if "ids" in z.files else np.arange(n).astype(str)
-            resources = tuple(str(r) for r in np.atleast_1d(z["resources"])) if "resources" in z.files \
-                else _default_resources(R)
-            grid = {k: _scalar(z[k], p, k) for k in ("step_seconds", "start") if k in z.files}
-            meta = {k[len("meta_"):]: z[k] for k in z.files if k.startswith("meta_")}
-            info = {k[len("info_"):]: _scalar(z[k], p, k) for k in z.files if k.startswith("info_")}
-        except ValueError as e:  # e.g. an object array that would need pickle
-            if str(e).startswith(str(p)):
-                raise
-            raise ValueError(f"{p}: {e}") from None
+        shapes = _as_3d(z["shapes"], p, "'shapes'")
+        _check_not_empty(shapes, p)
+        n, R = shapes.shape[:2]
+        ids = z["ids"] if "ids" in z.files else np.arange(n).astype(str)
+        resources = tuple(str(r) for r in np.atleast_1d(z["resources"])) if "resources" in z.files \
+            else _default_resources(R)
+        grid = {k: _scalar(z[k], p, k) for k in ("step_seconds", "start") if k in z.files}
+        meta = {k[len("meta_"):]: z[k] for k in z.files if k.startswith("meta_")}
+        info = {k[len("info_"):]: _scalar(z[k], p, k) for k in z.files if k.startswith("info_")}
     return ids, shapes, resources, grid, meta, info
 
 
@@ -228,38 +267,102 @@ def _scalar(a: np.ndarray, p: Path, name: str) -> int:
     return int(a)
 
 
-def _step_labels(labels: List[str], p: Path) -> None:
-    """Step columns must be consecutive integers from 0 (or from 1, as the Azure trace names its minutes)."""
-    if not labels:
+_LABEL_BLOCK = 1 << 16
+_SPACE_AROUND_COMMA = re.compile(r"\s*,\s*")
+
+
+def _step_labels(text: str, p: Path) -> Tuple[int, int]:
+    """(first label, T) of the step columns, given as one comma-separated string.
+
+    They must be consecutive integers from 0 (or from 1, as the Azure trace
+    names its minutes). Checked a block at a time against the expected text,
+    so that a header with millions of columns costs no list of millions of
+    strings.
+    """
+    text = _SPACE_AROUND_COMMA.sub(",", text.strip())
+    if not text:
         raise ValueError(f"{p}: no step columns after the id column(s)")
-    first = labels[0] if labels[0] in ("0", "1") else "0"
-    want = [str(i) for i in range(int(first), int(first) + len(labels))]
-    if labels != want:
-        bad = next(i for i, (a, b) in enumerate(zip(labels, want)) if a != b)
-        raise ValueError(f"{p}: step column {bad + 1} of the header is {labels[bad]!r}, expected {want[bad]!r} "
+    T = text.count(",") + 1
+    first = 1 if text.split(",", 1)[0] == "1" else 0
+    pos = 0
+    for a in range(0, T, _LABEL_BLOCK):
+        want = ",".join(map(str, range(first + a, first + min(T, a + _LABEL_BLOCK))))
+        end = pos + len(want)
+        if text.startswith(want, pos) and (end == len(text) or text[end] == ","):
+            pos = end + 1
+            continue
+        for i, w in enumerate(want.split(","), start=a):
+            e = text.find(",", pos)
+            e = len(text) if e < 0 else e
+            if text[pos:e] != w:
+                raise ValueError(f"{p}: step column {i + 1} of the header is {text[pos:e][:40]!r}, expected {w!r} "
+                                 f"(wide layout: id[,resource],0,1,...)")
+            pos = e + 1
+    return first, T
+
+
+def _first_is_id(first: str, p: Path) -> None:
+    name = first.split(",", 1)[0].strip()
+    if name != "id":
+        raise ValueError(f"{p}: the first column must be 'id', got {name[:40]!r} "
                          f"(wide layout: id[,resource],0,1,...)")
 
 
-def _layout(names: List[str], p: Path) -> int:
-    """Number of text columns (1: id; 2: id,resource) after checking the header."""
-    if names[0] != "id":
-        raise ValueError(f"{p}: the first column must be 'id', got {names[0]!r} "
-                         f"(wide layout: id[,resource],0,1,...)")
-    n_text = 2 if len(names) > 1 and names[1] == "resource" else 1
-    _step_labels(names[n_text:], p)
-    return n_text
+def _layout(header: str, p: Path) -> Tuple[int, int, int]:
+    """(number of text columns (1: id; 2: id,resource), first step label, T) after checking the header."""
+    _first_is_id(header, p)
+    head = header.split(",", 2)
+    n_text = 2 if len(head) > 1 and head[1].strip() == "resource" else 1
+    rest = header.split(",", n_text)
+    first, T = _step_labels(rest[n_text] if len(rest) > n_text else "", p)
+    return n_text, first, T
 
 
-def _assemble(ids: np.ndarray, res: Optional[np.ndarray], values: np.ndarray, p: Path,
-              where: List[str]) -> Tuple[np.ndarray, np.ndarray, Tuple[str, ...]]:
-    """(ids (n,), shapes (n, R, T), resources) from one row per shape (and resource), in first-seen order."""
+class _Labels(Sequence):
+    """The step column names ``first .. first+T-1`` as strings, without a list of them."""
+
+    def __init__(self, first: int, T: int) -> None:
+        self.first, self.T = first, T
+
+    def __len__(self) -> int:
+        return self.T
+
+    def __getitem__(self, j):
+        if not 0 <= j < self.T:
+            raise IndexError(j)
+        return str(self.first + j)
+
+
+def _stack(blocks: List[np.ndarray], cell: Optional[np.ndarray], n_cells: int) -> np.ndarray:
+    """Rows of the float32 ``blocks`` (emptied on the way, so each is freed once copied) put at ``cell``."""
+    if len(blocks) == 1 and (cell is None or np.array_equal(cell, np.arange(n_cells))):
+        return blocks.pop()
+    out = np.empty((n_cells, blocks[0].shape[1]), dtype=np.float32)
+    lo = 0
+    while blocks:
+        b = blocks.pop(0)
+        if cell is None:
+            out[lo:lo + len(b)] = b
+        else:
+            out[cell[lo:lo + len(b)]] = b
+        lo += len(b)
+    return out
+
+
+def _assemble(ids: np.ndarray, res: Optional[np.ndarray], blocks: List[np.ndarray], p: Path,
+              where) -> Tuple[np.ndarray, np.ndarray, Tuple[str, ...]]:
+    """(ids (n,), shapes (n, R, T), resources) from one row per shape (and resource), in first-seen order.
+
+    ``blocks``: the rows' values, float32, in consecutive blocks; the list is
+    emptied. ``where(i)``: where row ``i`` is in the file, for messages.
+    """
     if res is None:
         _, first, counts = np.unique(ids, return_index=True, return_counts=True)
         if (counts > 1).any():
             dup = ids[first[counts > 1][0]]
             rows = np.flatnonzero(ids == dup)
-            raise ValueError(f"{p}: id {str(dup)!r} appears more than once ({where[rows[0]]} and {where[rows[1]]})")
-        return ids, values.reshape(len(ids), 1, -1), ("r0",)
+            raise ValueError(f"{p}: id {str(dup)!r} appears more than once ({where(rows[0])} and {where(rows[1])})")
+        return ids, _stack(blocks, None, len(ids)).reshape(len(ids), 1, -1), ("r0",)
     uid, id_first, id_pos = np.unique(ids, return_index=True, return_inverse=True)
     ures, res_first, res_pos = np.unique(res, return_index=True, return_inverse=True)
     # unique() sorts; rank by first appearance instead, to keep the file's order.
@@ -272,38 +375,113 @@ def _assemble(ids: np.ndarray, res: Optional[np.ndarray], values: np.ndarray, p:
         c = int(np.flatnonzero(counts > 1)[0])
         rows = np.flatnonzero(cell == c)
         raise ValueError(f"{p}: id {str(ids[rows[0]])!r} has resource {str(res[rows[0]])!r} more than once "
-                         f"({where[rows[0]]} and {where[rows[1]]})")
+                         f"({where(rows[0])} and {where(rows[1])})")
     if (counts == 0).any():
         c = int(np.flatnonzero(counts == 0)[0])
         id_of = uid[np.argsort(id_rank)][c // R]
         res_of = ures[np.argsort(res_rank)][c % R]
         raise ValueError(f"{p}: id {str(id_of)!r} has no row for resource {str(res_of)!r} "
                          f"(every id needs one row per resource)")
-    shapes = np.empty((n * R, values.shape[1]), dtype=np.float32)
-    shapes[cell] = values
+    shapes = _stack(blocks, cell, n * R)
     return uid[np.argsort(id_rank)], shapes.reshape(n, R, -1), tuple(str(r) for r in ures[np.argsort(res_rank)])
 
 
+def _unquote_fields(ln: str, n_text: int, p: Path, lineno: int) -> Tuple[List[str], Optional[str]]:
+    """The first ``n_text`` fields of ``ln``, RFC 4180 quotes removed, and the rest of the line (None if absent)."""
+    fields: List[str] = []
+    i = 0
+    for _ in range(n_text):
+        j = i
+        while j < len(ln) and ln[j] in " \t":
+            j += 1
+        if ln.startswith('"', j):
+            buf, k = [], j + 1
+            while True:
+                q = ln.find('"', k)
+                if q < 0:
+                    raise ValueError(f"{p}, line {lineno}: a quoted field is not closed")
+                buf.append(ln[k:q])
+                if ln.startswith('"', q + 1):  # "" inside quotes is one "
+                    buf.append('"')
+                    k = q + 2
+                    continue
+                break
+            field = "".join(buf)
+            e = ln.find(",", q + 1)
+            after = ln[q + 1:] if e < 0 else ln[q + 1:e]
+            if after.strip():
+                raise ValueError(f"{p}, line {lineno}: text {after.strip()[:20]!r} after a closing quote")
+        else:
+            e = ln.find(",", i)
+            field = (ln[i:] if e < 0 else ln[i:e]).strip()
+        fields.append(field)
+        if e < 0:
+            return fields, None
+        i = e + 1
+    return fields, ln[i:]
+
+
+def _split_row(ln: str, n_text: int, p: Path, lineno: int) -> Tuple[List[str], Optional[str]]:
+    parts = ln.split(",", n_text)
+    if any(q.lstrip().startswith('"') for q in parts[:n_text]):
+        return _unquote_fields(ln, n_text, p, lineno)
+    if len(parts) <= n_text:
+        return [q.strip() for q in parts], None
+    return [q.strip() for q in parts[:n_text]], parts[n_text]
+
+
 def _load_csv(p: Path):
-    header, lines, linenos = read_lines(p)
-    names = [h.strip() for h in header.split(",")]
-    n_text = _layout(names, p)
-    if not lines:
+    with TextStream(p) as s:
+        header = s.header(check=lambda first: _first_is_id(first, p))
+        n_text, first, T = _layout(header, p)
+        labels = _Labels(first, T)
+        texts: List[List[str]] = [[] for _ in range(n_text)]
+        blocks: List[np.ndarray] = []
+        where: List[np.ndarray] = []
+        for lines, linenos in s.chunks():
+            rests = []
+            for ln, k in zip(lines, linenos):
+                fields, rest = _split_row(ln, n_text, p, k)
+                if rest is None:
+                    raise ValueError(f"{p}, line {k}: {len(fields)} field(s), expected {n_text + T} (as in the header)")
+                for col, f in zip(texts, fields):
+                    col.append(f)
+                rests.append(rest)
+            del lines
+            counts = np.fromiter((r.count(",") for r in rests), dtype=np.int64, count=len(rests))
+            bad = np.flatnonzero(counts != T - 1)
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"{p}, line {linenos[i]}: {n_text + int(counts[i]) + 1} fields, "
+                                 f"expected {n_text + T} (as in the header)")
+            blocks.append(parse_numbers(rests, ",", labels, p, linenos, dtype=np.float32))
+            where.append(np.asarray(linenos, dtype=np.int64))
+            del rests
+    if not blocks:
         raise ValueError(f"{p}: no rows after the header")
-    check_field_counts(lines, ",", len(names), p, linenos)
-    parts = [ln.split(",", n_text) for ln in lines]
-    values = parse_numbers([q[n_text] for q in parts], ",", names[n_text:], p, linenos)
-    ids = np.array([q[0].strip() for q in parts], dtype=str)
-    res = np.array([q[1].strip() for q in parts], dtype=str) if n_text == 2 else None
-    ids, shapes, resources = _assemble(ids, res, values, p, [f"line {i}" for i in linenos])
+    linenos = np.concatenate(where)
+    ids = np.array(texts[0], dtype=str)
+    res = np.array(texts[1], dtype=str) if n_text == 2 else None
+    del texts
+    ids, shapes, resources = _assemble(ids, res, blocks, p, lambda i: f"line {int(linenos[i])}")
     return ids, shapes, resources, {}, {}, {}
 
 
+_NEEDS_QUOTES = re.compile(r'[,"]|^\s|\s$|^$')
+
+
+def _csv_field(text: str, p: Path, what: str) -> str:
+    """``text`` as a CSV field: quoted (RFC 4180) when it has a comma, a quote or outer white space."""
+    if "\n" in text or "\r" in text:
+        raise ValueError(f"{p}: {what} {text!r} contains a line break and cannot be written to CSV")
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def _save_csv(trace: ResourceTrace, p: Path) -> None:
-    ids = [str(i) for i in trace.ids.tolist()]
-    bad = next((i for i in ids if "," in i or "\n" in i or "\r" in i), None)
-    if bad is not None:
-        raise ValueError(f"{p}: id {bad!r} contains a comma or line break and cannot be written to CSV")
+    ids = [_csv_field(str(i), p, "id") for i in trace.ids.tolist()]
+    names = [_csv_field(r, p, "resource name") for r in trace.resources]
     with_res = trace.resources != ("r0",)
     T = trace.T
     head = ["id", "resource"] if with_res else ["id"]
@@ -313,7 +491,7 @@ def _save_csv(trace: ResourceTrace, p: Path) -> None:
         f.write(",".join(head + [str(t) for t in range(T)]) + "\n")
         for i, sid in enumerate(ids):
             rows = trace.shapes[i].tolist()
-            for r, name in enumerate(trace.resources):
+            for r, name in enumerate(names):
                 prefix = f"{sid},{name}," if with_res else f"{sid},"
                 f.write(prefix + fmt % tuple(rows[r]) + "\n")
 
@@ -336,7 +514,7 @@ def _load_parquet(p: Path):
     names = list(table.column_names)
     if not names:
         raise ValueError(f"{p}: no columns")
-    n_text = _layout(names, p)
+    n_text = _layout(",".join(names), p)[0]
     if table.num_rows == 0:
         raise ValueError(f"{p}: no rows")
     for name in names[n_text:]:
@@ -345,10 +523,15 @@ def _load_parquet(p: Path):
             raise ValueError(f"{p}: column {name!r} is not numeric (type {col.type})")
         if col.null_count:
             raise ValueError(f"{p}: column {name!r} has {col.null_count} missing value(s)")
-    values = np.column_stack([table.column(c).to_numpy().astype(np.float32, copy=False) for c in names[n_text:]])
+    values = np.empty((table.num_rows, len(names) - n_text), dtype=np.float32)
+    for j, c in enumerate(names[n_text:]):
+        try:
+            values[:, j] = as_float32(table.column(c).to_numpy())
+        except ValueError as e:
+            raise ValueError(f"{p}: column {c!r}: {e}") from None
     ids = np.array([str(v) for v in table.column("id").to_pylist()], dtype=str)
     res = np.array([str(v) for v in table.column("resource").to_pylist()], dtype=str) if n_text == 2 else None
-    ids, shapes, resources = _assemble(ids, res, values, p, [f"row {i}" for i in range(table.num_rows)])
+    ids, shapes, resources = _assemble(ids, res, [values], p, lambda i: f"row {i}")
     grid: Dict[str, int] = {}
     stored = (table.schema.metadata or {}).get(b"pyshape")
     if stored:
