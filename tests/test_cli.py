@@ -345,7 +345,7 @@ def test_outputs_to_dev_null_and_stdout(days_npy, capsys):
     assert main(["pack", str(path), "-c", "1e9,1e9", "-o", os.devnull, "--summary", os.devnull, "-q"]) == 0
     assert capsys.readouterr().out == ""
     assert main(["correlate", str(path), "-k", "2", "-o", "-", "-q"]) == 0
-    assert capsys.readouterr().out.startswith("id,kind,rank,partner,score")
+    assert capsys.readouterr().out.startswith("id,which,rank,partner,score")
 
 
 @pytest.mark.parametrize("args,msg", [
