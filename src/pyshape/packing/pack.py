@@ -140,9 +140,9 @@ def pack(
     check_peaks(peaks, eff, ident)
     order = size_order(peaks, eff)
     peak_shapes = np.ascontiguousarray(peaks.reshape(n, R, 1))
-    # every argument explicit: the binding's own defaults differ from pyshape's (see _checks)
+    # the peak-based baseline is sharded like the placement, so pack stays linear in n
     peak_assign, peak_w = _core.pack(peak_shapes, eff, order, "first_fit", risk=0.0, candidates=1, improve=0,
-                                     shard_size=0, n_threads=nt, progress=None)
+                                     shard_size=shard, n_threads=nt, progress=None)
     if strategy == "peak":
         assign, W = peak_assign, peak_w
     else:
