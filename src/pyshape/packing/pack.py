@@ -20,13 +20,12 @@ from pyshape.packing._checks import (
     check_capacity,
     check_headroom,
     check_ids,
-    check_peaks,
     check_risk,
     check_values,
     effective_capacity,
-    size_order,
+    raise_too_large,
 )
-from pyshape.packing.plan import Plan, lower_bound
+from pyshape.packing.plan import Plan
 
 __all__ = ["pack"]
 
@@ -128,24 +127,23 @@ def pack(
     if cand < 0 or imp < 0 or shard < 0:
         raise ValueError("candidates, improve and shard_size must be non-negative")
     nt = resolve_threads(n_threads)
-    eff = effective_capacity(cap, head)
-    peaks, total, nonfinite, negative = _core.pack_stats(D, nt)
-    check_values(nonfinite, negative, ident)
-    check_peaks(peaks, eff, ident)
-    order = size_order(peaks, eff)
-    peak_shapes = np.ascontiguousarray(peaks.reshape(n, R, 1))
-    peak_assign, peak_w = _core.pack(peak_shapes, eff, order, "first_fit", 0.0, 1, 0)
+    # The policy (effective capacity, size order, peak baseline, plan, lower
+    # bound) is decided in C++ (src/cpp/pack/policy.hpp), the same code the C
+    # API runs; here only the data's problems are worded, with the ids.
     if strategy == "peak":
-        assign, W = peak_assign, peak_w
+        res = _core.pack_plan(D, cap, head, strategy, eps, cand, imp, shard, nt)
     else:
         with progress_callback(progress, f"pack ({strategy})") as cb:
-            c_imp = imp if strategy == "complement" else 0
-            assign, W = _core.pack(D, eff, order, strategy, eps, cand, c_imp, shard, nt, cb)
+            res = _core.pack_plan(D, cap, head, strategy, eps, cand, imp, shard, nt, cb)
+    assign, W, lb, peak_w, total, nonfinite, negative, too_large = res
+    if assign is None:
+        check_values(nonfinite, negative, ident)
+        raise_too_large(too_large, effective_capacity(cap, head), ident)
     assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
     return Plan(
         assignment=assign,
         n_workers=int(W),
-        lower_bound=lower_bound(total, eff),
+        lower_bound=int(lb),
         peak_workers=int(peak_w),
         strategy=strategy,
         capacity=cap,

@@ -8,10 +8,10 @@ from typing import Optional
 
 import numpy as np
 
+from pyshape import _core
 from pyshape._validation import as_shapes3
 from pyshape.packing._checks import ArrayLike, InfeasiblePlanError
 from pyshape.packing._verify import (
-    F32_UNIT,
     members_index,
     over_steps,
     steps_over,
@@ -38,8 +38,11 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray) -> int:
     >>> lower_bound(np.array([[3.0, 5.0], [1.0, 1.0]]), np.array([2.0, 4.0]))
     3
     """
-    ratio = (np.asarray(total, np.float64).max(axis=1) / np.asarray(capacity, np.float64)).max()
-    return max(1, int(math.ceil(ratio * (1 - 4 * F32_UNIT))))
+    t = np.ascontiguousarray(total, dtype=np.float64)
+    if t.ndim != 2 or t.size == 0:
+        raise ValueError(f"total must be a non-empty (R, T) array, got shape {t.shape}")
+    c = np.ascontiguousarray(np.broadcast_to(np.asarray(capacity, np.float64), (t.shape[0],)))
+    return int(_core.lower_bound(t, c))  # the C++ policy's bound (src/cpp/pack/policy.cpp), as pyshape.pack's
 
 
 @dataclass(frozen=True)
