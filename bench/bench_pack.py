@@ -33,7 +33,7 @@ def two_resource_shapes(n: int, T: int = 1440, seed: int = 11) -> np.ndarray:
     """(n, 2, T) float32: two independent draws of pyshape.synthetic shapes as 'cpu' and 'memory'."""
     D = np.empty((n, 2, T), np.float32)
     for r, s in enumerate((seed, seed + 1)):
-        for start, x, _ in iter_shapes(n, T, seed=s, chunk_size=65536, step_seconds=86400 / T):
+        for start, x, _ in iter_shapes(n, T, random_state=s, chunk_size=65536, step_seconds=86400 / T):
             D[start:start + len(x), r] = x
     return D
 

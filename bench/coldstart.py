@@ -83,7 +83,7 @@ class Scores:
         preds = {name: cs.predict(part) for name, cs in fitted.items()}
         preds.update({f"carry_forward({b})": carry_forward(part, period, how=b) for b in BASELINES})
         for name, p in preds.items():
-            self.err.setdefault(name, []).append(mae(p[..., h:], rest, per_resource=True))
+            self.err.setdefault(name, []).append(mae(rest, p[..., h:], per_resource=True))
         self.keep.append(actual.any(axis=2))
         self.diag["zero"].append(~part.any(axis=2))
         self.diag["const"].append(part.max(axis=2) == part.min(axis=2))

@@ -178,9 +178,9 @@ def dataset(kind: str, n: int, T: int) -> np.ndarray:
         if k == kind and tt == T and nn >= n:
             return X[:n]
     if kind == "structured":
-        X, _ = make_shapes(n, T, seed=2024, step_seconds=86400 / T if T != 1440 else 60)
+        X, _ = make_shapes(n, T, random_state=2024, step_seconds=86400 / T if T != 1440 else 60)
     elif kind == "white":
-        X = white_noise(n, T, seed=2024)
+        X = white_noise(n, T, random_state=2024)
     else:
         raise ValueError(kind)
     _DATA[(kind, n, T)] = X

@@ -30,7 +30,7 @@ def main() -> None:
 
     with open(args.log, "a", buffering=1) as log:
         t0 = time.perf_counter()
-        X, _ = make_shapes(args.n, args.T, seed=2024, step_seconds=60)
+        X, _ = make_shapes(args.n, args.T, random_state=2024, step_seconds=60)
         log.write(f"data {X.shape} {X.nbytes / 2**30:.2f} GiB in {time.perf_counter() - t0:.1f} s, "
                   f"rss {peak_rss_gib():.2f} GiB, simd {pyshape.simd_level()}\n")
         start = time.perf_counter()

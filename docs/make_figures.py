@@ -63,7 +63,7 @@ def plan_comparison(folder, day: str) -> None:
 
 
 def centroids() -> None:
-    X, _ = make_shapes(600, 144, step_seconds=600, seed=0)
+    X, _ = make_shapes(600, 144, step_seconds=600, random_state=0)
     km = pyshape.CorrelationKMeans(6, random_state=0).fit(X)
     fig = plot_centroids(km, IMG / "centroids.png", X=X, ncols=3, max_members=15)
     plt.close(fig)

@@ -276,3 +276,37 @@ def test_go_example_matches_python(capi, examples_io, bitbrains_file):
     _run([go, "build", "-o", exe, "."], cwd=ROOT / "examples" / "go", env=env)
     r = _run([exe, bitbrains_file, *CAPACITY])
     _check_example_output(r.stdout, examples_io, bitbrains_file)
+
+
+def _lower_bound_numpy(tot, cap, risk):
+    """The NumPy bound pyshape.packing.lower_bound computed before it moved to C++ (reference)."""
+    import math
+    T = tot.shape[1]
+    k = int(math.floor(risk * T + 1e-9))
+    m = (tot / cap[:, None]).max(axis=0) * (1 - 4 * 2.0 ** -23)
+    hi = max(1, int(math.ceil(m.max())))
+    if k == 0:
+        return hi
+    m = np.sort(m)
+    lo = 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if T - int(np.searchsorted(m, mid, side="right")) <= mid * k:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def test_lower_bound_in_cpp_matches_numpy_reference(rng):
+    from pyshape.packing import lower_bound
+    for _ in range(200):
+        R, T = int(rng.integers(1, 4)), int(rng.integers(1, 300))
+        tot = rng.uniform(0, 50, size=(R, T)) ** rng.uniform(0.5, 2)
+        cap = rng.uniform(0.5, 5, size=R)
+        risk = float(rng.choice([0.0, 0.01, 0.1, 0.5]))
+        assert lower_bound(tot, cap, risk) == _lower_bound_numpy(tot, cap, risk)
+    assert lower_bound(np.array([[3.0, 5.0], [1.0, 1.0]]), np.array([2.0, 4.0])) == 3
+    assert lower_bound(np.array([[1.0, 1.0, 1.0, 4.0]]), np.array([1.0]), risk=0.25) == 1
+    with pytest.raises(ValueError):
+        lower_bound(np.array([[np.nan]]), np.array([1.0]))

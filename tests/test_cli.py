@@ -27,7 +27,7 @@ def days_npy(tmp_path):
     """Three days of 2 resources at 2-hour steps (12 per day), as .npy."""
     from pyshape.synthetic import make_shapes
 
-    X, _ = make_shapes(40, days=3, step_seconds=7200, n_resources=2, seed=11)
+    X, _ = make_shapes(40, days=3, step_seconds=7200, n_resources=2, random_state=11)
     path = tmp_path / "days.npy"
     np.save(path, X)
     return path, X
@@ -40,14 +40,14 @@ def test_correlate_npy_to_csv(tmp_path, capsys):
     np.save(tmp_path / "x.npy", X)
     assert main(["correlate", str(tmp_path / "x.npy"), "-k", "2", "-q"]) == 0
     rows = _rows(capsys.readouterr().out)
-    assert list(rows[0]) == ["id", "kind", "rank", "partner", "score"]
+    assert list(rows[0]) == ["id", "which", "rank", "partner", "score"]  # which: the --which word
     assert len(rows) == 30 * 2 * 2
     r = np.corrcoef(X)
     np.fill_diagonal(r, np.nan)
     for row in rows:
         i, j = int(row["id"]), int(row["partner"])
         assert float(row["score"]) == pytest.approx(r[i, j], abs=1e-5)
-        ranked = np.argsort(-r[i] if row["kind"] == "corr" else r[i])
+        ranked = np.argsort(-r[i] if row["which"] == "corr" else r[i])
         assert j == ranked[int(row["rank"]) - 1]
 
 
@@ -276,7 +276,7 @@ def test_piping_into_head_is_quiet(days_npy):
     path, _ = days_npy
     cmd = f"{sys.executable} -m pyshape.cli correlate {path} -k 5 -q | head -1"
     out = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    assert out.stdout == "id,kind,rank,partner,score\n"
+    assert out.stdout == "id,which,rank,partner,score\n"
     assert out.stderr == ""
 
 
@@ -345,7 +345,7 @@ def test_outputs_to_dev_null_and_stdout(days_npy, capsys):
     assert main(["pack", str(path), "-c", "1e9,1e9", "-o", os.devnull, "--summary", os.devnull, "-q"]) == 0
     assert capsys.readouterr().out == ""
     assert main(["correlate", str(path), "-k", "2", "-o", "-", "-q"]) == 0
-    assert capsys.readouterr().out.startswith("id,kind,rank,partner,score")
+    assert capsys.readouterr().out.startswith("id,which,rank,partner,score")
 
 
 @pytest.mark.parametrize("args,msg", [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -59,7 +60,7 @@ def test_kshape_one_iteration_from_labels_matches_reference(rng):
     assert clear.mean() > 0.9
     np.testing.assert_array_equal(ks.labels_[clear], lab[clear])
     np.testing.assert_allclose(ks.cluster_centers_ / np.sqrt(X.shape[1]), C, atol=CENTROID_ATOL)
-    np.testing.assert_array_equal(ks.shifts_[clear], shifts[clear])
+    np.testing.assert_array_equal(ks.lags_[clear], shifts[clear])
     assert ks.inertia_ == pytest.approx(dist.sum(), rel=1e-4)
     assert ks.n_iter_ == 1
 
@@ -96,12 +97,46 @@ def test_kshape_finds_shifted_clusters(rng):
     assert ks.inertia_ == pytest.approx(float(d.min(axis=1).sum()), rel=1e-4)
 
 
-def test_kshape_max_shift_bounds_shifts(rng):
+def test_kshape_max_lag_bounds_lags(rng):
     X, _ = shifted_shapes(rng)
-    ks = pyshape.KShape(3, max_shift=2, random_state=0).fit(X)
-    assert np.abs(ks.shifts_).max() <= 2
-    with pytest.raises(ValueError, match="max_shift"):
+    ks = pyshape.KShape(3, max_lag=2, random_state=0).fit(X)
+    assert np.abs(ks.lags_).max() <= 2 and ks.max_lag_ == 2
+    with pytest.raises(ValueError, match="max_lag"):
+        pyshape.KShape(3, max_lag=X.shape[1]).fit(X)
+    with pytest.raises(TypeError, match="max_lag"):
+        pyshape.KShape(3, max_lag=2.0).fit(X)
+
+
+def test_kshape_max_shift_and_shifts_deprecated(rng):
+    """The former names still work for one release, with a FutureWarning."""
+    X, _ = shifted_shapes(rng, n_per=10)
+    new = pyshape.KShape(3, max_lag=2, random_state=0).fit(X)
+    with pytest.warns(FutureWarning, match="max_shift was renamed max_lag"):
+        old = pyshape.KShape(3, max_shift=2, random_state=0).fit(X)
+    assert old.get_params()["max_shift"] == 2 and old.get_params()["max_lag"] is None
+    np.testing.assert_array_equal(old.labels_, new.labels_)
+    with pytest.warns(FutureWarning, match="shifts_ was renamed lags_"):
+        np.testing.assert_array_equal(old.shifts_, new.lags_)
+    with pytest.raises(AttributeError):  # read-only
+        old.shifts_ = new.lags_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning when the old names are not used
+        pyshape.KShape(3, random_state=0).fit(X)
+        assert not hasattr(pyshape.KShape(3), "shifts_")  # unfitted: no attribute, no warning
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="max_lag only"):
+        pyshape.KShape(3, max_lag=2, max_shift=2).fit(X)
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="max_shift must be in"):
         pyshape.KShape(3, max_shift=X.shape[1]).fit(X)
+    # a model pickled under the old names loads with the new ones
+    state = dict(new.__getstate__())
+    state["max_shift"] = state.pop("max_lag")
+    state["shifts_"] = state.pop("lags_")
+    state["max_shift_"] = state.pop("max_lag_")
+    m = pyshape.KShape.__new__(pyshape.KShape)
+    m.__setstate__(state)
+    assert m.max_lag == 2 and m.max_shift == "deprecated" and m.max_lag_ == 2
+    np.testing.assert_array_equal(m.lags_, new.lags_)
+    np.testing.assert_array_equal(m.predict(X), new.predict(X))
 
 
 # ----------------------------------------------------------------------------- k-means vs reference
@@ -242,8 +277,59 @@ def test_bad_init_and_params(rng):
     with pytest.raises(TypeError):
         pyshape.KShape(2.5).fit(X)
     km = pyshape.CorrelationKMeans(2, random_state=0).fit(X)
-    with pytest.raises(ValueError, match="time steps"):
-        km.predict(rng.standard_normal((3, 9)))
+    for method in (km.predict, km.transform, km.score):
+        with pytest.raises(ValueError, match="X has 9 features, but CorrelationKMeans is expecting 8 features"):
+            method(rng.standard_normal((3, 9)))
+
+
+@pytest.mark.parametrize("cls", [pyshape.KShape, pyshape.CorrelationKMeans])
+def test_1d_input_refused(cls, rng):
+    """Estimators refuse 1-D input (scikit-learn's rule: one shape or one step?);
+    the functions (pyshape.pearson, ...) keep taking 1-D as one shape."""
+    X = rng.standard_normal((20, 8))
+    with pytest.raises(ValueError, match="Expected 2D array.*Reshape your data"):
+        cls(1).fit(X[0])
+    m = cls(2, random_state=0).fit(X)
+    for method in (m.predict, m.transform, m.score):
+        with pytest.raises(ValueError, match="Reshape your data using X.reshape"):
+            method(X[0])
+    np.testing.assert_array_equal(m.predict(X[0].reshape(1, -1)), m.labels_[:1])
+    assert pyshape.pearson(X[0], X[1]).shape == (1, 1)
+
+
+@pytest.mark.parametrize("cls", [pyshape.KShape, pyshape.CorrelationKMeans])
+def test_bad_input_types(cls, rng):
+    X = rng.standard_normal((20, 8))
+    m = cls(2, random_state=0).fit(X.astype(object))  # numeric object arrays are numbers
+    np.testing.assert_array_equal(m.labels_, cls(2, random_state=0).fit(X).labels_)
+    bad = X.astype(object)
+    bad[0, 0] = {"a": 1}
+    with pytest.raises(TypeError, match="argument must be a string or a real number"):
+        cls(2).fit(bad)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        cls(2).fit(X + 1j)
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(20, 0\)\) while a minimum of 1 is required"):
+        cls(2).fit(X[:, :0])
+    with pytest.raises(ValueError, match=r"0 sample\(s\)"):
+        cls(2).fit(X[:0])
+    sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="sparse"):
+        cls(2).fit(sparse.csr_matrix(X))
+
+
+@pytest.mark.parametrize("cls", [pyshape.KShape, pyshape.CorrelationKMeans])
+def test_distances_never_negative(cls, rng):
+    """1 - r of a centroid with itself rounds to about -1e-7 in float32: transform,
+    inertia_ and score are clamped to the distance's range ([0, 2])."""
+    for T in (7, 333):
+        X = rng.standard_normal((60, T)) * 1000 + 5
+        m = cls(3, random_state=0).fit(np.vstack([X, X[:3]]))
+        d = m.transform(m.cluster_centers_)
+        assert d.dtype == np.float32 and d.min() >= 0 and d.max() <= 2
+        np.testing.assert_allclose(np.diag(d), 0.0, atol=1e-5)
+        assert m.inertia_ >= 0
+        assert m.score(m.cluster_centers_) <= 0
+        assert m.score(X) == pytest.approx(-float(m.transform(X).min(axis=1).sum()), rel=1e-6)
 
 
 def test_not_fitted():
@@ -280,13 +366,37 @@ def test_sklearn_clone_pickle_pipeline(cls, rng):
     assert cls(3, random_state=0).fit_transform(X).shape == (len(X), 3)
 
 
+@pytest.mark.parametrize("cls", [pyshape.KShape, pyshape.CorrelationKMeans])
+def test_dataframe_feature_names_and_set_output(cls, rng):
+    pd = pytest.importorskip("pandas")
+    X = rng.standard_normal((30, 6))
+    cols = [f"t{i}" for i in range(6)]
+    df = pd.DataFrame(X, columns=cols, index=[f"s{i}" for i in range(30)])
+    m = cls(3, random_state=0).fit(df)
+    assert m.n_features_in_ == 6 and m.feature_names_in_.dtype == object
+    assert list(m.feature_names_in_) == cols
+    prefix = cls.__name__.lower()
+    assert list(m.get_feature_names_out()) == [f"{prefix}{j}" for j in range(3)]
+    np.testing.assert_array_equal(m.predict(df), m.labels_)
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        m.predict(df[cols[::-1]])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        m.transform(X)
+    out = m.set_output(transform="pandas").transform(df)
+    assert isinstance(out, pd.DataFrame) and list(out.index) == list(df.index)
+    assert list(out.columns) == list(m.get_feature_names_out())
+    np.testing.assert_array_equal(out.to_numpy(), m.set_output(transform="default").transform(df))
+    m.fit(X)  # refitted on an array: no names
+    assert not hasattr(m, "feature_names_in_")
+
+
 def test_without_sklearn_params_still_work():
     code = (
         "import sys; sys.modules['sklearn'] = None; sys.modules['sklearn.base'] = None\n"
         "import numpy as np, pickle, pyshape\n"
         "from pyshape.cluster._base import HAVE_SKLEARN; assert not HAVE_SKLEARN\n"
-        "m = pyshape.KShape(3, max_shift=2)\n"
-        "assert m.get_params()['max_shift'] == 2 and m.get_params()['n_clusters'] == 3\n"
+        "m = pyshape.KShape(3, max_lag=2)\n"
+        "assert m.get_params()['max_lag'] == 2 and m.get_params()['n_clusters'] == 3\n"
         "m.set_params(n_clusters=2)\n"
         "try:\n    m.set_params(bogus=1)\nexcept ValueError: pass\nelse: raise SystemExit('no error')\n"
         "X = np.random.default_rng(0).standard_normal((20, 16))\n"
@@ -295,6 +405,20 @@ def test_without_sklearn_params_still_work():
         "assert k.fit_transform(X).shape == (20, 2)\n"
         "assert repr(k) == 'CorrelationKMeans(n_clusters=2, random_state=0)', repr(k)\n"
         "pickle.loads(pickle.dumps(k.fit(X)))\n"
+        # the scikit-learn API that KMeans has, without scikit-learn
+        "assert list(k.get_feature_names_out()) == ['correlationkmeans0', 'correlationkmeans1']\n"
+        "try:\n    pyshape.KShape(2).get_feature_names_out()\nexcept AttributeError as e: assert 'not fitted' in str(e)\n"
+        "else: raise SystemExit('no error')\n"
+        "assert k.set_output(transform='default') is k and k.transform(X).shape == (20, 2)\n"
+        "try:\n    k.fit(X[0])\nexcept ValueError as e: assert 'Reshape your data' in str(e)\n"
+        "else: raise SystemExit('1-D accepted')\n"
+        "try:\n    import pandas as pd\nexcept ImportError:\n    pd = None\n"
+        "if pd is not None:\n"
+        "    df = pd.DataFrame(X, columns=[f'c{i}' for i in range(16)])\n"
+        "    out = k.set_output(transform='pandas').fit_transform(df)\n"
+        "    assert list(out.columns) == ['correlationkmeans0', 'correlationkmeans1'], out\n"
+        "    assert list(k.feature_names_in_) == list(df.columns) and k.n_features_in_ == 16\n"
+        "    k.set_output(transform='default').fit(X); assert not hasattr(k, 'feature_names_in_')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

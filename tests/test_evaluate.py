@@ -103,7 +103,7 @@ def test_capped_shapes_are_counted(rng):
 def test_default_forecasters_run_on_a_resource_trace():
     from pyshape.synthetic import make_shapes
 
-    X, _ = make_shapes(60, days=3, step_seconds=3600, seed=5)
+    X, _ = make_shapes(60, days=3, step_seconds=3600, random_state=5)
     bt = backtest(X, capacity=float(X.max()) * 3, step_seconds=3600, headrooms=(0.0,))
     assert set(bt.table["forecaster"]) == set(FORECASTERS) | {"oracle"}
     assert (bt.table["workers"] >= bt.table["lower_bound"]).all()

@@ -385,8 +385,8 @@ def test_cold_start_beats_carry_forward_on_synthetic_days(rng):
     seed = int(rng.integers(0, 2**31 - 1))
     # 400 shapes: the shares below vary by about 0.02 between seeds, far from the thresholds
     # (measured over 12 seeds at 200 shapes: 0.73-0.86, 0.55-0.65, 0.63-0.80).
-    past, _ = make_shapes(400, days=3, step_seconds=300, seed=seed)
-    new, _ = make_shapes(400, days=1, step_seconds=300, seed=seed + 1)
+    past, _ = make_shapes(400, days=3, step_seconds=300, random_state=seed)
+    new, _ = make_shapes(400, days=1, step_seconds=300, random_state=seed + 1)
     lib = past.reshape(-1, period)                                  # 1200 whole past days
     # (model, baseline, share of shapes it must beat, bound on its mean MAE / the baseline's)
     cases = ((ColdStart(), "mean", 0.55, 0.9), (ColdStart(), "median", 0.5, 0.85),
@@ -394,7 +394,7 @@ def test_cold_start_beats_carry_forward_on_synthetic_days(rng):
     for cs, how, wins, ratio in cases:
         got = cs.fit(lib).predict(new[:, :h])
         np.testing.assert_array_equal(got[:, :h], new[:, :h])
-        e, base = mae(got, new), mae(carry_forward(new[:, :h], period, how=how), new)
+        e, base = mae(new, got), mae(new, carry_forward(new[:, :h], period, how=how))
         assert (e < base).mean() > wins, (cs.name, how)
         assert e.mean() < ratio * base.mean(), (cs.name, how)
 
@@ -492,21 +492,21 @@ def test_metrics_match_numpy(rng):
     a[1, 1] = 0.0                                                   # x / 0
     A, P = a.astype(np.float64), p.astype(np.float64)
     per = np.abs(P - A).mean(axis=2)
-    np.testing.assert_allclose(mae(p, a, per_resource=True), per, rtol=1e-12)
-    np.testing.assert_allclose(mae(p, a), per.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(mae(a, p, per_resource=True), per, rtol=1e-12)
+    np.testing.assert_allclose(mae(a, p), per.mean(axis=1), rtol=1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = per / A.mean(axis=2)
         prel = (P.max(axis=2) - A.max(axis=2)) / A.max(axis=2)
-    np.testing.assert_allclose(mae(p, a, per_resource=True, relative=True), rel, rtol=1e-12)
-    np.testing.assert_allclose(mae(p, a, relative=True), rel.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(mae(a, p, per_resource=True, relative=True), rel, rtol=1e-12)
+    np.testing.assert_allclose(mae(a, p, relative=True), rel.mean(axis=1), rtol=1e-12)
     assert np.isnan(rel[0, 2]) and np.isinf(rel[1, 1])
-    np.testing.assert_allclose(peak_error(p, a), P.max(axis=2) - A.max(axis=2), rtol=1e-12)
-    np.testing.assert_allclose(peak_error(p, a, relative=True), prel, rtol=1e-12)
+    np.testing.assert_allclose(peak_error(a, p), P.max(axis=2) - A.max(axis=2), rtol=1e-12)
+    np.testing.assert_allclose(peak_error(a, p, relative=True), prel, rtol=1e-12)
     # 2-D input: no resource axis in the result
-    np.testing.assert_allclose(mae(p[:, 1], a[:, 1]), per[:, 1], rtol=1e-12)
-    np.testing.assert_allclose(mae(p[:, 1], a[:, 1], per_resource=True), per[:, 1], rtol=1e-12)
-    np.testing.assert_allclose(peak_error(p[:, 1], a[:, 1]), P[:, 1].max(axis=1) - A[:, 1].max(axis=1))
-    assert mae(p[:1, :1, :1], a[:1, :1, :1]).shape == (1,)
+    np.testing.assert_allclose(mae(a[:, 1], p[:, 1]), per[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(mae(a[:, 1], p[:, 1], per_resource=True), per[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(peak_error(a[:, 1], p[:, 1]), P[:, 1].max(axis=1) - A[:, 1].max(axis=1))
+    assert mae(a[:1, :1, :1], p[:1, :1, :1]).shape == (1,)
 
 
 def test_metrics_bad_input(rng):
@@ -519,10 +519,10 @@ def test_metrics_bad_input(rng):
         b = a.copy()
         b[1, 0, 0] = np.nan
         with pytest.raises(ValueError, match="pred has a NaN or infinite value in shape 1"):
-            f(b, a)
+            f(a, b)
         with pytest.raises(ValueError, match="2-D .* or 3-D"):
             f(a[0, 0], a[0, 0])
-    assert mae(-a, a).shape == (4,)                                 # a forecast may be negative
+    assert mae(a, -a).shape == (4,)                                 # a forecast may be negative
 
 
 def test_exported_from_pyshape():

@@ -159,7 +159,7 @@ def test_plans_identical_at_every_simd_level(simd, T):
 def test_structured_fleet_every_strategy():
     from pyshape.synthetic import make_shapes
 
-    X, _ = make_shapes(1500, 96, step_seconds=900, seed=5)
+    X, _ = make_shapes(1500, 96, step_seconds=900, random_state=5)
     cap = float(X.max()) * 4
     res = {}
     for s in STRATS:

@@ -52,7 +52,7 @@ def test_string_and_int_ids_are_distinct():
     p = pyshape.Placer(10.0, T=2)
     p.place(1, [1.0, 1.0])
     p.place("1", [1.0, 1.0])
-    assert p.members(0) == [1, "1"]
+    assert p.members(0).tolist() == [1, "1"]
     with pytest.raises(TypeError, match="str or int"):
         p.place(1.5, [1.0, 1.0])
     with pytest.raises(TypeError):
@@ -147,7 +147,7 @@ def test_snapshot_restore_bytes_and_file(tmp_path, rng):
     assert (q.n_workers, len(q), q.strategy, q.T, q.R) == (p.n_workers, len(p), "complement", 12, 2)
     np.testing.assert_array_equal(q.headroom, [0.1, 0.0])
     for w in range(p.n_workers):
-        assert q.members(w) == p.members(w)
+        assert q.members(w).tolist() == p.members(w).tolist()
         np.testing.assert_array_equal(q.load(w), p.load(w))  # bit for bit
     s = rng.random((2, 12)).astype(np.float32)
     assert q.place("new", s) == p.place("new", s)  # same state, same decision
@@ -173,7 +173,7 @@ def test_corrupt_snapshots_are_refused():
         pyshape.Placer.restore(bytes(flipped))
     with pytest.raises(ValueError):
         pyshape.Placer.restore(bytes(data[:-3]))
-    assert pyshape.Placer.restore(bytes(data)).members(0) == ["a"]
+    assert pyshape.Placer.restore(bytes(data)).members(0).tolist() == ["a"]
 
 
 def test_repr_and_workers():
@@ -199,7 +199,7 @@ def test_scan_limit_default_validation_and_snapshot():
     q = pyshape.Placer(10.0, T=4, scan_limit=3)
     q.place("a", [1, 2, 3, 4])
     r = pyshape.Placer.restore(q.snapshot())
-    assert r.scan_limit == 3 and r.members(0) == ["a"]
+    assert r.scan_limit == 3 and r.members(0).tolist() == ["a"]
 
 
 def test_scan_limit_bounds_the_scan_newest_first():
@@ -214,11 +214,17 @@ def test_scan_limit_bounds_the_scan_newest_first():
     b.place("x", [1, 1])
     assert q.worker_of("x") == 0  # exhaustive: first fit
     assert b.worker_of("x") == 2  # bounded: newest first
-    # newest (2) is now full: the bounded scan (1 worker) opens a new one, the exhaustive does not
+    # newest (2) is now full: the bounded scan (1 worker) falls back to the least-loaded
+    # worker (0 and 1 hold 9: the lower index), the exhaustive one takes the first fit
     q.place("y", [1, 1])
     b.place("y", [1, 1])
     assert q.worker_of("y") == 1 and q.n_workers == 3
-    assert b.worker_of("y") == 3 and b.n_workers == 4
+    assert b.worker_of("y") == 0 and b.n_workers == 3
+    # every worker is full: only then does the bounded scan open a new one
+    b.place("z", [1, 1])
+    assert b.worker_of("z") == 1
+    b.place("w", [1, 1])
+    assert b.worker_of("w") == 3 and b.n_workers == 4
 
 
 def test_scan_limit_falls_back_to_full_scan_before_fleet_full():
@@ -244,7 +250,7 @@ def test_bounded_scan_plans_stay_feasible(rng, limit, strategy):
         L = p.load(w)
         assert (L <= cap[:, None]).all()
         m = p.members(w)
-        assert np.array_equal(L, D[m].sum(axis=0) if m else np.zeros_like(L))
+        assert np.array_equal(L, D[m].sum(axis=0) if len(m) else np.zeros_like(L))
     assert len(p) == sum(len(p.members(w)) for w in range(p.n_workers))
 
 
@@ -348,12 +354,19 @@ def test_shape_check_matches_numpy_reference(rng):
 
 def bounded_first_fit_reference(D: np.ndarray, cap: np.ndarray, limit: int) -> list:
     """NumPy online first-fit, newest worker first, looking at the newest ``limit`` workers
-    (all of them when 0: then oldest first, like pack); loads summed in float32 like the Placer."""
+    (all of them when 0: then oldest first, like pack); when none of those fits and older
+    workers exist, the least-loaded worker (smallest max_r peak_r / cap_r in float32, lowest
+    index on ties) is tried. Loads summed in float32 like the Placer."""
     loads, out = [], []
     for s in D:
         n = len(loads)
         order = range(n - 1, max(n - limit, 0) - 1, -1) if limit else range(n)
         w = next((w for w in order if np.all(loads[w] + s <= cap[:, None])), None)
+        if w is None and limit and n > limit:
+            keys = [np.max(L.max(axis=1) / cap) for L in loads]
+            c = int(np.argmin(keys))
+            if c < n - limit and np.all(loads[c] + s <= cap[:, None]):
+                w = c
         if w is None:
             loads.append(np.zeros_like(s))
             w = n

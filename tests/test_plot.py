@@ -65,8 +65,8 @@ def real_plans(bitbrains_day):
 
 def random_shapes(rng, n=40, T=48) -> np.ndarray:
     """(n, 2, T) synthetic shapes from two fresh seeds (one per resource)."""
-    a, _ = make_shapes(n, T, step_seconds=1800, seed=int(rng.integers(2**31)))
-    b, _ = make_shapes(n, T, step_seconds=1800, seed=int(rng.integers(2**31)))
+    a, _ = make_shapes(n, T, step_seconds=1800, random_state=int(rng.integers(2**31)))
+    b, _ = make_shapes(n, T, step_seconds=1800, random_state=int(rng.integers(2**31)))
     return np.ascontiguousarray(np.stack([a, b], axis=1))
 
 
@@ -243,7 +243,7 @@ def test_forecast_given_rows_ids_and_2d():
 
 # ----------------------------------------------------------------------------- centroids
 def test_centroids_moved_and_drawn(rng, tmp_path):
-    X, _ = make_shapes(60, 48, step_seconds=1800, seed=int(rng.integers(2**31)))
+    X, _ = make_shapes(60, 48, step_seconds=1800, random_state=int(rng.integers(2**31)))
     km = pyshape.CorrelationKMeans(3, random_state=0).fit(X)
     path = tmp_path / "c.png"
     fig = plot.plot_centroids(km, path, X=X, max_members=4)

@@ -13,31 +13,31 @@ from pyshape.synthetic import FAMILY_NAMES, anti_pairs, iter_shapes, make_shapes
 @pytest.fixture(scope="module")
 def mixed():
     """A default mixture big enough for stable correlation statistics."""
-    X, labels = make_shapes(2000, seed=7)
+    X, labels = make_shapes(2000, random_state=7)
     return X, labels, np.corrcoef(X.astype(np.float64))
 
 
 def test_shapes_dtype_and_labels():
-    X, labels = make_shapes(500, seed=1)
+    X, labels = make_shapes(500, random_state=1)
     assert X.shape == (500, 1440) and X.dtype == np.float32 and X.flags.c_contiguous
     assert labels.shape == (500,) and labels.dtype.kind == "i"
     assert set(np.unique(labels)) == set(range(len(FAMILY_NAMES)))
-    X64, _ = make_shapes(10, T=50, dtype=np.float64, seed=1)
+    X64, _ = make_shapes(10, T=50, dtype=np.float64, random_state=1)
     assert X64.dtype == np.float64 and X64.shape == (10, 50)
 
 
 def test_non_negative_and_finite():
     for noise in (0.0, 0.1, 0.8):
-        X, _ = make_shapes(1200, T=300, noise=noise, seed=2)
+        X, _ = make_shapes(1200, T=300, noise=noise, random_state=2)
         assert np.isfinite(X).all()
         assert (X >= 0).all()
         assert (X.std(axis=1) > 0).mean() > 0.99  # not degenerate
 
 
 def test_deterministic_by_seed_and_threads():
-    a, la = make_shapes(2500, T=200, seed=11, n_threads=1)
-    b, lb = make_shapes(2500, T=200, seed=11, n_threads=2)
-    c, lc = make_shapes(2500, T=200, seed=12)
+    a, la = make_shapes(2500, T=200, random_state=11, n_threads=1)
+    b, lb = make_shapes(2500, T=200, random_state=11, n_threads=2)
+    c, lc = make_shapes(2500, T=200, random_state=12)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(la, lb)
     assert not np.array_equal(a, c)
@@ -49,9 +49,9 @@ def test_deterministic_by_seed_and_threads():
 @pytest.mark.parametrize("chunk_size", [1, 999, 1024, 1500, 5000])
 def test_chunked_equals_unchunked(chunk_size):
     n = 2600 if chunk_size > 1 else 40
-    X, labels = make_shapes(n, T=120, seed=3)
+    X, labels = make_shapes(n, T=120, random_state=3)
     starts, parts, labs = [], [], []
-    for start, x, lab in iter_shapes(n, T=120, seed=3, chunk_size=chunk_size):
+    for start, x, lab in iter_shapes(n, T=120, random_state=3, chunk_size=chunk_size):
         starts.append(start)
         parts.append(x)
         labs.append(lab)
@@ -62,12 +62,12 @@ def test_chunked_equals_unchunked(chunk_size):
 
 
 def test_mixture_proportions():
-    _, labels = make_shapes(20000, T=4, step_seconds=21600, seed=4,
+    _, labels = make_shapes(20000, T=4, step_seconds=21600, random_state=4,
                             families={"diurnal": 3, "batch": 1})
     frac = np.bincount(labels, minlength=len(FAMILY_NAMES)) / labels.size
     assert abs(frac[FAMILY_NAMES.index("diurnal")] - 0.75) < 0.02
     assert abs(frac[FAMILY_NAMES.index("batch")] - 0.25) < 0.02
-    _, only = make_shapes(50, families=["noise"], seed=0)
+    _, only = make_shapes(50, families=["noise"], random_state=0)
     assert (only == FAMILY_NAMES.index("noise")).all()
 
 
@@ -106,22 +106,22 @@ def test_anti_pairs_strongly_negative(mixed):
 
 
 def test_days_and_step():
-    X, _ = make_shapes(20, days=3, seed=0)
+    X, _ = make_shapes(20, days=3, random_state=0)
     assert X.shape == (20, 3 * 1440)
-    X, _ = make_shapes(20, days=2, step_seconds=300, seed=0)
+    X, _ = make_shapes(20, days=2, step_seconds=300, random_state=0)
     assert X.shape == (20, 2 * 288)
-    X, _ = make_shapes(20, step_seconds=3600, seed=0)
+    X, _ = make_shapes(20, step_seconds=3600, random_state=0)
     assert X.shape == (20, 24)
-    X, _ = make_shapes(20, T=2880, days=2, seed=0)  # consistent T and days
+    X, _ = make_shapes(20, T=2880, days=2, random_state=0)  # consistent T and days
     assert X.shape == (20, 2880)
     # without day-to-day variation a diurnal shape repeats day after day
-    X, labels = make_shapes(300, days=2, noise=0.0, families=["diurnal"], seed=0,
+    X, labels = make_shapes(300, days=2, noise=0.0, families=["diurnal"], random_state=0,
                             day_variation=0)
     np.testing.assert_allclose(X[:, :1440], X[:, 1440:], rtol=1e-4)
 
 
 def test_white_noise():
-    W = white_noise(2000, 256, seed=1)
+    W = white_noise(2000, 256, random_state=1)
     assert W.shape == (2000, 256) and W.dtype == np.float32
     assert abs(W.mean()) < 0.01 and abs(W.std() - 1) < 0.01
     assert white_noise(3, 8, 0, dtype=np.float64).dtype == np.float64
@@ -141,7 +141,7 @@ def test_white_noise():
     (dict(n=10, step_seconds=-60), "step_seconds must be in"),
     (dict(n=10, step_seconds=7), "give T"), (dict(n=10, days=0), "days must be positive"),
     (dict(n=10, days=0.3333), "whole number"), (dict(n=10, T=100, days=1), "disagrees"),
-    (dict(n=10, seed=-1), "seed must be"), (dict(n=10, seed=1.5), "seed must be"),
+    (dict(n=10, random_state=-1), "random_state must be at least 0"),
     (dict(n=10, dtype=np.int32), "dtype must be"), (dict(n=10, dtype="float16"), "dtype must be"),
     (dict(n=10, n_threads=0), "n_threads must be at least 1"),
     (dict(n=10, n_resources=0), "n_resources must be at least 1"),
@@ -169,8 +169,8 @@ def test_bad_arguments_raise_elsewhere():
         iter_shapes(10, day_variation=-1)
     with pytest.raises(ValueError, match="n must be at least 1"):
         white_noise(0, 10)
-    with pytest.raises(ValueError, match="seed must be"):
-        white_noise(10, 10, seed=-1)
+    with pytest.raises(ValueError, match="random_state must be at least 0"):
+        white_noise(10, 10, random_state=-1)
     with pytest.raises(ValueError, match="labels must be 1-D"):
         anti_pairs(np.zeros((2, 2), dtype=int))
 
@@ -186,15 +186,15 @@ def test_public_names():
 # (row, step, value) of make_shapes(...) computed before resources and day variation existed:
 # the same arguments and seed must keep giving the same bits.
 PINNED = [
-    (dict(n=3000, seed=5), [
+    (dict(n=3000, random_state=5), [
         (1510, 22, 2.068572521209717), (1431, 982, 0.025286205112934113),
         (1563, 853, 0.020692680031061172), (1495, 77, 2.899437427520752),
         (1496, 1309, 2.3417470455169678), (1505, 317, 3.6853244304656982)]),
-    (dict(n=1100, days=2, step_seconds=300, seed=9, day_variation=0), [
+    (dict(n=1100, days=2, step_seconds=300, random_state=9, day_variation=0), [
         (554, 8, 5.199003219604492), (551, 393, 0.07210017740726471),
         (556, 341, 0.12134342640638351), (543, 31, 0.13490918278694153),
         (540, 523, 2.014847993850708), (585, 126, 0.600592315196991)]),
-    (dict(n=40, days=3, dtype=np.float64, seed=2, day_variation=0), [
+    (dict(n=40, days=3, dtype=np.float64, random_state=2, day_variation=0), [
         (8, 66, 0.1712499021209987), (20, 2947, 0.1046498620024364),
         (26, 2561, 0.006366117503746246), (23, 232, 0.5441868481397749),
         (27, 3927, 0.05537550711951749), (25, 951, 0.3204007938284262)]),
@@ -210,8 +210,8 @@ def test_one_resource_values_unchanged(kwargs, values):
 
 
 def test_day_variation_ignored_within_a_day():
-    a, _ = make_shapes(1100, T=700, seed=4, day_variation=0)
-    b, _ = make_shapes(1100, T=700, seed=4, day_variation=0.7)
+    a, _ = make_shapes(1100, T=700, random_state=4, day_variation=0)
+    b, _ = make_shapes(1100, T=700, random_state=4, day_variation=0.7)
     np.testing.assert_array_equal(a, b)
 
 
@@ -219,8 +219,8 @@ def test_day_variation_ignored_within_a_day():
 @pytest.mark.parametrize("R", [1, 2, 3])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_resources_shape_dtype_and_cpu_unchanged(R, dtype):
-    one, labels1 = make_shapes(1100, T=96, step_seconds=900, seed=6, dtype=dtype)
-    X, labels = make_shapes(1100, T=96, step_seconds=900, seed=6, dtype=dtype, n_resources=R)
+    one, labels1 = make_shapes(1100, T=96, step_seconds=900, random_state=6, dtype=dtype)
+    X, labels = make_shapes(1100, T=96, step_seconds=900, random_state=6, dtype=dtype, n_resources=R)
     assert X.shape == ((1100, 96) if R == 1 else (1100, R, 96))
     assert X.dtype == dtype and X.flags.c_contiguous
     assert np.isfinite(X).all() and (X >= 0).all()
@@ -229,12 +229,12 @@ def test_resources_shape_dtype_and_cpu_unchanged(R, dtype):
     if R > 1:
         assert (X.std(axis=2) > 0).all()
         assert not np.array_equal(X[:, 0], X[:, 1])
-    one_row, _ = make_shapes(1, T=2, step_seconds=43200, seed=6, dtype=dtype, n_resources=R)
+    one_row, _ = make_shapes(1, T=2, step_seconds=43200, random_state=6, dtype=dtype, n_resources=R)
     assert one_row.shape == ((1, 2) if R == 1 else (1, R, 2)) and np.isfinite(one_row).all()
 
 
 def test_resources_threads_and_chunks_give_the_same_bits():
-    kw = dict(T=240, step_seconds=720, seed=13, n_resources=3)  # two days: day variation too
+    kw = dict(T=240, step_seconds=720, random_state=13, n_resources=3)  # two days: day variation too
     a, la = make_shapes(2600, n_threads=1, **kw)
     b, lb = make_shapes(2600, n_threads=2, **kw)
     np.testing.assert_array_equal(a, b)
@@ -242,7 +242,7 @@ def test_resources_threads_and_chunks_give_the_same_bits():
         parts = list(iter_shapes(2600, chunk_size=chunk_size, n_threads=2, **kw))
         assert all(x.shape[1:] == (3, 240) for _, x, _ in parts)
         np.testing.assert_array_equal(np.concatenate([x for _, x, _ in parts]), a)
-    c, _ = make_shapes(2600, T=240, step_seconds=720, seed=14, n_resources=3)
+    c, _ = make_shapes(2600, T=240, step_seconds=720, random_state=14, n_resources=3)
     assert not np.array_equal(a[:, 1:], c[:, 1:])
 
 
@@ -273,7 +273,7 @@ def _memory_reference(cpu, lag, a, b, knots, step_seconds):
 def test_memory_matches_stepwise_reference(rng, step_seconds, T, dtype, rtol):
     n, seed = 1300, int(rng.integers(1 << 30))  # two blocks, the second partial
     X, labels = make_shapes(n, T=T, step_seconds=step_seconds, noise=0.0, n_resources=2,
-                            seed=seed, dtype=dtype)
+                            random_state=seed, dtype=dtype)
     p = _memory_params(seed, n, T, step_seconds)
     scale = syn._prepare(n, T, None, None, 0.0, step_seconds, 2, seed, dtype, 0.1).scale
     for i in rng.choice(n, 40, replace=False):
@@ -313,7 +313,7 @@ def _corr_rows(a, b):
 
 def test_memory_is_high_and_follows_cpu_with_a_lag():
     n, seed = 800, 21
-    X, labels = make_shapes(n, families=["diurnal", "spiky"], n_resources=2, seed=seed)
+    X, labels = make_shapes(n, families=["diurnal", "spiky"], n_resources=2, random_state=seed)
     X = X.astype(np.float64)
     cpu, mem = X[:, 0], X[:, 1]
     # a high baseline: memory's low percentile is a large share of its peak, CPU's is not
@@ -342,7 +342,7 @@ def test_memory_is_high_and_follows_cpu_with_a_lag():
 
 
 def test_network_is_cpu_shape_with_its_own_noise():
-    kw = dict(T=288, step_seconds=300, n_resources=4, seed=8, families=["diurnal", "batch"])
+    kw = dict(T=288, step_seconds=300, n_resources=4, random_state=8, families=["diurnal", "batch"])
     X, _ = make_shapes(1100, noise=0.0, **kw)  # rows without zeros: ratios are defined
     X = X.astype(np.float64)
     assert (X > 0).all()
@@ -366,7 +366,7 @@ def _daily(X, steps_per_day):
 
 def test_no_day_variation_repeats_days_exactly():
     X, labels = make_shapes(1200, days=3, step_seconds=300, noise=0.0, day_variation=0,
-                            families=["diurnal", "batch", "anti_pair"], seed=2)
+                            families=["diurnal", "batch", "anti_pair"], random_state=2)
     D = _daily(X, 288)
     np.testing.assert_allclose(D[:, 1], D[:, 0], rtol=2e-5, atol=1e-7)
     np.testing.assert_allclose(D[:, 2], D[:, 0], rtol=2e-5, atol=1e-7)
@@ -376,7 +376,7 @@ def test_no_day_variation_repeats_days_exactly():
 def test_day_variation_changes_daily_level_by_about_v(v):
     # batch rows keep their daily mean when their runs move: only the level factor remains
     X, _ = make_shapes(400, days=12, step_seconds=600, families=["batch"], day_variation=v,
-                       seed=3)
+                       random_state=3)
     means = _daily(X, 144).mean(axis=2)
     rel = means / means.mean(axis=1, keepdims=True)
     spread = np.sqrt(rel.var(axis=1, ddof=1).mean())  # pooled over rows
@@ -386,7 +386,7 @@ def test_day_variation_changes_daily_level_by_about_v(v):
 def test_weekends_are_quieter_for_daytime_services():
     v = 0.1
     X, labels = make_shapes(1200, days=7, step_seconds=900, families=["diurnal", "anti_pair"],
-                            day_variation=v, seed=5)
+                            day_variation=v, random_state=5)
     means = _daily(X, 96).mean(axis=2)
     ratio = means[:, 5:].mean(axis=1) / means[:, :5].mean(axis=1)
     drop = (np.exp(-v) - np.exp(-4 * v)) / (3 * v)  # mean of exp(-v W), W ~ U(1, 4)
@@ -397,7 +397,7 @@ def test_weekends_are_quieter_for_daytime_services():
 
 def test_day_variation_moves_peaks_by_about_four_v_hours():
     v = 0.1
-    X, _ = make_shapes(500, days=3, families=["diurnal"], noise=0.0, day_variation=v, seed=9)
+    X, _ = make_shapes(500, days=3, families=["diurnal"], noise=0.0, day_variation=v, random_state=9)
     peak = _daily(X, 1440).argmax(axis=2)  # minute of the day
     moves = (peak[:, 1:] - peak[:, :1]).ravel()  # difference of two independent shifts
     assert moves.std() == pytest.approx(np.sqrt(2) * 4 * v * 60, rel=0.1)
@@ -421,7 +421,7 @@ def test_smooth_by_day_shifts_each_day_rigidly(rng):
 
 
 def test_batch_runs_move_between_days():
-    X, _ = make_shapes(300, days=3, families=["batch"], noise=0.0, day_variation=0.2, seed=4)
+    X, _ = make_shapes(300, days=3, families=["batch"], noise=0.0, day_variation=0.2, random_state=4)
     D = _daily(X, 1440)
     moved = 0
     for d in (1, 2):  # each day is day 0 moved by whole minutes, times a level factor
@@ -439,5 +439,5 @@ def test_day_bounds_partial_last_day():
     np.testing.assert_array_equal(_days.day_bounds(1500, 60), [0, 1440, 1500])
     np.testing.assert_array_equal(_days.day_bounds(48, 3600), [0, 24, 48])
     np.testing.assert_array_equal(_days.day_bounds(10, 3600), [0, 10])
-    X, _ = make_shapes(50, T=1500, n_resources=2, seed=1)  # a partial second day
+    X, _ = make_shapes(50, T=1500, n_resources=2, random_state=1)  # a partial second day
     assert X.shape == (50, 2, 1500) and np.isfinite(X).all() and (X >= 0).all()

@@ -19,7 +19,7 @@ SCORE_TOL = 2e-5
 @pytest.mark.parametrize("rank", [4, 16])
 def test_pruned_matches_reference(simd, rng, which, rank):
     n, T, k = 301, 97, 7
-    X, _ = make_shapes(n, T, seed=int(rng.integers(1 << 30)))
+    X, _ = make_shapes(n, T, random_state=int(rng.integers(1 << 30)))
     got = pyshape.top_partners(X, k, which=which, method="pruned", rank=rank)
     ci, cs, ai, as_ = ref.top_partners(X, k)
     full = ref.pearson(X)
@@ -40,7 +40,7 @@ def test_pruned_matches_reference(simd, rng, which, rank):
 
 def test_pruned_bitwise_equals_bruteforce(simd, rng):
     """Same summation order for every exact score: identical output, ties included."""
-    X, _ = make_shapes(1500, 288, seed=int(rng.integers(1 << 30)))
+    X, _ = make_shapes(1500, 288, random_state=int(rng.integers(1 << 30)))
     X[7] = X[3]  # exact duplicates: their ties must come out in index order
     X[11] = X[3]
     a = pyshape.top_partners(X, 10, method="bruteforce")
@@ -60,7 +60,7 @@ def test_pruned_with_queries_and_constant_rows(rng):
 
 
 def test_pruned_threads_identical(rng):
-    X, _ = make_shapes(700, 120, seed=int(rng.integers(1 << 30)))
+    X, _ = make_shapes(700, 120, random_state=int(rng.integers(1 << 30)))
     a = pyshape.top_partners(X, 9, method="pruned", rank=16, n_threads=1)
     b = pyshape.top_partners(X, 9, method="pruned", rank=16, n_threads=2)
     for f in ("corr_index", "corr_score", "anti_index", "anti_score"):
@@ -70,7 +70,7 @@ def test_pruned_threads_identical(rng):
 def test_pruning_prunes_structured_shapes():
     """On family-structured shapes many pairs must be decided by the bounds alone
     (at this small n about 35% are; the share grows with n)."""
-    X, _ = make_shapes(3000, 288, seed=3)
+    X, _ = make_shapes(3000, 288, random_state=3)
     u = pyshape.znorm(X) / np.float32(np.sqrt(288))
     pl = _lowrank.plan(u, None, 10, True, False, rank=16)
     order = _lowrank.locality_order(pl.db_proj)
@@ -83,7 +83,7 @@ def test_pruning_prunes_structured_shapes():
 
 def test_residual_bound_holds(rng):
     """|u_i.u_j - p_i.p_j| <= res_i res_j (+ margin) for every pair."""
-    X, _ = make_shapes(400, 200, seed=int(rng.integers(1 << 30)))
+    X, _ = make_shapes(400, 200, random_state=int(rng.integers(1 << 30)))
     u = pyshape.znorm(X) / np.float32(np.sqrt(200))
     pl = _lowrank.plan(u, None, 5, True, True, rank=12)
     exact = u.astype(np.float64) @ u.T.astype(np.float64)

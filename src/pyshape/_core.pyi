@@ -5,7 +5,7 @@ where the function says so, made of unit-norm rows (pyshape.correlate does
 both). Kernels release the GIL; ``progress`` is ``None`` or a callable
 ``f(done, total)`` called from the calling thread at most every 50 ms.
 """
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -88,6 +88,16 @@ def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.
     """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit' or
     'complement' against capacity (R,); returns (assignment, n_workers)."""
 
+def pack_plan(shapes: F32, capacity: npt.NDArray[np.float64], headroom: npt.NDArray[np.float64], strategy: str,
+              risk: float, candidates: int, improve: int, shard_size: int, n_threads: int = 0,
+              progress: Progress = None) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64]:
+    """pyshape.pack's policy (src/cpp/pack/policy.hpp, shared with the C API): (assignment or None,
+    n_workers, lower_bound, peak_workers, total (R, T), nonfinite_row, negative_row, too_large_rows);
+    the assignment is None when the data has a problem, which the rows locate."""
+
+def lower_bound(total: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64], risk: float = 0.0) -> int:
+    """Fewest workers any plan within the risk budget can use (pyshape.packing.lower_bound)."""
+
 class Placer:
     """Online placement state (see pyshape.placer.Placer)."""
 
@@ -121,8 +131,10 @@ class Placer:
     @property
     def scan_limit(self) -> int: ...
     def n_members(self, worker: int) -> int: ...
-    def load(self, worker: int) -> F32: ...
-    def members(self, worker: int) -> list: ...
+    def load(self, worker: Optional[int] = None) -> npt.NDArray[np.float64]:
+        """(R, T) of one worker, (W, R, T) of every worker (None); float64 as Plan.load."""
+    def members(self, worker: int) -> npt.NDArray[Any]:
+        """Ids on worker as an ndarray (int64, str or object), as Plan.members."""
     def snapshot(self) -> bytes: ...
     @staticmethod
     def restore(data: bytes) -> "Placer": ...

@@ -10,7 +10,22 @@ import contextlib
 import sys
 from typing import Callable, Iterator, Union
 
+import numpy as np
+
 ProgressArg = Union[bool, None, Callable[[int, int], None]]
+
+
+def check_progress(progress: ProgressArg) -> ProgressArg:
+    """``progress`` itself when it is None, a bool or a callable, else ``TypeError``.
+
+    Strings and numbers are refused rather than read as true (``progress='no'``).
+    """
+    if progress is None or callable(progress):
+        return progress
+    if isinstance(progress, (bool, np.bool_)):
+        return bool(progress)
+    raise TypeError(f"progress must be True, False, None or a callable f(done, total), "
+                    f"got {type(progress).__name__} {progress!r}")
 
 
 @contextlib.contextmanager
@@ -18,8 +33,10 @@ def progress_callback(progress: ProgressArg, desc: str) -> Iterator[Callable[[in
     """Yield the callback to hand to a kernel for ``progress``.
 
     ``progress`` may be False/None (no output), True (a bar on stderr, shown
-    only when stderr is a terminal) or a callable ``f(done, total)``.
+    only when stderr is a terminal) or a callable ``f(done, total)``; anything
+    else raises ``TypeError``.
     """
+    progress = check_progress(progress)
     if progress is None or progress is False:
         yield None
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from pyshape import _core
-from pyshape._validation import check_int
+from pyshape._validation import INT32_MAX, check_int
 
 
 def simd_level() -> str:
@@ -45,4 +45,4 @@ def resolve_threads(n_threads: int | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # not on Linux
             return max(1, os.cpu_count() or 1)
-    return check_int(n_threads, "n_threads", 1)
+    return check_int(n_threads, "n_threads", 1, INT32_MAX)

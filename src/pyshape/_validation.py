@@ -14,6 +14,10 @@ from typing import Any, Optional
 import numpy as np
 
 _F32_MAX = float(np.finfo(np.float32).max)
+#: Largest value of the C++ ``int`` parameters (candidates, improve, n_threads, ...).
+INT32_MAX = 2**31 - 1
+#: Largest value of the C++ ``int64_t`` / ``size_t`` parameters (shard_size, ...).
+INT64_MAX = 2**63 - 1
 #: Rows converted at a time when centring wide input before the float32 cast.
 _CENTER_CHUNK = 1 << 14
 
@@ -33,9 +37,11 @@ def real_array(x: Any, name: str) -> np.ndarray:
     if arr.dtype.kind == "O":
         try:
             arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as e:
+            # NumPy's own reason ("float() argument must be a string or a real
+            # number, not 'dict'") is kept: scikit-learn's checks look for it
             raise TypeError(f"{name} must hold real numbers, got dtype object with non-numeric "
-                            f"entries") from None
+                            f"entries ({e})") from None
     if arr.dtype.kind == "c":
         # ValueError, as scikit-learn raises for complex input
         raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype {arr.dtype}")
@@ -64,7 +70,7 @@ def _to_float32(arr: np.ndarray, name: str, center: bool) -> np.ndarray:
             _check_range(block, name, s)
             out[s:s + _CENTER_CHUNK] = block
         return out
-    if arr.dtype.kind == "f":
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:  # float16 always fits (and would warn here)
         _check_range(arr, name, 0)
     return np.ascontiguousarray(arr, dtype=np.float32)
 
@@ -89,13 +95,18 @@ def as_shapes(x: Any, name: str = "X", *, allow_1d: bool = True, center: bool = 
     arr = real_array(x, name)
     if arr.ndim == 1:
         if not allow_1d:
-            raise ValueError(f"Expected 2D array, got 1D array instead: {name} must be (n shapes, T steps); "
-                             f"reshape one shape with {name}.reshape(1, -1)")
+            raise ValueError(f"Expected 2D array, got 1D array instead: {name} must be (n shapes, T steps). "
+                             f"Reshape your data using {name}.reshape(1, -1) if it holds a single shape.")
         arr = arr.reshape(1, -1)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (n shapes, T steps), got {arr.ndim}-D with shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}): need at least one shape of at least one step")
+    # scikit-learn's wording (its estimator checks match it), then ours
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: found array with 0 sample(s) (shape={arr.shape}) while a "
+                         f"minimum of 1 is required (need at least one shape of at least one step)")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty: found array with 0 feature(s) (shape={arr.shape}) while a "
+                         f"minimum of 1 is required (need at least one shape of at least one step)")
     return _to_float32(arr, name, center)
 
 
@@ -146,7 +157,14 @@ def check_same_length(x: np.ndarray, y: np.ndarray, xname: str, yname: str) -> N
 
 
 def check_int(value: Any, name: str, low: Optional[int] = None, high: Optional[int] = None) -> int:
-    """``value`` as a Python int in ``[low, high]``; bools, floats (even 2.0) and strings are refused."""
+    """``value`` as a Python int in ``[low, high]``; bools, floats (even 2.0) and strings are refused.
+
+    ``TypeError`` for a value that is not an integer, ``ValueError`` (naming
+    the bound) for one out of range: the one message style of the package.
+    Pass ``high`` for a parameter that reaches C++ (:data:`INT32_MAX`,
+    :data:`INT64_MAX`), so that a huge Python int gets this message instead of
+    pybind11's "incompatible function arguments".
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     v = int(value)
@@ -154,6 +172,26 @@ def check_int(value: Any, name: str, low: Optional[int] = None, high: Optional[i
         raise ValueError(f"{name} must be at least {low}, got {v}")
     if high is not None and v > high:
         raise ValueError(f"{name} must be at most {high}, got {v}")
+    return v
+
+
+def check_real(value: Any, name: str, low: Optional[float] = None, high: Optional[float] = None, *,
+               high_open: bool = False) -> float:
+    """``value`` as a finite Python float in ``[low, high]`` (``[low, high)`` with ``high_open``).
+
+    Integers and NumPy scalars are accepted; bools, strings and other objects
+    are refused with ``TypeError``, NaN / infinity with ``ValueError``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    out = low is not None and v < low or high is not None and (v >= high if high_open else v > high)
+    if out or not np.isfinite(v):
+        if low is None and high is None:
+            raise ValueError(f"{name} must be finite, got {v}")
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in [{lo}, {hi}{')' if high_open else ']'}, got {v:g}")
     return v
 
 

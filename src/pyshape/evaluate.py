@@ -13,7 +13,7 @@ Examples
 >>> import pyshape
 >>> from pyshape.synthetic import make_shapes
 >>> from pyshape.evaluate import backtest
->>> X, _ = make_shapes(300, days=4, step_seconds=900, seed=1)
+>>> X, _ = make_shapes(300, days=4, step_seconds=900, random_state=1)
 >>> bt = backtest(X, capacity=20.0, period=96, headrooms=(0.0, 0.1))
 >>> sorted(set(bt.table["forecaster"].tolist()))
 ['cluster', 'max', 'mean', 'naive', 'oracle', 'quantile']
@@ -217,8 +217,8 @@ def _error_columns(pred: np.ndarray, actual: np.ndarray, resources: Sequence[str
     from pyshape.forecast import mae as _mae
     from pyshape.forecast import peak_error
 
-    mae = _mae(pred, actual, per_resource=True)         # (n, R)
-    pe = peak_error(pred, actual)                       # (n, R)
+    mae = _mae(actual=actual, pred=pred, per_resource=True)  # (n, R)
+    pe = peak_error(actual=actual, pred=pred)                # (n, R)
     for r, name in enumerate(resources):
         out[f"mae_{name}"] = float(mae[:, r].mean())
         out[f"peak_error_{name}"] = float(pe[:, r].mean())

@@ -662,7 +662,7 @@ def plot_centroids(model: Any, path: PathArg = None, *, ncols: Optional[int] = N
     X : array_like, shape (n, T), optional
         The training shapes: up to ``max_members`` members of each cluster are
         drawn in grey behind its centroid (z-normalised; for a ``KShape``
-        model, moved by their shift to line up with the centroid).
+        model, moved by their lag (lags_) to line up with the centroid).
     max_members : int, default 20
     axes : sequence of matplotlib Axes, optional
         One per cluster, to draw there instead of on a new figure (``ncols`` is then unused).
@@ -707,11 +707,11 @@ def plot_centroids(model: Any, path: PathArg = None, *, ncols: Optional[int] = N
         if Z.shape != (len(model.labels_), T):
             raise ValueError("X must be the training shapes of the model")
         members = Z
-        shifts = getattr(model, "shifts_", None)
-        if shifts is not None:
+        lags = getattr(model, "lags_", None)
+        if lags is not None:
             from pyshape.cluster.kshape import align
 
-            members = align(Z, shifts)
+            members = align(Z, lags)
     t = np.arange(T)
     for j, ax in enumerate(panels):
         if j >= k:

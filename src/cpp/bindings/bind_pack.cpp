@@ -1,6 +1,8 @@
 // Bindings for placement: batch pack (stats + packing) and the online Placer.
-// Ids cross as Python str or int; inside C++ they are byte strings tagged
-// 's' (UTF-8 text) or 'i' (decimal integer).
+// Ids cross as Python str or int (NumPy strings and integers as their Python
+// equivalents); inside C++ they are byte strings tagged 's' (UTF-8 text) or
+// 'i' (decimal integer, as str(int) writes it).
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -82,6 +84,25 @@ py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, con
   return py::make_tuple(assign, W);
 }
 
+// numpy.integer, numpy.asarray, numpy.array (imported once; released on
+// purpose: no Python object outlives the interpreter in a static destructor)
+py::handle numpy_attr(const char* name) { return py::object(py::module_::import("numpy").attr(name)).release(); }
+
+const py::handle& np_integer() {
+  static py::handle h = numpy_attr("integer");
+  return h;
+}
+
+std::string type_name(py::handle o) { return py::str(py::type::handle_of(o).attr("__name__")).cast<std::string>(); }
+
+// int (not bool) or numpy.integer (numpy.bool_ is not one)
+bool is_integer(py::handle o) {
+  if (PyLong_Check(o.ptr())) return !PyBool_Check(o.ptr());
+  int r = PyObject_IsInstance(o.ptr(), np_integer().ptr());
+  if (r < 0) throw py::error_already_set();
+  return r == 1;
+}
+
 std::string encode_id(py::handle id) {
   if (PyUnicode_Check(id.ptr())) {  // one allocation (at most): the tag, then the UTF-8 bytes
     Py_ssize_t n = 0;
@@ -93,11 +114,19 @@ std::string encode_id(py::handle id) {
     key.append(u, static_cast<size_t>(n));
     return key;
   }
-  if (py::isinstance<py::int_>(id) && !py::isinstance<py::bool_>(id))
-    return "i" + py::str(id).cast<std::string>();
-  throw py::type_error("ids must be str or int, got " +
-                       py::str(py::type::handle_of(id).attr("__name__")).cast<std::string>());
+  if (is_integer(id)) {
+    int overflow = 0;
+    long long v = PyLong_Check(id.ptr()) ? PyLong_AsLongLongAndOverflow(id.ptr(), &overflow) : 0;
+    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+    if (PyLong_Check(id.ptr()) && !overflow) return "i" + std::to_string(v);  // as str(int) writes it
+    py::object as_int = py::reinterpret_steal<py::object>(PyNumber_Index(id.ptr()));  // numpy.integer, big ints
+    if (!as_int) throw py::error_already_set();
+    return "i" + py::str(as_int).cast<std::string>();
+  }
+  throw py::type_error("ids must be str or int (or a NumPy string or integer), got " + type_name(id));
 }
+
+bool is_id(py::handle id) { return PyUnicode_Check(id.ptr()) || is_integer(id); }
 
 py::object decode_id(const std::string& key) {
   if (!key.empty() && key[0] == 'i') return py::int_(py::str(key.substr(1)));
@@ -108,12 +137,63 @@ py::object decode_id(const std::string& key) {
 // it is when it already is one (the request path: a type and flag test, no
 // Python call), otherwise converted by numpy.ascontiguousarray(shape,
 // dtype=float32), so any input converts (and fails) as it does in NumPy.
+// Complex input is refused (TypeError): NumPy would drop the imaginary part.
 FArray as_shape_array(py::handle shape) {
   if (FArray::check_(shape)) return py::reinterpret_borrow<FArray>(shape);
-  // released on purpose: no Python object outlives the interpreter in a static destructor
-  static py::handle convert = py::object(py::module_::import("numpy").attr("ascontiguousarray")).release();
-  static py::handle f32 = py::object(py::module_::import("numpy").attr("float32")).release();
-  return py::reinterpret_borrow<FArray>(convert(shape, py::arg("dtype") = f32));
+  static py::handle asarray = numpy_attr("asarray");
+  static py::handle convert = numpy_attr("ascontiguousarray");
+  static py::handle f32 = numpy_attr("float32");
+  py::object a = asarray(shape);
+  if (py::isinstance<py::array>(a)) {
+    py::dtype dt = py::reinterpret_borrow<py::array>(a).dtype();
+    if (dt.kind() == 'c')
+      throw py::type_error("shape is complex (" + py::str(dt).cast<std::string>() +
+                           "): a shape takes real values; pass shape.real to drop the imaginary part");
+  }
+  return py::reinterpret_borrow<FArray>(convert(a, py::arg("dtype") = f32));
+}
+
+// A worker argument as pyshape.Plan checks it: TypeError unless an integer
+// (not bool), IndexError unless in [0, n_workers).
+size_t worker_index(const Placer& p, py::handle worker) {
+  if (!is_integer(worker))
+    throw py::type_error("worker must be an integer, got " + py::repr(worker).cast<std::string>());
+  py::object v = py::reinterpret_steal<py::object>(PyNumber_Index(worker.ptr()));
+  if (!v) throw py::error_already_set();
+  int overflow = 0;
+  long long w = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  if (w == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow || w < 0 || static_cast<unsigned long long>(w) >= p.n_workers())
+    throw py::index_error("worker " + py::str(v).cast<std::string>() + " out of range [0, " +
+                          std::to_string(p.n_workers()) + ")");
+  return static_cast<size_t>(w);
+}
+
+// The ids on worker w as pyshape.Plan.members returns them, an ndarray: int64
+// when every id is an int that fits (an empty worker too), str when every id
+// is a str, object otherwise (also for a str ending in NUL, which a NumPy str
+// array would drop).
+py::object members_array(const Placer& p, size_t w) {
+  const std::vector<std::string> keys = p.members(w);
+  std::vector<int64_t> ints;
+  ints.reserve(keys.size());
+  bool all_int = true, all_str = true;
+  for (const auto& k : keys) {
+    all_str &= !k.empty() && k[0] == 's' && k.back() != '\0';
+    if (!all_int) continue;
+    int64_t v = 0;
+    auto res = k.size() > 1 && k[0] == 'i' ? std::from_chars(k.data() + 1, k.data() + k.size(), v)
+                                          : std::from_chars_result{k.data(), std::errc::invalid_argument};
+    all_int = res.ec == std::errc() && res.ptr == k.data() + k.size();
+    ints.push_back(v);
+  }
+  if (all_int) return py::array_t<int64_t>(static_cast<py::ssize_t>(ints.size()), ints.data());
+  static py::handle array = numpy_attr("array");
+  static py::handle str_type = py::handle(reinterpret_cast<PyObject*>(&PyUnicode_Type));
+  static py::handle object_type = py::handle(reinterpret_cast<PyObject*>(&PyBaseObject_Type));
+  py::list out;
+  for (const auto& k : keys) out.append(decode_id(k));
+  return array(out, py::arg("dtype") = all_str ? str_type : object_type);
 }
 
 const float* shape_ptr(const Placer& p, const FArray& s) {
@@ -160,11 +240,7 @@ void bind_pack(py::module_& m) {
            py::arg("id"), py::arg("shape"))
       .def("remove", [](Placer& p, py::handle id) { return p.remove(encode_id(id)); }, py::arg("id"))
       .def("worker_of", [](const Placer& p, py::handle id) { return p.worker_of(encode_id(id)); }, py::arg("id"))
-      .def("contains", [](const Placer& p, py::handle id) {
-             if (!(py::isinstance<py::str>(id) || (py::isinstance<py::int_>(id) && !py::isinstance<py::bool_>(id))))
-               return false;
-             return p.worker_of(encode_id(id)) >= 0;
-           })
+      .def("contains", [](const Placer& p, py::handle id) { return is_id(id) && p.worker_of(encode_id(id)) >= 0; })
       .def_property_readonly("n_workers", &Placer::n_workers)
       .def_property_readonly("n_items", &Placer::n_items)
       .def_property_readonly("R", &Placer::R)
@@ -183,24 +259,37 @@ void bind_pack(py::module_& m) {
              if (w >= p.n_workers()) throw py::index_error("no such worker");
              return p.n_members(w);
            })
+      // As pyshape.Plan.load: float64, (R, T) for one worker, (W, R, T) for
+      // every worker (worker None). The float32 state converts exactly.
       .def("load",
-           [](const Placer& p, size_t w) {
-             if (w >= p.n_workers()) throw py::index_error("no such worker");
-             py::array_t<float> out({p.R(), p.T()});
-             std::memcpy(out.mutable_data(), p.load(w), p.R() * p.T() * sizeof(float));
+           [](const Placer& p, py::handle worker) {
+             const size_t RT = p.R() * p.T();
+             auto copy = [&](size_t w, double* dst) {
+               const float* src = p.load(w);
+               for (size_t i = 0; i < RT; ++i) dst[i] = src[i];
+             };
+             if (worker.is_none()) {
+               py::array_t<double> out({p.n_workers(), p.R(), p.T()});
+               for (size_t w = 0; w < p.n_workers(); ++w) copy(w, out.mutable_data() + w * RT);
+               return out;
+             }
+             py::array_t<double> out({p.R(), p.T()});
+             copy(worker_index(p, worker), out.mutable_data());
              return out;
            },
-           py::arg("worker"))
-      .def("members",
-           [](const Placer& p, size_t w) {
-             if (w >= p.n_workers()) throw py::index_error("no such worker");
-             py::list out;
-             for (const auto& k : p.members(w)) out.append(decode_id(k));
-             return out;
-           },
+           py::arg("worker") = py::none())
+      .def("members", [](const Placer& p, py::handle worker) { return members_array(p, worker_index(p, worker)); },
            py::arg("worker"))
       .def("snapshot", [](const Placer& p) { return py::bytes(p.snapshot()); })
-      .def_static("restore", [](py::bytes b) { return Placer::restore(std::string(b)); }, py::arg("data"));
+      .def_static("restore",
+                  [](py::bytes b) {
+                    char* data = nullptr;
+                    Py_ssize_t n = 0;
+                    if (PyBytes_AsStringAndSize(b.ptr(), &data, &n) != 0) throw py::error_already_set();
+                    py::gil_scoped_release nogil;  // bytes are immutable and b outlives the call
+                    return Placer::restore(data, static_cast<size_t>(n));
+                  },
+                  py::arg("data"));
 }
 
 }  // namespace pyshape

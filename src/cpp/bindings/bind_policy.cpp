@@ -51,11 +51,10 @@ py::tuple pack_plan_py(const FArray& D, const DArray& cap, const DArray& head, c
                         fig.peak_workers, total, prob.nonfinite_row, prob.negative_row, too);
 }
 
-size_t lower_bound_py(const DArray& total, const DArray& cap) {
-  if (total.ndim() != 2 || cap.ndim() != 1 || cap.shape(0) != total.shape(0) || total.shape(1) == 0 ||
-      total.shape(0) == 0)
+size_t lower_bound_py(const DArray& total, const DArray& cap, double risk) {
+  if (total.ndim() != 2 || cap.ndim() != 1 || cap.shape(0) != total.shape(0))
     throw std::invalid_argument("total must be (R, T) and capacity (R,)");
-  return pack_lower_bound(total.data(), total.shape(0), total.shape(1), cap.data());
+  return pack_lower_bound(total.data(), total.shape(0), total.shape(1), cap.data(), risk);
 }
 
 }  // namespace
@@ -66,8 +65,8 @@ void bind_policy(py::module_& m) {
         py::arg("n_threads") = 0, py::arg("progress") = py::none(),
         "pyshape.pack's policy: (assignment or None, n_workers, lower_bound, peak_workers, total, "
         "nonfinite_row, negative_row, too_large_rows).");
-  m.def("lower_bound", &lower_bound_py, py::arg("total"), py::arg("capacity"),
-        "max_r ceil(max_t total[r, t] / capacity[r]) with a float32-rounding allowance, at least 1.");
+  m.def("lower_bound", &lower_bound_py, py::arg("total"), py::arg("capacity"), py::arg("risk") = 0.0,
+        "Fewest workers any plan within the risk budget can use (pyshape.packing.lower_bound).");
 }
 
 }  // namespace pyshape

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -54,7 +56,16 @@ void dots4(const float* const* a, const float* const* b, size_t m, size_t n, dou
 
 }  // namespace
 
-Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(R), T_(T), k_(pack_kernels()) {
+size_t Fleet::check_dims(size_t R, size_t T) {
+  if (R == 0 || T == 0) throw std::invalid_argument("R and T must be at least 1");
+  if (T > kMaxValues / R)
+    throw std::invalid_argument("a shape of R x T = " + std::to_string(R) + " x " + std::to_string(T) +
+                                " values is too large: at most " + std::to_string(kMaxValues) +
+                                " (2^31 - 1) values per shape");
+  return R;
+}
+
+Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(check_dims(R, T)), T_(T), k_(pack_kernels()) {
   B_ = std::min(T, kMaxBlocks);
   blk_ = (T + B_ - 1) / B_;
   if (blk_ > 8) blk_ = (blk_ + 7) / 8 * 8;  // whole SIMD vectors per block
@@ -65,7 +76,8 @@ Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(R), T_(T), 
   for (size_t r = 0; r < R; ++r) tol_[r] = cap_[r] * 1e-6f;
   allowed_ = risk > 0 ? static_cast<size_t>(std::floor(risk * static_cast<double>(T) + 1e-9)) : 0;
   exact_ = allowed_ == 0;
-  flags_.resize(T);
+  // flags_ (risk mode, T bytes) is sized by the first fits(): a fleet costs
+  // O(R) memory until its first worker opens.
   np_.resize(R);
 }
 
@@ -87,6 +99,14 @@ double Fleet::volume_of(const float* x, size_t n) {
     for (int j = 0; j < 8; ++j) a[j] += x[t + j];
   for (; t < n; ++t) a[t & 7] += x[t];
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+void Fleet::reserve(size_t W) {
+  load_.reserve(W * R_ * T_);
+  bmax_.reserve(W * RB_);
+  bmin_.reserve(W * RB_);
+  peak_.reserve(W * R_);
+  vol_.reserve(W * R_);
 }
 
 size_t Fleet::open() {
@@ -185,7 +205,7 @@ bool Fleet::fits(size_t w, const float* s, float* newpeak) {
     }
     return true;
   }
-  std::fill(flags_.begin(), flags_.end(), 0);
+  flags_.assign(T_, 0);
   for (size_t r = 0; r < R_; ++r) k_.mark_over(L + r * T_, s + r * T_, T_, cap_[r], flags_.data());
   size_t over = 0;
   for (size_t t = 0; t < T_; ++t) over += flags_[t];

@@ -55,8 +55,14 @@ struct ShapeSummary {
 class Fleet {
  public:
   static constexpr size_t kMaxBlocks = 32;
+  // Values per shape (R * T) at most: witness steps r * T + t are 32-bit and
+  // the SIMD gathers read them as signed offsets.
+  static constexpr size_t kMaxValues = 0x7fffffff;
 
+  // Throws std::invalid_argument when R or T is 0 or R * T > kMaxValues.
   Fleet(size_t R, size_t T, const float* cap, double risk);
+  // The same checks, without a fleet; returns R.
+  static size_t check_dims(size_t R, size_t T);
 
   size_t R() const { return R_; }
   size_t T() const { return T_; }
@@ -72,6 +78,8 @@ class Fleet {
 
   // Opens a new empty worker and returns its index.
   size_t open();
+  // Room for W workers without reallocating (W * R * T floats of loads).
+  void reserve(size_t W);
   // Exact fit check of s on w. On success writes max_t(L_w + s) per resource
   // to newpeak (R floats).
   bool fits(size_t w, const float* s, float* newpeak);

@@ -10,12 +10,23 @@
 //   per worker: u64 members m, then per member: u32 key length, key bytes,
 //               f32[R*T] shape
 //   u64      FNV-1a 64 hash of every byte before it
+//
+// A key is 's' + the id's UTF-8 bytes or 'i' + the id's decimal digits
+// (canonical: str(int)). restore() accepts only what snapshot() can write
+// (see placer.hpp); it reads the bytes twice: first their layout (counts and
+// lengths against the bytes left, keys), allocating nothing that the header
+// sizes, then the shapes, into the state.
 #include "pack/placer.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -46,26 +57,94 @@ void put(std::string& out, V v) {
 }
 
 struct Reader {
-  const std::string& s;
+  const char* data;
+  size_t size;
   size_t pos = 0;
+  size_t left() const { return size - pos; }
   void need(size_t n) {
-    if (n > s.size() - pos) throw std::invalid_argument("snapshot is truncated");
+    if (n > left()) throw std::invalid_argument("snapshot is truncated");
   }
   template <class V>
   V get() {
     need(sizeof(V));
     V v;
-    std::memcpy(&v, s.data() + pos, sizeof(V));
+    std::memcpy(&v, data + pos, sizeof(V));
     pos += sizeof(V);
     return v;
   }
   const char* bytes(size_t n) {
     need(n);
-    const char* p = s.data() + pos;
+    const char* p = data + pos;
     pos += n;
     return p;
   }
 };
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.9g", v);
+  return b;
+}
+
+[[noreturn]] void bad_snapshot(const std::string& why) { throw std::invalid_argument("invalid snapshot: " + why); }
+
+// Strict UTF-8 (what Python's str.encode('utf-8') writes): no overlong forms,
+// no surrogates, nothing above U+10FFFF.
+bool valid_utf8(const unsigned char* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
+    i += len;
+  }
+  return true;
+}
+
+// A key as the bindings encode an id: 's' + UTF-8, or 'i' + str(int).
+bool valid_key(const char* k, size_t n) {
+  if (n == 0) return false;
+  if (k[0] == 's') return valid_utf8(reinterpret_cast<const unsigned char*>(k + 1), n - 1);
+  if (k[0] != 'i') return false;
+  size_t i = 1;
+  const bool neg = i < n && k[i] == '-';
+  if (neg) ++i;
+  if (i == n) return false;
+  if (k[i] == '0') return i + 1 == n && !neg;  // "0"; not "-0" nor "01"
+  for (; i < n; ++i)
+    if (k[i] < '0' || k[i] > '9') return false;
+  return true;
+}
+
+// Bytes of physical memory, or 0 when unknown.
+uint64_t physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+#endif
+  return 0;
+}
 
 // dst[i] = src[i] for i < n with non-temporal stores where possible: the
 // pool copy of a shape is read again only by remove() and snapshot(), so
@@ -85,20 +164,35 @@ void stream_copy(float* dst, const float* src, size_t n) {
 
 }  // namespace
 
+size_t Placer::check_dims(size_t R, size_t T) {
+  Fleet::check_dims(R, T);
+  if (R > kMaxResources)
+    throw std::invalid_argument("a Placer takes at most " + std::to_string(kMaxResources) + " resources, got R = " +
+                                std::to_string(R));
+  return R;
+}
+
 std::vector<float> Placer::effective(size_t R, const double* capacity, const double* headroom) {
   std::vector<float> e(R);
   for (size_t r = 0; r < R; ++r) {
     if (!(capacity[r] > 0) || !std::isfinite(capacity[r]))
       throw std::invalid_argument("capacity must be positive and finite");
     if (!(headroom[r] >= 0 && headroom[r] < 1)) throw std::invalid_argument("headroom must be in [0, 1)");
-    e[r] = static_cast<float>(capacity[r] * (1.0 - headroom[r]));
+    const double c = capacity[r] * (1.0 - headroom[r]);
+    // loads are float32: the effective capacity must be a normal float32
+    if (!(c >= std::numeric_limits<float>::min() && c <= std::numeric_limits<float>::max()))
+      throw std::invalid_argument("effective capacity " + num(c) + " of resource " + std::to_string(r) +
+                                  " (capacity * (1 - headroom)) is outside the float32 range [" +
+                                  num(std::numeric_limits<float>::min()) + ", " +
+                                  num(std::numeric_limits<float>::max()) + "]");
+    e[r] = static_cast<float>(c);
   }
   return e;
 }
 
 Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
                double risk, int candidates, int64_t max_workers, int64_t scan_limit)
-    : R_(R),
+    : R_(check_dims(R, T)),
       T_(T),
       capacity_(capacity, capacity + R),
       headroom_(headroom, headroom + R),
@@ -116,6 +210,42 @@ Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroo
   if (R == 0 || T == 0) throw std::invalid_argument("R and T must be at least 1");
   if (!(risk >= 0 && risk < 1)) throw std::invalid_argument("risk must be in [0, 1)");
   if (scan_limit < 0) throw std::invalid_argument("scan_limit must be non-negative");
+  if (candidates < 0) throw std::invalid_argument("candidates must be non-negative");
+  if (max_workers < 0) throw std::invalid_argument("max_workers must be non-negative (0: no limit)");
+}
+
+float Placer::load_key(size_t w) const {
+  float k = 0.f;
+  for (size_t r = 0; r < R_; ++r) k = std::max(k, fleet_.peak(w, r) / eff_[r]);
+  return k;
+}
+
+void Placer::grow_keys(size_t n) {
+  if (n <= key_leaves_) return;
+  size_t leaves = std::max<size_t>(64, key_leaves_ * 2);
+  while (leaves < n) leaves *= 2;
+  std::vector<float> key(2 * leaves, std::numeric_limits<float>::infinity());
+  const size_t W = fleet_.size();
+  for (size_t w = 0; w < W; ++w) key[leaves + w] = load_key(w);
+  for (size_t i = leaves - 1; i >= 1; --i) key[i] = std::min(key[2 * i], key[2 * i + 1]);
+  key_.swap(key);
+  key_leaves_ = leaves;
+}
+
+void Placer::update_key(size_t w) {
+  size_t i = key_leaves_ + w;
+  key_[i] = load_key(w);
+  for (i >>= 1; i >= 1; i >>= 1) {
+    const float m = std::min(key_[2 * i], key_[2 * i + 1]);
+    if (m == key_[i]) break;  // the nodes above depend on this one only through its value
+    key_[i] = m;
+  }
+}
+
+size_t Placer::least_loaded() const {
+  size_t i = 1;
+  while (i < key_leaves_) i = key_[2 * i] <= key_[2 * i + 1] ? 2 * i : 2 * i + 1;
+  return i - key_leaves_;
 }
 
 void Placer::check_shape(const float* s, const ShapeSummary& ss) const {
@@ -176,12 +306,21 @@ int64_t Placer::place(const std::string& key, const float* shape) {
   bool cut = false;
   int64_t w = fleet_.choose(shape, ss_, strategy_, candidates_, static_cast<size_t>(scan_limit_),
                             scan_limit_ > 0, &cut);
+  if (w < 0 && cut) {
+    // The bounded scan saw the newest scan_limit workers only: try the
+    // least-loaded one of the whole fleet (an empty one when there is one)
+    // unless the scan already rejected it.
+    const size_t c = least_loaded();
+    if (c + static_cast<size_t>(scan_limit_) < fleet_.size() && fleet_.fits(c, shape, np_.data()))
+      w = static_cast<int64_t>(c);
+  }
   if (w < 0 && cut && max_workers_ > 0 && static_cast<int64_t>(fleet_.size()) >= max_workers_)
     w = fleet_.choose(shape, ss_, strategy_, candidates_, 0, true, nullptr);  // full: look at all
   if (w < 0) {
     if (max_workers_ > 0 && static_cast<int64_t>(fleet_.size()) >= max_workers_)
       throw FleetFull("no open worker can take the shape and max_workers=" + std::to_string(max_workers_) +
                       " are open");
+    grow_keys(fleet_.size() + 1);
     w = static_cast<int64_t>(fleet_.open());
     members_.emplace_back();
   }
@@ -194,6 +333,7 @@ int64_t Placer::place(const std::string& key, const float* shape) {
   ins.first->second = slot;
   undo.armed = false;
   fleet_.add(static_cast<size_t>(w), shape, ss_);  // the shape as stored, read from the cached input
+  update_key(static_cast<size_t>(w));
   return w;
 }
 
@@ -225,6 +365,7 @@ int64_t Placer::remove(const std::string& key) {
   slot_worker_[slot] = -1;
   free_.push_back(slot);
   recompute(static_cast<size_t>(w));
+  update_key(static_cast<size_t>(w));
   return w;
 }
 
@@ -266,52 +407,130 @@ std::string Placer::snapshot() const {
   return out;
 }
 
-Placer Placer::restore(const std::string& bytes) {
-  if (bytes.size() < 8 + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+bool Placer::loads_within_capacity(size_t w) const {
+  // float32 rounding of the m additions: (m + 1) units in the last place
+  const double slack = 1.0 + static_cast<double>(members_[w].size() + 1) * std::ldexp(1.0, -23);
+  if (fleet_.allowed_over() == 0) {
+    for (size_t r = 0; r < R_; ++r)
+      if (!(static_cast<double>(fleet_.peak(w, r)) <= static_cast<double>(eff_[r]) * slack)) return false;
+    return true;
+  }
+  const float* L = fleet_.load(w);
+  size_t over = 0;
+  for (size_t t = 0; t < T_; ++t) {
+    bool o = false;
+    for (size_t r = 0; r < R_; ++r) o |= !(static_cast<double>(L[r * T_ + t]) <= static_cast<double>(eff_[r]) * slack);
+    over += o;
+  }
+  return over <= fleet_.allowed_over();
+}
+
+Placer Placer::restore(const std::string& bytes) { return restore(bytes.data(), bytes.size()); }
+
+Placer Placer::restore(const char* data, size_t size) {
+  if (size < 8 + 8 || std::memcmp(data, kMagic, 8) != 0)
     throw std::invalid_argument("not a pyshape Placer snapshot (bad magic)");
   uint64_t stored;
-  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
-  if (stored != fnv1a(bytes.data(), bytes.size() - 8))
+  std::memcpy(&stored, data + size - 8, 8);
+  if (stored != fnv1a(data, size - 8))
     throw std::invalid_argument("snapshot checksum mismatch (corrupt or truncated)");
-  const std::string body = bytes.substr(0, bytes.size() - 8);
-  Reader rd{body, 8};
+  Reader rd{data, size - 8, 8};
   uint32_t version = rd.get<uint32_t>();
   if (version != 1 && version != kVersion)
     throw std::invalid_argument("unsupported snapshot version " + std::to_string(version));
-  size_t R = rd.get<uint32_t>(), T = rd.get<uint32_t>();
-  int32_t strat = rd.get<int32_t>();
-  int32_t cand = rd.get<int32_t>();
-  int64_t maxw = rd.get<int64_t>();
-  double risk = rd.get<double>();
-  int64_t scan_limit = version >= 2 ? rd.get<int64_t>() : 0;
-  if (scan_limit < 0) throw std::invalid_argument("snapshot header is invalid");
-  if (R == 0 || T == 0 || R > 1024 || strat < 0 || strat > 2) throw std::invalid_argument("snapshot header is invalid");
+  const size_t R = rd.get<uint32_t>(), T = rd.get<uint32_t>();
+  const int32_t strat = rd.get<int32_t>();
+  const int32_t cand = rd.get<int32_t>();
+  const int64_t maxw = rd.get<int64_t>();
+  const double risk = rd.get<double>();
+  const int64_t scan_limit = version >= 2 ? rd.get<int64_t>() : 0;
+  if (strat < 0 || strat > 2) bad_snapshot("header: unknown strategy " + std::to_string(strat));
+  if (R == 0 || R > kMaxResources) bad_snapshot("header: R = " + std::to_string(R) + " resources");
+  rd.need(2 * R * sizeof(double));
   std::vector<double> cap(R), head(R);
   for (auto& c : cap) c = rd.get<double>();
   for (auto& h : head) h = rd.get<double>();
-  Placer p(R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw, scan_limit);
-  uint64_t W = rd.get<uint64_t>();
-  std::vector<float> shape(R * T);
+  // the header as the constructor checks it (R * T included); nothing of size T is allocated yet
+  auto make = [&]() -> Placer {
+    try {
+      return Placer(R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw, scan_limit);
+    } catch (const std::invalid_argument& e) {
+      bad_snapshot(std::string("header: ") + e.what());
+    }
+  };
+  Placer p = make();
+  const size_t shape_bytes = R * T * sizeof(float);
+
+  // Pass 1: the layout. Every count is checked against the bytes left before
+  // it is used, so a header that names more than the bytes hold is refused
+  // here, having allocated nothing.
+  const size_t body = rd.pos;
+  const uint64_t W = rd.get<uint64_t>();
+  if (W > rd.left() / sizeof(uint64_t))
+    bad_snapshot("it names " + std::to_string(W) + " workers, more than its " + std::to_string(size) +
+                 " bytes can hold");
+  if (maxw > 0 && W > static_cast<uint64_t>(maxw))
+    bad_snapshot("it holds " + std::to_string(W) + " workers, more than max_workers = " + std::to_string(maxw));
+  uint64_t n_items = 0;
+  for (uint64_t w = 0; w < W; ++w) {
+    const uint64_t m = rd.get<uint64_t>();
+    if (m > rd.left() / (sizeof(uint32_t) + shape_bytes))
+      bad_snapshot("worker " + std::to_string(w) + " names " + std::to_string(m) +
+                   " members, more than the bytes left can hold");
+    for (uint64_t k = 0; k < m; ++k) {
+      const uint32_t len = rd.get<uint32_t>();
+      const char* key = rd.bytes(len);
+      if (!valid_key(key, len))
+        bad_snapshot("malformed id (worker " + std::to_string(w) + ", member " + std::to_string(k) + ")");
+      rd.bytes(shape_bytes);
+    }
+    n_items += m;
+  }
+  if (rd.left() != 0) bad_snapshot("it has trailing bytes");
+  // The loads (R * T floats per worker) are not bounded by the bytes: an
+  // empty worker takes 8 of them. Refuse more than this machine's memory.
+  const uint64_t phys = physical_memory();
+  if (phys > 0 && W > 0 && W > phys / shape_bytes)
+    bad_snapshot("its " + std::to_string(W) + " workers of R x T = " + std::to_string(R) + " x " + std::to_string(T) +
+                 " need " + num(static_cast<double>(W) * static_cast<double>(shape_bytes) / 1073741824.0) +
+                 " GiB, more than the " + num(static_cast<double>(phys) / 1073741824.0) +
+                 " GiB of memory of this machine");
+
+  // Pass 2: the state, checking the values.
+  rd.pos = body + sizeof(uint64_t);
+  p.fleet_.reserve(W);
+  p.grow_keys(W);
+  p.index_.reserve(n_items);
+  p.members_.reserve(W);
   for (uint64_t w = 0; w < W; ++w) {
     p.fleet_.open();
     p.members_.emplace_back();
-    uint64_t m = rd.get<uint64_t>();
+    const uint64_t m = rd.get<uint64_t>();
+    p.members_[w].reserve(m);
     for (uint64_t k = 0; k < m; ++k) {
-      uint32_t len = rd.get<uint32_t>();
+      const uint32_t len = rd.get<uint32_t>();
       std::string key(rd.bytes(len), len);
-      std::memcpy(shape.data(), rd.bytes(R * T * sizeof(float)), R * T * sizeof(float));
-      if (p.index_.count(key)) throw std::invalid_argument("snapshot holds a duplicate id");
+      const char* src = rd.bytes(shape_bytes);
+      if (p.index_.count(key)) bad_snapshot("it holds a duplicate id (worker " + std::to_string(w) + ")");
       size_t slot = p.alloc_slot();
-      std::memcpy(p.slot_data(slot), shape.data(), R * T * sizeof(float));
-      p.slot_key_[slot] = key;
+      float* s = p.slot_data(slot);
+      std::memcpy(s, src, shape_bytes);
+      p.fleet_.summarize(s, p.ss_);
+      try {
+        p.check_shape(s, p.ss_);
+      } catch (const std::invalid_argument& e) {
+        bad_snapshot("worker " + std::to_string(w) + ", member " + std::to_string(k) + ": " + e.what());
+      }
       p.slot_worker_[slot] = static_cast<int64_t>(w);
       p.members_[w].push_back(slot);
       p.index_.emplace(key, slot);
-      p.fleet_.summarize(shape.data(), p.ss_);
-      p.fleet_.add(static_cast<size_t>(w), p.slot_data(slot), p.ss_);
+      p.slot_key_[slot] = std::move(key);
+      p.fleet_.add(static_cast<size_t>(w), s, p.ss_);
     }
+    if (!p.loads_within_capacity(static_cast<size_t>(w)))
+      bad_snapshot("the load of worker " + std::to_string(w) + " (the sum of its members) is over its capacity");
+    p.update_key(static_cast<size_t>(w));
   }
-  if (rd.pos != body.size()) throw std::invalid_argument("snapshot has trailing bytes");
   return p;
 }
 

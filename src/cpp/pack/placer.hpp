@@ -6,6 +6,19 @@
 // restored snapshot reproduces the state bit for bit. Every operation checks
 // everything before it changes anything: on an exception the state is as
 // before the call.
+//
+// Reuse of older workers. A bounded scan (scan_limit > 0) visits only the
+// newest scan_limit workers; when none of them takes the shape, the
+// least-loaded worker of the whole fleet is tried before a new one opens: the
+// worker with the smallest max_r peak_r / capacity_r (an empty worker has 0),
+// the lowest index on ties, found in O(log W) in a min segment tree over the
+// workers that place() and remove() keep up to date. So empty workers are
+// reused whatever their age, and the fleet does not grow under churn.
+//
+// Limits, checked where a Placer is made (constructor and restore() alike):
+// R <= kMaxResources, R * T <= Fleet::kMaxValues. Memory is proportional to
+// use: R * T floats per open worker and per placed shape, nothing per step
+// before the first worker opens.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +48,8 @@ struct UnknownId : std::out_of_range {
 
 class Placer {
  public:
+  static constexpr size_t kMaxResources = 1024;
+
   // capacity and headroom: R values each; effective capacity is
   // capacity * (1 - headroom). max_workers 0: no limit.
   //
@@ -45,6 +60,11 @@ class Placer {
   // open does place() fall back to examining every worker before it raises
   // FleetFull. scan_limit 0: every worker, oldest-first (the batch
   // strategies' exact choice).
+  //
+  // Throws std::invalid_argument for R or T of 0, R > kMaxResources,
+  // R * T > Fleet::kMaxValues, a capacity * (1 - headroom) that is not a
+  // positive normal float32, headroom outside [0, 1), risk outside [0, 1), or
+  // a negative candidates, max_workers or scan_limit.
   Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
          double risk, int candidates, int64_t max_workers, int64_t scan_limit = 0);
 
@@ -73,13 +93,26 @@ class Placer {
   const Fleet& fleet() const { return fleet_; }
 
   std::string snapshot() const;
+  // Throws std::invalid_argument for anything that snapshot() cannot have
+  // written: bad magic, checksum, version or header, sizes that the bytes do
+  // not hold (checked before anything of that size is allocated), malformed
+  // or duplicate ids, NaN / infinite / negative shapes, or a worker whose load
+  // is over its capacity.
   static Placer restore(const std::string& bytes);
+  static Placer restore(const char* data, size_t size);
 
  private:
+  static size_t check_dims(size_t R, size_t T);  // returns R
   static std::vector<float> effective(size_t R, const double* capacity, const double* headroom);
   void check_shape(const float* shape, const ShapeSummary& ss) const;  // ss = summarize(shape)
   size_t alloc_slot();
   void recompute(size_t w);
+  // The least-loaded index (see the top of this file).
+  float load_key(size_t w) const;  // max_r peak_r / eff_r of worker w
+  void grow_keys(size_t n);        // room for n workers (rebuilds the tree when it grows)
+  void update_key(size_t w);       // after w's load changed; no allocation
+  size_t least_loaded() const;     // the lowest-index worker with the smallest key (needs a worker)
+  bool loads_within_capacity(size_t w) const;  // restore(): w's load passes the fit rule
 
   static constexpr size_t kNoSlot = static_cast<size_t>(-1);
 
@@ -109,6 +142,8 @@ class Placer {
   std::vector<std::vector<size_t>> members_;  // worker -> slots in member order
   ShapeSummary ss_;
   std::vector<float> np_;
+  std::vector<float> key_;  // min segment tree, 1-based, 2 * key_leaves_ nodes; leaves past the fleet: +inf
+  size_t key_leaves_ = 0;
 };
 
 }  // namespace pyshape

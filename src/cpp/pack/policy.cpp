@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace pyshape {
@@ -29,6 +30,14 @@ void check_pack_request(const PackRequest& rq) {
     if (!(h >= 0 && h < 1))
       throw std::invalid_argument("headroom is a fraction of capacity in [0, 1), got " + std::to_string(h) +
                                   " for resource " + std::to_string(r));
+  }
+  {
+    const std::vector<float> eff = effective_capacity(rq.R, rq.capacity, rq.headroom);
+    for (size_t r = 0; r < rq.R; ++r)
+      if (!(eff[r] >= std::numeric_limits<float>::min()))
+        throw std::invalid_argument("the effective capacity capacity * (1 - headroom) of resource " +
+                                    std::to_string(r) + " is below the float32 range: use a larger capacity "
+                                    "(or rescale the shapes) or less headroom");
   }
   if (!(rq.risk >= 0 && rq.risk < 1))
     throw std::invalid_argument("risk is a fraction of steps in [0, 1), got " + std::to_string(rq.risk));
@@ -60,19 +69,46 @@ std::vector<int64_t> size_order(const float* peaks, size_t n, size_t R, const fl
   return order;
 }
 
-size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* cap) {
-  double ratio = 0;
-  bool first = true;
-  for (size_t r = 0; r < R; ++r) {
-    double m = total[r * T];
-    for (size_t t = 1; t < T; ++t) m = std::max(m, total[r * T + t]);
-    double q = m / cap[r];
-    if (first || q > ratio || std::isnan(q)) ratio = q;
-    first = false;
+size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* cap, double risk) {
+  if (R == 0) throw std::invalid_argument("lower bound: no resources");
+  if (!(risk >= 0 && risk < 1)) throw std::invalid_argument("risk is a fraction of steps in [0, 1)");
+  if (T == 0) return 1;
+  const size_t k = static_cast<size_t>(std::floor(risk * static_cast<double>(T) + 1e-9));  // as Plan.verify
+  const double shrink = 1.0 - 4.0 * std::ldexp(1.0, -23);
+  // m[t] = max_r total[r, t] / cap[r], lowered by 4 float32 units (as NumPy: divide, max, multiply)
+  std::vector<double> m(T);
+  bool nan = false;
+  for (size_t t = 0; t < T; ++t) {
+    double v = total[t] / cap[0];
+    nan |= std::isnan(v);
+    for (size_t r = 1; r < R; ++r) {
+      double q = total[r * T + t] / cap[r];
+      nan |= std::isnan(q);
+      v = q > v ? q : v;
+    }
+    m[t] = v * shrink;
   }
-  double v = std::ceil(ratio * (1.0 - 4.0 * std::ldexp(1.0, -23)));
-  if (!std::isfinite(v)) throw std::invalid_argument("lower bound: total demand / capacity is not finite");
-  return v < 1 ? 1 : static_cast<size_t>(v);
+  double top = *std::max_element(m.begin(), m.end());
+  if (nan) throw std::invalid_argument("lower bound: total demand / capacity is not finite");
+  double c = std::ceil(top);
+  if (!std::isfinite(c) || c > 9.0e18) throw std::invalid_argument("lower bound: total demand / capacity is not finite");
+  size_t hi = c < 1 ? 1 : static_cast<size_t>(c);
+  if (k == 0) return hi;
+  // the smallest W in [1, hi] with #{t : m[t] > W} <= W * k (the count falls as W grows)
+  std::sort(m.begin(), m.end());
+  auto ok = [&](size_t W) {
+    size_t le = static_cast<size_t>(std::upper_bound(m.begin(), m.end(), static_cast<double>(W)) - m.begin());
+    return T - le <= W * k;
+  };
+  size_t lo = 1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ok(mid))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
 }
 
 bool plan_pack(const PackRequest& rq, int64_t* assign, double* total, PackFigures* figures, PackProblem* problem,
@@ -124,7 +160,7 @@ bool plan_pack(const PackRequest& rq, int64_t* assign, double* total, PackFigure
     std::vector<double> effd(eff.begin(), eff.end());
     figures->n_workers = W;
     figures->peak_workers = peak_w;
-    figures->lower_bound = pack_lower_bound(total, R, T, effd.data());
+    figures->lower_bound = pack_lower_bound(total, R, T, effd.data(), rq.risk);
   }
   return true;
 }

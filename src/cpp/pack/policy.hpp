@@ -6,7 +6,8 @@
 //   peak baseline       first-fit decreasing on the peaks (shapes of one step), same order
 //   plan                pack_shapes() in that order with the strategy's options
 //                       (improve only for complement; 'peak' is the baseline itself)
-//   lower bound         max_r ceil(max_t total[r, t] / C_eff[r] * (1 - 4 * 2^-23)), at least 1
+//   lower bound         the smallest W >= 1 with #{t : m[t] > W} <= W * floor(risk * T), where
+//                       m[t] = max_r total[r, t] / C_eff[r] * (1 - 4 * 2^-23) (pyshape.packing.lower_bound)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -50,7 +51,7 @@ struct PackFigures {
 
 // Throws std::invalid_argument (message as pyshape.pack's) for bad sizes or
 // parameters: n, R, T zero, capacity not positive and finite, headroom not
-// in [0, 1), risk not in [0, 1), 'peak' with risk, negative counts.
+// in [0, 1), an effective capacity below float32's normal range, risk not in [0, 1), 'peak' with risk, negative counts.
 void check_pack_request(const PackRequest& rq);
 
 std::vector<float> effective_capacity(size_t R, const double* capacity, const double* headroom);
@@ -58,9 +59,12 @@ std::vector<float> effective_capacity(size_t R, const double* capacity, const do
 // Indices 0..n-1 by decreasing max_r peaks[i, r] / eff[r], ties in input order.
 std::vector<int64_t> size_order(const float* peaks, size_t n, size_t R, const float* eff);
 
-// max_r ceil(max_t total[r, t] / cap[r]) with a float32-rounding allowance,
-// at least 1. Throws std::invalid_argument when the ratio is not finite.
-size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* cap);
+// Fewest workers any plan within the risk budget can use (see
+// pyshape.packing.lower_bound for the proof): the smallest W >= 1 with
+// #{t : m[t] > W} <= W * floor(risk * T), m[t] = max_r total[r, t] / cap[r]
+// lowered by 4 float32 units; with risk 0, max_r ceil(max_t total / cap).
+// Throws std::invalid_argument when the ratio is not finite.
+size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* cap, double risk);
 
 // The whole policy. Checks the request (check_pack_request), computes the
 // per-shape peaks and the total (R x T, float64, to total), then: when the

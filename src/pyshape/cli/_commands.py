@@ -53,20 +53,20 @@ def cmd_correlate(args) -> int:
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     say(args, f"top-{args.k} partners of {len(X)} shapes in {time.perf_counter() - t0:.2f} s")
-    cols = {"id": [], "kind": [], "rank": [], "partner": [], "score": []}
+    cols = {"id": [], "which": [], "rank": [], "partner": [], "score": []}  # which: the --which word
     n, k = len(X), args.k
-    for kind, idx, sc in (("corr", p.corr_index, p.corr_score), ("anti", p.anti_index, p.anti_score)):
+    for which, idx, sc in (("corr", p.corr_index, p.corr_score), ("anti", p.anti_index, p.anti_score)):
         if idx is None:
             continue
         cols["id"].append(np.repeat(ids, k))
-        cols["kind"].append(np.full(n * k, kind))
+        cols["which"].append(np.full(n * k, which))
         cols["rank"].append(np.tile(np.arange(1, k + 1), n))
         cols["partner"].append(ids[idx.ravel()])
         cols["score"].append(np.round(sc.ravel().astype(np.float64), 6))
-    # Rows grouped by shape then kind, as a reader of one shape's partners expects.
+    # Rows grouped by shape then which (corr first), as a reader of one shape's partners expects.
     out = {c: np.concatenate(v) for c, v in cols.items()}
-    order = np.lexsort((out["rank"], np.where(out["kind"] == "corr", 0, 1),
-                        np.concatenate([np.arange(n).repeat(k)] * len(cols["kind"]))))
+    order = np.lexsort((out["rank"], np.where(out["which"] == "corr", 0, 1),
+                        np.concatenate([np.arange(n).repeat(k)] * len(cols["which"]))))
     write({c: v[order] for c, v in out.items()}, args.output, args)
     return 0
 
@@ -249,7 +249,8 @@ def add_parsers(sub) -> None:
     inp = "trace: .npy / .npz / .csv[.gz] / .parquet shapes, or a folder of Bitbrains VM files"
 
     c = sub.add_parser("correlate", help="top-k correlated / anti-correlated partners of every shape",
-                       description="Top-k most correlated and anti-correlated partners (Pearson) of every shape.")
+                       description="Top-k most correlated and anti-correlated partners (Pearson) of every shape; "
+                                   "writes id,which,rank,partner,score (which: corr or anti).")
     c.add_argument("input", help=inp)
     c.add_argument("-k", type=positive_int, default=10, help="partners per shape (default 10)")
     c.add_argument("--which", choices=["both", "corr", "anti"], default="both")

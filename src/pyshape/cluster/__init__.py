@@ -14,13 +14,22 @@ The core loops (assignment against the centroids, per-cluster sums, alignment
 of members) run in C++ on all cores and give the same result for any thread
 count. scikit-learn is optional: when it is importable the estimators subclass
 its ``BaseEstimator``, ``ClusterMixin`` and ``TransformerMixin`` (so they clone,
-pickle and sit in a ``Pipeline``); without it they offer the same
-``get_params`` / ``set_params`` / ``fit_predict`` / ``fit_transform``.
+pickle and sit in a ``Pipeline``, and pass scikit-learn's ``check_estimator``
+except ``check_clustering``, see ``_base.SKLEARN_EXPECTED_FAILED_CHECKS``);
+without it they offer the same ``get_params`` / ``set_params`` /
+``fit_predict`` / ``fit_transform`` / ``get_feature_names_out`` /
+``set_output`` ("default" or "pandas"). As scikit-learn estimators do, they
+refuse 1-D input (one shape is ``X.reshape(1, -1)``; the functions such as
+:func:`pyshape.pearson` take 1-D as one shape), check ``n_features_in_`` and,
+after a fit on a DataFrame, ``feature_names_in_``.
 
 Defined behaviour, shared by both estimators
 --------------------------------------------
 * ``n_clusters > n``: ``ValueError``.
 * NaN or infinite input: ``ValueError`` naming the first bad row.
+* Distances (``transform``, ``inertia_``, ``score``) are clamped to their range
+  ``[0, 2]``: float32 rounding would otherwise leave ``1 - r`` of a shape with
+  itself at about ``-1e-7``.
 * Constant shapes (no spread) z-normalise to all zeros: their correlation and
   cross-correlation with anything is 0, so their distance (``1 - r``, SBD) to
   every centroid is 1; they go to the lowest-numbered cluster (ties always go

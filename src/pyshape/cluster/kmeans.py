@@ -67,6 +67,9 @@ class CorrelationKMeans(ShapeClusterBase):
         Update steps of the kept run.
     n_features_in_ : int
         T, the number of steps per shape.
+    feature_names_in_ : ndarray of object, shape (T,)
+        Column names of ``X`` when it was a DataFrame with string column names
+        (only then); ``predict`` / ``transform`` then check the names of ``X``.
 
     See Also
     --------
@@ -150,7 +153,7 @@ class CorrelationKMeans(ShapeClusterBase):
     # ---------------------------------------------------------------- Lloyd
     def _assign(self, U, C, nt):
         labels, best = _core.corr_assign(U, C, n_threads=nt)
-        dist = 1.0 - best.astype(np.float64)
+        dist = np.clip(1.0 - best.astype(np.float64), 0.0, 2.0)  # r is in [-1, 1] up to rounding
         reseed_empty(labels, dist, C, U)
         return labels, dist
 
@@ -198,8 +201,11 @@ class CorrelationKMeans(ShapeClusterBase):
         Raises
         ------
         ValueError
-            If ``n_clusters`` exceeds the number of shapes, or on NaN /
-            infinite input (naming the row).
+            If ``n_clusters`` exceeds the number of shapes, on NaN /
+            infinite input (naming the row), or on 1-D input (one shape is
+            ``X.reshape(1, -1)``).
+        TypeError
+            On sparse or non-numeric input.
 
         Examples
         --------
@@ -271,6 +277,10 @@ class CorrelationKMeans(ShapeClusterBase):
         """
         self._check_fitted()
         U, nt = self._prepare(X)
+        return self._distances(U, nt)
+
+    def _distances(self, U: np.ndarray, nt: int) -> np.ndarray:
         r = _core.pearson(U, self.centroids_unit_, n_threads=nt)
         np.subtract(np.float32(1.0), r, out=r)
-        return r
+        # float32 rounding can put r a few ulps outside [-1, 1] (1 - r = -3e-6)
+        return np.clip(r, 0.0, 2.0, out=r)

@@ -1,6 +1,7 @@
 """k-Shape (Paparrizos & Gravano, SIGMOD 2015): clusters of shapes under shifts."""
 from __future__ import annotations
 
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -21,14 +22,15 @@ from pyshape.cluster._base import (
 __all__ = ["KShape", "align"]
 
 
-def align(X, shifts, *, n_threads: Optional[int] = None) -> np.ndarray:
-    """Shapes moved by their shifts (as :attr:`KShape.shifts_` gives them) and
+def align(X, lags, *, n_threads: Optional[int] = None) -> np.ndarray:
+    """Shapes moved by their lags (as :attr:`KShape.lags_` gives them) and
     z-normalised again: what k-Shape compares with its centroids.
 
     Parameters
     ----------
     X : array_like, shape (n, T)
-    shifts : array_like of int, shape (n,)
+    lags : array_like of int, shape (n,)
+        Shape ``i`` at time ``t`` is moved to ``t - lags[i]``.
 
     Returns
     -------
@@ -36,9 +38,9 @@ def align(X, shifts, *, n_threads: Optional[int] = None) -> np.ndarray:
     """
     nt = resolve_threads(n_threads)
     U = unit_rows(X, nt)
-    s = np.asarray(shifts)
+    s = np.asarray(lags)
     if s.shape != (U.shape[0],):
-        raise ValueError(f"shifts must have one entry per shape ({U.shape[0]}), got shape {s.shape}")
+        raise ValueError(f"lags must have one entry per shape ({U.shape[0]}), got shape {s.shape}")
     A = _core.align_rows(U, np.arange(U.shape[0], dtype=np.int64), s.astype(np.int32), n_threads=nt)
     return A * np.float32(np.sqrt(U.shape[1]))
 
@@ -146,9 +148,9 @@ class KShape(ShapeClusterBase):
 
     Shapes are z-normalised; the distance is the shape-based distance
     ``SBD(x, c) = 1 - max_s NCC(x, c)[s]``, the largest normalised
-    cross-correlation over shifts ``|s| <= max_shift``. Each iteration extracts
+    cross-correlation over lags (shifts) ``|s| <= max_lag``. Each iteration extracts
     every cluster's shape (members aligned to the current centroid by their best
-    shift, then the dominant eigenvector of the paper's ``M = Q^T S Q``) and
+    lag, then the dominant eigenvector of the paper's ``M = Q^T S Q``) and
     re-assigns every shape to the centroid of least SBD. SBD of every shape
     against the k centroids and the alignment run in C++ (FFT or direct
     cross-correlation, on all cores); the eigenvectors use LAPACK (SciPy when
@@ -158,9 +160,10 @@ class KShape(ShapeClusterBase):
     ----------
     n_clusters : int, default 8
         Number of clusters k; at most the number of shapes.
-    max_shift : int, optional
-        Largest shift considered, ``0 <= max_shift <= T - 1`` (default: all
-        shifts, ``T - 1``). ``0`` gives correlation k-means with shape extraction.
+    max_lag : int, optional
+        Largest lag (shift) considered, ``0 <= max_lag <= T - 1`` (default: all
+        lags, ``T - 1``). ``0`` gives correlation k-means with shape extraction.
+        The same name and meaning as in :func:`pyshape.lagged_correlation`.
     init : {'random', 'random-labels'} or array_like, default 'random'
         ``'random'``: ``n_clusters`` distinct random shapes as the first
         centroids (as tslearn). ``'random-labels'``: random labels and zero
@@ -180,20 +183,30 @@ class KShape(ShapeClusterBase):
         Seed of the initialisation; fix it for reproducible results.
     n_threads : int, optional
         Threads for the C++ steps (default: the CPUs available to this process).
+    max_shift : int or None, deprecated
+        The former name of ``max_lag``: still accepted, with a FutureWarning,
+        for one release.
 
     Attributes
     ----------
     cluster_centers_ : ndarray of float32, shape (n_clusters, T)
         Centroids, z-normalised.
     labels_ : ndarray of int64, shape (n,)
-    shifts_ : ndarray of int32, shape (n,)
-        Best shift of every training shape against its centroid: shape ``i``
-        at time ``t`` matches the centroid at ``t - shifts_[i]``.
+    lags_ : ndarray of int32, shape (n,)
+        Best lag of every training shape against its centroid: shape ``i``
+        at time ``t`` matches the centroid at ``t - lags_[i]``.
+        (``shifts_``, its former name, still reads it, with a FutureWarning.)
+    max_lag_ : int
+        The largest lag used (``max_lag``, or ``T - 1`` when it is None).
     inertia_ : float
         Sum over training shapes of the SBD to their centroid.
     n_iter_ : int
         Refinement steps of the kept run.
     n_features_in_ : int
+        T, the number of steps per shape.
+    feature_names_in_ : ndarray of object, shape (T,)
+        Column names of ``X`` when it was a DataFrame with string column names
+        (only then); ``predict`` / ``transform`` then check the names of ``X``.
 
     See Also
     --------
@@ -218,31 +231,67 @@ class KShape(ShapeClusterBase):
     (1, 1, True)
     """
 
-    def __init__(self, n_clusters: int = 8, *, max_shift: Optional[int] = None, init="random",
+    def __init__(self, n_clusters: int = 8, *, max_lag: Optional[int] = None, init="random",
                  n_init: int = 1, max_iter: int = 100, tol: float = 1e-6,
-                 random_state: RandomState = None, n_threads: Optional[int] = None):
+                 random_state: RandomState = None, n_threads: Optional[int] = None,
+                 max_shift="deprecated"):
         self.n_clusters = n_clusters
-        self.max_shift = max_shift
+        self.max_lag = max_lag
         self.init = init
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
         self.n_threads = n_threads
+        # deprecated name of max_lag; stored unchanged (scikit-learn's rule for
+        # __init__), read in fit
+        self.max_shift = max_shift
 
-    def _max_shift(self, T: int) -> int:
-        if self.max_shift is None:
+    def _max_lag(self, T: int) -> int:
+        L, name = self.max_lag, "max_lag"
+        if not (isinstance(self.max_shift, str) and self.max_shift == "deprecated"):
+            warnings.warn("KShape's max_shift was renamed max_lag (as in pyshape.lagged_correlation) "
+                          "and will be removed in pyshape 0.3: pass max_lag instead",
+                          FutureWarning, stacklevel=3)
+            if L is not None:
+                raise ValueError("pass max_lag only: max_shift is its deprecated name, not a second limit")
+            L, name = self.max_shift, "max_shift"
+        if L is None:
             return T - 1
-        L = self.max_shift
         if isinstance(L, bool) or not isinstance(L, (int, np.integer)):
-            raise TypeError(f"max_shift must be an integer or None, got {type(L).__name__}")
+            raise TypeError(f"{name} must be an integer or None, got {type(L).__name__}")
         if not 0 <= L <= T - 1:
-            raise ValueError(f"max_shift must be in [0, T - 1] = [0, {T - 1}], got {L}")
+            raise ValueError(f"{name} must be in [0, T - 1] = [0, {T - 1}], got {L}")
         return int(L)
+
+    def __setstate__(self, state):
+        # a model pickled before max_shift / shifts_ were renamed max_lag / lags_
+        state = dict(state)
+        if "max_lag" not in state:
+            state["max_lag"] = state.pop("max_shift", None)
+            state["max_shift"] = "deprecated"
+        for old, new in (("shifts_", "lags_"), ("max_shift_", "max_lag_")):
+            if old in state:
+                state[new] = state.pop(old)
+        parent = getattr(super(), "__setstate__", None)
+        if parent is not None:
+            parent(state)
+        else:
+            self.__dict__.update(state)
+
+    @property
+    def shifts_(self) -> np.ndarray:
+        """Deprecated: the former name of ``lags_`` (read-only)."""
+        if "lags_" not in self.__dict__:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'shifts_' "
+                                 f"(not fitted; its new name is lags_)")
+        warnings.warn("KShape.shifts_ was renamed lags_ and will be removed in pyshape 0.3",
+                      FutureWarning, stacklevel=2)
+        return self.lags_
 
     def _assign(self, U, C, L, nt):
         labels, best, shift = _core.sbd_assign(U, C, L, n_threads=nt)
-        dist = 1.0 - best.astype(np.float64)
+        dist = np.clip(1.0 - best.astype(np.float64), 0.0, 2.0)  # SBD is in [0, 2] up to rounding
         reseed_empty(labels, dist, C, U, shift)
         return labels, dist, shift
 
@@ -318,20 +367,23 @@ class KShape(ShapeClusterBase):
         Raises
         ------
         ValueError
-            If ``n_clusters`` exceeds the number of shapes, ``max_shift`` is out
-            of range, or on NaN / infinite input (naming the row).
+            If ``n_clusters`` exceeds the number of shapes, ``max_lag`` is out
+            of range, on NaN / infinite input (naming the row), or on 1-D
+            input (one shape is ``X.reshape(1, -1)``).
+        TypeError
+            On sparse or non-numeric input.
 
         Examples
         --------
         >>> import numpy as np, pyshape
         >>> X = np.random.default_rng(2).standard_normal((60, 32))
-        >>> ks = pyshape.KShape(3, max_shift=4, random_state=0).fit(X)
-        >>> ks.cluster_centers_.shape, int(np.abs(ks.shifts_).max()) <= 4
+        >>> ks = pyshape.KShape(3, max_lag=4, random_state=0).fit(X)
+        >>> ks.cluster_centers_.shape, int(np.abs(ks.lags_).max()) <= 4
         ((3, 32), True)
         """
         U, nt = self._prepare(X, fitted=False)
         n, T = U.shape
-        L = self._max_shift(T)
+        L = self._max_lag(T)
         check_n_clusters(self.n_clusters, n)
         n_init = 1 if not isinstance(self.init, str) else check_int(self.n_init, "n_init", 1)
         rng = make_rng(self.random_state)
@@ -342,8 +394,8 @@ class KShape(ShapeClusterBase):
                 best = res
         C, labels, shift, inertia, n_iter = best
         self._set_fitted(C, labels, inertia, n_iter, T)
-        self.shifts_ = shift.astype(np.int32, copy=False)
-        self.max_shift_ = L
+        self.lags_ = shift.astype(np.int32, copy=False)
+        self.max_lag_ = L
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -367,7 +419,7 @@ class KShape(ShapeClusterBase):
         """
         self._check_fitted()
         U, nt = self._prepare(X)
-        labels, _, _ = _core.sbd_assign(U, self.centroids_unit_, self.max_shift_, n_threads=nt)
+        labels, _, _ = _core.sbd_assign(U, self.centroids_unit_, self.max_lag_, n_threads=nt)
         return labels
 
     def transform(self, X) -> np.ndarray:
@@ -392,6 +444,9 @@ class KShape(ShapeClusterBase):
         """
         self._check_fitted()
         U, nt = self._prepare(X)
-        score, _ = _core.lagged(U, self.centroids_unit_, max_lag=self.max_shift_, n_threads=nt)
+        return self._distances(U, nt)
+
+    def _distances(self, U: np.ndarray, nt: int) -> np.ndarray:
+        score, _ = _core.lagged(U, self.centroids_unit_, max_lag=self.max_lag_, n_threads=nt)
         np.subtract(np.float32(1.0), score, out=score)
-        return score
+        return np.clip(score, 0.0, 2.0, out=score)  # SBD is in [0, 2]; float32 rounding may leave it

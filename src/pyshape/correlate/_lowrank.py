@@ -86,7 +86,7 @@ def _sq_norms(u: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", u, u, dtype=np.float64)
 
 
-def plan(u: np.ndarray, q: np.ndarray | None, k: int, want_pos: bool, want_neg: bool,
+def plan(u: np.ndarray, q: np.ndarray | None, k: int, want_corr: bool, want_anti: bool,
          seed: int = 0, n_probe: int = 48, rank: int | None = None) -> LowRankPlan:
     """Choose brute force or a pruning rank by estimated cost.
 
@@ -114,8 +114,8 @@ def plan(u: np.ndarray, q: np.ndarray | None, k: int, want_pos: bool, want_neg: 
         exact = queries[probe] @ u.T  # (probe, n)
         if q is None:
             exact[np.arange(len(probe)), probe] = np.nan
-        hi = np.sort(np.nan_to_num(exact, nan=-np.inf), axis=1)[:, -k] if want_pos else np.full(len(probe), np.inf)
-        lo = np.sort(np.nan_to_num(exact, nan=np.inf), axis=1)[:, k - 1] if want_neg else np.full(len(probe), -np.inf)
+        hi = np.sort(np.nan_to_num(exact, nan=-np.inf), axis=1)[:, -k] if want_corr else np.full(len(probe), np.inf)
+        lo = np.sort(np.nan_to_num(exact, nan=np.inf), axis=1)[:, k - 1] if want_anti else np.full(len(probe), -np.inf)
         del exact
         s = np.zeros((len(probe), n), dtype=np.float32)
         done = 0

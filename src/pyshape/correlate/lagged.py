@@ -7,8 +7,9 @@ from typing import Literal, Tuple
 import numpy as np
 
 from pyshape import _core
-from pyshape._progress import ProgressArg, progress_callback
+from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
+from pyshape._validation import check_int
 from pyshape.correlate._common import unit_pair
 
 __all__ = ["lagged_correlation", "sbd"]
@@ -70,16 +71,14 @@ def lagged_correlation(
     if method not in ("auto", "direct", "fft"):
         raise ValueError(f"method must be 'auto', 'direct' or 'fft', got {method!r}")
     nt = resolve_threads(n_threads)
+    check_progress(progress)
     x, u, v = unit_pair(X, Y, "Y", nt)
     T = x.shape[1]
     if max_lag is None:
         max_lag = T - 1
-    if isinstance(max_lag, bool) or not isinstance(max_lag, (int, np.integer)):
-        raise TypeError(f"max_lag must be an integer, got {type(max_lag).__name__}")
-    if not 0 <= max_lag <= T - 1:
-        raise ValueError(f"max_lag must be in [0, T - 1] = [0, {T - 1}], got {max_lag}")
+    max_lag = check_int(max_lag, "max_lag", 0, T - 1)
     with progress_callback(progress, "lagged") as cb:
-        return _core.lagged(u, v, max_lag=int(max_lag), n_threads=nt, progress=cb, method=method)
+        return _core.lagged(u, v, max_lag=max_lag, n_threads=nt, progress=cb, method=method)
 
 
 def sbd(X, Y=None, *, max_lag: int | None = None, n_threads: int | None = None,

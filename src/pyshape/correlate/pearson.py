@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyshape import _core
-from pyshape._progress import ProgressArg, progress_callback
+from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
 from pyshape._validation import as_shapes, check_finite_row
 from pyshape.correlate._common import unit_pair
@@ -81,6 +81,7 @@ def pearson(X, Y=None, *, n_threads: int | None = None, progress: ProgressArg = 
     -1.0
     """
     nt = resolve_threads(n_threads)
+    check_progress(progress)
     _, u, v = unit_pair(X, Y, "Y", nt)
     with progress_callback(progress, "pearson") as cb:
         return _core.pearson(u, v, n_threads=nt, progress=cb)

@@ -7,9 +7,9 @@ from typing import Literal, Optional
 import numpy as np
 
 from pyshape import _core
-from pyshape._progress import ProgressArg, progress_callback
+from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
-from pyshape._validation import check_k
+from pyshape._validation import check_int, check_k
 from pyshape.correlate import _lowrank
 from pyshape.correlate._common import unit_pair
 
@@ -106,6 +106,7 @@ def top_partners(
     if which not in ("both", "corr", "anti"):
         raise ValueError(f"which must be 'both', 'corr' or 'anti', got {which!r}")
     nt = resolve_threads(n_threads)
+    check_progress(progress)
     x, u, q = unit_pair(X, queries, "queries", nt)
     if q is not None:
         k = check_k(k, x.shape[0], "shapes in X")
@@ -113,31 +114,35 @@ def top_partners(
         k = check_k(k, x.shape[0] - 1, "other shapes in X (a shape is not its own partner)")
     if method not in ("auto", "bruteforce", "pruned"):
         raise ValueError(f"method must be 'auto', 'bruteforce' or 'pruned', got {method!r}")
-    if rank is not None and (not isinstance(rank, (int, np.integer)) or not 1 <= rank < x.shape[1]):
-        raise ValueError(f"rank must be an integer in [1, T - 1] = [1, {x.shape[1] - 1}], got {rank!r}")
-    want_pos, want_neg = which != "anti", which != "corr"
+    if rank is not None:
+        if x.shape[1] < 2:
+            raise ValueError(f"rank needs shapes of at least 2 steps (rank in [1, T - 1]), got T = {x.shape[1]}")
+        rank = check_int(rank, "rank", 1, x.shape[1] - 1)
+    want_corr, want_anti = which != "anti", which != "corr"
     n_queries = x.shape[0] if q is None else q.shape[0]
     lr = None
     if method == "pruned" or (method == "auto" and n_queries * x.shape[0] * x.shape[1] >= _PLAN_MIN_WORK):
-        lr = _lowrank.plan(u, q, k, want_pos, want_neg, rank=rank if method == "pruned" else None)
+        lr = _lowrank.plan(u, q, k, want_corr, want_anti, rank=rank if method == "pruned" else None)
         if lr.rank == 0 and method == "pruned" and x.shape[1] > 1:
-            lr = _lowrank.plan(u, q, k, want_pos, want_neg, rank=min(32, x.shape[1] - 1))
+            lr = _lowrank.plan(u, q, k, want_corr, want_anti, rank=min(32, x.shape[1] - 1))
     with progress_callback(progress, "top_partners") as cb:
         if lr is not None and lr.rank > 0:
-            return _top_partners_pruned(u, q, lr, k, want_pos, want_neg, nt, cb)
+            return _top_partners_pruned(u, q, lr, k, want_corr, want_anti, nt, cb)
         else:
-            pi, ps, ni, ns = _core.topk(u, q, k=k, want_pos=want_pos, want_neg=want_neg, n_threads=nt, progress=cb)
-    return Partners(pi, ps, ni, ns)
+            # the binding still says pos / neg for corr / anti
+            ci, cs, ai, as_ = _core.topk(u, q, k=k, want_pos=want_corr, want_neg=want_anti, n_threads=nt,
+                                         progress=cb)
+    return Partners(ci, cs, ai, as_)
 
 
-def _top_partners_pruned(u, q, lr, k, want_pos, want_neg, nt, cb) -> Partners:
+def _top_partners_pruned(u, q, lr, k, want_corr, want_anti, nt, cb) -> Partners:
     """Run the pruned kernel in a locality order and return rows in the caller's order."""
     order = _lowrank.locality_order(lr.db_proj)
     q_order = None if q is None else _lowrank.locality_order(lr.q_proj)
     res = _core.topk_pruned(
         u, lr.db_proj[order], lr.db_res[order], order,
         q, None if q is None else lr.q_proj[q_order], None if q is None else lr.q_res[q_order], q_order,
-        k=k, want_pos=want_pos, want_neg=want_neg, margin=_lowrank.MARGIN, n_threads=nt, progress=cb,
+        k=k, want_pos=want_corr, want_neg=want_anti, margin=_lowrank.MARGIN, n_threads=nt, progress=cb,
     )
     rows = order if q is None else q_order
     out = []

@@ -16,7 +16,8 @@ Forecasters (``forecast(history, period)`` -> the next period, float32, >= 0):
 Cold start: :class:`ColdStart` (``fit(days)`` on whole past periods,
 ``predict(partial)``) and the baseline :func:`carry_forward`.
 
-Errors: :func:`mae` and :func:`peak_error`, per shape (and resource).
+Errors: :func:`mae` and :func:`peak_error`, per shape (and resource), called
+``(actual, pred)`` as in scikit-learn.
 
 By short name (``'naive'``, ``'mean'``, ...): :func:`make_forecaster`,
 :data:`FORECASTERS` and :func:`default_forecasters` (``registry.py``).

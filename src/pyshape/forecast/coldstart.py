@@ -6,7 +6,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from pyshape._validation import make_rng
+from pyshape._validation import check_bool, make_rng
 from pyshape.forecast._checks import as_shapes3, back, check_count, check_period
 from pyshape.forecast.profile import constant_rows, fit_shape_clusters
 
@@ -298,7 +298,7 @@ class ColdStart:
                  level: str = "median", match: str = "mae"):
         self.n_clusters = check_count(n_clusters, "n_clusters")
         self.random_state = random_state
-        self.shrink = bool(shrink)
+        self.shrink = check_bool(shrink, "shrink")
         self.level = _check_choice(level, "level", _LEVELS)
         self.match = _check_choice(match, "match", _MATCHES)
 

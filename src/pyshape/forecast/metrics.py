@@ -1,22 +1,30 @@
-"""Forecast errors per shape: mean absolute error and peak error."""
+"""Forecast errors per shape: mean absolute error and peak error.
+
+Both take ``(actual, pred)``: what happened first, then the forecast, in
+scikit-learn's order (``y_true, y_pred``) and :func:`pyshape.plot.plot_forecast`'s.
+(Before 0.2 the order was ``(pred, actual)``; the names are unchanged, so calls
+by keyword, ``mae(actual=a, pred=p)``, mean the same in every version.)
+"""
 from __future__ import annotations
 
 from typing import Tuple
 
 import numpy as np
 
+from pyshape._validation import check_bool
 from pyshape.forecast._checks import as_shapes3
 
 __all__ = ["mae", "peak_error"]
 
 
-def _pair(pred, actual) -> Tuple[np.ndarray, np.ndarray, bool]:
-    p, flat_p = as_shapes3(pred, "pred", finite_only=True)
+def _pair(actual, pred) -> Tuple[np.ndarray, np.ndarray, bool]:
+    """``(a, p, flat)``: validated actual and forecast, and whether they came as ``(n, T)``."""
     a, flat_a = as_shapes3(actual, "actual", finite_only=True)
+    p, flat_p = as_shapes3(pred, "pred", finite_only=True)
     if p.shape != a.shape or flat_p != flat_a:
-        raise ValueError(f"pred and actual must have the same shape, got "
-                         f"{np.shape(pred)} and {np.shape(actual)}")
-    return p, a, flat_p
+        raise ValueError(f"actual and pred must have the same shape, got "
+                         f"{np.shape(actual)} and {np.shape(pred)}")
+    return a, p, flat_a
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -25,13 +33,13 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return num / den
 
 
-def mae(pred, actual, *, per_resource: bool = False, relative: bool = False) -> np.ndarray:
+def mae(actual, pred, *, per_resource: bool = False, relative: bool = False) -> np.ndarray:
     """Mean absolute error of every shape.
 
     Parameters
     ----------
-    pred, actual : array_like, shape (n, R, T) or (n, T)
-        Forecast and what happened; same shape, finite.
+    actual, pred : array_like, shape (n, R, T) or (n, T)
+        What happened and the forecast; same shape, finite.
     per_resource : bool, default False
         Keep one value per resource, ``(n, R)``, instead of the mean over
         resources. A 2-D input has no resource axis and gives ``(n,)`` either way.
@@ -54,10 +62,12 @@ def mae(pred, actual, *, per_resource: bool = False, relative: bool = False) -> 
     --------
     >>> import numpy as np
     >>> from pyshape.forecast import mae
-    >>> mae(np.array([[1.0, 2.0], [0.0, 0.0]]), np.array([[2.0, 2.0], [1.0, 3.0]])).tolist()
-    [0.5, 2.0]
+    >>> actual, pred = np.array([[2.0, 2.0], [1.0, 3.0]]), np.array([[1.0, 2.0], [0.0, 0.0]])
+    >>> mae(actual, pred).tolist(), mae(actual, pred, relative=True).tolist()
+    ([0.5, 2.0], [0.25, 1.0])
     """
-    p, a, flat = _pair(pred, actual)
+    per_resource, relative = check_bool(per_resource, "per_resource"), check_bool(relative, "relative")
+    a, p, flat = _pair(actual, pred)
     err = np.abs(p.astype(np.float64) - a).mean(axis=2)
     if relative:
         err = _ratio(err, a.mean(axis=2, dtype=np.float64))
@@ -66,7 +76,7 @@ def mae(pred, actual, *, per_resource: bool = False, relative: bool = False) -> 
     return err if per_resource else err.mean(axis=1)
 
 
-def peak_error(pred, actual, *, relative: bool = False) -> np.ndarray:
+def peak_error(actual, pred, *, relative: bool = False) -> np.ndarray:
     """Signed error of the peak: ``max(pred) - max(actual)`` per shape and resource.
 
     Positive means the forecast over-provisions the peak, negative that it
@@ -74,8 +84,8 @@ def peak_error(pred, actual, *, relative: bool = False) -> np.ndarray:
 
     Parameters
     ----------
-    pred, actual : array_like, shape (n, R, T) or (n, T)
-        Forecast and what happened; same shape, finite.
+    actual, pred : array_like, shape (n, R, T) or (n, T)
+        What happened and the forecast; same shape, finite.
     relative : bool, default False
         Divide by ``max(actual)``; an actual peak of 0 gives inf (nan when the
         forecast's peak is 0 too).
@@ -93,10 +103,11 @@ def peak_error(pred, actual, *, relative: bool = False) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from pyshape.forecast import peak_error
-    >>> peak_error(np.array([[1.0, 5.0]]), np.array([[4.0, 2.0]])).tolist()
+    >>> peak_error(actual=np.array([[4.0, 2.0]]), pred=np.array([[1.0, 5.0]])).tolist()
     [1.0]
     """
-    p, a, flat = _pair(pred, actual)
+    relative = check_bool(relative, "relative")
+    a, p, flat = _pair(actual, pred)
     pa = a.max(axis=2).astype(np.float64)
     err = p.max(axis=2).astype(np.float64) - pa
     if relative:

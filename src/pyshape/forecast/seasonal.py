@@ -5,10 +5,10 @@ Each is a small class with a ``name`` and ``forecast(history, period)``; see
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
+from pyshape._validation import check_real
 from pyshape.forecast._checks import as_history, back, check_window, last_periods
 
 __all__ = ["Forecaster", "SeasonalNaive", "PeriodMean", "PeriodQuantile", "PeriodMax"]
@@ -149,11 +149,7 @@ class PeriodMax(Forecaster):
 
 
 def _check_q(q) -> float:
-    if isinstance(q, bool) or not isinstance(q, numbers.Real):
-        raise TypeError(f"q must be a real number in [0, 1], got {type(q).__name__}")
-    if not 0.0 <= q <= 1.0:  # also False for NaN
-        raise ValueError(f"q must be in [0, 1], got {q}")
-    return float(q)
+    return check_real(q, "q", 0.0, 1.0)
 
 
 class PeriodQuantile(Forecaster):

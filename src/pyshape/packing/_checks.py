@@ -6,6 +6,9 @@ from typing import Any, Sequence, Union
 import numpy as np
 
 from pyshape import _core
+from pyshape._validation import check_real, real_array
+
+_F32 = np.finfo(np.float32)
 
 #: Strategies accepted by :func:`pack` (and, except ``'peak'``, by :class:`pyshape.Placer`).
 STRATEGIES = ("complement", "first_fit", "best_fit", "peak")
@@ -32,8 +35,16 @@ class InfeasiblePlanError(AssertionError):
 ArrayLike = Union[np.ndarray, Sequence[Any]]
 
 
+def _numbers(x, name: str) -> np.ndarray:
+    """``x`` as an array of integers or floats: strings, objects and bools (``headroom=True``) refused."""
+    a = real_array(x, name)
+    if a.dtype.kind == "b":
+        raise TypeError(f"{name} must be a number or numbers, got bool {x!r}")
+    return a
+
+
 def check_capacity(capacity, R: int) -> np.ndarray:
-    c = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
+    c = np.atleast_1d(_numbers(capacity, "capacity")).astype(np.float64)
     if c.ndim != 1:
         raise ValueError(f"capacity must be a number or one value per resource, got shape {c.shape}")
     if c.size == 1 and R > 1:
@@ -42,11 +53,14 @@ def check_capacity(capacity, R: int) -> np.ndarray:
         raise ValueError(f"capacity has {c.size} values but the shapes have R={R} resources")
     if not np.all(np.isfinite(c)) or np.any(c <= 0):
         raise ValueError(f"capacity must be positive and finite, got {c.tolist()}")
+    if np.any(c < _F32.tiny) or np.any(c > _F32.max):  # loads and capacities are float32 in the packers
+        raise ValueError(f"capacity must be within the float32 range [{_F32.tiny:.4g}, {_F32.max:.4g}] "
+                         f"(shapes are packed in float32), got {c.tolist()}")
     return c
 
 
 def check_headroom(headroom, R: int) -> np.ndarray:
-    h = np.atleast_1d(np.asarray(headroom, dtype=np.float64))
+    h = np.atleast_1d(_numbers(headroom, "headroom")).astype(np.float64)
     if h.size == 1:
         h = np.repeat(h, R)
     if h.ndim != 1 or h.size != R:
@@ -57,18 +71,40 @@ def check_headroom(headroom, R: int) -> np.ndarray:
 
 
 def check_risk(risk) -> float:
-    r = float(risk)
-    if not (0.0 <= r < 1.0):
-        raise ValueError(f"risk is a fraction of steps in [0, 1), got {risk}")
-    return r
+    """The risk budget: a real number in [0, 1) (a fraction of steps)."""
+    return check_real(risk, "risk", 0.0, 1.0, high_open=True)
 
 
 def check_ids(ids, n: int) -> np.ndarray:
+    """``ids`` as a 1-D array of n unique ids (``arange(n)`` when None).
+
+    Ids are compared as the Python objects given: a sequence mixing strings
+    with other ids (``[1, '1']``) becomes an object array (NumPy would turn
+    every id into a string, so 1 and '1' would clash and the int would come
+    back as '1'), and its duplicates are found by Python equality.
+    """
     if ids is None:
         return np.arange(n)
     a = np.asarray(ids)
+    if a.dtype.kind in "US" and not isinstance(ids, np.ndarray) and a.ndim == 1:
+        items = list(ids)
+        if not all(isinstance(x, (str, bytes, np.str_, np.bytes_)) for x in items):
+            a = np.empty(len(items), dtype=object)
+            a[:] = items
     if a.ndim != 1 or a.shape[0] != n:
         raise ValueError(f"ids must have one entry per shape ({n}), got shape {a.shape}")
+    if a.dtype.kind == "O":
+        seen, dup = set(), []
+        for x in a.tolist():
+            try:
+                if x in seen:
+                    dup.append(x)
+                seen.add(x)
+            except TypeError:
+                raise TypeError(f"ids must be hashable (str, int, ...), got {type(x).__name__} {x!r}") from None
+        if dup:
+            raise DuplicateIdError(f"{len(dup)} duplicate id(s), e.g. {dup[:5]}")
+        return a
     uniq, counts = np.unique(a, return_counts=True)
     if uniq.size != n:
         dup = uniq[counts > 1]
@@ -77,7 +113,13 @@ def check_ids(ids, n: int) -> np.ndarray:
 
 
 def effective_capacity(capacity: np.ndarray, headroom: np.ndarray) -> np.ndarray:
-    return (capacity * (1.0 - headroom)).astype(np.float32)
+    """``capacity * (1 - headroom)`` in float32, refused when it falls below float32's normal range."""
+    eff = (capacity * (1.0 - headroom)).astype(np.float32)
+    if np.any(eff < _F32.tiny):
+        raise ValueError(f"the effective capacity capacity * (1 - headroom) = {(capacity * (1.0 - headroom)).tolist()} "
+                         f"is below the float32 range (smallest {_F32.tiny:.4g}): use a larger capacity "
+                         f"(or rescale the shapes) or less headroom")
+    return eff
 
 
 def check_values(nonfinite: int, negative: int, ids: np.ndarray) -> None:

@@ -7,9 +7,9 @@ from typing import Optional
 import numpy as np
 
 from pyshape import _core
-from pyshape._progress import ProgressArg, progress_callback
+from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
-from pyshape._validation import as_shapes3
+from pyshape._validation import INT32_MAX, INT64_MAX, as_shapes3, check_int
 from pyshape.packing._checks import (
     DEFAULT_CANDIDATES,
     DEFAULT_IMPROVE,
@@ -56,7 +56,8 @@ def pack(
     strategy : {'complement', 'first_fit', 'best_fit', 'peak'}
         See the module docstring. Default ``'complement'``.
     ids : array_like, shape (n,), optional
-        Unique ids of the workloads (default ``0 .. n-1``), used in messages.
+        Unique ids of the workloads (default ``0 .. n-1``), used in messages;
+        compared as the Python objects given (``1`` and ``'1'`` differ).
     headroom : float or array_like, shape (R,)
         Safety margin per resource as a fraction of capacity: plans are made
         against ``capacity * (1 - headroom)``.
@@ -90,7 +91,13 @@ def pack(
     ------
     ValueError
         Empty input, wrong dimensions, NaN / infinite or negative demand,
-        bad capacity, headroom, risk or strategy, mismatched resources.
+        bad capacity (or an effective capacity outside the float32 range),
+        headroom, risk or strategy, mismatched resources, an integer option
+        out of range (negative, or beyond what the C++ core takes).
+    TypeError
+        An integer option that is not an integer (``2.5``, ``True``), a risk,
+        capacity or headroom that is not a number, a ``progress`` that is not
+        a bool, None or a callable, ids that are not hashable.
     ShapeTooLargeError
         Some shape's peak exceeds the effective capacity; ``err.ids`` lists
         them all (nothing is dropped: every shape is placed or reported).
@@ -121,12 +128,12 @@ def pack(
     if strategy == "peak" and eps > 0:
         raise ValueError("the peak strategy reserves peaks: risk must be 0")
     ident = check_ids(ids, n)
-    cand = int(candidates)
-    imp = int(improve)
-    shard = int(shard_size)
-    if cand < 0 or imp < 0 or shard < 0:
-        raise ValueError("candidates, improve and shard_size must be non-negative")
+    cand = check_int(candidates, "candidates", 0, INT32_MAX)
+    imp = check_int(improve, "improve", 0, INT32_MAX)
+    shard = check_int(shard_size, "shard_size", 0, INT64_MAX)
     nt = resolve_threads(n_threads)
+    check_progress(progress)
+    effective_capacity(cap, head)  # refuses an effective capacity below float32's range
     # The policy (effective capacity, size order, peak baseline, plan, lower
     # bound) is decided in C++ (src/cpp/pack/policy.hpp), the same code the C
     # API runs; here only the data's problems are worded, with the ids.

@@ -10,7 +10,9 @@ and a snapshot restores it bit for bit.
 Snapshots are a versioned binary format (see ``src/cpp/pack/placer.cpp``,
 checksummed) written to a temporary file in the target folder, flushed to
 disk and renamed over the target (:func:`os.replace`), so a crash leaves the
-previous snapshot or the new one, never a torn file.
+previous snapshot or the new one, never a torn file. The temporary file is
+named ``.<name>.<host>-<pid>-<random>.tmp``: one left by a process that was
+killed is removed by the next snapshot to the same path on the same host.
 
 Examples
 --------
@@ -25,15 +27,17 @@ Examples
 >>> p.load(0)[0].tolist(), p.worker_of("db")
 ([4.0, 4.0, 4.0], 1)
 >>> q = pyshape.Placer.restore(p.snapshot())
->>> q.members(0), q.n_workers
+>>> q.members(0).tolist(), q.n_workers
 (['web', 'batch'], 2)
 """
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
+import zlib
 from pathlib import Path
-from typing import Hashable, List, Optional, Union
+from typing import List, Optional, Union
 
 import numpy as np
 
@@ -51,6 +55,9 @@ from pyshape.packing._checks import (
 
 #: Workers examined per :meth:`Placer.place` at most (see ``scan_limit``).
 DEFAULT_SCAN_LIMIT = 256
+
+_MAX_VALUES = 2**31 - 1  # R * T at most (the fleet indexes steps with 32-bit integers)
+_I64_MAX = 2**63 - 1
 
 __all__ = ["DEFAULT_SCAN_LIMIT", "DuplicateIdError", "FleetFullError", "Placer", "ShapeTooLargeError", "UnknownIdError"]
 
@@ -83,10 +90,15 @@ class Placer:
         Latency bound (default :data:`DEFAULT_SCAN_LIMIT`): workers are
         visited newest-first and at most ``scan_limit`` of them (those that
         pass the cheap block and witness filters count) are examined per
-        :meth:`place`; when none of those takes the shape, a new worker opens.
-        This is online first-fit with a bounded scan: ``place`` costs
-        O(scan_limit) whatever the fleet size, at the price of sometimes
-        opening a worker that an exhaustive scan would have avoided. With
+        :meth:`place`; when none of those takes the shape, the least-loaded
+        worker of the whole fleet is tried (smallest ``max_r peak_r /
+        capacity_r``: an empty worker first, whatever its age; found in
+        O(log W)), and only then a new worker opens. This is online first-fit
+        with a bounded scan: ``place`` costs O(scan_limit + log W) whatever
+        the fleet size, at the price of sometimes opening a worker that an
+        exhaustive scan would have avoided. An empty worker is always reused
+        before a new one opens, so under churn the fleet grows only when
+        every worker holds something. With
         ``max_workers`` reached, ``place`` examines every worker before it
         raises :class:`FleetFullError`. ``0``: examine every worker,
         oldest-first, exactly as :func:`pyshape.pack` chooses (same worker for
@@ -95,14 +107,22 @@ class Placer:
     Raises
     ------
     ValueError
-        Bad capacity, T, headroom, risk, strategy or max_workers.
+        Bad capacity, T, headroom, risk, strategy, candidates, max_workers or
+        scan_limit; more than 1,024 resources; ``R * T`` over 2**31 - 1; an
+        effective capacity outside the float32 range.
 
     Notes
     -----
     Every method checks its input before changing anything, so after an
-    exception the state is as before the call. Ids are ``str`` or ``int``.
-    Workers stay open when they become empty (they are reused first); workers
-    are numbered in order of opening.
+    exception the state is as before the call. Ids are ``str`` or ``int``
+    (NumPy strings and integers count as their Python equivalents: ``np.int64(3)``
+    is the id ``3``). Workers stay open when they become empty (they are
+    reused before a new one opens); workers are numbered in order of opening.
+    Memory is proportional to use: ``R * T`` float32 per open worker and per
+    placed shape, none before the first place.
+
+    :meth:`load` and :meth:`members` return what :meth:`pyshape.Plan.load` and
+    :meth:`pyshape.Plan.members` return: float64 loads and an ndarray of ids.
     """
 
     __slots__ = ("_p",)
@@ -120,12 +140,16 @@ class Placer:
         head = check_headroom(headroom, R)
         if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
             raise ValueError(f"T must be a positive integer, got {T!r}")
+        if R * int(T) > _MAX_VALUES:
+            raise ValueError(f"a shape of R x T = {R} x {T} values is too large: at most 2**31 - 1 values per shape")
+        if scan_limit > _I64_MAX:
+            raise ValueError(f"scan_limit must be at most 2**63 - 1, got {scan_limit}")
         if strategy not in ("complement", "first_fit", "best_fit"):
             raise ValueError(f"strategy must be 'complement', 'first_fit' or 'best_fit', got {strategy!r}")
-        if max_workers is not None and int(max_workers) < 1:
-            raise ValueError(f"max_workers must be at least 1, got {max_workers}")
-        if int(candidates) < 0:
-            raise ValueError("candidates must be non-negative")
+        if max_workers is not None and not 1 <= int(max_workers) <= _I64_MAX:
+            raise ValueError(f"max_workers must be in [1, 2**63 - 1], got {max_workers}")
+        if not 0 <= int(candidates) <= 2**31 - 1:
+            raise ValueError(f"candidates must be in [0, 2**31 - 1], got {candidates}")
         self._p = _core.Placer(R, int(T), cap, head, strategy, check_risk(risk), int(candidates),
                                0 if max_workers is None else int(max_workers), int(scan_limit))
 
@@ -144,7 +168,7 @@ class Placer:
         ValueError
             Wrong size, NaN / infinite or negative values.
         TypeError
-            ``id`` is not a str or int.
+            ``id`` is not a str or int, or ``shape`` is complex.
 
         Notes
         -----
@@ -180,13 +204,22 @@ class Placer:
         p = self._p
         return [w for w in range(p.n_workers) if p.n_members(w) > 0]
 
-    def load(self, worker: int) -> np.ndarray:
-        """Load of ``worker``: ``(R, T)`` float32 (the sum of its members' shapes)."""
-        return self._p.load(int(worker))
+    def load(self, worker: Optional[int] = None) -> np.ndarray:
+        """Load of ``worker``, ``(R, T)``, or of every worker, ``(W, R, T)`` (``worker`` None), float64.
 
-    def members(self, worker: int) -> List[Hashable]:
-        """Ids on ``worker``, in the order they were placed."""
-        return self._p.members(int(worker))
+        The sum of the members' shapes, as the Placer keeps it (float32 sums,
+        converted exactly); the same types as :meth:`pyshape.Plan.load`.
+        Raises IndexError / TypeError for a worker out of range / not an integer.
+        """
+        return self._p.load(worker)
+
+    def members(self, worker: int) -> np.ndarray:
+        """Ids on ``worker``, in the order they were placed, as an ndarray (as :meth:`pyshape.Plan.members`).
+
+        int64 when every id on the worker is an int within int64 (an empty
+        worker too), str when every id is a str, object otherwise.
+        """
+        return self._p.members(worker)
 
     @property
     def capacity(self) -> np.ndarray:
@@ -227,7 +260,8 @@ class Placer:
         if path is None:
             return data
         target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        tag = _remove_stale_temps(target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{tag}-", suffix=".tmp", dir=target.parent or ".")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -257,7 +291,11 @@ class Placer:
         Raises
         ------
         ValueError
-            Not a snapshot, an unsupported version, or corrupt (checksum).
+            Not a snapshot, an unsupported version, corrupt (checksum), or
+            content that :meth:`snapshot` cannot have written (sizes the bytes
+            do not hold, malformed ids, NaN or negative shapes, loads over
+            capacity): checked before anything of the header's sizes is
+            allocated.
         """
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
@@ -266,3 +304,42 @@ class Placer:
         obj = cls.__new__(cls)
         obj._p = _core.Placer.restore(data)
         return obj
+
+
+def _host_tag() -> str:
+    return f"{zlib.crc32(socket.gethostname().encode('utf-8', 'surrogatepass')):08x}"
+
+
+def _remove_stale_temps(target: Path) -> str:
+    """Remove ``.<name>.<host>-<pid>-*.tmp`` files next to ``target`` left by dead processes of this host.
+
+    Returns ``<host>-<pid>``, the tag of this process's own temporary files.
+    A file whose process is alive (or whose pid is now another live process's)
+    is kept; so are other hosts' files (another machine sharing the folder)
+    and names in any other form.
+    """
+    host = _host_tag()
+    tag = f"{host}-{os.getpid()}"
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return tag
+    prefix = f".{target.name}.{host}-"
+    try:
+        names = [e.name for e in os.scandir(target.parent or ".") if e.name.startswith(prefix)]
+    except OSError:
+        return tag
+    for name in names:
+        pid, sep, rest = name[len(prefix):].partition("-")
+        if not (sep and rest.endswith(".tmp") and pid.isdigit() and int(pid) > 0) or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive
+        except ProcessLookupError:
+            pass
+        except OSError:  # alive (another user's) or unknown: keep
+            continue
+        try:
+            os.unlink(os.path.join(target.parent or ".", name))
+        except OSError:
+            pass
+    return tag

@@ -9,8 +9,8 @@ from typing import Optional
 import numpy as np
 
 from pyshape import _core
-from pyshape._validation import as_shapes3
-from pyshape.packing._checks import ArrayLike, InfeasiblePlanError
+from pyshape._validation import as_shapes3, check_bool
+from pyshape.packing._checks import ArrayLike, InfeasiblePlanError, check_risk
 from pyshape.packing._verify import (
     members_index,
     over_steps,
@@ -21,8 +21,8 @@ from pyshape.packing._verify import (
 __all__ = ["Plan", "ReplayReport", "VerifyReport", "lower_bound"]
 
 
-def lower_bound(total: np.ndarray, capacity: np.ndarray) -> int:
-    """``max_r ceil(max_t total[r, t] / C[r])`` (at least 1), with a float32-rounding allowance.
+def lower_bound(total: np.ndarray, capacity: np.ndarray, risk: float = 0.0) -> int:
+    """Fewest workers any plan within the risk budget can use (at least 1), with a float32-rounding allowance.
 
     Parameters
     ----------
@@ -30,6 +30,37 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray) -> int:
         Summed demand of all shapes.
     capacity : ndarray, shape (R,)
         Capacity per resource.
+    risk : float
+        Risk budget ``eps`` in [0, 1) of the plans bounded (as in :func:`pack`):
+        a worker may exceed its capacity in at most ``k = floor(eps * T)`` steps.
+
+    Returns
+    -------
+    int
+        The smallest ``W >= 1`` with ``#{t : m[t] > W} <= W * k``, where
+        ``m[t] = max_r total[r, t] / capacity[r]``. For ``risk = 0`` (k = 0)
+        that is ``max_r ceil(max_t total[r, t] / capacity[r])``.
+
+    Notes
+    -----
+    Why this is a lower bound (it never exceeds the optimum). Take any plan
+    with W workers in which every worker is over capacity (some resource above
+    it) in at most k steps. Call a step *clean* when no worker is over at it.
+    At a clean step every worker's load is within capacity on every resource,
+    and the loads add up to the total, so ``total[r, t] <= W * capacity[r]``
+    for all r, i.e. ``m[t] <= W``. A step that is not clean has at least one
+    worker over at it; the plan has at most ``W * k`` worker-steps over
+    capacity, so at most ``W * k`` steps are not clean. Hence every step with
+    ``m[t] > W`` is among at most ``W * k`` steps: ``#{t : m[t] > W} <= W * k``
+    holds for the W of every feasible plan. The left side falls and the right
+    side grows with W, so the condition holds for all W from its smallest
+    solution on, and the optimum is at least that smallest solution. (Nothing
+    bounds a worker's load at a step where it is over, so steps that are not
+    clean give no other constraint.) With k = 0 the condition is
+    ``max_t m[t] <= W``, the classic bound.
+
+    Each ``m[t]`` is lowered by 4 float32 units (relative) before the count, as
+    the packer sums and compares in float32.
 
     Examples
     --------
@@ -37,12 +68,15 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray) -> int:
     >>> from pyshape.packing import lower_bound
     >>> lower_bound(np.array([[3.0, 5.0], [1.0, 1.0]]), np.array([2.0, 4.0]))
     3
+    >>> lower_bound(np.array([[1.0, 1.0, 1.0, 4.0]]), np.array([1.0]), risk=0.25)  # one step over per worker
+    1
     """
-    t = np.ascontiguousarray(total, dtype=np.float64)
-    if t.ndim != 2 or t.size == 0:
-        raise ValueError(f"total must be a non-empty (R, T) array, got shape {t.shape}")
-    c = np.ascontiguousarray(np.broadcast_to(np.asarray(capacity, np.float64), (t.shape[0],)))
-    return int(_core.lower_bound(t, c))  # the C++ policy's bound (src/cpp/pack/policy.cpp), as pyshape.pack's
+    tot = np.ascontiguousarray(total, np.float64)
+    cap = np.ascontiguousarray(capacity, np.float64)
+    if tot.ndim != 2 or cap.shape != (tot.shape[0],):
+        raise ValueError(f"total must be (R, T) and capacity (R,), got {tot.shape} and {cap.shape}")
+    # computed by the C++ policy (src/cpp/pack/policy.cpp), the bound pyshape.pack and the C API report
+    return int(_core.lower_bound(tot, cap, check_risk(risk)))
 
 
 @dataclass(frozen=True)
@@ -114,6 +148,29 @@ class ReplayReport:
     worker_max_excess: np.ndarray
 
 
+def _read_only(a):
+    """``a`` as an array nobody can change in place: itself when it is a read-only
+    array over memory that no writeable array shares, else a read-only copy."""
+    if not isinstance(a, np.ndarray):
+        a = np.array(a)
+    elif a.flags.writeable or not _owns_its_memory(a):
+        a = a.copy()
+    else:
+        return a
+    a.flags.writeable = False
+    return a
+
+
+def _owns_its_memory(a: np.ndarray) -> bool:
+    """No writeable array is a base of ``a`` (a read-only view of a writeable array could change)."""
+    b = a.base
+    while isinstance(b, np.ndarray):
+        if b.flags.writeable:
+            return False
+        b = b.base
+    return True
+
+
 @dataclass(eq=False)
 class Plan:
     """An assignment of shapes to workers, with the measures to judge it.
@@ -122,11 +179,16 @@ class Plan:
     ----------
     assignment : ndarray of int64, shape (n,)
         Worker of every shape, in ``0 .. n_workers - 1`` (numbered in order of
-        opening). Read-only in plans made by :func:`pack`: for another
-        assignment make another plan (``dataclasses.replace(plan, assignment=a)``).
+        opening). Always read-only: a plan keeps a read-only copy of a
+        writeable array it is given (``dataclasses.replace(plan, assignment=a)``
+        or ``plan.assignment = a``), so changing ``a`` later does not change the
+        plan. Copies (:func:`copy.copy`, :func:`copy.deepcopy`, pickle) are
+        read-only and consistent too.
     n_workers : int
     lower_bound : int
-        ``max_r ceil(max_t sum_i D[i, r, t] / C[r])`` with the effective capacity.
+        :func:`lower_bound` of the total demand against the effective capacity
+        with the plan's risk: no plan within that risk uses fewer workers
+        (``max_r ceil(max_t sum_i D[i, r, t] / C[r])`` when ``risk = 0``).
     peak_workers : int
         Workers the peak-based baseline (first-fit decreasing on peaks) uses.
     strategy : str
@@ -156,6 +218,26 @@ class Plan:
     seconds: float = 0.0
     # (assignment, n_workers, order, starts): shapes by worker, see _members_index
     _index: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name, value) -> None:
+        if name == "assignment":
+            value = _read_only(value)
+        object.__setattr__(self, name, value)
+
+    # copy.copy, copy.deepcopy and pickle go through these: the index of
+    # shapes by worker is never carried over (a copy builds its own), and the
+    # copy's assignment is read-only like the original's.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_index"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        a = state.get("assignment")
+        if isinstance(a, np.ndarray) and a.flags.writeable and a.flags.owndata:
+            a.flags.writeable = False  # the copy's own array (deepcopy, unpickle): no second copy
+        for name, value in state.items():
+            setattr(self, name, value)
 
     @property
     def effective_capacity(self) -> np.ndarray:
@@ -278,6 +360,7 @@ class Plan:
         >>> rep.ok, rep.steps_over.tolist()
         (True, [0, 0])
         """
+        raise_on_error = check_bool(raise_on_error, "raise_on_error")
         n, R, T = self.shapes.shape
         a = np.asarray(self.assignment)
         problems = []

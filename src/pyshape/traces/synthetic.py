@@ -4,7 +4,7 @@ Real fleets (e.g. the Azure Functions trace) are a mixture of a few kinds of
 shape: traffic that follows the day, rare bursts on an idle base, cron-like
 batch jobs, interactive services paired with night-time batch work that fills
 the gaps they leave, and shapes that look like noise. :func:`make_shapes`
-draws such a mixture, reproducibly from a seed, fast enough for millions of
+draws such a mixture, reproducibly from a seed (``random_state``), fast enough for millions of
 shapes (it fills fixed blocks of rows in parallel threads), and returns the
 family of every row so that tests and benchmarks know the ground truth.
 Shapes can carry several resources (CPU-like, then memory-like that follows
@@ -42,7 +42,7 @@ and ``night_heavy`` families correlate at about 0.8-0.9 with each other,
 Examples
 --------
 >>> from pyshape.synthetic import FAMILY_NAMES, make_shapes
->>> X, labels = make_shapes(1000, seed=1)
+>>> X, labels = make_shapes(1000, random_state=1)
 >>> X.shape, X.dtype.name, bool((X >= 0).all())
 ((1000, 1440), 'float32', True)
 >>> sorted(set(FAMILY_NAMES[i] for i in labels))  # doctest: +NORMALIZE_WHITESPACE
@@ -51,6 +51,7 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
@@ -95,13 +96,33 @@ _SECONDS_PER_DAY = 86400
 _STREAM_PLAN, _STREAM_BLOCK, _STREAM_WHITE, _STREAM_DAYS, _STREAM_RESOURCE = range(5)
 
 FamiliesArg = Union[None, Sequence[str], Mapping[str, float]]
+RandomStateArg = Union[None, int, np.random.Generator, np.random.RandomState]
 
 
 # --------------------------------------------------------------------------- arguments
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+def _seed(random_state, seed=None) -> int:
+    """The integer that seeds every random stream, from ``random_state`` (or the old ``seed=``).
+
+    A non-negative int is used as it is; a NumPy ``Generator`` or legacy
+    ``RandomState`` gives one draw of 63 bits (so a seeded generator gives a
+    reproducible result, and advances); None fresh entropy from the OS.
+    """
+    if seed is not None:
+        if not (isinstance(random_state, int) and random_state == 0):  # random_state given too
+            raise TypeError("pass random_state= or the old name seed=, not both")
+        warnings.warn("seed= is renamed random_state= (the name of the estimators and forecasters); "
+                      "seed= will be removed", FutureWarning, stacklevel=3)
+        random_state = seed
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**63, dtype=np.int64))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**63 - 1, dtype=np.int64))
+    if isinstance(random_state, (bool, np.bool_)) or not isinstance(random_state, (int, np.integer)):
+        raise TypeError(f"random_state must be a non-negative integer, a numpy Generator or RandomState, or None, "
+                        f"got {type(random_state).__name__} {random_state!r}")
+    return check_int(random_state, "random_state", 0)
 
 
 def _check_dtype(dtype) -> np.dtype:
@@ -409,13 +430,14 @@ def _check_real(value, name: str, lo: float, hi: float = np.inf) -> float:
 
 def _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype,
              day_variation) -> _Plan:
+    """Checked arguments as a plan; ``seed``: the already resolved integer seed (:func:`_seed`)."""
     n = check_int(n, "n", 1)
     T, step = _time_axis(T, days, step_seconds)
     n_resources = check_int(n_resources, "n_resources", 1)
     noise = _check_real(noise, "noise", 0.0)
     # beyond 1 the log-normal level factors span orders of magnitude: no longer a variation
     day_variation = _check_real(day_variation, "day_variation", 0.0, 1.0)
-    return _make_plan(n, T, step, _mixture(families), noise, _check_seed(seed),
+    return _make_plan(n, T, step, _mixture(families), noise, seed,
                       _check_dtype(dtype), n_resources, day_variation)
 
 
@@ -465,9 +487,10 @@ def make_shapes(
     day_variation: float = 0.1,
     step_seconds: float = 60,
     n_resources: int = 1,
-    seed: int = 0,
+    random_state: RandomStateArg = 0,
     dtype=np.float32,
     n_threads: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` synthetic workload shapes from a mixture of realistic families.
 
@@ -505,9 +528,14 @@ def make_shapes(
     n_resources : int
         Resources per shape, at least 1 (see *Resources* below). 1 returns
         ``(n, T)``; more return ``(n, n_resources, T)``.
-    seed : int
-        Non-negative seed; the same arguments and seed give the same result
-        whatever ``n_threads``.
+    random_state : int, numpy Generator or RandomState, or None
+        A non-negative integer seed (default 0): the same arguments and
+        seed give the same result whatever ``n_threads``. A Generator (or
+        RandomState) is drawn from once for that integer; None draws fresh
+        entropy (not reproducible). The same name as the estimators and
+        forecasters use.
+    seed : int, optional
+        The old name of ``random_state`` (a ``FutureWarning``; will be removed).
     dtype : {numpy.float32, numpy.float64}
         Dtype of the result.
     n_threads : int, optional
@@ -525,7 +553,9 @@ def make_shapes(
     ------
     ValueError
         On a bad size, time axis, family, weight, noise, day variation,
-        resource count, seed or dtype.
+        resource count, random_state or dtype.
+    TypeError
+        A ``random_state`` of the wrong type, or both ``random_state`` and ``seed``.
 
     Notes
     -----
@@ -577,7 +607,7 @@ def make_shapes(
     --------
     >>> import numpy as np
     >>> from pyshape.synthetic import FAMILY_NAMES, make_shapes
-    >>> X, labels = make_shapes(200, families={"diurnal": 1.0}, seed=3)
+    >>> X, labels = make_shapes(200, families={"diurnal": 1.0}, random_state=3)
     >>> {FAMILY_NAMES[i] for i in labels}
     {'diurnal'}
     >>> r = np.corrcoef(X)
@@ -586,14 +616,14 @@ def make_shapes(
 
     CPU and memory for a week at 5-minute steps:
 
-    >>> X, labels = make_shapes(100, days=7, step_seconds=300, n_resources=2, seed=1)
+    >>> X, labels = make_shapes(100, days=7, step_seconds=300, n_resources=2, random_state=1)
     >>> X.shape
     (100, 2, 2016)
     >>> cpu, mem = X[:, 0], X[:, 1]
     >>> bool(np.all(mem.min(axis=1) / mem.max(axis=1) > cpu.min(axis=1) / cpu.max(axis=1)))
     True
     """
-    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype,
+    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, _seed(random_state, seed), dtype,
                     day_variation)
     X = np.empty(_result_shape(plan, plan.n), dtype=plan.dtype)
     _fill_rows(plan, 0, plan.n, X, _threads(n_threads))
@@ -611,9 +641,10 @@ def iter_shapes(
     day_variation: float = 0.1,
     step_seconds: float = 60,
     n_resources: int = 1,
-    seed: int = 0,
+    random_state: RandomStateArg = 0,
     dtype=np.float32,
     n_threads: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> Iterator[Tuple[int, np.ndarray, np.ndarray]]:
     """Yield the rows of :func:`make_shapes` chunk by chunk, never holding all of them.
 
@@ -633,7 +664,7 @@ def iter_shapes(
     >>> bool(np.array_equal(np.concatenate(parts), X))
     True
     """
-    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype,
+    plan = _prepare(n, T, days, families, noise, step_seconds, n_resources, _seed(random_state, seed), dtype,
                     day_variation)
     chunk_size = check_int(chunk_size, "chunk_size", 1)
     nt = _threads(n_threads)
@@ -667,7 +698,7 @@ def anti_pairs(labels: np.ndarray) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from pyshape.synthetic import anti_pairs, make_shapes
-    >>> X, labels = make_shapes(100, families=["anti_pair"], seed=0)
+    >>> X, labels = make_shapes(100, families=["anti_pair"], random_state=0)
     >>> p = anti_pairs(labels)
     >>> p[:2].tolist()
     [[0, 1], [2, 3]]
@@ -688,10 +719,11 @@ def anti_pairs(labels: np.ndarray) -> np.ndarray:
 def white_noise(
     n: int,
     T: int = 1440,
-    seed: int = 0,
+    random_state: RandomStateArg = 0,
     *,
     dtype=np.float32,
     n_threads: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> np.ndarray:
     """Independent standard normal values: shapes with no structure at all.
 
@@ -702,8 +734,11 @@ def white_noise(
     ----------
     n, T : int
         Shape of the result, at least 1 and 2.
-    seed : int
-        Non-negative seed; the result does not depend on ``n_threads``.
+    random_state : int, numpy Generator or RandomState, or None
+        As for :func:`make_shapes` (default 0); the result does not depend
+        on ``n_threads``.
+    seed : int, optional
+        The old name of ``random_state`` (a ``FutureWarning``; will be removed).
     dtype : {numpy.float32, numpy.float64}
     n_threads : int, optional
         Threads (default: the CPUs available).
@@ -715,13 +750,13 @@ def white_noise(
     Examples
     --------
     >>> from pyshape.synthetic import white_noise
-    >>> W = white_noise(4, 8, seed=1)
+    >>> W = white_noise(4, 8, random_state=1)
     >>> W.shape, W.dtype.name
     ((4, 8), 'float32')
     """
     n = check_int(n, "n", 1)
     T = check_int(T, "T", 2)
-    seed = _check_seed(seed)
+    seed = _seed(random_state, seed)
     dt = _check_dtype(dtype)
     out = np.empty((n, T), dtype=dt)
     nb = -(-n // _BLOCK)
