@@ -34,7 +34,8 @@ def _env():
 def _run(cmd, **kw):
     r = subprocess.run(cmd, capture_output=True, text=True, env=kw.pop("env", _env()), **kw)
     if r.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({r.returncode}):\n"
+                             f"{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
     return r
 
 

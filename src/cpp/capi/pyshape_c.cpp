@@ -120,8 +120,9 @@ std::string id_key(const char* id) {
 void check_strategy(pyshape_strategy s, bool allow_peak) {
   int v = static_cast<int>(s);
   if (v < 0 || v > (allow_peak ? 3 : 2))
-    fail(PYSHAPE_EINVAL, allow_peak ? "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT, PYSHAPE_BEST_FIT or PYSHAPE_PEAK"
-                                    : "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT or PYSHAPE_BEST_FIT");
+    fail(PYSHAPE_EINVAL, allow_peak
+                             ? "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT, PYSHAPE_BEST_FIT or PYSHAPE_PEAK"
+                             : "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT or PYSHAPE_BEST_FIT");
 }
 
 PackStrategy placer_strategy(pyshape_strategy s) {

@@ -91,7 +91,8 @@ size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* c
   double top = *std::max_element(m.begin(), m.end());
   if (nan) throw std::invalid_argument("lower bound: total demand / capacity is not finite");
   double c = std::ceil(top);
-  if (!std::isfinite(c) || c > 9.0e18) throw std::invalid_argument("lower bound: total demand / capacity is not finite");
+  if (!std::isfinite(c) || c > 9.0e18)
+    throw std::invalid_argument("lower bound: total demand / capacity is not finite");
   size_t hi = c < 1 ? 1 : static_cast<size_t>(c);
   if (k == 0) return hi;
   // the smallest W in [1, hi] with #{t : m[t] > W} <= W * k (the count falls as W grows)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-import numpy as np
-
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
