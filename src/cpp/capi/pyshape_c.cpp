@@ -121,7 +121,7 @@ void check_strategy(pyshape_strategy s, bool allow_peak) {
   int v = static_cast<int>(s);
   if (v < 0 || v > (allow_peak ? 3 : 2))
     fail(PYSHAPE_EINVAL, allow_peak
-                             ? "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT, PYSHAPE_BEST_FIT or PYSHAPE_PEAK"
+                             ? "strategy must be PYSHAPE_COMPLEMENT, _FIRST_FIT, _BEST_FIT or _PEAK"
                              : "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT or PYSHAPE_BEST_FIT");
 }
 
