@@ -194,7 +194,7 @@ def test_scan_limit_default_validation_and_snapshot():
     p = pyshape.Placer(10.0, T=4)
     assert p.scan_limit == DEFAULT_SCAN_LIMIT > 0
     for bad in (-1, 1.5, True, "3"):
-        with pytest.raises(ValueError, match="scan_limit"):
+        with pytest.raises((TypeError, ValueError), match="scan_limit"):
             pyshape.Placer(10.0, T=4, scan_limit=bad)
     q = pyshape.Placer(10.0, T=4, scan_limit=3)
     q.place("a", [1, 2, 3, 4])

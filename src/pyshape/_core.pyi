@@ -83,8 +83,12 @@ def pack_stats(shapes: F32, n_threads: int = 0) -> Tuple[F32, npt.NDArray[np.flo
     """One pass over shapes (n, R, T): per-shape peaks (n, R), total demand (R, T) float64,
     first row with a non-finite value and first row with a negative value (-1 when none)."""
 
-def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.0, candidates: int = 16,
-         improve: int = 1, shard_size: int = 0, n_threads: int = 0, progress: Progress = None) -> Tuple[I64, int]:
+PACK_DEFAULT_CANDIDATES: int
+PACK_DEFAULT_IMPROVE: int
+PACK_DEFAULT_SHARD_SIZE: int
+
+def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.0, candidates: int = 8,
+         improve: int = 2, shard_size: int = 32768, n_threads: int = 0, progress: Progress = None) -> Tuple[I64, int]:
     """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit' or
     'complement' against capacity (R,); returns (assignment, n_workers)."""
 

@@ -216,9 +216,13 @@ void bind_pack(py::module_& m) {
 
   m.def("pack_stats", &stats_py, py::arg("shapes"), py::arg("n_threads") = 0,
         "Per-shape peaks (n, R), total demand (R, T) float64, first non-finite row, first negative row.");
+  const PackOptions defaults;
+  m.attr("PACK_DEFAULT_CANDIDATES") = defaults.candidates;
+  m.attr("PACK_DEFAULT_IMPROVE") = defaults.improve;
+  m.attr("PACK_DEFAULT_SHARD_SIZE") = defaults.shard_size;
   m.def("pack", &pack_py, py::arg("shapes"), py::arg("capacity"), py::arg("order"), py::arg("strategy"),
-        py::arg("risk") = 0.0, py::arg("candidates") = 16, py::arg("improve") = 1,
-        py::arg("shard_size") = 0, py::arg("n_threads") = 0, py::arg("progress") = py::none(), "Pack shapes in the given order; returns (assignment, n_workers).");
+        py::arg("risk") = defaults.risk, py::arg("candidates") = defaults.candidates,
+        py::arg("improve") = defaults.improve, py::arg("shard_size") = defaults.shard_size, py::arg("n_threads") = 0, py::arg("progress") = py::none(), "Pack shapes in the given order; returns (assignment, n_workers).");
 
   py::class_<Placer>(m, "Placer")
       .def(py::init([](size_t R, size_t T, const DArray& cap, const DArray& head, const std::string& strategy,

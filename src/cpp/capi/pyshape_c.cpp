@@ -266,11 +266,12 @@ pyshape_status pyshape_lagged_correlation(const float* x, size_t n, const float*
 
 void pyshape_pack_options_init(pyshape_pack_options* o) {
   if (!o) return;
+  const PackOptions d;  // the packer's defaults, as pyshape.pack's (one source: pack.hpp)
   o->strategy = PYSHAPE_COMPLEMENT;
-  o->risk = 0.0;
-  o->candidates = 8;
-  o->improve = 2;
-  o->shard_size = 32768;
+  o->risk = d.risk;
+  o->candidates = d.candidates;
+  o->improve = d.improve;
+  o->shard_size = d.shard_size;
   o->n_threads = 0;
 }
 

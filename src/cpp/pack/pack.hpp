@@ -19,13 +19,15 @@ void pack_stats(const float* D, size_t n, size_t R, size_t T, float* peaks, doub
 struct PackOptions {
   PackStrategy strategy = PackStrategy::kComplement;
   double risk = 0;
+  // The defaults of every front end (Python reads them from _core, the C API
+  // from here): one source.
   int candidates = 8;    // complement: fitting workers compared per shape
-  int improve = 1;       // passes of the drain step (0: none)
+  int improve = 2;       // passes of the drain step (0: none)
   // Above this many shapes, the order is dealt round-robin into
   // ceil(n / shard_size) shards packed independently (in parallel) and their
   // workers concatenated; 0: one shard. Fixed by n, never by the thread
   // count, so plans do not depend on threads.
-  size_t shard_size = 0;
+  size_t shard_size = 32768;
 };
 
 // Places shapes in the given order (a permutation of [0, n)); writes the

@@ -134,16 +134,17 @@ bool plan_pack(const PackRequest& rq, int64_t* assign, double* total, PackFigure
   }
   const std::vector<int64_t> order = size_order(peaks.data(), n, R, eff.data());
 
-  // The peak-based baseline: first-fit decreasing on one-step shapes (the peaks).
+  // The peak-based baseline: first-fit decreasing on one-step shapes (the
+  // peaks), sharded like the placement (so pack stays linear in n).
   PackOptions base;
   base.strategy = PackStrategy::kFirstFit;
   base.risk = 0;
   base.candidates = 1;
   base.improve = 0;
-  base.shard_size = 0;
+  base.shard_size = rq.shard_size;
   std::vector<int64_t> peak_assign(rq.strategy == PlanStrategy::kPeak ? 0 : n);
   int64_t* pa = rq.strategy == PlanStrategy::kPeak ? assign : peak_assign.data();
-  size_t peak_w = pack_shapes(peaks.data(), n, R, 1, eff.data(), order.data(), base, pa, ProgressFn(), 0);
+  size_t peak_w = pack_shapes(peaks.data(), n, R, 1, eff.data(), order.data(), base, pa, ProgressFn(), n_threads);
 
   size_t W = peak_w;
   if (rq.strategy != PlanStrategy::kPeak) {

@@ -3,7 +3,8 @@
 //
 //   effective capacity  C_eff[r] = float32(capacity[r] * (1 - headroom[r]))
 //   size order          decreasing max_r peak[i, r] / C_eff[r] (float32), ties in input order
-//   peak baseline       first-fit decreasing on the peaks (shapes of one step), same order
+//   peak baseline       first-fit decreasing on the peaks (shapes of one step), same order,
+//                       sharded by the same shard_size
 //   plan                pack_shapes() in that order with the strategy's options
 //                       (improve only for complement; 'peak' is the baseline itself)
 //   lower bound         the smallest W >= 1 with #{t : m[t] > W} <= W * floor(risk * T), where
@@ -32,9 +33,9 @@ struct PackRequest {
   const double* headroom = nullptr;  // R (null: 0)
   PlanStrategy strategy = PlanStrategy::kComplement;
   double risk = 0;
-  int candidates = 8;
-  int improve = 2;
-  size_t shard_size = 32768;
+  int candidates = PackOptions().candidates;  // the defaults: PackOptions (pack.hpp), the one source
+  int improve = PackOptions().improve;
+  size_t shard_size = PackOptions().shard_size;
 };
 
 // Problems found in the data itself (the caller words the message, with its ids).

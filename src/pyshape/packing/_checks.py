@@ -13,10 +13,12 @@ _F32 = np.finfo(np.float32)
 #: Strategies accepted by :func:`pack` (and, except ``'peak'``, by :class:`pyshape.Placer`).
 STRATEGIES = ("complement", "first_fit", "best_fit", "peak")
 DEFAULT_STRATEGY = "complement"
-DEFAULT_CANDIDATES = 8
-DEFAULT_IMPROVE = 2
+# The packer's defaults come from the C++ core (PackOptions in src/cpp/pack/pack.hpp): one source
+# for Python, the C API and the binding.
+DEFAULT_CANDIDATES: int = _core.PACK_DEFAULT_CANDIDATES
+DEFAULT_IMPROVE: int = _core.PACK_DEFAULT_IMPROVE
 #: Shapes per shard above which the placement is split into independent shards.
-DEFAULT_SHARD_SIZE = 32768
+DEFAULT_SHARD_SIZE: int = _core.PACK_DEFAULT_SHARD_SIZE
 
 #: A shape's peak exceeds the effective capacity of an empty worker (``.ids`` lists them).
 ShapeTooLargeError = _core.ShapeTooLargeError

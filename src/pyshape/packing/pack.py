@@ -134,7 +134,8 @@ def pack(
     effective_capacity(cap, head)  # refuses an effective capacity below float32's range
     # The policy (effective capacity, size order, peak baseline, plan, lower
     # bound) is decided in C++ (src/cpp/pack/policy.hpp), the same code the C
-    # API runs; here only the data's problems are worded, with the ids.
+    # API runs; here only the data's problems are worded, with the ids. (The
+    # peak-based baseline is sharded like the placement: pack stays linear in n.)
     if strategy == "peak":
         res = _core.pack_plan(D, cap, head, strategy, eps, cand, imp, shard, nt)
     else:

@@ -42,6 +42,7 @@ from typing import List, Optional, Union
 import numpy as np
 
 from pyshape import _core
+from pyshape._validation import INT32_MAX, INT64_MAX, check_int
 from pyshape.packing._checks import (
     DEFAULT_CANDIDATES,
     DuplicateIdError,
@@ -57,7 +58,6 @@ from pyshape.packing._checks import (
 DEFAULT_SCAN_LIMIT = 256
 
 _MAX_VALUES = 2**31 - 1  # R * T at most (the fleet indexes steps with 32-bit integers)
-_I64_MAX = 2**63 - 1
 
 __all__ = ["DEFAULT_SCAN_LIMIT", "DuplicateIdError", "FleetFullError", "Placer", "ShapeTooLargeError", "UnknownIdError"]
 
@@ -129,29 +129,20 @@ class Placer:
 
     def __init__(self, capacity, T: int, *, strategy: str = "complement", headroom=0.0, risk: float = 0.0,
                  candidates: int = DEFAULT_CANDIDATES, max_workers: Optional[int] = None,
-                 scan_limit: int = None) -> None:
-        if scan_limit is None:
-            scan_limit = DEFAULT_SCAN_LIMIT
-        if isinstance(scan_limit, bool) or not isinstance(scan_limit, (int, np.integer)) or scan_limit < 0:
-            raise ValueError(f"scan_limit must be a non-negative integer, got {scan_limit!r}")
+                 scan_limit: Optional[int] = None) -> None:
+        scan_limit = check_int(DEFAULT_SCAN_LIMIT if scan_limit is None else scan_limit, "scan_limit", 0, INT64_MAX)
         cap = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
         R = cap.size
         cap = check_capacity(cap, R)
         head = check_headroom(headroom, R)
-        if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-            raise ValueError(f"T must be a positive integer, got {T!r}")
-        if R * int(T) > _MAX_VALUES:
+        T = check_int(T, "T", 1)  # bounded by R * T just below
+        if R * T > _MAX_VALUES:
             raise ValueError(f"a shape of R x T = {R} x {T} values is too large: at most 2**31 - 1 values per shape")
-        if scan_limit > _I64_MAX:
-            raise ValueError(f"scan_limit must be at most 2**63 - 1, got {scan_limit}")
         if strategy not in ("complement", "first_fit", "best_fit"):
             raise ValueError(f"strategy must be 'complement', 'first_fit' or 'best_fit', got {strategy!r}")
-        if max_workers is not None and not 1 <= int(max_workers) <= _I64_MAX:
-            raise ValueError(f"max_workers must be in [1, 2**63 - 1], got {max_workers}")
-        if not 0 <= int(candidates) <= 2**31 - 1:
-            raise ValueError(f"candidates must be in [0, 2**31 - 1], got {candidates}")
-        self._p = _core.Placer(R, int(T), cap, head, strategy, check_risk(risk), int(candidates),
-                               0 if max_workers is None else int(max_workers), int(scan_limit))
+        max_workers = 0 if max_workers is None else check_int(max_workers, "max_workers", 1, INT64_MAX)
+        candidates = check_int(candidates, "candidates", 0, INT32_MAX)
+        self._p = _core.Placer(R, T, cap, head, strategy, check_risk(risk), candidates, max_workers, scan_limit)
 
     # ------------------------------------------------------------------ the request path
     def place(self, id: Id, shape) -> int:
