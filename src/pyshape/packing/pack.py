@@ -137,10 +137,12 @@ def pack(
     # API runs; here only the data's problems are worded, with the ids. (The
     # peak-based baseline is sharded like the placement: pack stays linear in n.)
     if strategy == "peak":
-        res = _core.pack_plan(D, cap, head, strategy, eps, cand, imp, shard, nt)
+        res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp, shard_size=shard,
+                              n_threads=nt, progress=None)
     else:
         with progress_callback(progress, f"pack ({strategy})") as cb:
-            res = _core.pack_plan(D, cap, head, strategy, eps, cand, imp, shard, nt, cb)
+            res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp,
+                                  shard_size=shard, n_threads=nt, progress=cb)
     assign, W, lb, peak_w, total, nonfinite, negative, too_large = res
     if assign is None:
         check_values(nonfinite, negative, ident)
