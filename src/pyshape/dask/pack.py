@@ -23,11 +23,10 @@ from pyshape.packing._checks import (
     check_capacity,
     check_headroom,
     check_ids,
-    check_peaks,
     check_risk,
     check_values,
     effective_capacity,
-    size_order,
+    raise_too_large,
 )
 from pyshape.packing.plan import Plan, lower_bound
 
@@ -96,6 +95,13 @@ class ShardedPlan:
                     headroom=self.headroom, risk=self.risk, ids=check_ids(ids, D.shape[0]), shapes=D,
                     total=self.total if self.total is not None else D.sum(axis=0, dtype=np.float64),
                     seconds=self.seconds)
+
+
+def size_order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
+    """Decreasing size ``max_r peak[i, r] / C[r]`` (float32), ties in input order: the
+    order of :func:`pyshape.pack` (src/cpp/pack/policy.hpp)."""
+    key = (peaks / eff[None, :]).max(axis=1)
+    return np.argsort(-key, kind="stable").astype(np.int64)
 
 
 def _stats(block):
@@ -206,7 +212,7 @@ def pack(shapes, capacity, strategy: str = DEFAULT_STRATEGY, *, ids=None, headro
     nonfinite = next((int(row0[b] + s[2]) for b, s in enumerate(stats) if s[2] >= 0), -1)
     negative = next((int(row0[b] + s[3]) for b, s in enumerate(stats) if s[3] >= 0), -1)
     check_values(nonfinite, negative, ident)
-    check_peaks(peaks, eff, ident)
+    raise_too_large(np.flatnonzero((peaks > eff[None, :]).any(axis=1)), eff, ident)
     order = size_order(peaks, eff)
     _, peak_w = _core.pack(np.ascontiguousarray(peaks.reshape(n, R, 1)), eff, order, "first_fit", risk=0.0,
                            candidates=1, improve=0, shard_size=DEFAULT_SHARD_SIZE, n_threads=1)
