@@ -203,7 +203,7 @@ def test_pack_sharded_real_traces(client):
 def test_pack_one_shard_is_the_single_machine_plan(client):
     rng = np.random.default_rng(9)
     D = rng.random((300, 2, 48)).astype(np.float32)
-    sp = pdask.pack(da.from_array(D, chunks=((100, 0, 200), 2, 48)), 6.0, repack=0)
+    sp = pdask.pack(da.from_array(D, chunks=((100, 0, 200), 2, 48)), 6.0)
     plan = pyshape.pack(D, 6.0)
     assert sp.n_shards == 1
     np.testing.assert_array_equal(sp.assignment, plan.assignment)

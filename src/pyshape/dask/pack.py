@@ -234,7 +234,7 @@ def pack(shapes, capacity, strategy: str = DEFAULT_STRATEGY, *, ids=None, headro
     release = []  # global worker ids of the least-filled workers of every shard
     for idx, (a, W, fill, _) in zip(shards, got):
         assignment[idx] = a + off
-        if repack:
+        if repack and S > 1:  # one shard is the single-machine plan already
             release.extend((np.argsort(fill, kind="stable")[:repack] + off).tolist())
         off += W
     shard_workers = off
