@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings/common.hpp"
+#include "common/simd_level.hpp"
 #include "pack/pack.hpp"
 #include "pack/placer.hpp"
 
@@ -44,7 +45,7 @@ py::tuple stats_py(const FArray& D, int n_threads) {
   int64_t nonf, neg;
   {
     py::gil_scoped_release nogil;
-    pack_stats(D.data(), n, R, T, peaks.mutable_data(), total.mutable_data(), &nonf, &neg, n_threads);
+    pack_stats(simd_tables().pack, D.data(), n, R, T, peaks.mutable_data(), total.mutable_data(), &nonf, &neg, n_threads);
   }
   return py::make_tuple(peaks, total, nonf, neg);
 }
@@ -77,7 +78,7 @@ py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, con
   size_t W;
   {
     py::gil_scoped_release nogil;
-    W = pack_shapes(D.data(), n, R, T, cap.data(), order.data(), opt, assign.mutable_data(), pf, n_threads);
+    W = pack_shapes(simd_tables().pack, D.data(), n, R, T, cap.data(), order.data(), opt, assign.mutable_data(), pf, n_threads);
   }
   return py::make_tuple(assign, W);
 }
@@ -146,7 +147,7 @@ void bind_pack(py::module_& m) {
              if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R || head.ndim() != 1 ||
                  static_cast<size_t>(head.shape(0)) != R)
                throw std::invalid_argument("capacity and headroom need one value per resource");
-             return Placer(R, T, cap.data(), head.data(), parse_strategy(strategy), risk, candidates, max_workers,
+             return Placer(simd_tables().pack, R, T, cap.data(), head.data(), parse_strategy(strategy), risk, candidates, max_workers,
                            scan_limit);
            }),
            py::arg("R"), py::arg("T"), py::arg("capacity"), py::arg("headroom"), py::arg("strategy"),
@@ -200,7 +201,7 @@ void bind_pack(py::module_& m) {
            },
            py::arg("worker"))
       .def("snapshot", [](const Placer& p) { return py::bytes(p.snapshot()); })
-      .def_static("restore", [](py::bytes b) { return Placer::restore(std::string(b)); }, py::arg("data"));
+      .def_static("restore", [](py::bytes b) { return Placer::restore(simd_tables().pack, std::string(b)); }, py::arg("data"));
 }
 
 }  // namespace pyshape

@@ -4,8 +4,6 @@
 #include <cmath>
 
 #include "common/parallel.hpp"
-#include "common/simd_level.hpp"
-#include "kernels/fft_table.hpp"
 
 namespace pyshape {
 
@@ -32,10 +30,9 @@ constexpr double kFftNsPerPoint = 0.16, kFftNsFixed = 10.0;
 constexpr double kFftScalarFactor = 3.6;
 }  // namespace
 
-void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+void lagged_direct(const KernelTable& kt, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                    bool symmetric, float* score, int32_t* lag, int n_threads,
                    const ProgressFn& progress) {
-  const KernelTable& kt = kernels();
   L = std::min(L, T - 1);
   parallel_for(
       n, n_threads,
@@ -70,7 +67,7 @@ void lagged_mirror(float* score, int32_t* lag, size_t n) {
         }
 }
 
-bool lagged_prefers_fft(size_t T, size_t L) {
+bool lagged_prefers_fft(const FftKernels& fk, size_t T, size_t L) {
   if (T == 0) return false;
   L = std::min(L, T - 1);
   const double t = static_cast<double>(T), l = static_cast<double>(L);
@@ -79,19 +76,19 @@ bool lagged_prefers_fft(size_t T, size_t L) {
   const double M = static_cast<double>(lagged_fft_half_length(T, L));
   const double direct_ns = kDirectNsPerMac * direct_macs + kDirectNsPerLag * (2 * l + 1);
   const double fft_ns = kFftNsPerPoint * M * std::log2(std::max(2.0, M)) + kFftNsFixed;
-  const double factor = fft_kernels().width <= 4 ? kFftScalarFactor : 1.0;
+  const double factor = fk.width <= 4 ? kFftScalarFactor : 1.0;
   return factor * fft_ns < direct_ns;
 }
 
-void lagged_correlation(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+void lagged_correlation(const SimdTables& simd, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                         bool symmetric, float* score, int32_t* lag, int n_threads,
                         const ProgressFn& progress, LaggedMethod method) {
   bool fft = method == LaggedMethod::kFft ||
-             (method == LaggedMethod::kAuto && lagged_prefers_fft(T, L));
+             (method == LaggedMethod::kAuto && lagged_prefers_fft(simd.fft, T, L));
   if (fft)
-    lagged_fft(U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
+    lagged_fft(simd.fft, U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
   else
-    lagged_direct(U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
+    lagged_direct(simd.k, U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
 }
 
 }  // namespace pyshape

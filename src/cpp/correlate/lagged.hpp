@@ -9,13 +9,14 @@
 #include <cstdint>
 
 #include "common/progress.hpp"
+#include "common/simd_level.hpp"
 
 namespace pyshape {
 
 // Direct evaluation: (2L + 1) dot products per pair. Best for small L.
 // score and lag are n x m, row-major. With symmetric (V == U), pairs (i, j)
 // for j < i are taken from (j, i) with the lag negated.
-void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+void lagged_direct(const KernelTable& kt, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                    bool symmetric, float* score, int32_t* lag, int n_threads,
                    const ProgressFn& progress);
 
@@ -24,7 +25,7 @@ void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T,
 // of the 2L + 1 lags. Best for large L. Same arguments and conventions as
 // lagged_direct; scores agree with it to float32 FFT rounding (~1e-6 for
 // unit-norm rows), so exactly tied lags may resolve differently.
-void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+void lagged_fft(const FftKernels& fk, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                 bool symmetric, float* score, int32_t* lag, int n_threads,
                 const ProgressFn& progress);
 
@@ -40,11 +41,12 @@ void lagged_mirror(float* score, int32_t* lag, size_t n);
 enum class LaggedMethod { kAuto, kDirect, kFft };
 
 // Whether kAuto takes the FFT path for series of length T and max lag L
-// (a measured cost model; see lagged.cpp).
-bool lagged_prefers_fft(size_t T, size_t L);
+// with FFT kernels fk (a measured cost model; see lagged.cpp).
+bool lagged_prefers_fft(const FftKernels& fk, size_t T, size_t L);
 
-// lagged_direct or lagged_fft, as method says (kAuto: lagged_prefers_fft).
-void lagged_correlation(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+// lagged_direct or lagged_fft, as method says (kAuto: lagged_prefers_fft),
+// with the kernels of one SIMD level (read once by the caller).
+void lagged_correlation(const SimdTables& simd, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                         bool symmetric, float* score, int32_t* lag, int n_threads,
                         const ProgressFn& progress, LaggedMethod method);
 

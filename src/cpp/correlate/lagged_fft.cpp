@@ -1,6 +1,6 @@
 // FFT path of lagged correlation: planning, buffers and threading (baseline
-// code); the per-ISA work is in kernels/fft_impl.hpp, reached through
-// fft_kernels().
+// code); the per-ISA work is in kernels/fft_impl.hpp, reached through the
+// FftKernels table the caller passes.
 //
 // Outline, with N = 2 M >= T + L (so circular wrap-around never reaches a lag
 // in [-L, L]) and M a 2^a 3^b 5^c size:
@@ -119,11 +119,10 @@ size_t lagged_fft_half_length(size_t T, size_t L) {
   return M;
 }
 
-void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+void lagged_fft(const FftKernels& fk, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                 bool symmetric, float* score, int32_t* lag, int n_threads,
                 const ProgressFn& progress) {
   if (n == 0 || m == 0 || T == 0) return;
-  const FftKernels& fk = fft_kernels();
   L = std::min(L, T - 1);
   const size_t M = lagged_fft_half_length(T, L);
   const PlanStorage ps(M);

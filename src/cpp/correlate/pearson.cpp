@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/parallel.hpp"
-#include "common/simd_level.hpp"
+#include <stdexcept>
 #include "correlate/row_heaps.hpp"
 
 namespace pyshape {
@@ -16,9 +16,8 @@ size_t row_block(const KernelTable& kt) {
   return l * std::max<size_t>(1, 192 / l);
 }
 
-void pearson_matrix(const float* U, size_t n, const float* V, size_t m, size_t T, bool symmetric,
+void pearson_matrix(const KernelTable& kt, const float* U, size_t n, const float* V, size_t m, size_t T, bool symmetric,
                     float* out, int n_threads, const ProgressFn& progress) {
-  const KernelTable& kt = kernels();
   PackedRows P = pack_rows(V, m, T, T, kt.nr, n_threads);
   const size_t mb = row_block(kt);
   const size_t blocks = (n + mb - 1) / mb;
@@ -58,10 +57,10 @@ void pearson_matrix(const float* U, size_t n, const float* V, size_t m, size_t T
       progress);
 }
 
-void topk_bruteforce(const float* Q, size_t n_queries, size_t ldq, const PanelView& db, int k,
+void topk_bruteforce(const KernelTable& kt, const float* Q, size_t n_queries, size_t ldq, const PanelView& db, int k,
                      int64_t self_offset, const TopKOutput& out, int n_threads,
                      const ProgressFn& progress) {
-  const KernelTable& kt = kernels();
+  if (db.w != static_cast<size_t>(kt.nr)) throw std::logic_error("topk_bruteforce: db panels do not match the kernels");
   const size_t mb = row_block(kt);
   const size_t blocks = (n_queries + mb - 1) / mb;
   const size_t group_cols = kPanelsPerGroup * kt.nr;

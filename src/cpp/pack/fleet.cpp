@@ -54,7 +54,8 @@ void dots4(const float* const* a, const float* const* b, size_t m, size_t n, dou
 
 }  // namespace
 
-Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(R), T_(T), k_(pack_kernels()) {
+Fleet::Fleet(const PackKernels& kernels, size_t R, size_t T, const float* cap, double risk)
+    : R_(R), T_(T), k_(kernels) {
   B_ = std::min(T, kMaxBlocks);
   blk_ = (T + B_ - 1) / B_;
   if (blk_ > 8) blk_ = (blk_ + 7) / 8 * 8;  // whole SIMD vectors per block

@@ -56,7 +56,9 @@ class Fleet {
  public:
   static constexpr size_t kMaxBlocks = 32;
 
-  Fleet(size_t R, size_t T, const float* cap, double risk);
+  // kernels: the SIMD level's placement kernels, fixed for the fleet's life
+  // (every level gives bit-identical results).
+  Fleet(const PackKernels& kernels, size_t R, size_t T, const float* cap, double risk);
 
   size_t R() const { return R_; }
   size_t T() const { return T_; }
@@ -64,6 +66,7 @@ class Fleet {
   size_t blocks() const { return B_; }  // blocks per resource in a ShapeSummary
   const float* cap() const { return cap_.data(); }
   size_t allowed_over() const { return allowed_; }
+  const PackKernels& kernels() const { return k_; }
 
   void summarize(const float* s, ShapeSummary& out) const;
   // sum_t x[t] in double, 8 interleaved partial sums added in a fixed order

@@ -96,8 +96,8 @@ std::vector<float> Placer::effective(size_t R, const double* capacity, const dou
   return e;
 }
 
-Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
-               double risk, int candidates, int64_t max_workers, int64_t scan_limit)
+Placer::Placer(const PackKernels& kernels, size_t R, size_t T, const double* capacity, const double* headroom,
+               PackStrategy strategy, double risk, int candidates, int64_t max_workers, int64_t scan_limit)
     : R_(R),
       T_(T),
       capacity_(capacity, capacity + R),
@@ -108,7 +108,7 @@ Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroo
       max_workers_(max_workers),
       scan_limit_(scan_limit),
       eff_(effective(R, capacity, headroom)),
-      fleet_(R, T, eff_.data(), risk),
+      fleet_(kernels, R, T, eff_.data(), risk),
       // about 4 MiB per chunk (at most 4096 slots): a new chunk costs ~1 ms of
       // page faults once per that many places, so it stays out of the p99
       chunk_slots_(std::clamp<size_t>((size_t{4} << 20) / (sizeof(float) * std::max<size_t>(1, R * T)), 1, 4096)),
@@ -200,7 +200,7 @@ int64_t Placer::place(const std::string& key, const float* shape) {
 void Placer::recompute(size_t w) {
   std::vector<float> load(R_ * T_, 0.f);
   std::vector<double> vol(R_, 0.0);
-  const PackKernels& k = pack_kernels();
+  const PackKernels& k = fleet_.kernels();
   for (size_t slot : members_[w]) {
     const float* s = slot_data(slot);
     k.add(load.data(), s, R_ * T_);
@@ -266,7 +266,7 @@ std::string Placer::snapshot() const {
   return out;
 }
 
-Placer Placer::restore(const std::string& bytes) {
+Placer Placer::restore(const PackKernels& kernels, const std::string& bytes) {
   if (bytes.size() < 8 + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
     throw std::invalid_argument("not a pyshape Placer snapshot (bad magic)");
   uint64_t stored;
@@ -289,7 +289,7 @@ Placer Placer::restore(const std::string& bytes) {
   std::vector<double> cap(R), head(R);
   for (auto& c : cap) c = rd.get<double>();
   for (auto& h : head) h = rd.get<double>();
-  Placer p(R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw, scan_limit);
+  Placer p(kernels, R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw, scan_limit);
   uint64_t W = rd.get<uint64_t>();
   std::vector<float> shape(R * T);
   for (uint64_t w = 0; w < W; ++w) {

@@ -45,8 +45,12 @@ class Placer {
   // open does place() fall back to examining every worker before it raises
   // FleetFull. scan_limit 0: every worker, oldest-first (the batch
   // strategies' exact choice).
-  Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
-         double risk, int candidates, int64_t max_workers, int64_t scan_limit = 0);
+  //
+  // kernels: the placement kernels of the SIMD level to use for the Placer's
+  // whole life (the level active at its construction; every level gives
+  // bit-identical results, so a snapshot restores the same state at any level).
+  Placer(const PackKernels& kernels, size_t R, size_t T, const double* capacity, const double* headroom,
+         PackStrategy strategy, double risk, int candidates, int64_t max_workers, int64_t scan_limit = 0);
 
   size_t R() const { return R_; }
   size_t T() const { return T_; }
@@ -73,7 +77,7 @@ class Placer {
   const Fleet& fleet() const { return fleet_; }
 
   std::string snapshot() const;
-  static Placer restore(const std::string& bytes);
+  static Placer restore(const PackKernels& kernels, const std::string& bytes);
 
  private:
   static std::vector<float> effective(size_t R, const double* capacity, const double* headroom);
