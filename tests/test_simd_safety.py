@@ -140,3 +140,231 @@ def test_switching_levels_while_kernels_run(restore_level):
         assert tog.switches > 10 * rounds
     finally:
         sys.setswitchinterval(old)
+
+
+# --------------------------------------------------------------------------- self-test of each level
+@pytest.mark.parametrize("level", LEVELS)
+def test_selftest_passes_on_every_available_level(level):
+    assert _core._selftest(level) == []
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_selftest_catches_a_wrong_result(level):
+    """The test hook corrupts one result; the check must see it and name the kernel."""
+    fails = _core._selftest(level, force_fail=True)
+    assert fails and fails[0].startswith("dot: "), fails
+
+
+def test_selftest_rejects_unknown_levels():
+    with pytest.raises(ValueError, match="unknown SIMD level"):
+        _core._selftest("neon")
+
+
+# What a fresh interpreter sees at import, as JSON: the level, the levels,
+# the warnings, whether set_simd_level() refuses the disabled levels, and
+# whether results are still right at the level in use.
+_PROBE = r"""
+import json, warnings
+import numpy as np
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import pyshape
+out = {"level": pyshape.simd_level(), "levels": pyshape.available_simd_levels(),
+       "warnings": [[w.category.__name__, str(w.message)] for w in caught], "refused": {}}
+for lv in ("avx2", "avx512"):
+    if lv not in out["levels"]:
+        try:
+            pyshape.set_simd_level(lv)
+            out["refused"][lv] = None
+        except ValueError as e:
+            out["refused"][lv] = str(e)
+assert pyshape.simd_level() == out["level"]
+rng = np.random.default_rng(3)
+X = rng.standard_normal((90, 50))
+r = pyshape.pearson(X)
+ok = np.abs(r - np.corrcoef(X)).max() < 1e-5
+p = pyshape.top_partners(X, k=3)
+ref = np.argsort(-(np.corrcoef(X) - 3 * np.eye(90)), axis=1, kind="stable")[:, :3]
+ok &= np.abs(p.corr_score - np.take_along_axis(np.corrcoef(X), ref, 1)).max() < 1e-5
+s1, _ = pyshape.lagged_correlation(X[:20], max_lag=10, method="fft")
+s2, _ = pyshape.lagged_correlation(X[:20], max_lag=10, method="direct")
+ok &= np.abs(s1 - s2).max() < 1e-5
+plan = pyshape.pack(rng.uniform(0, 0.4, (60, 24)).astype(np.float32), 1.0)
+ok &= plan.verify().ok
+out["ok"] = bool(ok)
+print(json.dumps(out))
+"""
+
+
+def probe(**env_vars):
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSHAPE_SIMD", "PYSHAPE_SIMD_SELFTEST_FAIL")}
+    env.update(env_vars)
+    res = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=120,
+                         stdin=subprocess.DEVNULL)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def test_no_warning_by_default():
+    out = probe()
+    assert out["warnings"] == []
+    assert out["levels"] == LEVELS and out["level"] == LEVELS[-1] and out["ok"]
+
+
+@pytest.mark.parametrize("failing", [lv for lv in ("avx2", "avx512") if lv in LEVELS] + (
+    ["avx2,avx512"] if "avx512" in LEVELS else []))
+def test_failed_selftest_disables_the_level(failing):
+    """PYSHAPE_SIMD_SELFTEST_FAIL makes a level's self-test fail: a RuntimeWarning
+    names it and the kernel, the level is gone from available_simd_levels(),
+    set_simd_level() refuses it, the best remaining level is used and results
+    are still right."""
+    bad = failing.split(",")
+    out = probe(PYSHAPE_SIMD_SELFTEST_FAIL=failing)
+    remaining = [lv for lv in LEVELS if lv not in bad]
+    assert out["levels"] == remaining
+    assert out["level"] == remaining[-1]
+    assert out["ok"]
+    msgs = [m for cat, m in out["warnings"] if cat == "RuntimeWarning"]
+    assert len(msgs) == len(bad), out["warnings"]
+    for lv, msg in zip(bad, msgs):
+        assert f"SIMD level '{lv}' failed its self-test" in msg and "dot:" in msg, msg
+        assert f"using '{remaining[-1]}'" in msg, msg
+        assert "disabled" in out["refused"][lv]
+
+
+# --------------------------------------------------------------------------- PYSHAPE_SIMD
+@pytest.mark.parametrize("level", LEVELS)
+def test_pyshape_simd_is_case_insensitive(level):
+    out = probe(PYSHAPE_SIMD=f" {level.upper()} ")
+    assert out["level"] == level and out["warnings"] == [] and out["ok"]
+
+
+@pytest.mark.parametrize("value", ["neon", "sse4", "avx-512"])
+def test_pyshape_simd_unknown_value_warns(value):
+    out = probe(PYSHAPE_SIMD=value)
+    assert out["level"] == LEVELS[-1] and out["ok"]
+    assert [c for c, _ in out["warnings"]] == ["RuntimeWarning"]
+    msg = out["warnings"][0][1]
+    assert f"PYSHAPE_SIMD='{value}' is not a SIMD level" in msg and f"using '{LEVELS[-1]}' instead" in msg
+
+
+def test_pyshape_simd_empty_is_unset():
+    out = probe(PYSHAPE_SIMD="")
+    assert out["level"] == LEVELS[-1] and out["warnings"] == []
+
+
+@pytest.mark.parametrize("level", ["avx2", "avx512"])
+def test_pyshape_simd_unsupported_level_warns(level):
+    if level in LEVELS:
+        pytest.skip(f"this CPU supports {level}")
+    out = probe(PYSHAPE_SIMD=level)
+    assert out["level"] == LEVELS[-1] and out["ok"]
+    msg = out["warnings"][0][1]
+    assert f"asks for SIMD level '{level}', but this CPU does not support it; using '{LEVELS[-1]}' instead" in msg
+
+
+@pytest.mark.parametrize("level", [lv for lv in ("avx2", "avx512") if lv in LEVELS])
+def test_pyshape_simd_level_that_failed_selftest_warns(level):
+    """Asking for a disabled level gives the best level below it, with a warning."""
+    out = probe(PYSHAPE_SIMD=level, PYSHAPE_SIMD_SELFTEST_FAIL=level)
+    below = [lv for lv in LEVELS if LEVELS.index(lv) < LEVELS.index(level)][-1]
+    assert out["level"] == below and out["ok"]
+    msgs = [m for _, m in out["warnings"]]
+    assert any(f"asks for SIMD level '{level}', but it failed its self-test" in m and f"using '{below}' instead" in m
+               for m in msgs), msgs
+
+
+# --------------------------------------------------------------------------- scores in range
+def _edge_cases():
+    """Inputs whose float32 correlations round past +-1 without clamping (seen at
+    every level: 1 + 2.4e-7, k-means inertia -1.4e-6): rows equal up to scale
+    and sign, near-identical rows, very short rows."""
+    rng = np.random.default_rng(11)
+    for T in (2, 3, 5, 33, 100, 257):
+        base = rng.standard_normal(T)
+        scales = (1, 3, 1e-3, 7.5, 1e4, 0.1, 2.5, 13)
+        yield f"scaled-T{T}", np.stack([base * s for s in scales] + [-base * s for s in scales[:4]])
+        yield f"near-T{T}", base + 1e-4 * rng.standard_normal((12, T))
+
+
+EDGE = list(_edge_cases())
+
+
+@pytest.mark.parametrize("name,X", EDGE, ids=[n for n, _ in EDGE])
+def test_correlations_stay_in_range(simd, name, X):
+    T = X.shape[1]
+    for r in (pyshape.pearson(X), pyshape.pearson(X, X[:5])):
+        assert np.abs(r).max() <= 1.0
+    methods = ["bruteforce"] + (["pruned"] if T >= 4 else [])
+    for method in methods:
+        p = pyshape.top_partners(X, k=4, method=method, **({"rank": 2} if method == "pruned" else {}))
+        for s in (p.corr_score, p.anti_score):
+            assert np.abs(s).max() <= 1.0, method
+        # Clamped scores stay sorted and pruned == brute force, ties included.
+        assert (np.diff(p.corr_score, axis=1) <= 0).all() and (np.diff(p.anti_score, axis=1) >= 0).all()
+    a = pyshape.top_partners(X, k=4, method="bruteforce")
+    if T >= 4:
+        b = pyshape.top_partners(X, k=4, method="pruned", rank=2)
+        for u, v in zip(vars(a).values(), vars(b).values()):
+            np.testing.assert_array_equal(u, v)
+    for method in ("direct", "fft"):
+        s, _ = pyshape.lagged_correlation(X, method=method)
+        assert np.abs(s).max() <= 1.0, method
+        d = pyshape.sbd(X, X[:3], method=method)
+        assert d.min() >= 0.0 and d.max() <= 2.0, method
+
+
+@pytest.mark.parametrize("name,X", EDGE, ids=[n for n, _ in EDGE])
+def test_distances_and_inertia_are_not_negative(simd, name, X):
+    km = pyshape.CorrelationKMeans(2, random_state=0, n_init=2).fit(X)
+    assert km.inertia_ >= 0.0
+    t = km.transform(X)
+    assert t.min() >= 0.0 and t.max() <= 2.0
+    assert km.score(X) <= 0.0
+    # The label is the nearest centroid by the distances transform() reports.
+    np.testing.assert_array_equal(t.argmin(axis=1), km.predict(X))
+    ks = pyshape.KShape(2, random_state=0).fit(X)
+    assert ks.inertia_ >= 0.0
+    t = ks.transform(X)
+    assert t.min() >= 0.0 and t.max() <= 2.0
+
+
+# --------------------------------------------------------------------------- prompt interruption
+_INTERRUPT = r"""
+import json, os, signal, sys, threading, time
+import numpy as np
+import pyshape
+rng = np.random.default_rng(0)
+T = 4096
+X = rng.standard_normal((2, T)).astype(np.float32)
+Y = rng.standard_normal((3000, T)).astype(np.float32)
+fired = []
+def fire():
+    time.sleep(0.4)
+    fired.append(time.perf_counter())
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=fire, daemon=True).start()
+t0 = time.perf_counter()
+try:
+    pyshape.lagged_correlation(X, Y, method=sys.argv[1], n_threads=2)
+    out = {"interrupted": False, "seconds": time.perf_counter() - t0}
+except KeyboardInterrupt:
+    out = {"interrupted": True, "latency": time.perf_counter() - fired[0]}
+print(json.dumps(out))
+"""
+
+
+def test_ctrl_c_interrupts_lagged_direct_promptly():
+    """All lags at T = 4096: one row against 3,000 rows is ~5e10 multiply-adds
+    (seconds), so work items are chunks of a row; Ctrl-C is seen between items.
+    Before, an item was a whole row and the interrupt took seconds."""
+    import json
+
+    res = subprocess.run([sys.executable, "-c", _INTERRUPT, "direct"], capture_output=True, text=True,
+                         timeout=300, stdin=subprocess.DEVNULL)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["interrupted"], f"finished in {out['seconds']:.2f} s before the interrupt"
+    assert out["latency"] < 0.5, out

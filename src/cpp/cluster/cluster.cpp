@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/parallel.hpp"
+#include "common/score_range.hpp"
 #include "common/simd_level.hpp"
 #include "correlate/gemm.hpp"
 #include "correlate/lagged.hpp"
@@ -43,6 +44,9 @@ void corr_assign(const KernelTable& kt, const float* U, size_t n, size_t T, cons
         float* S = cbuf[tid].data();
         gemm_block(kt, A, P.view, 0, P.view.n_panels(), S, ldc);
         for (size_t r = 0; r < rows; ++r) {
+          // Clamped first (as pearson() returns them), so that the label is
+          // the argmin of the distances transform() reports.
+          clamp_corr(S + r * ldc, k);
           const size_t arg = first_argmax(S + r * ldc, k);
           label[i0 + r] = static_cast<int64_t>(arg);
           best[i0 + r] = S[r * ldc + arg];

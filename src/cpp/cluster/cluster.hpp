@@ -18,7 +18,8 @@ namespace pyshape {
 
 // Correlation k-means assignment. U: n unit-norm rows of length T; C: k
 // unit-norm centroids. For every row, label[i] = argmax_j U[i] . C[j] (ties:
-// the lowest j) and best[i] = that dot product (Pearson r). Blocked products
+// the lowest j) and best[i] = that dot product (Pearson r), scores clamped to
+// [-1, 1] first (common/score_range.hpp). Blocked products
 // of row blocks against the packed centroids (correlate/gemm.hpp).
 void corr_assign(const KernelTable& kt, const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
                  float* best, int n_threads, const ProgressFn& progress);

@@ -3,7 +3,8 @@
 //     ncc(x, y)[s] = sum_t u_x[t] * u_y[t - s]      (unit-norm rows, zero outside)
 // and the lag that attains it (k-Shape's NCC_c; SBD = 1 - max).
 // Ties keep the lag nearest 0, the negative one first, so a constant row
-// (all zeros) gets score 0 at lag 0.
+// (all zeros) gets score 0 at lag 0. Scores are clamped to [-1, 1] after the
+// lag is chosen (common/score_range.hpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,19 @@ size_t lagged_fft_half_length(size_t T, size_t L);
 void lagged_mirror(float* score, int32_t* lag, size_t n);
 
 enum class LaggedMethod { kAuto, kDirect, kFft };
+
+// Work per parallel item of both paths, in multiply-adds of the direct path
+// (about 0.3 ms on one core with AVX2, 1 ms scalar): items are a row against a chunk of columns sized to it, so
+// that progress callbacks, and the Ctrl-C check they carry, run every few
+// milliseconds however long one row against all columns takes.
+constexpr double kItemMacs = double(1 << 22);
+
+// Multiply-adds of the direct path for one pair: sum over |s| <= L of T - |s|.
+double lagged_direct_macs(size_t T, size_t L);
+
+// Spectrum panels (W pairs each) of half-length M per item of the FFT path:
+// about kItemMacs worth of time by the cost model.
+size_t lagged_fft_panels_per_item(size_t M, size_t W);
 
 // Whether kAuto takes the FFT path for series of length T and max lag L
 // with FFT kernels fk (a measured cost model; see lagged.cpp).

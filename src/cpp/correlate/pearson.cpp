@@ -7,6 +7,7 @@
 
 #include "common/parallel.hpp"
 #include <stdexcept>
+#include "common/score_range.hpp"
 #include "correlate/row_heaps.hpp"
 
 namespace pyshape {
@@ -43,6 +44,7 @@ void pearson_matrix(const KernelTable& kt, const float* U, size_t n, const float
           const size_t g1 = std::min(np, g + kPanelsPerGroup);
           const size_t c0 = g * kt.nr, c1 = std::min(m, g1 * kt.nr);
           gemm_block(kt, A, P.view, g, g1, C, group_cols);
+          for (size_t r = 0; r < rows; ++r) clamp_corr(C + r * group_cols, c1 - c0);
           for (size_t r = 0; r < rows; ++r)
             std::copy(C + r * group_cols, C + r * group_cols + (c1 - c0), out + (i0 + r) * m + c0);
           if (!symmetric) continue;

@@ -12,7 +12,7 @@ namespace pyshape {
 // out[i, j] = U[i] . V[j] for unit-norm rows (n x T and m x T). With
 // symmetric (V == U), only the upper triangle is computed and mirrored, which
 // halves the work; mirrored entries are bitwise equal (same products, same
-// order). kt: the kernels of the SIMD level to use (read once by the
+// order). Values are clamped to [-1, 1] (common/score_range.hpp). kt: the kernels of the SIMD level to use (read once by the
 // caller, see common/simd_level.hpp).
 void pearson_matrix(const KernelTable& kt, const float* U, size_t n, const float* V, size_t m, size_t T, bool symmetric,
                     float* out, int n_threads, const ProgressFn& progress);
