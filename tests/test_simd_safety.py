@@ -62,6 +62,15 @@ def _race_calls(X, D):
     def plans(ref, got):
         np.testing.assert_array_equal(got.assignment, ref.assignment)
 
+    def placer():
+        # A Placer keeps the level of its construction; its places and removes
+        # give the same workers at any level.
+        p = pyshape.Placer([1.0, 1.0], 48)
+        workers = [p.place(i, D[i]) for i in range(len(D))]
+        for i in range(0, len(D), 3):
+            p.remove(i)
+        return workers + [p.place(f"again{i}", D[i]) for i in range(0, len(D), 3)]
+
     return {
         "pearson": (lambda: pyshape.pearson(X), close(2e-5)),
         "pearson_xy": (lambda: pyshape.pearson(X, Q), close(2e-5)),
@@ -76,6 +85,7 @@ def _race_calls(X, D):
         "kshape_transform": (lambda: ks.transform(X), close(5e-5)),
         "pack": (lambda: pyshape.pack(D, 1.0), plans),
         "pack_first_fit": (lambda: pyshape.pack(D, 1.0, "first_fit"), plans),
+        "placer": (placer, lambda ref, got: np.testing.assert_array_equal(got, ref)),
     }
 
 
