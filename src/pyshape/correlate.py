@@ -94,7 +94,10 @@ def pearson(X, Y=None, *, n_threads: int | None = None, progress: ProgressArg = 
     Notes
     -----
     Memory is ``4 n m`` bytes for the result: for large ``n`` use
-    :func:`top_partners`, which never holds the full matrix.
+    :func:`top_partners`, which never holds the full matrix. Besides the
+    result, the call holds unit-norm copies of ``X`` and ``Y`` (``4 (n + m) T``
+    bytes) and ``Y`` packed in panels for the kernel (``4 m T`` more), plus
+    float32 copies of inputs that are not already C-contiguous float32.
 
     Examples
     --------
@@ -188,6 +191,15 @@ def top_partners(
     -------
     Partners
         Ties in score are broken by the smaller index.
+
+    Notes
+    -----
+    Memory: besides the O(n k) result, the call holds a unit-norm copy of
+    ``X`` (and of ``queries``) and ``X`` packed in panels for the kernel:
+    ``8 n T`` bytes (``+ 4 q T``), e.g. 11.5 GB for n = 1,000,000 and
+    T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections. Inputs that
+    are not C-contiguous float32 are converted once, which costs another
+    ``4 n T`` bytes while the call runs: pass float32 to avoid it.
 
     Examples
     --------
