@@ -378,3 +378,33 @@ def test_ctrl_c_interrupts_lagged_direct_promptly():
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["interrupted"], f"finished in {out['seconds']:.2f} s before the interrupt"
     assert out["latency"] < 0.5, out
+
+
+def test_chunked_items_do_not_change_results(simd):
+    """Work items are chunks of rows (lagged: ~4M multiply-adds, pearson: ~2.7e8);
+    at these sizes a row splits into several items. Results are bitwise the same
+    for 1 and 3 threads, and match a float64 reference."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((300, 2000)).astype(np.float32)
+    Y = rng.standard_normal((1300, 2000)).astype(np.float32)
+    one, three = pyshape.pearson(X, n_threads=1), pyshape.pearson(X, n_threads=3)
+    np.testing.assert_array_equal(one, three)
+    np.testing.assert_array_equal(one, one.T)
+    np.testing.assert_allclose(one, np.corrcoef(X.astype(np.float64)), rtol=0, atol=1e-5)
+    one, three = pyshape.pearson(X, Y, n_threads=1), pyshape.pearson(X, Y, n_threads=3)
+    np.testing.assert_array_equal(one, three)
+    np.testing.assert_allclose(one, np.corrcoef(X.astype(np.float64), Y.astype(np.float64))[:300, 300:],
+                               rtol=0, atol=1e-5)
+    A, B = X[:12, :256], Y[:, :256]
+    for method in ("direct", "fft"):
+        s1, l1 = pyshape.lagged_correlation(A, B, method=method, n_threads=1)
+        s3, l3 = pyshape.lagged_correlation(A, B, method=method, n_threads=3)
+        np.testing.assert_array_equal(s1, s3)
+        np.testing.assert_array_equal(l1, l3)
+        s1, l1 = pyshape.lagged_correlation(B[:150], method=method, max_lag=200, n_threads=1)
+        s3, l3 = pyshape.lagged_correlation(B[:150], method=method, max_lag=200, n_threads=3)
+        np.testing.assert_array_equal(s1, s3)
+        np.testing.assert_array_equal(l1, l3)
+    d, _ = pyshape.lagged_correlation(A, B, method="direct")
+    f, _ = pyshape.lagged_correlation(A, B, method="fft")
+    np.testing.assert_allclose(d, f, rtol=0, atol=2e-5)
