@@ -56,7 +56,8 @@ def describe(source) -> str:
     """How messages name a source."""
     if isinstance(source, (str, os.PathLike)):
         return str(source)
-    return f"the {type(source).__module__.split('.')[0]}.{type(source).__name__}"
+    mod = type(source).__module__.split(".")[0]
+    return f"the {type(source).__name__ if mod == 'builtins' else mod + '.' + type(source).__name__} table"
 
 
 def is_path(source) -> bool:
@@ -251,6 +252,14 @@ def _from_arrow(table) -> Dict[str, Column]:
     return {name: Column(name, None, table.column(name)) for name in table.column_names}
 
 
+def _np(col, dtype=None) -> np.ndarray:
+    """A pyarrow ChunkedArray as one NumPy array, chunk by chunk (ChunkedArray.to_numpy imports pandas)."""
+    parts = [c.to_numpy(zero_copy_only=False) for c in col.chunks]
+    if not parts:
+        return np.zeros(0, dtype=dtype or np.float64)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
 def _arrow_to_numpy(col) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -260,16 +269,16 @@ def _arrow_to_numpy(col) -> np.ndarray:
         t = col.type
     if pa.types.is_timestamp(t):
         # Stored as UTC whatever the time zone: the integers, scaled to nanoseconds; NaT where missing.
-        a = col.cast(pa.int64()).cast(pa.float64()).to_numpy() if col.null_count else \
-            col.cast(pa.int64()).to_numpy().astype(np.int64)
+        a = _np(col.cast(pa.int64()).cast(pa.float64())) if col.null_count else \
+            _np(col.cast(pa.int64())).astype(np.int64)
         return _ints_to_dt64(a, _NS[t.unit])
     if pa.types.is_date(t):
-        return col.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy().view("datetime64[ns]")
+        return _np(col.cast(pa.timestamp("ns")).cast(pa.int64())).view("datetime64[ns]")
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         if col.null_count:
-            return pc.cast(col, pa.float64()).to_numpy()
-        return col.to_numpy()
-    return col.to_numpy()
+            return _np(pc.cast(col, pa.float64()))
+        return _np(col)
+    return _np(col)
 
 
 def _ints_to_dt64(a: np.ndarray, scale: int) -> np.ndarray:
@@ -356,7 +365,7 @@ def times_seconds(col: Column, *, time_unit: str = "s", what: str = "time") -> n
     if a.dtype.kind == "M":
         return _dt64_seconds(a)
     if a.dtype.kind in "iub":
-        return a.astype(np.float64) * (1e9 / scale) / 1e9 if scale != 10**9 else a.astype(np.float64)
+        return a.astype(np.float64) / (1e9 / scale) if scale != 10**9 else a.astype(np.float64)
     if a.dtype.kind == "f":
         return a.astype(np.float64) / (1e9 / scale) if scale != 10**9 else a.astype(np.float64, copy=False)
     return _parse_text_times(a, col.name, scale, what)
@@ -375,12 +384,12 @@ def _arrow_times(col: Column, scale: int, what: str) -> Optional[np.ndarray]:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         for target in (pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")):
             try:
-                ns = col.arrow.cast(target).cast(pa.int64()).cast(pa.float64()).to_numpy()
+                ns = _np(col.arrow.cast(target).cast(pa.int64()).cast(pa.float64()))
                 return ns / 1e9
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 continue
         # Numbers written as text, mixed zones, or a bad value: the text parser below names it.
-        col.values = col.arrow.to_numpy(zero_copy_only=False)
+        col.values = _np(col.arrow)
         return None
     return None
 
@@ -420,9 +429,18 @@ def _parse_text_times(a: np.ndarray, name: str, scale: int, what: str) -> np.nda
     try:
         ns = body[ok].astype("datetime64[ns]")
     except ValueError:
+        numeric = 0
         for i in np.flatnonzero(ok):
             try:
+                float(body[i])
+                numeric += 1
+                continue
+            except ValueError:
+                pass
+            try:
                 np.datetime64(body[i], "ns")
+                if numeric:
+                    raise ValueError
             except ValueError:
                 raise ValueError(f"column {name!r}, row {i}: cannot read {str(a[i])!r} as a {what} (a number of "
                                  f"seconds or an ISO 8601 date-time such as 2024-01-31T12:00:00+01:00)") from None

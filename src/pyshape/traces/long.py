@@ -380,8 +380,9 @@ def load_invocations(source, *, id: Union[str, Sequence[str], None] = ("app", "f
     duration_unit, time_unit : {'s', 'ms', 'us', 'ns'}, default 's'
     period : (start, end), optional
         Keep ``[start, end)``; calls overlapping its edges are cut to it.
-        Default: from UTC midnight (or the step) before the first start to
-        the step of the last end.
+        Default: from UTC midnight (or the step) before the first *end* (a
+        trace records the calls that ended in its window; earlier parts of
+        calls that began before are cut and counted) to the last end.
     max_steps, max_cells : int, optional
         As for :func:`load_long` (the limit per row counts calls).
 
@@ -451,10 +452,11 @@ def load_invocations(source, *, id: Union[str, Sequence[str], None] = ("app", "f
     if not len(s):
         raise ValueError(f"{where}: no calls left with an id and finite times"
                          f"{' inside the period' if period is not None else ''}")
-    info["clipped_rows"] = int(((s < lo) | (e > hi)).sum())
-    s, e = np.maximum(s, lo), np.minimum(e, hi)
     n = len(ids)
     start0, T = _grid_span(s, e, step_s, lo, hi)
+    lo = max(lo, float(start0))
+    info["clipped_rows"] = int(((s < lo) | (e > hi)).sum())
+    s, e = np.maximum(s, lo), np.minimum(e, hi)
     per_id = np.bincount(codes, minlength=n)
     _check_grid(where, n, T, step_s, float(s.min()), float(e.max()), int(per_id.max()), len(s), max_steps, max_cells)
     s -= start0
@@ -475,13 +477,13 @@ def _grid_span(s, e, step, lo, hi) -> Tuple[int, int]:
         start = int(np.floor(lo))
     else:
         unit = _DAY if _DAY % step == 0 else step
-        start = int(np.floor(float(s.min()) / unit)) * unit
+        start = int(np.floor(float(e.min()) / unit)) * unit
     if np.isfinite(hi):
         T = int(np.ceil((hi - start) / step))
     else:
         last = float(e.max())
         T = int(np.ceil((last - start) / step)) if last > start else 1
-        T = max(T, int((float(s.max()) - start) // step) + 1)
+        T = max(T, int((float(s.max()) - start) // step) + 1)  # zero-length calls at the end
     return start, max(T, 1)
 
 
@@ -511,36 +513,33 @@ def _max_in_flight(codes, s, e, w, n, T, step) -> np.ndarray:
     """Most calls in flight at any instant of each step (weighted by ``w``), by an event sweep.
 
     Calls are half-open ``[s, e)``: one ending when another starts does not
-    overlap it. A call of zero length is added to the peak of its step (an
-    upper bound: it is not placed within the step).
+    overlap it; a call of zero length is in flight at its instant only.
     """
     wt = np.ones(len(s)) if w is None else w
-    sel = e > s
-    out = np.zeros((n, T))
-    if sel.any():
-        t_ev = np.concatenate([s[sel], e[sel]])
-        c_ev = np.concatenate([codes[sel], codes[sel]])
-        d_ev = np.concatenate([wt[sel], -wt[sel]])
-        order = np.lexsort((d_ev, t_ev, c_ev))       # by id, time, then ends (negative) before starts
-        t_ev, c_ev, d_ev = t_ev[order], c_ev[order], d_ev[order]
-        level = np.cumsum(d_ev)
-        idfirst = np.flatnonzero(np.r_[True, c_ev[1:] != c_ev[:-1]])   # restart the sum at each id
-        level -= np.repeat(np.r_[0.0, level][idfirst], np.diff(np.r_[idfirst, len(level)]))
-        k = np.minimum((t_ev // step).astype(np.int64), T - 1)
-        cell = c_ev * T + k
-        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        cells = cell[first]
-        flat = out.reshape(-1)
-        flat[cells] = np.maximum.reduceat(level, first)
-        lastv = np.full(n * T, np.nan)
-        lastv[cells] = level[np.r_[first[1:], len(level)] - 1]
-        lastv = lastv.reshape(n, T)
-        # the level carried into each step: that after the last event of an earlier step (0 before any)
-        idx = np.maximum.accumulate(np.where(np.isnan(lastv), -1, np.arange(T)), axis=1)
-        carried = np.where(idx >= 0, np.take_along_axis(np.nan_to_num(lastv), np.maximum(idx, 0), axis=1), 0.0)
-        out[:, 1:] = np.maximum(out[:, 1:], carried[:, :-1])
-        np.maximum(out, 0.0, out=out)                # float noise of the running sum
-    if (~sel).any():
-        ks = np.minimum((s[~sel] // step).astype(np.int64), T - 1)
-        np.add.at(out.reshape(-1), codes[~sel] * T + ks, wt[~sel])
+    zero = e == s
+    # Events at one instant in this order: ends of calls, starts of calls, then each zero-length call's
+    # start and end (it is in flight at its instant, with every call that started by then).
+    t_ev = np.concatenate([s, e])
+    c_ev = np.concatenate([codes, codes])
+    d_ev = np.concatenate([wt, -wt])
+    phase = np.concatenate([np.where(zero, 2, 1), np.where(zero, 3, 0)]).astype(np.int8)
+    order = np.lexsort((phase, t_ev, c_ev))
+    t_ev, c_ev, d_ev = t_ev[order], c_ev[order], d_ev[order]
+    level = np.cumsum(d_ev)
+    idfirst = np.flatnonzero(np.r_[True, c_ev[1:] != c_ev[:-1]])   # restart the sum at each id
+    level -= np.repeat(np.r_[0.0, level][idfirst], np.diff(np.r_[idfirst, len(level)]))
+    k = np.minimum((t_ev // step).astype(np.int64), T - 1)
+    cell = c_ev * T + k
+    first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+    cells = cell[first]
+    out = np.zeros(n * T)
+    out[cells] = np.maximum.reduceat(level, first)
+    lastv = np.full(n * T, np.nan)
+    lastv[cells] = level[np.r_[first[1:], len(level)] - 1]
+    out, lastv = out.reshape(n, T), lastv.reshape(n, T)
+    # the level carried into each step: that after the last event of an earlier step (0 before any)
+    idx = np.maximum.accumulate(np.where(np.isnan(lastv), -1, np.arange(T)), axis=1)
+    carried = np.where(idx >= 0, np.take_along_axis(np.nan_to_num(lastv), np.maximum(idx, 0), axis=1), 0.0)
+    out[:, 1:] = np.maximum(out[:, 1:], carried[:, :-1])
+    np.maximum(out, 0.0, out=out)                    # float noise of the running sum
     return out.astype(np.float32)
