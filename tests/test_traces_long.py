@@ -92,6 +92,7 @@ def test_long_time_zones_iso_text_and_datetimes_agree():
     np.testing.assert_array_equal(ms.shapes, ref.shapes)
 
 
+@pytest.mark.filterwarnings("ignore:The Dataframe Interchange Protocol")
 def test_long_from_pandas_polars_arrow_interchange_agree(rng):
     pd = pytest.importorskip("pandas")
     pa = pytest.importorskip("pyarrow")
@@ -111,6 +112,7 @@ def test_long_from_pandas_polars_arrow_interchange_agree(rng):
         np.testing.assert_allclose(tr.shapes, ref.shapes, rtol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:The Dataframe Interchange Protocol")
 def test_long_interchange_and_csv_without_pandas_or_pyarrow(tmp_path, rng, monkeypatch):
     pd = pytest.importorskip("pandas")
     ids, t, V = _messy(rng, n_ids=3, days=1)
