@@ -281,6 +281,8 @@ def _infer_step(codes, t, n, ids, where) -> int:
     if not same.any():
         raise ValueError(f"{where}: cannot infer the step (no id has two samples at different times); pass step=")
     dc, dd = cs[1:][same], d[same]
+    near = dd >= 0.25 * np.median(dd)            # repeats a moment apart are not the sampling interval
+    dc, dd = dc[near], dd[near]
     # median interval of each id
     o = np.lexsort((dd, dc))
     dc, dd = dc[o], dd[o]
@@ -293,7 +295,7 @@ def _infer_step(codes, t, n, ids, where) -> int:
                          f"id {ids[dc[first[hi_i]]]} every {med[hi_i]:g} s; pass step= to put them on one grid")
     s = float(np.median(med))
     nice = min(_NICE_STEPS, key=lambda x: abs(x - s) / x)
-    if abs(nice - s) <= 0.05 * nice:
+    if abs(nice - s) <= 0.1 * nice:
         return nice
     return max(1, int(round(s)))
 
