@@ -23,7 +23,7 @@ rows, n_ids, source = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 rng = np.random.default_rng(0)
 per = rows // n_ids
 step = 300
-# n_ids machines, every 300 s with jitter, shuffled, 1% duplicated rows, 2 value columns
+# n_ids machines, every 300 s with jitter, rows shuffled, 2 float32 value columns
 ids = np.repeat(np.arange(n_ids, dtype=np.int64), per)
 t = 1_700_006_400 + np.tile(np.arange(per) * step, n_ids) + rng.uniform(0, 290, n_ids * per)
 perm = rng.permutation(len(t)); ids, t = ids[perm], t[perm]

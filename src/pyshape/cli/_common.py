@@ -140,8 +140,19 @@ def _loader(p: Path, fmt: str, step_seconds: Optional[int], args):
     """(load(), options for the cache key, cacheable) for one input."""
     from pyshape.traces import load_azure_functions, load_invocations, load_long, load_shapes
 
+    from pyshape.traces.long import parse_step
+
     a = args if args is not None else argparse.Namespace()
-    step = getattr(a, "step", None) or step_seconds
+    step = getattr(a, "step", None)
+    if step is not None:
+        try:
+            step = parse_step(step)
+        except ValueError as e:
+            raise CliError(f"--step: {e}") from None
+        if step_seconds is not None and step_seconds != step:
+            raise CliError(f"--step {step} s and --step-seconds {step_seconds} disagree; give one")
+        step_seconds = step
+    step = step or step_seconds
     progress = show_progress(a) if args is not None else False
     if fmt == "long":
         id_col = getattr(a, "id_col", None) or "id"
@@ -470,7 +481,8 @@ def add_input_options(p) -> None:
                                     "default id, or app,func)")
     g.add_argument("--time-col", help="long: time column (default time): seconds, or ISO 8601 / datetimes")
     g.add_argument("--value-cols", help="long: value columns, comma-separated (default: all other columns)")
-    g.add_argument("--step", help="long/invocations: grid step, e.g. 300, 5min, 1h (default: inferred / 60 s)")
+    g.add_argument("--step", help="grid step, e.g. 300, 5min, 1h (long: inferred by default; invocations: 60 s; "
+                                  "a folder: 300 s); same as --step-seconds")
     g.add_argument("--agg", choices=["max", "mean", "sum", "min"], help="long: samples in one step (default max)")
     g.add_argument("--fill", help="long: short gaps: previous (default), zero, or a number")
     g.add_argument("--max-gap-steps", type=nonnegative_int, help="long: longest gap filled (default 3)")
