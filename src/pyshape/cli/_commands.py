@@ -41,7 +41,7 @@ def cmd_correlate(args) -> int:
     import pyshape
 
     check_output(args.output, "-o")
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
     ids = ids_of(tr)
@@ -77,7 +77,7 @@ def cmd_cluster(args) -> int:
     check_output(args.output, "-o")
     check_output(args.centroids, "--centroids", stdout_ok=False)
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
     if not 1 <= args.n_clusters <= len(X):
@@ -128,7 +128,7 @@ def cmd_pack(args) -> int:
     check_output(args.output, "-o")
     check_output(args.summary, "--summary", suffixes=(".json",), stdout_ok=False)
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     head = headrooms_arg(args.headroom)
@@ -195,7 +195,7 @@ def cmd_evaluate(args) -> int:
     if unknown:
         raise CliError(f"--strategies: unknown {unknown} (known: {', '.join(STRATEGIES)})")
     headrooms = headrooms_arg(args.headroom)
-    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     _check_fits(tr, cap, args.input)
@@ -221,7 +221,7 @@ def cmd_report(args) -> int:
     outdir = Path(args.outdir)
     if outdir.exists() and not outdir.is_dir():
         raise CliError(f"-d {args.outdir}: exists and is not a folder")
-    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     _check_fits(tr, cap, args.input)
