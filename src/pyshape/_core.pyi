@@ -92,6 +92,16 @@ def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.
     """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit' or
     'complement' against capacity (R,); returns (assignment, n_workers)."""
 
+def pack_plan(shapes: F32, capacity: npt.NDArray[np.float64], headroom: npt.NDArray[np.float64], strategy: str,
+              risk: float, candidates: int, improve: int, shard_size: int, n_threads: int = 0,
+              progress: Progress = None) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64]:
+    """pyshape.pack's policy (src/cpp/pack/policy.hpp, shared with the C API): (assignment or None,
+    n_workers, lower_bound, peak_workers, total (R, T), nonfinite_row, negative_row, too_large_rows);
+    the assignment is None when the data has a problem, which the rows locate."""
+
+def lower_bound(total: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64], risk: float = 0.0) -> int:
+    """Fewest workers any plan within the risk budget can use (pyshape.packing.lower_bound)."""
+
 class Placer:
     """Online placement state (see pyshape.placer.Placer)."""
 
