@@ -27,6 +27,13 @@ N_CLUSTERS = 16
 MAX_OVERFLOW = 1e-3
 #: ... and the largest fraction on any single day.
 MAX_DAY_OVERFLOW = 5e-3
+#: The out-of-sample choice (:func:`pyshape.evaluate.rolling_choice`) keeps settings whose
+#: past replays stayed within this fraction of the budget (it picks the luckiest of many) ...
+ROLLING_MARGIN = 0.25
+#: ... and, for the correlation-aware strategies, chooses among these forecasters' settings
+#: (the uncertainty-aware planner; its headroom is chosen out of sample). The peak-based
+#: baseline chooses among all forecasters.
+ROLLING_FORECASTERS = ("scenario",)
 #: A day whose observed share of (workload, step) cells is below this is partial:
 #: left out of histories and of evaluation.
 MIN_COVERAGE = 0.9
@@ -36,4 +43,4 @@ NEW_RESERVE = 0.95
 RANDOM_STATE = 0
 
 __all__ = ["FORECASTERS", "HEADROOMS", "MAX_DAY_OVERFLOW", "MAX_OVERFLOW", "MIN_COVERAGE", "NEW_RESERVE",
-           "N_CLUSTERS", "RANDOM_STATE", "SCENARIO_DAYS", "SCENARIO_DILATE_HOURS", "STRATEGIES", "WINDOW"]
+           "N_CLUSTERS", "RANDOM_STATE", "ROLLING_FORECASTERS", "ROLLING_MARGIN", "SCENARIO_DAYS", "SCENARIO_DILATE_HOURS", "STRATEGIES", "WINDOW"]

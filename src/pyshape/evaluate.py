@@ -312,7 +312,8 @@ def day_coverage(shapes: ArrayLike, period: int, observed: Optional[ArrayLike] =
 
 def rolling_choice(table: Mapping[str, np.ndarray], *, strategies: Optional[Sequence[str]] = None,
                    max_overflow: float = _d.MAX_OVERFLOW, max_day_overflow: float = _d.MAX_DAY_OVERFLOW,
-                   margin: float = 0.5) -> Dict[str, List]:
+                   margin: float = _d.ROLLING_MARGIN,
+                   forecasters: Optional[Sequence[str]] = _d.ROLLING_FORECASTERS) -> Dict[str, List]:
     """Choose each day's setting from the days before it only: out-of-sample planning.
 
     For every strategy and every planned day d (in order), among the settings
@@ -326,6 +327,12 @@ def rolling_choice(table: Mapping[str, np.ndarray], *, strategies: Optional[Sequ
     before d is used, ties to the largest plan for d (the plan's size is known
     before the day; only its overflow is not).
 
+    ``forecasters`` limits the candidates of the strategies other than
+    ``'peak'`` (default :data:`pyshape.defaults.ROLLING_FORECASTERS`: the
+    scenario planner, whose headroom is then what is chosen); when none of
+    them is in the table, or it is None, every forecaster is a candidate.
+    The peak-based strategy always chooses among every forecaster.
+
     Returns
     -------
     dict of str to list
@@ -338,6 +345,10 @@ def rolling_choice(table: Mapping[str, np.ndarray], *, strategies: Optional[Sequ
     days = sorted(set(t["day"].tolist()))
     for strat in strats:
         cand = (t["strategy"] == strat) & (t["forecaster"] != "oracle") & (t["forecaster"] != "rolling")
+        if strat != "peak" and forecasters is not None:
+            only = cand & np.isin(t["forecaster"], list(forecasters))
+            if only.any():
+                cand = only
         settings = list(dict.fromkeys(zip(t["forecaster"][cand].tolist(), t["headroom"][cand].tolist())))
         if not settings:
             continue

@@ -111,11 +111,9 @@ class Scenarios(Forecaster):
         active = d.any(axis=(1, 3))  # (n, S): some demand that day
         partial = np.flatnonzero(active.any(axis=1) & ~active.all(axis=1))
         for i in partial:
-            on = np.flatnonzero(active[i])
+            latest = np.flatnonzero(active[i])[-1]  # the most recent day with demand
             for s in np.flatnonzero(~active[i]):
-                # the most recent active day (before s when there is one, else the first after it)
-                before = on[on < s]
-                d[i, :, s] = d[i, :, before[-1] if len(before) else on[0]]
+                d[i, :, s] = d[i, :, latest]
         return dilate_max(d, self.dilate_steps(period))
 
     def forecast(self, history, period: int) -> np.ndarray:
