@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pyshape import defaults
 from pyshape.cli._common import (
     CliError,
     capacity_arg,
@@ -21,6 +22,10 @@ from pyshape.cli._common import (
     show_progress,
     write,
 )
+
+
+#: The shared default headroom grid (pyshape.defaults), as the CLI writes it.
+_HEADROOMS = ",".join(f"{h:g}" for h in defaults.HEADROOMS)
 
 
 def _one_resource(args, tr) -> np.ndarray:
@@ -210,7 +215,8 @@ def cmd_evaluate(args) -> int:
     if args.plot:
         from pyshape.plot import plot_frontier
 
-        _plot(lambda: plot_frontier(bt.summary(), args.plot, reference=None, xscale="symlog"))
+        _plot(lambda: plot_frontier(bt.summary(), args.plot, reference=None, xscale="symlog",
+                                    resources=tr.resources, capacity=cap))
         say(args, f"wrote {args.plot}")
     return 0
 
@@ -292,12 +298,13 @@ def add_parsers(sub) -> None:
     e.add_argument("input", help=inp + " (two or more whole days)")
     e.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     e.add_argument("--forecasters", default="all",
-                   help="comma-separated: naive, mean, quantile, max, cluster (names as printed; default all)")
-    e.add_argument("--strategies", default="peak,complement", help="comma-separated (default peak,complement)")
-    e.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+                   help=f"comma-separated: {', '.join(defaults.FORECASTERS)} (names as printed; default all)")
+    e.add_argument("--strategies", default=",".join(defaults.STRATEGIES),
+                   help=f"comma-separated (default {','.join(defaults.STRATEGIES)})")
+    e.add_argument("--headroom", default=_HEADROOMS, help=f"comma-separated fractions (default {_HEADROOMS})")
     e.add_argument("--min-history", type=positive_int, default=1, help="days of history before the first target day")
-    e.add_argument("--max-overflow", type=fraction_closed, default=1e-3,
-                   help="overflow target for the headline (0.001)")
+    e.add_argument("--max-overflow", type=fraction_closed, default=defaults.MAX_OVERFLOW,
+                   help=f"pooled overflow budget for the headline ({defaults.MAX_OVERFLOW:g})")
     e.add_argument("--full", action="store_true", help="one row per day instead of means over days")
     e.add_argument("--plot", metavar="PNG", help="also draw workers against overflow")
     add_common(e)
@@ -310,7 +317,7 @@ def add_parsers(sub) -> None:
     r.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     r.add_argument("-d", "--outdir", default="pyshape-report", help="output folder (default pyshape-report)")
     r.add_argument("--format", choices=["md", "html"], default="md")
-    r.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+    r.add_argument("--headroom", default=_HEADROOMS, help=f"comma-separated fractions (default {_HEADROOMS})")
     r.add_argument("--no-plots", action="store_true", help="tables only")
     add_common(r, output=False)
     r.set_defaults(func=cmd_report)
