@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pyshape import defaults
 from pyshape.cli._common import (
     CliError,
     capacity_arg,
@@ -22,6 +23,10 @@ from pyshape.cli._common import (
     write,
 )
 from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
+
+
+#: The shared default headroom grid (pyshape.defaults), as the CLI writes it.
+_HEADROOMS = ",".join(f"{h:g}" for h in defaults.HEADROOMS)
 
 
 def _one_resource(args, tr) -> np.ndarray:
@@ -42,7 +47,7 @@ def cmd_correlate(args) -> int:
     import pyshape
 
     check_output(args.output, "-o")
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
     ids = ids_of(tr)
@@ -82,7 +87,7 @@ def cmd_cluster(args) -> int:
     check_output(args.output, "-o")
     check_output(args.centroids, "--centroids", stdout_ok=False)
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
     if not 1 <= args.n_clusters <= len(X):
@@ -138,7 +143,7 @@ def cmd_pack(args) -> int:
     check_output(args.output, "-o")
     check_output(args.summary, "--summary", suffixes=(".json",), stdout_ok=False)
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     head = headrooms_arg(args.headroom)
@@ -213,7 +218,7 @@ def cmd_evaluate(args) -> int:
     if unknown:
         raise CliError(f"--strategies: unknown {unknown} (known: {', '.join(STRATEGIES)})")
     headrooms = headrooms_arg(args.headroom)
-    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     _check_fits(tr, cap, args.input)
@@ -228,7 +233,8 @@ def cmd_evaluate(args) -> int:
     if args.plot:
         from pyshape.plot import plot_frontier
 
-        _plot(lambda: plot_frontier(bt.summary(), args.plot, reference=None, xscale="symlog"))
+        _plot(lambda: plot_frontier(bt.summary(), args.plot, reference=None, xscale="symlog",
+                                    resources=tr.resources, capacity=cap))
         say(args, f"wrote {args.plot}")
     return 0
 
@@ -239,7 +245,7 @@ def cmd_report(args) -> int:
     outdir = Path(args.outdir)
     if outdir.exists() and not outdir.is_dir():
         raise CliError(f"-d {args.outdir}: exists and is not a folder")
-    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     _check_fits(tr, cap, args.input)
@@ -313,12 +319,13 @@ def add_parsers(sub) -> None:
     e.add_argument("input", help=inp + " (two or more whole days)")
     e.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     e.add_argument("--forecasters", default="all",
-                   help="comma-separated: naive, mean, quantile, max, cluster (names as printed; default all)")
-    e.add_argument("--strategies", default="peak,complement", help="comma-separated (default peak,complement)")
-    e.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+                   help=f"comma-separated: {', '.join(defaults.FORECASTERS)} (names as printed; default all)")
+    e.add_argument("--strategies", default=",".join(defaults.STRATEGIES),
+                   help=f"comma-separated (default {','.join(defaults.STRATEGIES)})")
+    e.add_argument("--headroom", default=_HEADROOMS, help=f"comma-separated fractions (default {_HEADROOMS})")
     e.add_argument("--min-history", type=positive_int, default=1, help="days of history before the first target day")
-    e.add_argument("--max-overflow", type=fraction_closed, default=1e-3,
-                   help="overflow target for the headline (0.001)")
+    e.add_argument("--max-overflow", type=fraction_closed, default=defaults.MAX_OVERFLOW,
+                   help=f"pooled overflow budget for the headline ({defaults.MAX_OVERFLOW:g})")
     e.add_argument("--full", action="store_true", help="one row per day instead of means over days")
     e.add_argument("--plot", metavar="PNG", help="also draw workers against overflow")
     add_common(e)
@@ -331,7 +338,7 @@ def add_parsers(sub) -> None:
     r.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     r.add_argument("-d", "--outdir", default="pyshape-report", help="output folder (default pyshape-report)")
     r.add_argument("--format", choices=["md", "html"], default="md")
-    r.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+    r.add_argument("--headroom", default=_HEADROOMS, help=f"comma-separated fractions (default {_HEADROOMS})")
     r.add_argument("--no-plots", action="store_true", help="tables only")
     add_common(r, output=False)
     r.set_defaults(func=cmd_report)
