@@ -18,7 +18,6 @@ import pytest
 
 import pyshape
 from pyshape.synthetic import iter_shapes
-
 from conftest import CONFIG, peak_rss_gib
 
 DATA = Path(os.environ.get("PYSHAPE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

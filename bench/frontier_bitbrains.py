@@ -46,8 +46,6 @@ def main() -> None:
                _table({c: s[c] for c in COLS if c in s})]
         tag = label.split()[0]
         try:
-            from pyshape.plot import plot_frontier
-
             import matplotlib.pyplot as plt
 
             plt.close(plot_frontier(bt.summary(), out / f"frontier_{tag}ghz.png", reference=None, xscale="symlog",

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import pyshape
-import reference_cluster as rc
 from pyshape import _core
 from pyshape.cluster.kshape import _shape_extraction
+import reference_cluster as rc
 from reference import unit_rows
 
 # Centroids come from float32 products (pyshape) vs float64 (reference); on the

@@ -30,7 +30,7 @@ def real_array(x: Any, name: str) -> np.ndarray:
     object array of numbers is converted to float64 (None becomes NaN, which
     the caller's finiteness check then reports).
     """
-    if hasattr(x, "toarray") and hasattr(x, "tocsr") or type(x).__module__.startswith("scipy.sparse"):
+    if (hasattr(x, "toarray") and hasattr(x, "tocsr")) or type(x).__module__.startswith("scipy.sparse"):
         raise TypeError(f"{name} is a sparse matrix, but pyshape needs dense data: pass {name}.toarray() "
                         f"(shapes are dense time series)")
     arr = np.asarray(x)
@@ -60,7 +60,7 @@ def _to_float32(arr: np.ndarray, name: str, center: bool) -> np.ndarray:
     """
     if arr.dtype == np.float32:
         return np.ascontiguousarray(arr)
-    wide = arr.dtype.itemsize > 4 or arr.dtype.kind in "iu" and arr.dtype.itemsize >= 4
+    wide = arr.dtype.itemsize > 4 or (arr.dtype.kind in "iu" and arr.dtype.itemsize >= 4)
     if center and wide and arr.ndim == 2:
         out = np.empty(arr.shape, dtype=np.float32)
         for s in range(0, arr.shape[0], _CENTER_CHUNK):
