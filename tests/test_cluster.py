@@ -70,7 +70,6 @@ def test_kshape_step_with_alignment_matches_reference(rng, max_shift):
     X, _ = shifted_shapes(rng, T=40)
     U32, _ = _core.normalize_rows(X, 1.0, 1)
     U = unit_rows(X)
-    k = 3
     C0 = U[[0, 20, 40]]
     L = X.shape[1] - 1 if max_shift is None else max_shift
     lab, _, sh = rc.sbd_assign(U, C0, max_shift)

@@ -259,7 +259,7 @@ def cmd_report(args) -> int:
         raise CliError(f"-d {args.outdir}: {e}") from None
     for note in rep.notes:
         say(args, note)
-    for role, path in rep.files.items():
+    for path in rep.files.values():
         print(path)
     say(args, f"report in {rep.seconds:.1f} s")
     return 0
