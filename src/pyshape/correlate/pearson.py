@@ -37,7 +37,7 @@ def znorm(X, *, n_threads: int | None = None) -> np.ndarray:
     --------
     >>> import numpy as np, pyshape
     >>> z = pyshape.znorm(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]))
-    >>> np.round(z, 4).tolist()
+    >>> np.round(z.astype(np.float64), 4).tolist()
     [[-1.2247, 0.0, 1.2247], [0.0, 0.0, 0.0]]
     """
     x = as_shapes(X, "X", center=True)
