@@ -88,12 +88,12 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
 
     Examples
     --------
-    >>> import numpy as np, tempfile, os
+    >>> import numpy as np, tempfile, os, pathlib
     >>> from pyshape.traces import load_shapes, save_shapes, ResourceTrace
     >>> tr = ResourceTrace(np.array(["a", "b"]), np.arange(6.0).reshape(2, 1, 3), ("cpu",), 300, 0)
     >>> p = os.path.join(tempfile.mkdtemp(), "x.csv")
     >>> _ = save_shapes(tr, p)
-    >>> open(p).read().splitlines()
+    >>> pathlib.Path(p).read_text().splitlines()
     ['id,resource,0,1,2', 'a,cpu,0,1,2', 'b,cpu,3,4,5']
     >>> back = load_shapes(p, step_seconds=300)
     >>> back.ids.tolist(), back.resources, back.shapes[1, 0].tolist()
