@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Optional, Union
 
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
@@ -30,11 +30,11 @@ __all__ = ["pack"]
 
 def pack(
     shapes: ArrayLike,
-    capacity,
+    capacity: Union[float, ArrayLike],
     strategy: str = DEFAULT_STRATEGY,
     *,
     ids: Optional[ArrayLike] = None,
-    headroom=0.0,
+    headroom: Union[float, ArrayLike] = 0.0,
     risk: float = 0.0,
     candidates: int = DEFAULT_CANDIDATES,
     improve: int = DEFAULT_IMPROVE,
