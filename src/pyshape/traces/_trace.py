@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["ResourceTrace"]
 
@@ -12,7 +13,7 @@ _DAY = 86400
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
-def plain(v):
+def plain(v: Any) -> Any:
     """A NumPy scalar as the Python value it holds (messages print ``0``, not ``np.int64(0)``)."""
     return v.item() if isinstance(v, np.generic) else v
 
@@ -164,7 +165,7 @@ class ResourceTrace:
             raise ValueError(f"no resource {name!r}; this trace has {self.resources}") from None
         return self.shapes[:, r, :]
 
-    def select(self, rows) -> "ResourceTrace":
+    def select(self, rows: Union[ArrayLike, slice]) -> "ResourceTrace":
         """The sub-trace of some rows: a boolean mask of length n, integer indices or a slice.
 
         ``meta`` columns are sliced the same way; ``info`` is carried as is.

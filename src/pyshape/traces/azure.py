@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from importlib import resources as _resources
 from pathlib import Path
-from typing import Dict, Literal, Sequence, Tuple
+from typing import Dict, Literal, Optional, Sequence, Tuple
 
 import numpy as np
 
-from pyshape.traces._text import check_field_counts, parse_numbers, read_lines
+from pyshape.traces._text import PathArg, check_field_counts, parse_numbers, read_lines
 from pyshape.traces._trace import ResourceTrace, plain
 
 __all__ = ["load_azure_functions", "load_azure_sample"]
@@ -19,7 +19,8 @@ _ROW_BLOCK = 4096  # rows per block when turning counts into shapes (bounds the 
 _HEADER_LIMIT = 16 << 20  # bytes; a day file's header (1440 minutes) is about 7 KB
 
 
-def load_azure_functions(invocations, durations=None, memory=None, *, step_seconds: int = 60,
+def load_azure_functions(invocations: PathArg, durations: Optional[PathArg] = None, memory: Optional[PathArg] = None,
+                         *, step_seconds: int = 60,
                          memory_model: Literal["busy", "active"] = "busy", start: int = 0) -> ResourceTrace:
     """Load one day of the Azure Functions Trace 2019 as concurrency and memory shapes.
 

@@ -207,7 +207,8 @@ def _vm_id(p: Path) -> str:
     return p.name.split(".")[0]
 
 
-def _vm_files(path, vms) -> List[Tuple[str, Path]]:
+def _vm_files(path: Union[PathArg, Sequence[PathArg]],
+              vms: Optional[Iterable[Union[str, int]]]) -> List[Tuple[str, Path]]:
     """(id, file) pairs to load, in output order."""
     if isinstance(path, (str, os.PathLike)):
         p = Path(path)
