@@ -9,9 +9,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyshape._table import Column
+    from pyshape.traces import ResourceTrace
 
 
 class CliError(Exception):
@@ -19,7 +23,7 @@ class CliError(Exception):
 
 
 # --------------------------------------------------------------------------- argparse types (usage errors, exit 2)
-def _number(kind, text: str, what: str):
+def _number(kind: Callable[[str], Any], text: str, what: str) -> Any:
     try:
         v = kind(text)
     except ValueError:
@@ -61,13 +65,13 @@ def fraction_closed(text: str) -> float:
     return v
 
 
-def say(args, message: str) -> None:
+def say(args: argparse.Namespace, message: str) -> None:
     """A message for the user on stderr (nothing with ``--quiet``)."""
     if not getattr(args, "quiet", False):
         print(message, file=sys.stderr)
 
 
-def show_progress(args) -> bool:
+def show_progress(args: argparse.Namespace) -> bool:
     """Progress bars go to stderr, only to a terminal and never with ``--quiet``."""
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
@@ -359,7 +363,7 @@ def _is_special(p: Path) -> bool:
     return p.exists() and not p.is_file() and not p.is_dir()
 
 
-def write(cols, path: str, args=None) -> None:
+def write(cols: Mapping[str, Column], path: str, args: Optional[argparse.Namespace] = None) -> None:
     """Write a table (CSV / JSON / Parquet by suffix, ``-`` = stdout, CSV to a device), errors as CliError."""
     from pyshape._table import write_table
 
@@ -379,7 +383,7 @@ def write(cols, path: str, args=None) -> None:
         say(args, f"wrote {path}")
 
 
-def check_values(trace, path: str, *, demand: bool = True) -> None:
+def check_values(trace: ResourceTrace, path: str, *, demand: bool = True) -> None:
     """NaN, inf or (for demand, which packing needs) negative values: one clear line naming the
     first bad id, before any work. Correlation and clustering take any finite values."""
     D = trace.shapes.reshape(trace.shapes.shape[0], -1)
@@ -392,7 +396,7 @@ def check_values(trace, path: str, *, demand: bool = True) -> None:
             raise CliError(f"{path}: {len(rows)} shape(s) have {what}, the first is id {str(trace.ids[rows[0]])}")
 
 
-def check_output(path: Optional[str], name: str, *, suffixes=(".csv", ".json", ".parquet"),
+def check_output(path: Optional[str], name: str, *, suffixes: Tuple[str, ...] = (".csv", ".json", ".parquet"),
                  stdout_ok: bool = True) -> None:
     """Refuse an output that cannot be written, before any work is done.
 
@@ -447,7 +451,7 @@ def check_outdir(path: str, name: str) -> None:
         raise CliError(f"{name} {path}: cannot write {where}: {e.strerror or e}") from None
 
 
-def precheck(args) -> None:
+def precheck(args: argparse.Namespace) -> None:
     """What every subcommand checks before any work: numbers and outputs common to several of them."""
     if getattr(args, "capacity", None) is not None:
         capacities(args.capacity)
@@ -457,7 +461,7 @@ def precheck(args) -> None:
         check_outdir(args.outdir, "-d")
 
 
-def add_common(p, *, output: bool = True) -> None:
+def add_common(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     """Options every data subcommand takes."""
     if output:
         p.add_argument("-o", "--output", default="-",
@@ -504,20 +508,20 @@ def add_input_options(p) -> None:
                    help="do not read or write the load cache ($XDG_CACHE_HOME/pyshape; PYSHAPE_CACHE_DIR)")
 
 
-def stdout_is_output(args) -> bool:
+def stdout_is_output(args: argparse.Namespace) -> bool:
     return getattr(args, "output", None) == "-"
 
 
-def ids_of(trace) -> np.ndarray:
+def ids_of(trace: ResourceTrace) -> np.ndarray:
     return np.asarray(trace.ids).astype(str)
 
 
-def id_list(trace) -> list:
+def id_list(trace: ResourceTrace) -> List[str]:
     """Ids as plain Python strings (messages quote them without NumPy reprs)."""
     return [str(i) for i in np.asarray(trace.ids).tolist()]
 
 
-def capacity_arg(args, trace) -> np.ndarray:
+def capacity_arg(args: argparse.Namespace, trace: ResourceTrace) -> np.ndarray:
     """``--capacity`` checked against the trace: positive, one value per resource."""
     vals = capacities(args.capacity)
     check_capacity_count(vals, trace.resources)
