@@ -209,7 +209,7 @@ def check_k(k: Any, n_available: int, what: str) -> int:
     return k
 
 
-def make_rng(random_state) -> np.random.Generator:
+def make_rng(random_state: Any) -> np.random.Generator:
     """A NumPy Generator from ``random_state``: None, an int, a Generator or a legacy RandomState."""
     if random_state is None:
         return np.random.default_rng()

@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
+    Any,
     Dict,
     Iterable,
     List,
@@ -60,6 +61,7 @@ from pyshape._progress import ProgressArg, progress_callback
 from pyshape.forecast.registry import FORECASTERS, default_forecasters, make_forecaster
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pyshape.packing import ReplayReport
     from pyshape.traces import ResourceTrace
 
 __all__ = ["FORECASTERS", "Backtest", "backtest", "day_coverage", "default_forecasters", "make_forecaster",
@@ -384,7 +386,7 @@ def rolling_choice(table: Mapping[str, np.ndarray], *, strategies: Optional[Sequ
     return out
 
 
-def _excess_columns(rep, resources: Sequence[str]) -> Dict[str, float]:
+def _excess_columns(rep: ReplayReport, resources: Sequence[str]) -> Dict[str, float]:
     """How much the replay overflowed, per resource: the largest excess over capacity on any
     worker and step, and the summed excess (resource units x steps)."""
     out = {}
@@ -562,7 +564,8 @@ def backtest(
             new = ~seen & actual.reshape(n, -1).any(axis=1)
             n_new = int(new.sum())
             if new_reserve is not None and n_new and seen.any():
-                preds = [(nm, _reserve(p, new, seen, float(new_reserve))) for nm, p in preds]
+                # ignore[arg-type]: NumPy's stubs type any(axis=1) as "array or scalar"
+                preds = [(nm, _reserve(p, new, seen, float(new_reserve))) for nm, p in preds]  # type: ignore[arg-type]
             if oracle:
                 preds.append(("oracle", actual))
             for fname, pred in preds:
@@ -632,6 +635,6 @@ def _lower_bound(total: np.ndarray, cap: np.ndarray) -> int:
     return int(sys.modules[pyshape.Plan.__module__].lower_bound(total, cap))
 
 
-def _append(rows: Dict[str, List], **values) -> None:
+def _append(rows: Dict[str, List], **values: Any) -> None:
     for c, v in values.items():
         rows.setdefault(c, []).append(v)
