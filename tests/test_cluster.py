@@ -406,7 +406,8 @@ def test_without_sklearn_params_still_work():
         "pickle.loads(pickle.dumps(k.fit(X)))\n"
         # the scikit-learn API that KMeans has, without scikit-learn
         "assert list(k.get_feature_names_out()) == ['correlationkmeans0', 'correlationkmeans1']\n"
-        "try:\n    pyshape.KShape(2).get_feature_names_out()\nexcept AttributeError as e: assert 'not fitted' in str(e)\n"
+        "try:\n    pyshape.KShape(2).get_feature_names_out()\n"
+        "except AttributeError as e: assert 'not fitted' in str(e)\n"
         "else: raise SystemExit('no error')\n"
         "assert k.set_output(transform='default') is k and k.transform(X).shape == (20, 2)\n"
         "try:\n    k.fit(X[0])\nexcept ValueError as e: assert 'Reshape your data' in str(e)\n"

@@ -185,7 +185,7 @@ def check_real(value: Any, name: str, low: Optional[float] = None, high: Optiona
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     v = float(value)
-    out = low is not None and v < low or high is not None and (v >= high if high_open else v > high)
+    out = (low is not None and v < low) or (high is not None and (v >= high if high_open else v > high))
     if out or not np.isfinite(v):
         if low is None and high is None:
             raise ValueError(f"{name} must be finite, got {v}")

@@ -275,8 +275,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Register the data subcommands on an argparse subparsers object."""
-    from pyshape.cli._common import (CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int,
-                                     positive_int)
+    from pyshape.cli._common import CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int, positive_int
 
     inp = "trace: .npy / .npz / .csv[.gz] / .parquet shapes, or a folder of Bitbrains VM files"
 

@@ -393,7 +393,7 @@ def check_values(trace: ResourceTrace, path: str, *, demand: bool = True) -> Non
     for bad, what in checks:
         rows = np.flatnonzero(bad)
         if len(rows):
-            raise CliError(f"{path}: {len(rows)} shape(s) have {what}, the first is id {str(trace.ids[rows[0]])}")
+            raise CliError(f"{path}: {len(rows)} shape(s) have {what}, the first is id {trace.ids[rows[0]]!s}")
 
 
 def check_output(path: Optional[str], name: str, *, suffixes: Tuple[str, ...] = (".csv", ".json", ".parquet"),
