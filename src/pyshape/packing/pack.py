@@ -147,6 +147,7 @@ def pack(
     if assign is None:
         check_values(nonfinite, negative, ident)
         raise_too_large(too_large, effective_capacity(cap, head), ident)
+    assert assign is not None  # None only for data the two checks above raise for
     assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
     return Plan(
         assignment=assign,
