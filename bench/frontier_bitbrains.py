@@ -48,6 +48,8 @@ def main() -> None:
         try:
             import matplotlib.pyplot as plt
 
+            from pyshape.plot import plot_frontier
+
             plt.close(plot_frontier(bt.summary(), out / f"frontier_{tag}ghz.png", reference=None, xscale="symlog",
                                     resources=tr.resources, capacity=(cpu, mem),
                                     title=f"Bitbrains month, workers of {label}: workers against overflow"))

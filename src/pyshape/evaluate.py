@@ -61,6 +61,7 @@ from pyshape._progress import ProgressArg, progress_callback
 from pyshape.forecast.registry import FORECASTERS, default_forecasters, make_forecaster
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pyshape._table import Column
     from pyshape.packing import ReplayReport
     from pyshape.traces import ResourceTrace
 
@@ -206,14 +207,14 @@ class Backtest:
 _NAN = float("nan")  # one NaN object: dict keys with it compare equal (identity)
 
 
-def _rows_of(t: Mapping[str, np.ndarray], f, s, h) -> np.ndarray:
+def _rows_of(t: Mapping[str, np.ndarray], f: str, s: str, h: float) -> np.ndarray:
     """Rows of setting (forecaster, strategy, headroom); a NaN headroom matches NaN."""
     head = np.asarray(t["headroom"], dtype=np.float64)
     same_h = np.isnan(head) if np.isnan(h) else head == h
     return (t["forecaster"] == f) & (t["strategy"] == s) & same_h
 
 
-def _get_nan(d: dict, key: tuple):
+def _get_nan(d: dict, key: tuple) -> Any:
     """``d.get(key)`` where the headroom in the key may be NaN (NaN != NaN)."""
     f, s, h = key
     for (kf, ks, kh), v in d.items():
@@ -228,7 +229,8 @@ def _markdown(cols: Mapping[str, np.ndarray], digits: int) -> str:
     return markdown_table(cols, digits=digits) + "\n"
 
 
-def _as_days(shapes, period: Optional[int], step_seconds: Optional[float]):
+def _as_days(shapes: Union[ResourceTrace, ArrayLike], period: Optional[int],
+             step_seconds: Optional[float]) -> tuple[np.ndarray, int, tuple[str, ...], Optional[np.ndarray]]:
     """(n, R, T) float32 array, period, resource names and the observed mask (or None)."""
     from pyshape.traces import ResourceTrace
 
@@ -312,7 +314,7 @@ def day_coverage(shapes: ArrayLike, period: int, observed: Optional[ArrayLike] =
     return np.where(denom > 0, cells / np.maximum(denom, 1), 0.0)
 
 
-def rolling_choice(table: Mapping[str, np.ndarray], *, strategies: Optional[Sequence[str]] = None,
+def rolling_choice(table: Mapping[str, Column], *, strategies: Optional[Sequence[str]] = None,
                    max_overflow: float = _d.MAX_OVERFLOW, max_day_overflow: float = _d.MAX_DAY_OVERFLOW,
                    margin: float = _d.ROLLING_MARGIN,
                    forecasters: Optional[Sequence[str]] = _d.ROLLING_FORECASTERS) -> Dict[str, List]:
@@ -601,7 +603,7 @@ def backtest(
                     partial_days=partial, min_coverage=float(min_coverage))
 
 
-def _as_prediction(pred, n: int, R: int, period: int, name: str) -> np.ndarray:
+def _as_prediction(pred: ArrayLike, n: int, R: int, period: int, name: str) -> np.ndarray:
     """A forecast as (n, R, k * period) float32: one day, or k scenario days."""
     p = np.asarray(pred, dtype=np.float32)
     if p.ndim == 2 and R == 1:

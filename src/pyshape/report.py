@@ -356,12 +356,12 @@ def build_report(
                       max_day_overflow=_d.MAX_DAY_OVERFLOW if max_day_overflow is None else max_day_overflow,
                       n_threads=n_threads, progress=progress)
         doc.h("Plan on a forecast, replay the real day")
-        doc.p(f"For each whole day d: forecast day d from the whole days before it, pack the forecast "
-              f"(against capacity x (1 - headroom)), replay the real day on that assignment. "
-              f"Overflow = fraction of worker-steps where some resource exceeds the full capacity, pooled "
-              f"over days and on the worst day. 'scenario' packs the joint history of the last days as "
-              f"scenarios of the next; 'rolling' chooses each day's forecaster and headroom from the days "
-              f"before it only; 'oracle' plans on the real day itself. Means over days.")
+        doc.p("For each whole day d: forecast day d from the whole days before it, pack the forecast "
+              "(against capacity x (1 - headroom)), replay the real day on that assignment. "
+              "Overflow = fraction of worker-steps where some resource exceeds the full capacity, pooled "
+              "over days and on the worst day. 'scenario' packs the joint history of the last days as "
+              "scenarios of the next; 'rolling' chooses each day's forecaster and headroom from the days "
+              "before it only; 'oracle' plans on the real day itself. Means over days.")
         doc.p(headline(bt, max_overflow=max_overflow, max_day_overflow=max_day_overflow))
         s = bt.summary()
         keep = ["forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",

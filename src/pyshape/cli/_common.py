@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -112,7 +112,7 @@ def _header_cols(p: Path) -> List[str]:
     return [head.strip()]
 
 
-def input_format(p: Path, args=None) -> str:
+def input_format(p: Path, args: Optional[argparse.Namespace] = None) -> str:
     """The format of an input: --format, else by what it is (a folder, a header, a suffix)."""
     fmt = getattr(args, "input_format", None) or "auto"
     if fmt != "auto":
@@ -140,10 +140,10 @@ def _cols(text: Optional[str]) -> Optional[List[str]]:
     return cols
 
 
-def _loader(p: Path, fmt: str, step_seconds: Optional[int], args):
+def _loader(p: Path, fmt: str, step_seconds: Optional[int],
+            args: Optional[argparse.Namespace]) -> Tuple[Callable[[], ResourceTrace], Dict[str, Any], Any]:
     """(load(), options for the cache key, cacheable) for one input."""
     from pyshape.traces import load_azure_functions, load_invocations, load_long, load_shapes
-
     from pyshape.traces.long import parse_step
 
     a = args if args is not None else argparse.Namespace()
@@ -160,7 +160,7 @@ def _loader(p: Path, fmt: str, step_seconds: Optional[int], args):
     progress = show_progress(a) if args is not None else False
     if fmt == "long":
         id_col = getattr(a, "id_col", None) or "id"
-        kw = dict(id=None if id_col == "-" else _cols(id_col) if "," in id_col else id_col,
+        kw: Dict[str, Any] = dict(id=None if id_col == "-" else _cols(id_col) if "," in id_col else id_col,
                   time=getattr(a, "time_col", None) or "time", values=_cols(getattr(a, "value_cols", None)),
                   step=step, agg=getattr(a, "agg", None) or "max", time_unit=getattr(a, "time_unit", None) or "s")
         fill = getattr(a, "fill", None) or "previous"
@@ -204,7 +204,8 @@ def _loader(p: Path, fmt: str, step_seconds: Optional[int], args):
     return (lambda: load_shapes(p, step_seconds=step_seconds)), {}, False
 
 
-def load_trace(path: str, *, step_seconds: Optional[int] = None, need_step: bool = False, args=None):
+def load_trace(path: str, *, step_seconds: Optional[int] = None, need_step: bool = False,
+               args: Optional[argparse.Namespace] = None) -> ResourceTrace:
     """A :class:`pyshape.traces.ResourceTrace` from any supported file or folder, or a CliError.
 
     The format is ``--format`` or found by :func:`input_format`: a folder is
@@ -282,7 +283,7 @@ def _day_range(text: str) -> tuple:
             from None
 
 
-def _choose_period(tr, args):
+def _choose_period(tr: ResourceTrace, args: Optional[argparse.Namespace]) -> ResourceTrace:
     day, days = getattr(args, "day", None), getattr(args, "days", None)
     start, end = getattr(args, "start", None), getattr(args, "end", None)
     if day is not None and days is not None:
@@ -290,7 +291,7 @@ def _choose_period(tr, args):
     if (day is not None or days is not None) and (start is not None or end is not None):
         raise CliError("give --day/--days or --start/--end, not both")
     if day is not None or days is not None:
-        lo, hi = (day, day + 1) if day is not None else _day_range(days)
+        lo, hi = (day, day + 1) if day is not None else _day_range(days)  # type: ignore[arg-type]  # days set
         try:
             nd = tr.n_days
         except ValueError as e:
@@ -306,7 +307,7 @@ def _choose_period(tr, args):
     return tr
 
 
-def resource_index(trace, resource: Optional[str]) -> int:
+def resource_index(trace: ResourceTrace, resource: Optional[str]) -> int:
     """Index of ``--resource`` (a name or a number) in the trace, default 0."""
     if resource is None:
         return 0
@@ -473,7 +474,7 @@ def add_common(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     add_input_options(p)
 
 
-def add_input_options(p) -> None:
+def add_input_options(p: argparse.ArgumentParser) -> None:
     """How the input is read: its format and columns, the period, the cache."""
     g = p.add_argument_group("input")
     names = ["--input-format"] if "--format" in p._option_string_actions else ["--format", "--input-format"]

@@ -131,6 +131,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     rep = build_report(tr, cap, args.outdir, title="pyshape demo: Bitbrains Rnd sample",
                        max_overflow=args.max_overflow, plots=not args.no_plots, progress=show_progress(args))
     bt = rep.backtest
+    assert bt is not None  # the sample has a week: at least two days to backtest
     planned = sorted(set(bt.table["day"].tolist()))
     print(f"\nPlan day d on a forecast from the whole days before it, replay the real day (days "
           f"{', '.join(str(d) for d in planned)}; {len(bt.partial_days)} partial day(s) left out; means per day; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from importlib import resources as _resources
 from pathlib import Path
-from typing import Dict, Literal, Optional, Sequence, Tuple
+from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -205,7 +205,7 @@ def _sibling(inv: Path, kind: str) -> Path:
                             f"(CLI: {option} FILE)")
 
 
-def _header_of(p: Path):
+def _header_of(p: Path) -> Optional[List[str]]:
     import gzip
     opener = gzip.open if p.name.lower().endswith(".gz") else open
     try:
@@ -216,7 +216,7 @@ def _header_of(p: Path):
         return None
 
 
-def _by_header(inv: Path, kind: str):
+def _by_header(inv: Path, kind: str) -> Optional[Path]:
     day = re.search(r"d\d+", inv.name)
     hits = []
     for q in sorted(inv.parent.iterdir()):

@@ -34,7 +34,8 @@ _Loaded = Tuple[np.ndarray, np.ndarray, Tuple[str, ...], Dict[str, int], Dict[st
 
 
 def load_shapes(path: PathArg, *, mmap: bool = True, step_seconds: Optional[int] = None,
-                start: Optional[int] = None, allow_nonfinite: bool = False, progress: ProgressArg = False) -> ResourceTrace:
+                start: Optional[int] = None, allow_nonfinite: bool = False,
+                progress: ProgressArg = False) -> ResourceTrace:
     """Load shapes from a file (format by suffix) or a folder of Bitbrains files.
 
     - ``.npy``: an ``(n, T)`` or ``(n, R, T)`` array. Memory-mapped (read
