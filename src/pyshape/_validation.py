@@ -64,7 +64,7 @@ def _to_float32(arr: np.ndarray, name: str, center: bool) -> np.ndarray:
             _check_range(block, name, s)
             out[s:s + _CENTER_CHUNK] = block
         return out
-    if arr.dtype.kind == "f":
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:  # float16 cannot exceed float32's range
         _check_range(arr, name, 0)
     return np.ascontiguousarray(arr, dtype=np.float32)
 
