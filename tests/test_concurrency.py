@@ -117,16 +117,18 @@ def _count_during(fn):
         while not stop.is_set():
             count[0] += 1
 
-    th = threading.Thread(target=spin)
+    th = threading.Thread(target=spin, daemon=True)
     th.start()
-    time.sleep(0.01)
-    c0, t0 = count[0], time.perf_counter()
-    time.sleep(0.1)  # the free-running rate (this thread sleeps: the GIL is free)
-    c1, t1 = count[0], time.perf_counter()
-    fn()
-    c2, t2 = count[0], time.perf_counter()
-    stop.set()
-    th.join()
+    try:
+        time.sleep(0.01)
+        c0, t0 = count[0], time.perf_counter()
+        time.sleep(0.1)  # the free-running rate (this thread sleeps: the GIL is free)
+        c1, t1 = count[0], time.perf_counter()
+        fn()
+        c2, t2 = count[0], time.perf_counter()
+    finally:  # also when fn raises: a spinning thread left behind would keep the interpreter alive
+        stop.set()
+        th.join()
     return (c2 - c1) / (t2 - t1), (c1 - c0) / (t1 - t0), t2 - t1
 
 
