@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -191,15 +193,26 @@ class Search {
     alive_[e] = 0;
     for (size_t i = 0; i < m_; ++i) w_[i] = size_[i];
     std::fill(tabu_.begin(), tabu_.end(), 0);
+    static const bool dbg = std::getenv("PYSHAPE_LS_DEBUG") != nullptr;
+    size_t stuck = 0, min_pool = pool_.size();
     for (uint64_t it = 1;; ++it) {
+      min_pool = std::min(min_pool, pool_.size());
+      if (dbg && (pool_.empty() || work_ >= stop)) {
+        double pw = 0;
+        for (int i : pool_) pw += size_[i];
+        std::fprintf(stderr, "attempt bin %d alive %zu: it %llu stuck %zu pool %zu (min %zu) size %.3f work %llu\n", e,
+                     alive(), (unsigned long long)it, stuck, pool_.size(), min_pool, pw, (unsigned long long)work_);
+      }
       if (pool_.empty()) return true;
       if (work_ >= stop) return false;
       std::stable_sort(pool_.begin(), pool_.end(), [&](int a, int b) { return w_[a] > w_[b]; });
       bool moved = false;
       for (size_t p = 0; p < pool_.size() && !moved; ++p) moved = try_insert(p);
       for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_eject(p, it);
-      if (!moved)
+      if (!moved) {
+        ++stuck;
         for (int i : pool_) w_[i] += kGrow * size_[i];
+      }
     }
   }
 
@@ -219,12 +232,15 @@ class Search {
     return true;
   }
 
-  // pool_[p] on a worker, ejecting one or two shapes of smaller total weight
+  // pool_[p] on a worker, ejecting shapes of smaller total weight: one or two
+  // (all pairs), or more, chosen greedily by deficit covered per weight
   bool try_eject(size_t p, uint64_t it) {
     const int i = pool_[p];
     const double* s = S_.data() + i * RT_;
     double best_cost = w_[i] * (1.0 - 1e-9);
-    int best_b = -1, best_a = -1, best_c = -1;
+    int best_b = -1;
+    std::vector<int>& best_e = best_e_;
+    best_e.clear();
     for (size_t b = 0; b < W_; ++b) {
       if (!alive_[b] || mem_[b].empty()) continue;
       const double* sl = slack_.data() + b * RT_;
@@ -256,14 +272,15 @@ class Search {
           if (x[def_k_[q]] + y[def_k_[q]] < def_d_[q]) return false;
         return true;
       };
+      bool found_small = false;
       for (int a : mb) {
         if (tabu_[a] >= it || w_[a] >= best_cost) continue;
         work_ += 1;
         if (covers1(a)) {
           best_cost = w_[a];
           best_b = static_cast<int>(b);
-          best_a = a;
-          best_c = -1;
+          best_e.assign(1, a);
+          found_small = true;
         }
       }
       if (mb.size() <= kPairMax) {
@@ -277,28 +294,84 @@ class Search {
             if (covers2(a, c)) {
               best_cost = w_[a] + w_[c];
               best_b = static_cast<int>(b);
-              best_a = a;
-              best_c = c;
+              best_e.assign({a, c});
+              found_small = true;
             }
           }
         }
       }
+      if (!found_small && mb.size() > 2) greedy_cover(mb, it, b, best_cost, best_b, best_e);
     }
     if (best_b < 0) return false;
-    remove(best_a);
-    if (best_c >= 0) remove(best_c);
+    for (int a : best_e) remove(a);
     work_ += RT_;
     if (!fits(s, slack_.data() + best_b * RT_, RT_)) {  // rounding: the move does not hold after all
-      add(best_a, best_b);
-      if (best_c >= 0) add(best_c, best_b);
+      for (int a : best_e) add(a, best_b);
       return false;
     }
     pool_.erase(pool_.begin() + static_cast<long>(p));
     add(i, best_b);
     tabu_[i] = it + kTenure;
-    pool_.push_back(best_a);
-    if (best_c >= 0) pool_.push_back(best_c);
+    for (int a : best_e) pool_.push_back(a);
     return true;
+  }
+
+  // Three or more shapes of b that cover the deficits (def_k_, def_d_): picked
+  // by covered deficit per weight, then the heaviest redundant ones dropped.
+  void greedy_cover(const std::vector<int>& mb, uint64_t it, size_t b, double& best_cost, int& best_b,
+                    std::vector<int>& best_e) {
+    const size_t nd = def_k_.size();
+    rem_.assign(def_d_.begin(), def_d_.end());
+    chosen_.clear();
+    double cost = 0;
+    for (;;) {
+      int pick = -1;
+      double pick_score = 0;
+      for (int a : mb) {
+        if (tabu_[a] >= it || cost + w_[a] >= best_cost) continue;
+        if (std::find(chosen_.begin(), chosen_.end(), a) != chosen_.end()) continue;
+        const double* x = S_.data() + a * RT_;
+        double g = 0;
+        for (size_t q = 0; q < nd; ++q)
+          if (rem_[q] > 0) g += std::min(x[def_k_[q]], rem_[q]);
+        work_ += nd;
+        if (g <= 0) continue;
+        double score = g / std::max(w_[a], 1e-12);
+        if (pick < 0 || score > pick_score) {
+          pick = a;
+          pick_score = score;
+        }
+      }
+      if (pick < 0) return;
+      chosen_.push_back(pick);
+      cost += w_[pick];
+      const double* x = S_.data() + pick * RT_;
+      bool done = true;
+      for (size_t q = 0; q < nd; ++q) {
+        rem_[q] -= x[def_k_[q]];
+        done &= rem_[q] <= 0;
+      }
+      if (done) break;
+    }
+    // drop redundant shapes, heaviest first
+    std::stable_sort(chosen_.begin(), chosen_.end(), [&](int a, int c) { return w_[a] > w_[c]; });
+    for (size_t c = 0; c < chosen_.size();) {
+      const double* x = S_.data() + chosen_[c] * RT_;
+      bool still = true;
+      for (size_t q = 0; q < nd && still; ++q) still = rem_[q] + x[def_k_[q]] <= 0;
+      if (still) {
+        for (size_t q = 0; q < nd; ++q) rem_[q] += x[def_k_[q]];
+        cost -= w_[chosen_[c]];
+        chosen_.erase(chosen_.begin() + static_cast<long>(c));
+      } else {
+        ++c;
+      }
+    }
+    if (cost < best_cost) {
+      best_cost = cost;
+      best_b = static_cast<int>(b);
+      best_e = chosen_;
+    }
   }
 
   // ------------------------------------------------------------ exact re-pack
@@ -356,7 +429,8 @@ class Search {
   std::vector<char> alive_;
   std::vector<uint64_t> tabu_;
   std::vector<uint32_t> def_k_;
-  std::vector<double> def_d_;
+  std::vector<double> def_d_, rem_;
+  std::vector<int> best_e_, chosen_;
 };
 
 }  // namespace
