@@ -291,19 +291,18 @@ def test_pack_passes_every_option_to_the_binding(monkeypatch):
     from pyshape.packing._checks import DEFAULT_CANDIDATES, DEFAULT_IMPROVE, DEFAULT_SHARD_SIZE
 
     calls = []
-    real = _core.pack
+    real = _core.pack_plan  # the C++ policy: peak baseline and plan in one call (src/cpp/pack/policy.hpp)
 
     def spy(*args, **kwargs):
         calls.append((args, kwargs))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_core, "pack", spy)
+    monkeypatch.setattr(_core, "pack_plan", spy)
     pyshape.pack(X4, 2.0)
     options = {"risk", "candidates", "improve", "shard_size", "n_threads", "progress"}
-    assert len(calls) == 2  # the peak baseline, then the plan
-    for args, kwargs in calls:
-        assert len(args) == 4 and set(kwargs) == options  # none left to the binding's own defaults
-    kw = calls[1][1]
+    assert len(calls) == 1
+    args, kw = calls[0]
+    assert len(args) == 4 and set(kw) == options  # none left to the binding's own defaults
     assert (kw["candidates"], kw["improve"], kw["shard_size"]) == (DEFAULT_CANDIDATES, DEFAULT_IMPROVE,
                                                                    DEFAULT_SHARD_SIZE)
 

@@ -7,6 +7,7 @@ namespace pyshape {
 void bind_correlate(py::module_& m);
 void bind_pack(py::module_& m);
 void bind_cluster(py::module_& m);
+void bind_policy(py::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -22,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   pyshape::bind_correlate(m);
   pyshape::bind_pack(m);
   pyshape::bind_cluster(m);
+  pyshape::bind_policy(m);
 }

@@ -133,8 +133,8 @@ def check_values(nonfinite: int, negative: int, ids: np.ndarray) -> None:
         raise ValueError(f"shape {ids[negative]!r} (row {negative}) has a negative value")
 
 
-def check_peaks(peaks: np.ndarray, eff: np.ndarray, ids: np.ndarray) -> None:
-    too = np.flatnonzero((peaks > eff[None, :]).any(axis=1))
+def raise_too_large(too: np.ndarray, eff: np.ndarray, ids: np.ndarray) -> None:
+    """Raise :class:`ShapeTooLargeError` for the rows ``too`` (if any) of shapes peaking above ``eff``."""
     if too.size:
         shown = ", ".join(repr(ids[i].item() if hasattr(ids[i], "item") else ids[i]) for i in too[:10])
         more = f" and {too.size - 10} more" if too.size > 10 else ""
@@ -145,9 +145,3 @@ def check_peaks(peaks: np.ndarray, eff: np.ndarray, ids: np.ndarray) -> None:
         err.ids = ids[too]
         err.rows = too
         raise err
-
-
-def size_order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
-    """Decreasing size ``max_r peak[i, r] / C[r]``, ties in input order."""
-    key = (peaks / eff[None, :]).max(axis=1)
-    return np.argsort(-key, kind="stable").astype(np.int64)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-import numpy as np
-
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
@@ -21,13 +19,12 @@ from pyshape.packing._checks import (
     check_capacity,
     check_headroom,
     check_ids,
-    check_peaks,
     check_risk,
     check_values,
     effective_capacity,
-    size_order,
+    raise_too_large,
 )
-from pyshape.packing.plan import Plan, lower_bound
+from pyshape.packing.plan import Plan
 
 __all__ = ["pack"]
 
@@ -151,27 +148,27 @@ def pack(
     eff_scale = check_real(effort, "effort", 0.0, 1e6)
     nt = resolve_threads(n_threads)
     check_progress(progress)
-    eff = effective_capacity(cap, head)
-    peaks, total, nonfinite, negative = _core.pack_stats(D, nt)
-    check_values(nonfinite, negative, ident)
-    check_peaks(peaks, eff, ident)
-    order = size_order(peaks, eff)
-    peak_shapes = np.ascontiguousarray(peaks.reshape(n, R, 1))
-    # the peak-based baseline is sharded like the placement, so pack stays linear in n
-    peak_assign, peak_w = _core.pack(peak_shapes, eff, order, "first_fit", risk=0.0, candidates=1, improve=0,
-                                     shard_size=shard, n_threads=nt, progress=None)
+    effective_capacity(cap, head)  # refuses an effective capacity below float32's range
+    # The policy (effective capacity, size order, peak baseline, plan, lower
+    # bound) is decided in C++ (src/cpp/pack/policy.hpp), the same code the C
+    # API runs; here only the data's problems are worded, with the ids. (The
+    # peak-based baseline is sharded like the placement: pack stays linear in n.)
     if strategy == "peak":
-        assign, W = peak_assign, peak_w
+        res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp, shard_size=shard,
+                              n_threads=nt, progress=None)
     else:
         with progress_callback(progress, f"pack ({strategy})") as cb:
-            c_imp = imp if strategy in ("complement", "auto") else 0
-            assign, W = _core.pack(D, eff, order, strategy, risk=eps, candidates=cand, improve=c_imp,
-                                   shard_size=shard, n_threads=nt, progress=cb, effort=eff_scale)
+            res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp,
+                                  shard_size=shard, n_threads=nt, progress=cb, effort=eff_scale)
+    assign, W, lb, peak_w, total, nonfinite, negative, too_large = res
+    if assign is None:
+        check_values(nonfinite, negative, ident)
+        raise_too_large(too_large, effective_capacity(cap, head), ident)
     assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
     return Plan(
         assignment=assign,
         n_workers=int(W),
-        lower_bound=lower_bound(total, eff, eps),
+        lower_bound=int(lb),
         peak_workers=int(peak_w),
         strategy=strategy,
         capacity=cap,

@@ -8,10 +8,10 @@ from typing import Optional
 
 import numpy as np
 
+from pyshape import _core
 from pyshape._validation import as_shapes3, check_bool
 from pyshape.packing._checks import ArrayLike, InfeasiblePlanError, check_risk
 from pyshape.packing._verify import (
-    F32_UNIT,
     members_index,
     over_steps,
     steps_over,
@@ -71,29 +71,12 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray, risk: float = 0.0) -> i
     >>> lower_bound(np.array([[1.0, 1.0, 1.0, 4.0]]), np.array([1.0]), risk=0.25)  # one step over per worker
     1
     """
-    tot = np.asarray(total, np.float64)
-    cap = np.asarray(capacity, np.float64)
+    tot = np.ascontiguousarray(total, np.float64)
+    cap = np.ascontiguousarray(capacity, np.float64)
     if tot.ndim != 2 or cap.shape != (tot.shape[0],):
         raise ValueError(f"total must be (R, T) and capacity (R,), got {tot.shape} and {cap.shape}")
-    T = tot.shape[1]
-    k = int(math.floor(check_risk(risk) * T + 1e-9))  # the steps Plan.verify allows
-    m = (tot / cap[:, None]).max(axis=0) * (1 - 4 * F32_UNIT) if T else np.zeros(0)
-    hi = max(1, int(math.ceil(m.max()))) if T else 1  # satisfies the condition (count 0)
-    if k == 0:
-        return hi
-    m = np.sort(m)
-
-    def ok(W: int) -> bool:  # #{t : m[t] > W} <= W * k
-        return T - int(np.searchsorted(m, W, side="right")) <= W * k
-
-    lo = 1
-    while lo < hi:  # smallest W in [lo, hi] with ok(W); ok(hi) holds
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    # computed by the C++ policy (src/cpp/pack/policy.cpp), the bound pyshape.pack and the C API report
+    return int(_core.lower_bound(tot, cap, check_risk(risk)))
 
 
 @dataclass(frozen=True)

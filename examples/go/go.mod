@@ -1,0 +1,3 @@
+module example.com/placebitbrains
+
+go 1.19

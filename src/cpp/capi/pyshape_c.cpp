@@ -1,0 +1,480 @@
+// The C API (include/pyshape/pyshape.h): argument checks, then the same C++
+// entry points the Python bindings call. Every function catches everything at
+// the boundary and turns it into a status and a thread-local message.
+#include "pyshape/pyshape.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common/simd_level.hpp"
+#include "correlate/gemm.hpp"
+#include "correlate/lagged.hpp"
+#include "correlate/normalize.hpp"
+#include "correlate/pearson.hpp"
+#include "pack/placer.hpp"
+#include "pack/policy.hpp"
+
+struct pyshape_placer {
+  pyshape::Placer p;
+};
+
+namespace {
+
+using namespace pyshape;
+
+thread_local std::string g_last_error;
+
+// A failure with its status, thrown inside this file only.
+struct Failure {
+  pyshape_status status;
+  std::string message;
+};
+
+[[noreturn]] void fail(pyshape_status s, std::string msg) { throw Failure{s, std::move(msg)}; }
+
+pyshape_status set_error(pyshape_status s, const char* msg) {
+  try {
+    g_last_error = msg;
+  } catch (...) {
+    // the message could not be stored (out of memory): the status still tells
+  }
+  return s;
+}
+
+// Runs f, mapping every exception to a status. The C++ exception types of the
+// placer (placer.hpp) derive from std exceptions, so they are tested first.
+template <class F>
+pyshape_status guard(F&& f) noexcept {
+  try {
+    f();
+    return PYSHAPE_OK;
+  } catch (const Failure& e) {
+    return set_error(e.status, e.message.c_str());
+  } catch (const FleetFull& e) {
+    return set_error(PYSHAPE_EFULL, e.what());
+  } catch (const ShapeTooLarge& e) {
+    return set_error(PYSHAPE_ETOOLARGE, e.what());
+  } catch (const DuplicateId& e) {
+    return set_error(PYSHAPE_EDUPLICATE, e.what());
+  } catch (const UnknownId& e) {
+    return set_error(PYSHAPE_EUNKNOWN_ID, e.what());
+  } catch (const std::bad_alloc&) {
+    return set_error(PYSHAPE_ENOMEM, "out of memory");
+  } catch (const std::length_error& e) {
+    return set_error(PYSHAPE_ENOMEM, e.what());
+  } catch (const std::invalid_argument& e) {
+    return set_error(PYSHAPE_EINVAL, e.what());
+  } catch (const std::out_of_range& e) {
+    return set_error(PYSHAPE_EINVAL, e.what());
+  } catch (const std::exception& e) {
+    return set_error(PYSHAPE_EINTERNAL, e.what());
+  } catch (...) {
+    return set_error(PYSHAPE_EINTERNAL, "unknown C++ exception");
+  }
+}
+
+void need(bool ok, const char* msg) {
+  if (!ok) fail(PYSHAPE_EINVAL, msg);
+}
+
+// n * T (and n * m) without overflow, as a count of elements.
+size_t mul(size_t a, size_t b, const char* what) {
+  if (a != 0 && b > static_cast<size_t>(-1) / a) fail(PYSHAPE_EINVAL, std::string(what) + ": size overflows");
+  return a * b;
+}
+
+// Unit-norm rows of x (n x T), as pyshape's correlation functions make them.
+std::vector<float> unit_rows(const float* x, size_t n, size_t T, const char* name, int n_threads) {
+  std::vector<float> u(mul(n, T, name));
+  int64_t bad = normalize_rows(x, n, T, T, 1.0, u.data(), n_threads);
+  if (bad >= 0) fail(PYSHAPE_EINVAL, std::string(name) + " has a NaN or infinite value in row " + std::to_string(bad));
+  return u;
+}
+
+const char* level_literal(const std::string& s) {
+  if (s == "avx512") return "avx512";
+  if (s == "avx2") return "avx2";
+  return "scalar";
+}
+
+std::string id_key(const char* id) {
+  need(id != nullptr, "id is NULL");
+  std::string key;
+  key.reserve(std::strlen(id) + 1);
+  key += 's';  // the tag of a str id in pyshape.Placer (so snapshots are shared with Python)
+  key += id;
+  return key;
+}
+
+void check_strategy(pyshape_strategy s, bool allow_peak) {
+  int v = static_cast<int>(s);
+  if (v < 0 || v > (allow_peak ? 4 : 2))
+    fail(PYSHAPE_EINVAL, allow_peak
+                             ? "strategy must be PYSHAPE_AUTO, _COMPLEMENT, _FIRST_FIT, _BEST_FIT or _PEAK"
+                             : "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT or PYSHAPE_BEST_FIT");
+}
+
+PackStrategy placer_strategy(pyshape_strategy s) {
+  check_strategy(s, false);
+  return s == PYSHAPE_FIRST_FIT ? PackStrategy::kFirstFit
+         : s == PYSHAPE_BEST_FIT ? PackStrategy::kBestFit
+                                 : PackStrategy::kComplement;
+}
+
+// Placer::restore's errors are std::invalid_argument: all mean "not a valid snapshot".
+pyshape_placer* restore_bytes(const std::string& bytes) {
+  try {
+    return new pyshape_placer{Placer::restore(bytes)};
+  } catch (const std::invalid_argument& e) {
+    fail(PYSHAPE_ECORRUPT, e.what());
+  } catch (const std::out_of_range& e) {
+    fail(PYSHAPE_ECORRUPT, e.what());
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* pyshape_last_error(void) { return g_last_error.c_str(); }
+
+const char* pyshape_status_name(pyshape_status s) {
+  switch (s) {
+    case PYSHAPE_OK: return "PYSHAPE_OK";
+    case PYSHAPE_EINVAL: return "PYSHAPE_EINVAL";
+    case PYSHAPE_ENOMEM: return "PYSHAPE_ENOMEM";
+    case PYSHAPE_ETOOLARGE: return "PYSHAPE_ETOOLARGE";
+    case PYSHAPE_EDUPLICATE: return "PYSHAPE_EDUPLICATE";
+    case PYSHAPE_EUNKNOWN_ID: return "PYSHAPE_EUNKNOWN_ID";
+    case PYSHAPE_EFULL: return "PYSHAPE_EFULL";
+    case PYSHAPE_EIO: return "PYSHAPE_EIO";
+    case PYSHAPE_ECORRUPT: return "PYSHAPE_ECORRUPT";
+    case PYSHAPE_EUNSUPPORTED: return "PYSHAPE_EUNSUPPORTED";
+    case PYSHAPE_EINTERNAL: return "PYSHAPE_EINTERNAL";
+  }
+  return "PYSHAPE_UNKNOWN_STATUS";
+}
+
+int pyshape_api_version(void) { return PYSHAPE_API_VERSION; }
+
+const char* pyshape_version(void) { return PYSHAPE_VERSION; }
+
+const char* pyshape_simd_level(void) {
+  try {
+    return level_literal(simd_level());
+  } catch (...) {
+    return "scalar";
+  }
+}
+
+pyshape_status pyshape_set_simd_level(const char* level) {
+  return guard([&] {
+    need(level != nullptr, "level is NULL");
+    std::string l(level);
+    if (l != "scalar" && l != "avx2" && l != "avx512")
+      fail(PYSHAPE_EINVAL, "unknown SIMD level '" + l + "' (use scalar, avx2 or avx512)");
+    bool have = false;
+    for (const auto& a : available_simd_levels()) have |= (a == l);
+    if (!have) fail(PYSHAPE_EUNSUPPORTED, "this CPU does not support SIMD level '" + l + "'");
+    set_simd_level(l);
+  });
+}
+
+void pyshape_free(void* p) { std::free(p); }
+
+// ------------------------------------------------------------------ correlation
+
+pyshape_status pyshape_pearson(const float* x, size_t n, const float* y, size_t m, size_t T, float* out,
+                               int n_threads) {
+  return guard([&] {
+    need(x != nullptr && out != nullptr, "x and out are required");
+    need(n > 0 && T > 0, "x is empty: need at least one shape of at least one step");
+    const bool symmetric = (y == nullptr);
+    if (symmetric) m = n;
+    need(m > 0, "y is empty: need at least one shape");
+    mul(n, m, "out");
+    std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
+    std::vector<float> v;
+    if (!symmetric) v = unit_rows(y, m, T, "Y", n_threads);
+    pearson_matrix(u.data(), n, symmetric ? u.data() : v.data(), m, T, symmetric, out, n_threads, ProgressFn());
+  });
+}
+
+pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const float* queries, size_t n_queries,
+                                    int k, int64_t* corr_index, float* corr_score, int64_t* anti_index,
+                                    float* anti_score, int n_threads) {
+  return guard([&] {
+    need(x != nullptr, "x is required");
+    need(n > 0 && T > 0, "x is empty: need at least one shape of at least one step");
+    need((corr_index == nullptr) == (corr_score == nullptr) && (anti_index == nullptr) == (anti_score == nullptr),
+         "give both arrays of a side (index and score) or neither");
+    need(corr_index != nullptr || anti_index != nullptr, "no output: give the corr_* or the anti_* arrays");
+    const bool self = (queries == nullptr);
+    if (self) n_queries = n;
+    need(n_queries > 0, "queries is empty: need at least one shape");
+    const size_t avail = self ? n - 1 : n;
+    if (k < 1 || static_cast<size_t>(k) > avail)
+      fail(PYSHAPE_EINVAL, "k=" + std::to_string(k) + " is out of range [1, " + std::to_string(avail) + "]" +
+                               (self ? " (a shape is not its own partner)" : ""));
+    mul(n_queries, static_cast<size_t>(k), "output");
+    std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
+    std::vector<float> q;
+    if (!self) q = unit_rows(queries, n_queries, T, "queries", n_threads);
+    TopKOutput out;
+    out.pos_index = corr_index;
+    out.pos_score = corr_score;
+    out.neg_index = anti_index;
+    out.neg_score = anti_score;
+    PackedRows packed = pack_rows(u.data(), n, T, T, kernels().nr, n_threads);
+    topk_bruteforce(self ? u.data() : q.data(), n_queries, T, packed.view, k, self ? 0 : -1, out, n_threads,
+                    ProgressFn());
+  });
+}
+
+pyshape_status pyshape_lagged_correlation(const float* x, size_t n, const float* y, size_t m, size_t T,
+                                          size_t max_lag, float* score, int32_t* lag, int n_threads) {
+  return guard([&] {
+    need(x != nullptr && score != nullptr && lag != nullptr, "x, score and lag are required");
+    need(n > 0 && T > 0, "x is empty: need at least one shape of at least one step");
+    const bool symmetric = (y == nullptr);
+    if (symmetric) m = n;
+    need(m > 0, "y is empty: need at least one shape");
+    if (max_lag > T - 1)
+      fail(PYSHAPE_EINVAL, "max_lag must be in [0, T - 1] = [0, " + std::to_string(T - 1) + "], got " +
+                               std::to_string(max_lag));
+    mul(n, m, "score");
+    std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
+    std::vector<float> v;
+    if (!symmetric) v = unit_rows(y, m, T, "Y", n_threads);
+    lagged_correlation(u.data(), n, symmetric ? u.data() : v.data(), m, T, max_lag, symmetric, score, lag,
+                       n_threads, ProgressFn(), LaggedMethod::kAuto);
+  });
+}
+
+// ------------------------------------------------------------------ batch packing
+
+void pyshape_pack_options_init(pyshape_pack_options* o) {
+  if (!o) return;
+  const PackOptions d;  // the packer's defaults, as pyshape.pack's (one source: pack.hpp)
+  o->strategy = PYSHAPE_AUTO;
+  o->risk = d.risk;
+  o->candidates = d.candidates;
+  o->improve = d.improve;
+  o->shard_size = d.shard_size;
+  o->n_threads = 0;
+}
+
+pyshape_status pyshape_pack(const float* shapes, size_t n, size_t R, size_t T, const double* capacity,
+                            const double* headroom, const pyshape_pack_options* options, int64_t* assignment,
+                            pyshape_plan_figures* figures) {
+  return guard([&] {
+    pyshape_pack_options o;
+    pyshape_pack_options_init(&o);
+    if (options) o = *options;
+    need(shapes != nullptr && capacity != nullptr && assignment != nullptr,
+         "shapes, capacity and assignment are required");
+    check_strategy(o.strategy, true);
+    mul(mul(n, R, "shapes"), T, "shapes");
+    PackRequest rq;
+    rq.shapes = shapes;
+    rq.n = n;
+    rq.R = R;
+    rq.T = T;
+    rq.capacity = capacity;
+    rq.headroom = headroom;
+    rq.strategy = static_cast<PlanStrategy>(o.strategy);
+    rq.risk = o.risk;
+    rq.candidates = o.candidates;
+    rq.improve = o.improve;
+    rq.shard_size = o.shard_size;
+    PackFigures fig;
+    PackProblem prob;
+    if (!plan_pack(rq, assignment, std::vector<double>(R * T).data(), &fig, &prob, ProgressFn(), o.n_threads)) {
+      // worded as pyshape.pack's messages, with row numbers as the ids
+      if (prob.nonfinite_row >= 0)
+        fail(PYSHAPE_EINVAL, "shape " + std::to_string(prob.nonfinite_row) + " (row " +
+                                 std::to_string(prob.nonfinite_row) + ") has a NaN or infinite value");
+      if (prob.negative_row >= 0)
+        fail(PYSHAPE_EINVAL, "shape " + std::to_string(prob.negative_row) + " (row " +
+                                 std::to_string(prob.negative_row) + ") has a negative value");
+      std::vector<float> eff = effective_capacity(R, capacity, headroom);
+      std::string msg = std::to_string(prob.too_large_rows.size()) +
+                        " shape(s) peak above the effective capacity [";
+      for (size_t r = 0; r < R; ++r) msg += (r ? ", " : "") + std::to_string(eff[r]);
+      msg += "] of an empty worker: rows ";
+      for (size_t i = 0; i < prob.too_large_rows.size() && i < 10; ++i)
+        msg += (i ? ", " : "") + std::to_string(prob.too_large_rows[i]);
+      if (prob.too_large_rows.size() > 10) msg += " and " + std::to_string(prob.too_large_rows.size() - 10) + " more";
+      msg += ". Nothing was placed; use bigger workers, less headroom, or split them.";
+      fail(PYSHAPE_ETOOLARGE, msg);
+    }
+    if (figures) {
+      figures->n_workers = fig.n_workers;
+      figures->lower_bound = fig.lower_bound;
+      figures->peak_workers = fig.peak_workers;
+    }
+  });
+}
+
+// ------------------------------------------------------------------ online placer
+
+void pyshape_placer_options_init(pyshape_placer_options* o) {
+  if (!o) return;
+  o->strategy = PYSHAPE_COMPLEMENT;
+  o->risk = 0.0;
+  o->candidates = 8;
+  o->max_workers = 0;
+  o->scan_limit = 256;
+}
+
+pyshape_status pyshape_placer_create(size_t R, size_t T, const double* capacity, const double* headroom,
+                                     const pyshape_placer_options* options, pyshape_placer** out) {
+  return guard([&] {
+    need(out != nullptr, "out is NULL");
+    *out = nullptr;
+    need(capacity != nullptr, "capacity is required");
+    need(R > 0 && T > 0, "R and T must be at least 1");
+    mul(R, T, "shape");
+    pyshape_placer_options o;
+    pyshape_placer_options_init(&o);
+    if (options) o = *options;
+    need(o.candidates >= 0, "candidates must be non-negative");
+    need(o.max_workers >= 0, "max_workers must be at least 1 (or 0: no limit)");
+    need(o.scan_limit >= 0, "scan_limit must be non-negative");
+    std::vector<double> head(R, 0.0);
+    if (headroom) head.assign(headroom, headroom + R);
+    *out = new pyshape_placer{
+        Placer(R, T, capacity, head.data(), placer_strategy(o.strategy), o.risk, o.candidates, o.max_workers,
+               o.scan_limit)};
+  });
+}
+
+void pyshape_placer_free(pyshape_placer* p) { delete p; }
+
+pyshape_status pyshape_placer_place(pyshape_placer* p, const char* id, const float* shape, int64_t* worker) {
+  return guard([&] {
+    need(p != nullptr && shape != nullptr, "placer and shape are required");
+    int64_t w = p->p.place(id_key(id), shape);
+    if (worker) *worker = w;
+  });
+}
+
+pyshape_status pyshape_placer_remove(pyshape_placer* p, const char* id, int64_t* worker) {
+  return guard([&] {
+    need(p != nullptr, "placer is NULL");
+    int64_t w = p->p.remove(id_key(id));
+    if (worker) *worker = w;
+  });
+}
+
+pyshape_status pyshape_placer_worker_of(const pyshape_placer* p, const char* id, int64_t* worker) {
+  return guard([&] {
+    need(p != nullptr && worker != nullptr, "placer and worker are required");
+    *worker = p->p.worker_of(id_key(id));
+  });
+}
+
+size_t pyshape_placer_n_workers(const pyshape_placer* p) { return p ? p->p.n_workers() : 0; }
+
+size_t pyshape_placer_n_items(const pyshape_placer* p) { return p ? p->p.n_items() : 0; }
+
+pyshape_status pyshape_placer_load(const pyshape_placer* p, size_t worker, float* out) {
+  return guard([&] {
+    need(p != nullptr && out != nullptr, "placer and out are required");
+    if (worker >= p->p.n_workers())
+      fail(PYSHAPE_EINVAL, "no such worker: " + std::to_string(worker) + " (" + std::to_string(p->p.n_workers()) +
+                               " open)");
+    std::memcpy(out, p->p.load(worker), p->p.R() * p->p.T() * sizeof(float));
+  });
+}
+
+pyshape_status pyshape_placer_snapshot(const pyshape_placer* p, void** data, size_t* size) {
+  return guard([&] {
+    need(p != nullptr && data != nullptr && size != nullptr, "placer, data and size are required");
+    *data = nullptr;
+    *size = 0;
+    std::string s = p->p.snapshot();
+    void* buf = std::malloc(s.size() ? s.size() : 1);
+    if (!buf) throw std::bad_alloc();
+    std::memcpy(buf, s.data(), s.size());
+    *data = buf;
+    *size = s.size();
+  });
+}
+
+pyshape_status pyshape_placer_restore(const void* data, size_t size, pyshape_placer** out) {
+  return guard([&] {
+    need(out != nullptr, "out is NULL");
+    *out = nullptr;
+    need(data != nullptr || size == 0, "data is NULL");
+    std::string bytes(static_cast<const char*>(data), size);
+    *out = restore_bytes(bytes);
+  });
+}
+
+pyshape_status pyshape_placer_save(const pyshape_placer* p, const char* path) {
+  return guard([&] {
+    need(p != nullptr && path != nullptr, "placer and path are required");
+    std::string s = p->p.snapshot();
+    std::string target(path);
+    std::string dir = ".";
+    size_t slash = target.rfind('/');
+    if (slash != std::string::npos) dir = slash == 0 ? "/" : target.substr(0, slash);
+    std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
+    std::string tmpl = (dir == "/" ? "" : dir) + "/." + base + ".XXXXXX";
+    std::vector<char> tmp(tmpl.begin(), tmpl.end());
+    tmp.push_back('\0');
+    int fd = mkstemp(tmp.data());
+    if (fd < 0) fail(PYSHAPE_EIO, "cannot create a temporary file next to " + target + ": " + std::strerror(errno));
+    size_t off = 0;
+    bool ok = true;
+    while (off < s.size()) {
+      ssize_t k = ::write(fd, s.data() + off, s.size() - off);
+      if (k < 0) {
+        if (errno == EINTR) continue;
+        ok = false;
+        break;
+      }
+      off += static_cast<size_t>(k);
+    }
+    int err = ok ? 0 : errno;
+    if (ok && ::fsync(fd) != 0) ok = false, err = errno;
+    if (::close(fd) != 0 && ok) ok = false, err = errno;
+    if (ok && std::rename(tmp.data(), target.c_str()) != 0) ok = false, err = errno;
+    if (!ok) {
+      ::unlink(tmp.data());
+      fail(PYSHAPE_EIO, "cannot write " + target + ": " + std::strerror(err));
+    }
+    int dfd = ::open(dir.c_str(), O_RDONLY);  // make the rename itself durable
+    if (dfd >= 0) {
+      (void)::fsync(dfd);
+      ::close(dfd);
+    }
+  });
+}
+
+pyshape_status pyshape_placer_restore_file(const char* path, pyshape_placer** out) {
+  return guard([&] {
+    need(out != nullptr, "out is NULL");
+    *out = nullptr;
+    need(path != nullptr, "path is NULL");
+    std::ifstream f(path, std::ios::binary);
+    if (!f) fail(PYSHAPE_EIO, std::string("cannot open ") + path + ": " + std::strerror(errno));
+    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (f.bad()) fail(PYSHAPE_EIO, std::string("cannot read ") + path);
+    *out = restore_bytes(bytes);
+  });
+}
+
+}  // extern "C"

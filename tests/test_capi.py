@@ -1,0 +1,313 @@
+"""The engine without Python: the C library (CMake, PYSHAPE_PYTHON=OFF), its C
+API, and the C and Go examples give the same results as the Python API.
+
+The library is built once per session with cmake into build/test-capi (kept
+between runs, so a rerun only rebuilds what changed; PYSHAPE_CAPI_BUILD moves
+it), installed into a prefix there, and used as an embedder would: through
+find_package(pyshape) (tests/c/CMakeLists.txt), ctypes, and cgo. Skipped when
+the source tree, cmake or a C compiler is missing; the Go test when go is.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pyshape
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env():
+    # No sanitizer runtime (.ci/sanitize preloads one into Python) for the tools and programs we start.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    return env
+
+
+def _run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=kw.pop("env", _env()), **kw)
+    if r.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({r.returncode}):\n"
+                             f"{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
+    return r
+
+
+@pytest.fixture(scope="session")
+def capi(tmp_path_factory):
+    """Build + install the C library, then build tests/c (error test, C example) against it."""
+    if not (ROOT / "CMakeLists.txt").is_file() or not (ROOT / "include" / "pyshape" / "pyshape.h").is_file():
+        pytest.skip("no pyshape source tree next to the tests")
+    if shutil.which("cmake") is None or not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("cmake or a C compiler is missing")
+    base = Path(os.environ.get("PYSHAPE_CAPI_BUILD", ROOT / "build" / "test-capi"))
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        base = tmp_path_factory.mktemp("capi")
+    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+    jobs = str(max(1, min(8, os.cpu_count() or 1)))
+    lib, prefix, tests = base / "lib", base / "prefix", base / "tests"
+    _run(["cmake", "-S", ROOT, "-B", lib, *gen, "-DPYSHAPE_PYTHON=OFF", "-DCMAKE_BUILD_TYPE=Release",
+          "-DCMAKE_INSTALL_LIBDIR=lib"])
+    _run(["cmake", "--build", lib, "-j", jobs])
+    _run(["cmake", "--install", lib, "--prefix", prefix])
+    _run(["cmake", "-S", ROOT / "tests" / "c", "-B", tests, *gen, "-DCMAKE_BUILD_TYPE=Release",
+          f"-DCMAKE_PREFIX_PATH={prefix}"])
+    _run(["cmake", "--build", tests, "-j", jobs])
+    return {"prefix": prefix, "tests": tests, "base": base}
+
+
+@pytest.fixture(scope="session")
+def examples_io():
+    spec = importlib.util.spec_from_file_location("export_shapes", ROOT / "examples" / "export_shapes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def bitbrains_file(examples_io, tmp_path_factory):
+    ids, D = examples_io.bitbrains_day(0)
+    path = tmp_path_factory.mktemp("shapes") / "bitbrains-day0.bin"
+    examples_io.write_shapes(path, ids, D)
+    return path
+
+
+CAPACITY = ("32000", "64")
+
+
+def _expected_output(examples_io, path):
+    """What pyshape.pack prints through the examples' format, from the file they read."""
+    ids, D = examples_io.read_shapes(path)
+    plan = pyshape.pack(D, [float(c) for c in CAPACITY])
+    lines = "".join(f"{i},{w}\n" for i, w in zip(ids, plan.assignment.tolist()))
+    summary = f"# workers={plan.n_workers} lower_bound={plan.lower_bound} peak_workers={plan.peak_workers} "
+    return lines, summary, plan
+
+
+def _check_example_output(out: str, examples_io, path):
+    lines, summary, plan = _expected_output(examples_io, path)
+    assert out.startswith(lines), "placements differ from pyshape.pack's"
+    tail = out[len(lines):]
+    assert tail.startswith(summary) and tail.endswith("\n") and tail.count("\n") == 1, tail
+    assert plan.n_workers >= plan.lower_bound and plan.verify().ok
+
+
+def test_c_example_matches_python(capi, examples_io, bitbrains_file):
+    exe = capi["tests"] / "example" / "place_bitbrains"
+    r = _run([exe, bitbrains_file, *CAPACITY])
+    _check_example_output(r.stdout, examples_io, bitbrains_file)
+    bad = subprocess.run([exe, bitbrains_file, "32000"], capture_output=True, text=True, env=_env())
+    assert bad.returncode == 2 and "need 2 capacities" in bad.stderr
+
+
+@pytest.mark.parametrize("prog", ["capi_errors", "capi_errors_shared"])
+def test_c_error_paths(capi, prog, tmp_path):
+    r = _run([capi["tests"] / prog, tmp_path])
+    assert r.stdout.strip().endswith("ok")
+
+
+def test_shared_library_exports_only_the_c_api(capi):
+    if sys.platform != "linux" or shutil.which("nm") is None:
+        pytest.skip("needs nm on Linux")
+    so = capi["prefix"] / "lib" / "libpyshape.so"
+    syms = _run(["nm", "-D", "--defined-only", so]).stdout.split()
+    names = [s for s in syms if s.startswith("pyshape_") or s.startswith("_Z")]
+    assert names and all(s.startswith("pyshape_") for s in names)
+
+
+# ---------------------------------------------------------------- the C API through ctypes
+
+class _Figures(ctypes.Structure):
+    _fields_ = [("n_workers", ctypes.c_size_t), ("lower_bound", ctypes.c_size_t), ("peak_workers", ctypes.c_size_t)]
+
+
+class _PackOptions(ctypes.Structure):
+    _fields_ = [("strategy", ctypes.c_int), ("risk", ctypes.c_double), ("candidates", ctypes.c_int),
+                ("improve", ctypes.c_int), ("shard_size", ctypes.c_size_t), ("n_threads", ctypes.c_int)]
+
+
+_STRATEGIES = {"complement": 0, "first_fit": 1, "best_fit": 2, "peak": 3}
+
+
+@pytest.fixture(scope="session")
+def lib(capi):
+    so = capi["prefix"] / "lib" / ("libpyshape.dylib" if sys.platform == "darwin" else "libpyshape.so")
+    L = ctypes.CDLL(str(so))
+    L.pyshape_last_error.restype = ctypes.c_char_p
+    L.pyshape_version.restype = ctypes.c_char_p
+    L.pyshape_simd_level.restype = ctypes.c_char_p
+    return L
+
+
+def _ptr(a, ct):
+    return a.ctypes.data_as(ctypes.POINTER(ct))
+
+
+def _c_pack(L, D, cap, head, strategy, risk=0.0, candidates=8, improve=2, shard_size=32768, n_threads=0):
+    D = np.ascontiguousarray(D, dtype=np.float32)
+    n, R, T = D.shape
+    cap = np.ascontiguousarray(np.broadcast_to(np.asarray(cap, np.float64), (R,)))
+    head = np.ascontiguousarray(np.broadcast_to(np.asarray(head, np.float64), (R,)))
+    opt = _PackOptions(_STRATEGIES[strategy], risk, candidates, improve, shard_size, n_threads)
+    out = np.empty(n, np.int64)
+    fig = _Figures()
+    st = L.pyshape_pack(_ptr(D, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(R), ctypes.c_size_t(T),
+                        _ptr(cap, ctypes.c_double), _ptr(head, ctypes.c_double), ctypes.byref(opt),
+                        _ptr(out, ctypes.c_int64), ctypes.byref(fig))
+    assert st == 0, L.pyshape_last_error()
+    return out, fig
+
+
+def test_version(lib):
+    assert lib.pyshape_version().decode() == pyshape.__version__
+    assert lib.pyshape_api_version() // 1000 == 1
+    assert lib.pyshape_simd_level().decode() in pyshape.available_simd_levels()
+
+
+@pytest.mark.parametrize("strategy", ["complement", "first_fit", "best_fit", "peak"])
+def test_pack_identical_to_python(lib, rng, strategy):
+    n, R, T = 300, 2, 96
+    t = np.arange(T)
+    phase = rng.uniform(0, 2 * np.pi, size=(n, R, 1))
+    D = (rng.uniform(0.5, 3, size=(n, R, 1)) * (1.2 + np.sin(2 * np.pi * t / T + phase))
+         + rng.uniform(0, 0.3, size=(n, R, T))).astype(np.float32)
+    cases = [dict(), dict(headroom=[0.1, 0.2]), dict(shard_size=64, improve=1)]
+    if strategy != "peak":
+        cases.append(dict(risk=0.05, candidates=3))
+    for kw in cases:
+        head = kw.pop("headroom", 0.0)
+        plan = pyshape.pack(D, [12.0, 16.0], strategy, headroom=head, **kw)
+        a, fig = _c_pack(lib, D, [12.0, 16.0], head, strategy, **kw)
+        assert np.array_equal(a, plan.assignment), kw
+        assert (fig.n_workers, fig.lower_bound, fig.peak_workers) == (
+            plan.n_workers, plan.lower_bound, plan.peak_workers)
+
+
+def test_top_partners_bitwise_identical(lib, rng):
+    n, nq, T, k = 120, 30, 64, 5
+    X = (rng.standard_normal((n, T)).cumsum(axis=1)).astype(np.float32)
+    Q = (rng.standard_normal((nq, T)).cumsum(axis=1)).astype(np.float32)
+    for queries in (None, Q):
+        rows = n if queries is None else nq
+        ci, cs = np.empty((rows, k), np.int64), np.empty((rows, k), np.float32)
+        ai, as_ = np.empty((rows, k), np.int64), np.empty((rows, k), np.float32)
+        qp = None if queries is None else _ptr(queries, ctypes.c_float)
+        st = lib.pyshape_top_partners(_ptr(X, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(T), qp,
+                                      ctypes.c_size_t(rows), k, _ptr(ci, ctypes.c_int64), _ptr(cs, ctypes.c_float),
+                                      _ptr(ai, ctypes.c_int64), _ptr(as_, ctypes.c_float), 0)
+        assert st == 0, lib.pyshape_last_error()
+        for method in ("bruteforce", "pruned"):
+            p = pyshape.top_partners(X, k, queries=queries, method=method, rank=8)
+            assert np.array_equal(ci, p.corr_index) and np.array_equal(cs.view(np.int32), p.corr_score.view(np.int32))
+            assert np.array_equal(ai, p.anti_index) and np.array_equal(as_.view(np.int32), p.anti_score.view(np.int32))
+
+
+def test_pearson_and_lagged_identical(lib, rng):
+    n, m, T, L = 20, 7, 50, 6
+    X = rng.standard_normal((n, T)).astype(np.float32)
+    Y = rng.standard_normal((m, T)).astype(np.float32)
+    out = np.empty((n, n), np.float32)
+    assert lib.pyshape_pearson(_ptr(X, ctypes.c_float), ctypes.c_size_t(n), None, ctypes.c_size_t(0),
+                               ctypes.c_size_t(T), _ptr(out, ctypes.c_float), 0) == 0
+    assert np.array_equal(out, pyshape.pearson(X))
+    out = np.empty((n, m), np.float32)
+    assert lib.pyshape_pearson(_ptr(X, ctypes.c_float), ctypes.c_size_t(n), _ptr(Y, ctypes.c_float),
+                               ctypes.c_size_t(m), ctypes.c_size_t(T), _ptr(out, ctypes.c_float), 0) == 0
+    assert np.array_equal(out, pyshape.pearson(X, Y))
+    score, lag = np.empty((n, m), np.float32), np.empty((n, m), np.int32)
+    assert lib.pyshape_lagged_correlation(_ptr(X, ctypes.c_float), ctypes.c_size_t(n), _ptr(Y, ctypes.c_float),
+                                          ctypes.c_size_t(m), ctypes.c_size_t(T), ctypes.c_size_t(L),
+                                          _ptr(score, ctypes.c_float), _ptr(lag, ctypes.c_int32), 0) == 0
+    s2, l2 = pyshape.lagged_correlation(X, Y, max_lag=L)
+    assert np.array_equal(score, s2) and np.array_equal(lag, l2)
+
+
+def test_placer_snapshots_shared_with_python(lib, rng, tmp_path):
+    R, T = 2, 24
+    cap = np.array([10.0, 10.0])
+    p = ctypes.c_void_p()
+    assert lib.pyshape_placer_create(ctypes.c_size_t(R), ctypes.c_size_t(T), _ptr(cap, ctypes.c_double), None, None,
+                                     ctypes.byref(p)) == 0
+    py = pyshape.Placer(cap, T)
+    shapes = rng.uniform(0, 4, size=(60, R, T)).astype(np.float32)
+    w = ctypes.c_int64()
+    for i, s in enumerate(shapes):
+        assert lib.pyshape_placer_place(p, f"vm-{i}".encode(), _ptr(s, ctypes.c_float), ctypes.byref(w)) == 0
+        assert w.value == py.place(f"vm-{i}", s)
+    for i in range(0, 60, 7):
+        assert lib.pyshape_placer_remove(p, f"vm-{i}".encode(), ctypes.byref(w)) == 0
+        assert w.value == py.remove(f"vm-{i}")
+    load = np.empty((R, T), np.float32)
+    for k in range(py.n_workers):
+        assert lib.pyshape_placer_load(p, ctypes.c_size_t(k), _ptr(load, ctypes.c_float)) == 0
+        assert np.array_equal(load, py.load(k))
+    path = tmp_path / "c.snap"
+    assert lib.pyshape_placer_save(p, str(path).encode()) == 0
+    assert path.read_bytes() == py.snapshot()  # the same bytes: C and Python restore each other's
+    back = pyshape.Placer.restore(path)
+    assert back.worker_of("vm-3") == py.worker_of("vm-3") >= 0
+    lib.pyshape_placer_free(p)
+
+
+def test_go_example_matches_python(capi, examples_io, bitbrains_file):
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("go is not on PATH (Debian: apt-get install golang-go)")
+    prefix, base = capi["prefix"], capi["base"]
+    env = _env()
+    env.update(
+        CGO_ENABLED="1",
+        CGO_CFLAGS=f"-I{prefix / 'include'}",
+        CGO_LDFLAGS=f"{prefix / 'lib' / 'libpyshape.a'} -lstdc++ -lm -lpthread",
+        GOCACHE=str(base / "go-cache"),
+        GOPATH=str(base / "go-path"),
+        GOFLAGS="-mod=mod",
+        GOPROXY="off",
+        GOTOOLCHAIN="local",
+    )
+    exe = base / "place_bitbrains_go"
+    _run([go, "build", "-o", exe, "."], cwd=ROOT / "examples" / "go", env=env)
+    r = _run([exe, bitbrains_file, *CAPACITY])
+    _check_example_output(r.stdout, examples_io, bitbrains_file)
+
+
+def _lower_bound_numpy(tot, cap, risk):
+    """The NumPy bound pyshape.packing.lower_bound computed before it moved to C++ (reference)."""
+    import math
+    T = tot.shape[1]
+    k = int(math.floor(risk * T + 1e-9))
+    m = (tot / cap[:, None]).max(axis=0) * (1 - 4 * 2.0 ** -23)
+    hi = max(1, int(math.ceil(m.max())))
+    if k == 0:
+        return hi
+    m = np.sort(m)
+    lo = 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if T - int(np.searchsorted(m, mid, side="right")) <= mid * k:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def test_lower_bound_in_cpp_matches_numpy_reference(rng):
+    from pyshape.packing import lower_bound
+    for _ in range(200):
+        R, T = int(rng.integers(1, 4)), int(rng.integers(1, 300))
+        tot = rng.uniform(0, 50, size=(R, T)) ** rng.uniform(0.5, 2)
+        cap = rng.uniform(0.5, 5, size=R)
+        risk = float(rng.choice([0.0, 0.01, 0.1, 0.5]))
+        assert lower_bound(tot, cap, risk) == _lower_bound_numpy(tot, cap, risk)
+    assert lower_bound(np.array([[3.0, 5.0], [1.0, 1.0]]), np.array([2.0, 4.0])) == 3
+    assert lower_bound(np.array([[1.0, 1.0, 1.0, 4.0]]), np.array([1.0]), risk=0.25) == 1
+    with pytest.raises(ValueError):
+        lower_bound(np.array([[np.nan]]), np.array([1.0]))
