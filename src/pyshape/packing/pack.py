@@ -155,7 +155,7 @@ def pack(
     # peak-based baseline is sharded like the placement: pack stays linear in n.)
     if strategy == "peak":
         res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp, shard_size=shard,
-                              n_threads=nt, progress=None)
+                              n_threads=nt, progress=None, effort=eff_scale)
     else:
         with progress_callback(progress, f"pack ({strategy})") as cb:
             res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp,
