@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -15,6 +13,7 @@ namespace {
 constexpr size_t kPairMax = 48;      // pair ejections on workers holding at most this many shapes
 constexpr uint64_t kTenure = 3;      // iterations a shape just placed cannot be ejected
 constexpr double kGrow = 0.2;        // weight growth of stuck pool shapes (times their size)
+constexpr uint64_t kAttempts = 4;    // an attempt to empty one worker gets 1/kAttempts of the budget
 constexpr size_t kExactItems = 28;   // shapes at most in an exact re-pack
 constexpr uint64_t kExactNodes = 20000;  // nodes per exact re-pack
 
@@ -160,60 +159,52 @@ class Search {
     return bs;
   }
 
+  // One worker fewer: ejection searches on the workers from the emptiest,
+  // an exact re-pack of the emptiest ones after the first, then further
+  // rounds over the workers with noisy weights, each attempt with
+  // 1/kAttempts of the budget, until one succeeds or the budget is spent.
   bool reduce_once() {
     std::vector<int> bs = by_fill();
     Snapshot snap;
-    for (size_t c = 0; c < bs.size() && work_ < budget_; ++c) {
-      save(snap);
-      // the attempt's share: a third of what is left
-      uint64_t limit = std::max<uint64_t>((budget_ - work_) / 3, 1);
-      if (empty_worker(bs[c], limit)) return true;
-      restore(snap);
-      if (c + 1 < bs.size() && work_ < budget_) {
-        // the shapes of k emptiest workers into k - 1, exactly
-        if (exact_repack(bs)) return true;
+    const uint64_t share = std::max<uint64_t>(budget_ / kAttempts, 1);
+    for (size_t round = 0; work_ < budget_; ++round) {
+      for (size_t c = 0; c < bs.size() && work_ < budget_; ++c) {
+        save(snap);
+        if (empty_worker(bs[c], share, round > 0)) return true;
+        restore(snap);
+        if (round == 0 && c == 0 && bs.size() > 1 && exact_repack(bs)) return true;
       }
-      break;  // exact re-pack is tried once per round; then the next emptiest worker
-    }
-    // further candidates for the ejection search
-    for (size_t c = 1; c < bs.size() && work_ < budget_; ++c) {
-      save(snap);
-      uint64_t limit = std::max<uint64_t>((budget_ - work_) / 4, 1);
-      if (empty_worker(bs[c], limit)) return true;
-      restore(snap);
     }
     return false;
   }
 
   // ------------------------------------------------------------ ejection search
-  bool empty_worker(int e, uint64_t limit) {
+  bool empty_worker(int e, uint64_t limit, bool noisy) {
     const uint64_t stop = std::min(budget_, work_ + limit);
     pool_.assign(mem_[e].begin(), mem_[e].end());
     for (int i : pool_) remove(i);
     alive_[e] = 0;
-    for (size_t i = 0; i < m_; ++i) w_[i] = size_[i];
+    // weights: the sizes (with a little deterministic noise on later tries, for diversity)
+    for (size_t i = 0; i < m_; ++i)
+      w_[i] = size_[i] * (noisy ? 1.0 + 0.2 * static_cast<double>(rng() % 1024) / 1024.0 : 1.0);
     std::fill(tabu_.begin(), tabu_.end(), 0);
-    static const bool dbg = std::getenv("PYSHAPE_LS_DEBUG") != nullptr;
-    size_t stuck = 0, min_pool = pool_.size();
     for (uint64_t it = 1;; ++it) {
-      min_pool = std::min(min_pool, pool_.size());
-      if (dbg && (pool_.empty() || work_ >= stop)) {
-        double pw = 0;
-        for (int i : pool_) pw += size_[i];
-        std::fprintf(stderr, "attempt bin %d alive %zu: it %llu stuck %zu pool %zu (min %zu) size %.3f work %llu\n", e,
-                     alive(), (unsigned long long)it, stuck, pool_.size(), min_pool, pw, (unsigned long long)work_);
-      }
       if (pool_.empty()) return true;
       if (work_ >= stop) return false;
       std::stable_sort(pool_.begin(), pool_.end(), [&](int a, int b) { return w_[a] > w_[b]; });
       bool moved = false;
       for (size_t p = 0; p < pool_.size() && !moved; ++p) moved = try_insert(p);
       for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_eject(p, it);
-      if (!moved) {
-        ++stuck;
+      if (!moved)
         for (int i : pool_) w_[i] += kGrow * size_[i];
-      }
     }
+  }
+
+  uint64_t rng() {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_;
   }
 
   // pool_[p] on the fullest worker where it fits
@@ -421,7 +412,7 @@ class Search {
   }
 
   size_t m_, R_, T_, RT_, W_;
-  uint64_t budget_, work_ = 0;
+  uint64_t budget_, work_ = 0, rng_ = 0x9E3779B97F4A7C15ull;
   std::vector<double> S_, capk_, size_, vnorm_;
   std::vector<double> slack_, fill_, w_;
   std::vector<std::vector<int>> mem_;
