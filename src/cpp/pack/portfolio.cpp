@@ -126,7 +126,7 @@ size_t pack_search(const float* D, size_t R, size_t T, const float* cap, const i
     uint64_t work = 0;
     size_t lb = improve_lower_bound(Dl.data(), m, R, T, cap, 256, &work);
     if (W > lb) {
-      const double budget = std::max(0.0, opt.effort) * (std::ldexp(1.0, 25) + 64.0 * static_cast<double>(V));
+      const double budget = std::max(0.0, opt.effort) * (std::ldexp(1.0, 25) + 16.0 * static_cast<double>(V));
       ImproveResult res = improve_plan(Dl.data(), m, R, T, cap, best.bin.data(), W, lb,
                                        static_cast<uint64_t>(std::min(budget, 1e18)));
       W = res.workers;

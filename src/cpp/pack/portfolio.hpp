@@ -16,7 +16,7 @@
 //
 // The best construction (fewest workers; ties: the most uneven fills, then
 // the first in the list above) is improved by improve_plan() with a budget
-// of effort * (2^25 + 64 * V) values compared, stopping at the lower bound
+// of effort * (2^25 + 16 * V) values compared, stopping at the lower bound
 // (improve_lower_bound). The given order's first_fit and best_fit are in
 // every portfolio, so 'auto' never uses more workers than either on the
 // same shard. Local search needs risk 0 (with a risk budget only the

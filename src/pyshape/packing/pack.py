@@ -64,7 +64,7 @@ def pack(
         portfolio when ``V <= 2**21``, the three rules on the size order when
         ``V <= 2**24``, and plain ``'complement'`` above (so a million shapes
         of 1440 x 2 cost what ``'complement'`` costs); local search compares at
-        most ``effort * (2**25 + 64 * V)`` values and stops at a proven lower
+        most ``effort * (2**25 + 16 * V)`` values and stops at a proven lower
         bound. Deterministic: work is counted, never timed.
     ids : array_like, shape (n,), optional
         Unique ids of the workloads (default ``0 .. n-1``), used in messages;
