@@ -20,9 +20,8 @@ from pyshape.traces import load_bitbrains
 
 #: (label, CPU MHz, memory GB): the issue's reference size and a 2-socket server's share.
 WORKERS = (("32 GHz / 64 GB", 32_000.0, 64.0), ("128 GHz / 256 GB", 128_000.0, 256.0))
-HEADROOMS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
-COLS = ("forecaster", "strategy", "headroom", "workers", "lower_bound", "overflow_fraction", "workers_over",
-        "savings_vs_peak", "mae_cpu_mhz", "peak_error_cpu_mhz")
+COLS = ("forecaster", "strategy", "headroom", "workers", "lower_bound", "overflow_fraction", "worst_day_overflow",
+        "workers_over", "savings_vs_peak", "mae_cpu_mhz", "peak_error_cpu_mhz")
 
 
 def main() -> None:
@@ -41,7 +40,7 @@ def main() -> None:
           f"from the days before (pooled overflow over all planned days).", ""]
     for label, cpu, mem in WORKERS:
         t0 = time.perf_counter()
-        bt = backtest(tr, [cpu, mem], headrooms=HEADROOMS, min_history=args.min_history)
+        bt = backtest(tr, [cpu, mem], min_history=args.min_history)  # the shared defaults (pyshape.defaults)
         s = bt.summary()
         md += [f"### Workers of {label} ({time.perf_counter() - t0:.0f} s)", "", headline(bt), "",
                _table({c: s[c] for c in COLS if c in s})]
@@ -51,7 +50,8 @@ def main() -> None:
 
             import matplotlib.pyplot as plt
 
-            plt.close(plot_frontier(bt.table, out / f"frontier_{tag}ghz.png", reference=None, xscale="symlog",
+            plt.close(plot_frontier(bt.summary(), out / f"frontier_{tag}ghz.png", reference=None, xscale="symlog",
+                                    resources=tr.resources, capacity=(cpu, mem),
                                     title=f"Bitbrains month, workers of {label}: workers against overflow"))
         except ImportError:
             pass

@@ -25,3 +25,9 @@ def rng(request):
     request.node.user_properties.append(("seed", seed))
     print(f"seed={seed}")
     return np.random.default_rng(seed)
+
+
+@pytest.fixture(autouse=True)
+def _private_load_cache(tmp_path_factory, monkeypatch):
+    """The CLI's load cache in a temporary folder, never the user's ~/.cache/pyshape."""
+    monkeypatch.setenv("PYSHAPE_CACHE_DIR", str(tmp_path_factory.mktemp("pyshape-cache")))

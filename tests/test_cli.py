@@ -109,8 +109,8 @@ def test_evaluate_writes_summary_and_full_table(days_npy, tmp_path, capsys):
     assert main(["evaluate", str(path), "-c", c, "--step-seconds", "7200", "--forecasters", "naive,max",
                  "--headroom", "0,0.1", "-o", str(out), "-q"]) == 0
     rows = _rows(out.read_text())
-    assert {r["forecaster"] for r in rows} == {"naive", "max", "oracle"}
-    assert len(rows) == 3 * 2 * 2
+    assert {r["forecaster"] for r in rows} == {"naive", "max", "oracle", "rolling"}
+    assert len(rows) == 3 * 2 * 2 + 2  # and one out-of-sample row per strategy
     assert main(["evaluate", str(path), "-c", c, "--step-seconds", "7200", "--forecasters", "naive",
                  "--headroom", "0", "--full", "-q"]) == 0
     full = _rows(capsys.readouterr().out)

@@ -295,8 +295,9 @@ def test_azure_argument_and_file_errors(tmp_path, rng):
         load_azure_functions(inv)
     with pytest.raises(FileNotFoundError, match="nope.csv"):
         load_azure_functions(tmp_path / "nope.csv", inv, inv)
-    other = _write(tmp_path / "mine.csv", ["HashFunction", "Trigger", 1], [["f", "http", 1]])
-    with pytest.raises(ValueError, match="cannot tell which durations file"):
+    (tmp_path / "alone").mkdir()
+    other = _write(tmp_path / "alone" / "mine.csv", ["HashFunction", "Trigger", 1], [["f", "http", 1]])
+    with pytest.raises(FileNotFoundError, match="no durations file for mine.csv.*--durations"):
         load_azure_functions(other)
 
 

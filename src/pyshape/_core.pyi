@@ -26,7 +26,12 @@ def available_simd_levels() -> list[str]:
     """SIMD levels this CPU supports, best last."""
 
 def set_simd_level(level: str) -> None:
-    """Force a SIMD level (ValueError if unknown or unsupported)."""
+    """Force a SIMD level (ValueError if unknown, unsupported or disabled by its self-test)."""
+
+def _selftest(level: str, force_fail: bool = False) -> list[str]:
+    """Run a level's known-answer self-test now: its failures ('kernel: what'), empty when it passes.
+    force_fail corrupts one result first (a test hook; PYSHAPE_SIMD_SELFTEST_FAIL=<level> does
+    the same for the self-test at import)."""
 
 def default_threads() -> int:
     """Threads used when n_threads is 0 (hardware concurrency)."""

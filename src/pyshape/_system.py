@@ -11,14 +11,22 @@ def simd_level() -> str:
     """Return the SIMD level the kernels use: ``'scalar'``, ``'avx2'`` or ``'avx512'``.
 
     The best level the CPU supports is chosen at import; the environment
-    variable ``PYSHAPE_SIMD`` (read at import) or :func:`set_simd_level`
-    forces a lower one.
+    variable ``PYSHAPE_SIMD`` (read at import, any case) or
+    :func:`set_simd_level` forces a lower one. A ``PYSHAPE_SIMD`` value that
+    cannot be honoured (unknown, not supported by the CPU, or failed its
+    self-test) gives a ``RuntimeWarning`` at import naming the level used
+    instead.
     """
     return _core.simd_level()
 
 
 def available_simd_levels() -> list[str]:
-    """Return the SIMD levels this CPU supports, ``'scalar'`` first and the best last."""
+    """Return the SIMD levels this CPU supports, ``'scalar'`` first and the best last.
+
+    Before a level is trusted, a known-answer self-test (small fixed inputs,
+    at import) compares its kernels with the scalar ones; a level that fails
+    is left out, with a ``RuntimeWarning`` naming the level and the kernel.
+    """
     return list(_core.available_simd_levels())
 
 
@@ -28,12 +36,14 @@ def set_simd_level(level: str) -> None:
     Parameters
     ----------
     level : {'scalar', 'avx2', 'avx512'}
-        Must be one of :func:`available_simd_levels`.
+        Must be one of :func:`available_simd_levels`. Safe to call while
+        kernels run in other threads: every call reads the level once.
 
     Raises
     ------
     ValueError
-        If the level is unknown or this CPU does not support it.
+        If the level is unknown, this CPU does not support it, or it failed
+        its self-test.
     """
     _core.set_simd_level(str(level))
 

@@ -103,6 +103,30 @@ def _load_label(resource_name: Optional[str], r: int) -> str:
     return resource_name if resource_name else f"resource {r}"
 
 
+def _count(k: int, word: str) -> str:
+    """``'1 worker'``, ``'3 workers'``."""
+    return f"{k} {word}" if k == 1 else f"{k} {word}s"
+
+
+#: Units of the resource names the loaders give (name suffix -> (what, unit)).
+_UNITS = {"mhz": "MHz", "ghz": "GHz", "gb": "GB", "mb": "MB", "kb": "KB", "cores": "cores", "pct": "%"}
+
+
+def _resource_label(name: str) -> str:
+    """``'cpu_mhz'`` -> ``'cpu (MHz)'``; names without a known unit suffix are kept."""
+    head, _, tail = str(name).rpartition("_")
+    if head and tail.lower() in _UNITS:
+        return f"{head} ({_UNITS[tail.lower()]})"
+    return str(name)
+
+
+def _percent_tick(v: float, _pos=None) -> str:
+    """Tick label of a fraction in percent with as many digits as it needs (distinct on a log axis)."""
+    if v == 0:
+        return "0%"
+    return f"{100 * v:.3g}%"
+
+
 # --------------------------------------------------------------------------- worker load
 def plot_worker_load(
     plan: "Plan",
@@ -201,7 +225,7 @@ def plot_worker_load(
     _time_ticks(ax, xlabel)
     ax.set_ylabel(f"load: {_load_label(resource_name, r)}")
     which = "busiest" if workers is None else "selected"
-    ax.set_title(title if title is not None else f"{len(chosen)} {which} of {W} workers ({plan.strategy})")
+    ax.set_title(title if title is not None else f"{len(chosen)} {which} of {_count(W, 'worker')} ({plan.strategy})")
     ax.legend(fontsize=7, ncol=2 if len(chosen) > 6 else 1, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               borderaxespad=0.0)
     _save(fig, path)
@@ -341,7 +365,7 @@ def plot_plan_comparison(
         panels[0].set_ylabel(f"load: {what}")
     for ax, name, plan in zip(panels, names, items):
         util = float(plan.utilisation[r])
-        ax.set_title(f"{name}\n{plan.n_workers} workers (lower bound {plan.lower_bound}), mean use {util:.0%}",
+        ax.set_title(f"{name}\n{_count(plan.n_workers, 'worker')} (lower bound {plan.lower_bound}), mean use {util:.0%}",
                      fontsize=9)
         ax.set_xlabel(xlabel)
         _time_ticks(ax, xlabel)
@@ -386,12 +410,12 @@ def _table_columns(table: Any, needed: Sequence[str]) -> dict:
     return cols
 
 
-def _numeric(cols: dict, name: str) -> np.ndarray:
+def _numeric(cols: dict, name: str, allow_nan: bool = False) -> np.ndarray:
     try:
         v = cols[name].astype(np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"table column {name!r} must hold numbers, got {cols[name].dtype} values") from None
-    if not np.all(np.isfinite(v)):
+    if not np.all(np.isfinite(v) | (allow_nan & np.isnan(v))):
         raise ValueError(f"table column {name!r} has a NaN or infinite value (row {int(np.argmin(np.isfinite(v)))})")
     return v
 
@@ -409,6 +433,8 @@ def plot_frontier(
     reference: Union[str, float, None] = "peak",
     xscale: str = "linear",
     title: Optional[str] = None,
+    resources: Optional[Sequence[str]] = None,
+    capacity: Optional[Sequence[float]] = None,
     ax: Optional["Axes"] = None,
 ) -> "Figure":
     """Draw the evaluation frontier: workers against overflow, one line per forecaster, by headroom.
@@ -419,7 +445,9 @@ def plot_frontier(
     has one row per day (overflow averaged over days here), ``Backtest.summary()`` one row per
     group (overflow pooled over worker-steps of all days). Each (forecaster, strategy) pair
     other than the reference strategy is one line through its points in increasing headroom,
-    each point labelled with its headroom in percent.
+    each point labelled with its headroom in percent. Rows with a NaN headroom (the
+    out-of-sample ``'rolling'`` rows of :func:`pyshape.evaluate.backtest`) are drawn as single
+    star markers.
 
     Parameters
     ----------
@@ -440,8 +468,14 @@ def plot_frontier(
         and every strategy is drawn as curves (line style per strategy).
     xscale : {'linear', 'symlog'}
         ``'symlog'`` is linear below 0.01% and logarithmic above: overflow spans zero to tens of
-        percent, and the choices that matter are made below 1%.
+        percent, and the choices that matter are made below 1%. Ticks at 0 and the powers of
+        ten, each labelled with the digits it needs (0%, 0.01%, 0.1%, 1%, ...).
     title : str, optional
+    resources : sequence of str, optional
+        Resource names (e.g. ``('cpu_mhz', 'mem_gb')``): the overflow axis names them with
+        their units (``cpu (MHz)``).
+    capacity : sequence of float, optional
+        A worker's capacity per resource: the workers axis says the worker size.
     ax : matplotlib Axes, optional
         Draw there instead of on a new figure.
 
@@ -474,11 +508,16 @@ def plot_frontier(
     """
     plt = _pyplot("plot_frontier")
     cols = _table_columns(table, FRONTIER_COLUMNS + (x, y))
-    xv, yv, head = _numeric(cols, x), _numeric(cols, y), _numeric(cols, "headroom")
+    xv, yv = _numeric(cols, x), _numeric(cols, y)
+    head = _numeric(cols, "headroom", allow_nan=True)
     forecaster, strategy = cols["forecaster"].astype(str), cols["strategy"].astype(str)
     rows_of: dict = {}
+    singles: dict = {}
     for i, key in enumerate(zip(forecaster.tolist(), strategy.tolist(), head.tolist())):
-        rows_of.setdefault(key, []).append(i)
+        if np.isnan(key[2]):
+            singles.setdefault(key[:2], []).append(i)
+        else:
+            rows_of.setdefault(key, []).append(i)
     pairs = list(dict.fromkeys((f, s) for f, s, _ in rows_of))
     ref_name = reference if isinstance(reference, str) else None
     curves = [(f, s) for f, s in pairs if s != ref_name]
@@ -498,8 +537,11 @@ def plot_frontier(
                 label=f if len(strategies) == 1 else f"{f} ({s})", gid=f"{f}/{s}")
         for h, xi, yi in zip(hs, px, py):
             ax.annotate(_percent(h), (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=7, color=colour)
+    for k, ((f, s), idx) in enumerate(singles.items()):
+        ax.plot([xv[idx].mean()], [yv[idx].mean()], linestyle="none", marker="*", markersize=11,
+                color=f"C{(len(forecasters) + k) % 10}", label=f"{f} ({s})", gid=f"{f}/{s}")
     if ref_name is not None:
-        is_ref = strategy == ref_name
+        is_ref = (strategy == ref_name) & ~np.isnan(head)
         if is_ref.any():
             at_min = is_ref & (head == head[is_ref].min())
             y_ref = float(yv[at_min].mean())
@@ -512,17 +554,33 @@ def plot_frontier(
                    gid="reference")
     if xscale not in ("linear", "symlog"):
         raise ValueError(f"xscale must be 'linear' or 'symlog', got {xscale!r}")
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
+
     if xscale == "symlog":
         # Overflow spans 0 to tens of percent; the decisions are made below 1%.
         ax.set_xscale("symlog", linthresh=1e-4, linscale=0.5)
+        top = max(float(np.nanmax(xv)), 1e-4)
+        ticks = [0.0] + [10.0 ** e for e in range(-4, int(np.ceil(np.log10(top))) + 1)]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    res_txt = ""
+    if resources is not None:
+        res_txt = " (" + " or ".join(_resource_label(r) for r in resources) + ")"
     if x == "overflow_fraction":
-        from matplotlib.ticker import PercentFormatter
-
-        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-        ax.set_xlabel("overflow: worker-steps over capacity")
+        ax.xaxis.set_major_formatter(FuncFormatter(_percent_tick) if xscale == "symlog"
+                                     else PercentFormatter(xmax=1.0))
+        ax.set_xlabel(f"overflow: worker-steps with load over capacity{res_txt}, % of worker-steps")
     else:
         ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    if y == "workers":
+        size = ""
+        if capacity is not None:
+            names = list(resources) if resources is not None else [f"resource {r}" for r in range(len(capacity))]
+            size = ", worker = " + " / ".join(f"{float(c):g} {_resource_label(nm)}"
+                                               for c, nm in zip(capacity, names))
+        ax.set_ylabel(f"workers per day (mean{size})")
+    else:
+        ax.set_ylabel(y)
     ax.set_title(title if title is not None else f"{y} against {x.replace('_', ' ')} (labels: headroom)",
                  fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from pyshape import defaults as _d
 from pyshape._progress import ProgressArg
 from pyshape._table import markdown_table, write_table
 
@@ -155,35 +156,53 @@ def _fewer(saving: float) -> str:
     return f"{saving:.1%} fewer workers" if saving >= 0 else f"{-saving:.1%} more workers"
 
 
-def headline(bt: "Backtest", *, max_overflow: float = 1e-3) -> str:
-    """One sentence: the cheapest correlation-aware setting within the overflow target, against peak.
+def headline(bt: "Backtest", *, max_overflow: float = _d.MAX_OVERFLOW,
+             max_day_overflow: Optional[float] = _d.MAX_DAY_OVERFLOW) -> str:
+    """A few sentences: the cheapest plan within the overflow budget against the cheapest
+    peak-based plan within the same budget, then the same choice made out of sample.
 
-    Compares the best non-peak setting with (a) peak-based planning on the
-    same forecaster and headroom and (b) the cheapest peak-based setting
-    that meets the same overflow target.
+    The budget is ``max_overflow`` (pooled fraction of worker-steps over capacity) and
+    ``max_day_overflow`` (the worst day; None: no bound), defaults from
+    :mod:`pyshape.defaults`. The first comparison picks each setting in hindsight (the
+    frontier's view); the ``'rolling'`` rows of :func:`pyshape.evaluate.backtest` chose
+    each day's setting from the days before it only. Partial days left out are counted.
     """
-    best = bt.best(max_overflow=max_overflow)
-    if best is None or best["strategy"] == "peak":
-        best = None
-        s = bt.summary()
-        for strat in dict.fromkeys(s["strategy"]):
-            if strat != "peak":
-                best = bt.best(max_overflow=max_overflow, strategy=strat)
-                if best is not None:
-                    break
+    budget = f"{max_overflow:.2%} pooled overflow" + (
+        f" and {max_day_overflow:.2%} on the worst day" if max_day_overflow is not None else "")
+    best = bt.best(max_overflow=max_overflow, max_day_overflow=max_day_overflow, rolling=False)
+    peak_ok = bt.best(max_overflow=max_overflow, max_day_overflow=max_day_overflow, strategy="peak", rolling=False)
+    parts = []
     if best is None:
-        return f"No setting kept overflow within {max_overflow:.2%} of worker-steps."
-    peak_ok = bt.best(max_overflow=max_overflow, strategy="peak")
-    txt = (f"Best within {max_overflow:.2%} overflow: forecaster '{best['forecaster']}', strategy "
-           f"'{best['strategy']}', headroom {best['headroom']:.0%}: {best['workers']:.1f} workers/day "
-           f"(lower bound {best['lower_bound']:.1f}), overflow {best['overflow_fraction']:.3%} of worker-steps")
-    if not np.isnan(best["savings_vs_peak"]):
-        txt += f"; {_fewer(best['savings_vs_peak'])} than peak-based on the same forecast and headroom"
-    if peak_ok is not None:
-        txt += (f"; {_fewer(1 - best['workers'] / peak_ok['workers'])} than the cheapest peak-based setting "
-                f"within the target ({peak_ok['forecaster']}, headroom {peak_ok['headroom']:.0%}: "
-                f"{peak_ok['workers']:.1f} workers)")
-    return txt + "."
+        parts.append(f"No setting stayed within {budget}.")
+    else:
+        txt = (f"Cheapest plan within {budget}: forecaster '{best['forecaster']}', strategy '{best['strategy']}', "
+               f"headroom {best['headroom']:.0%}: {best['workers']:.2f} workers/day (lower bound "
+               f"{best['lower_bound']:.2f}), overflow {best['overflow_fraction']:.3%} pooled, "
+               f"{best['worst_day_overflow']:.3%} worst day")
+        if peak_ok is None:
+            txt += "; no peak-based setting stayed within the budget"
+        else:
+            txt += (f"; cheapest peak-based plan within the same budget ('{peak_ok['forecaster']}', headroom "
+                    f"{peak_ok['headroom']:.0%}): {peak_ok['workers']:.2f} workers/day, so "
+                    f"{_fewer(1 - best['workers'] / peak_ok['workers'])}")
+        parts.append(txt + ".")
+    s = bt.summary()
+    roll = {st: i for i, (f, st) in enumerate(zip(s["forecaster"], s["strategy"])) if f == "rolling"}
+    if roll:
+        bits = []
+        for st, i in roll.items():
+            bits.append(f"'{st}' {s['workers'][i]:.2f} workers/day, overflow {s['overflow_fraction'][i]:.3%} "
+                        f"pooled, {s['worst_day_overflow'][i]:.3%} worst day")
+        txt = "Chosen out of sample (each day's setting from the days before it): " + "; ".join(bits)
+        ip, ic = roll.get("peak"), next((i for st, i in roll.items() if st != "peak"), None)
+        if ip is not None and ic is not None:
+            txt += f" ({_fewer(1 - s['workers'][ic] / s['workers'][ip])})"
+        parts.append(txt + ".")
+    part = tuple(getattr(bt, "partial_days", ()))
+    if part:
+        parts.append(f"{len(part)} partial day(s) (coverage below {bt.min_coverage:g}) left out of histories "
+                     f"and evaluation: {', '.join(str(d) for d in part)}.")
+    return " ".join(parts)
 
 
 def build_report(
@@ -193,13 +212,15 @@ def build_report(
     *,
     fmt: str = "md",
     title: Optional[str] = None,
-    n_clusters: int = 12,
+    n_clusters: int = _d.N_CLUSTERS,
     forecasters: Optional[Sequence] = None,
-    strategies: Sequence[str] = ("peak", "complement"),
-    headrooms: Sequence[float] = (0.0, 0.1, 0.2),
-    max_overflow: float = 1e-3,
+    strategies: Sequence[str] = _d.STRATEGIES,
+    headrooms: Sequence[float] = _d.HEADROOMS,
+    max_overflow: float = _d.MAX_OVERFLOW,
+    max_day_overflow: Optional[float] = _d.MAX_DAY_OVERFLOW,
+    min_coverage: float = _d.MIN_COVERAGE,
     plots: bool = True,
-    random_state: int = 0,
+    random_state: int = _d.RANDOM_STATE,
     n_threads: Optional[int] = None,
     progress: ProgressArg = False,
 ) -> Report:
@@ -217,13 +238,20 @@ def build_report(
         Format of the summary file ``report.md`` / ``report.html``.
     title : str, optional
     n_clusters : int
-        Shape families to find (fewer when the trace has fewer shapes).
+        Shape families to find, and clusters of the ``'cluster'`` forecaster (fewer
+        when the trace has fewer shapes).
     forecasters : sequence, optional
-        For the backtest (default :func:`pyshape.evaluate.default_forecasters`).
+        For the backtest (default: :data:`pyshape.defaults.FORECASTERS`).
     strategies, headrooms : sequence
         Settings compared in the backtest.
-    max_overflow : float
-        Overflow target (fraction of worker-steps) for the headline.
+    max_overflow, max_day_overflow : float
+        Overflow budget (pooled fraction of worker-steps; worst day) for the headline
+        and the out-of-sample choice.
+    min_coverage : float
+        Days covered less than this are partial and left out (see
+        :func:`pyshape.evaluate.backtest`).
+
+    Every default comes from :mod:`pyshape.defaults`, as in ``backtest`` and the CLI.
     plots : bool
         Write PNG figures (needs matplotlib).
     random_state : int
@@ -321,16 +349,21 @@ def build_report(
             fcs = {nm: make_forecaster(nm, n_clusters=max(2, min(n_clusters, n)), random_state=random_state)
                    for nm in FORECASTERS}
         bt = backtest(trace, cap, forecasters=fcs, strategies=strategies, headrooms=headrooms,
+                      min_coverage=min_coverage, max_overflow=max_overflow,
+                      max_day_overflow=_d.MAX_DAY_OVERFLOW if max_day_overflow is None else max_day_overflow,
                       n_threads=n_threads, progress=progress)
         doc.h("Plan on a forecast, replay the real day")
-        doc.p(f"For each day d = 1..{n_days - 1}: forecast day d from days < d, pack the forecast "
+        doc.p(f"For each whole day d: forecast day d from the whole days before it, pack the forecast "
               f"(against capacity x (1 - headroom)), replay the real day on that assignment. "
-              f"Overflow = fraction of worker-steps where some resource exceeds the full capacity. "
-              f"'oracle' plans on the real day itself. Means over days.")
-        doc.p(headline(bt, max_overflow=max_overflow))
+              f"Overflow = fraction of worker-steps where some resource exceeds the full capacity, pooled "
+              f"over days and on the worst day. 'scenario' packs the joint history of the last days as "
+              f"scenarios of the next; 'rolling' chooses each day's forecaster and headroom from the days "
+              f"before it only; 'oracle' plans on the real day itself. Means over days.")
+        doc.p(headline(bt, max_overflow=max_overflow, max_day_overflow=max_day_overflow))
         s = bt.summary()
         keep = ["forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",
-                "overflow_fraction", "savings_vs_peak"] + [c for c in s if c.startswith("mae_")]
+                "overflow_fraction", "worst_day_overflow", "savings_vs_peak"] + \
+            [c for c in s if c.startswith("mae_")]
         doc.table({c: s[c] for c in keep})
         files["backtest"] = out / "backtest.csv"
         write_table(bt.table, files["backtest"])
@@ -338,7 +371,8 @@ def build_report(
             from pyshape.plot import plot_frontier
 
             files["frontier"] = out / "frontier.png"
-            _close(plot_frontier(bt.summary(), files["frontier"], reference=None, xscale="symlog"))
+            _close(plot_frontier(bt.summary(), files["frontier"], reference=None, xscale="symlog",
+                                 resources=trace.resources, capacity=cap))
             doc.img("frontier.png", "workers against overflow per forecaster and headroom")
     else:
         notes.append(f"No backtest: the trace has {n_days} whole day(s); it needs at least 2.")

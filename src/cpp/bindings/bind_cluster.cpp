@@ -5,6 +5,7 @@
 
 #include "bindings/common.hpp"
 #include "cluster/cluster.hpp"
+#include "common/simd_level.hpp"
 
 namespace pyshape {
 
@@ -28,7 +29,7 @@ py::tuple corr_assign_py(const FArray& u, const FArray& c, int n_threads, py::ob
   ProgressFn pf = make_progress(progress);
   {
     py::gil_scoped_release nogil;
-    corr_assign(u.data(), n, T, c.data(), k, label.mutable_data(), best.mutable_data(), n_threads, pf);
+    corr_assign(simd_tables().k, u.data(), n, T, c.data(), k, label.mutable_data(), best.mutable_data(), n_threads, pf);
   }
   return py::make_tuple(label, best);
 }
@@ -61,7 +62,7 @@ py::tuple sbd_assign_py(const FArray& u, const FArray& c, size_t max_shift, int 
   ProgressFn pf = make_progress(progress);
   {
     py::gil_scoped_release nogil;
-    sbd_assign(u.data(), n, T, c.data(), k, max_shift, label.mutable_data(), best.mutable_data(),
+    sbd_assign(simd_tables(), u.data(), n, T, c.data(), k, max_shift, label.mutable_data(), best.mutable_data(),
                shift.mutable_data(), n_threads, pf);
   }
   return py::make_tuple(label, best, shift);

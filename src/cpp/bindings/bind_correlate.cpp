@@ -38,7 +38,7 @@ py::array_t<float> pearson(const FArray& u, py::object v_obj, int n_threads, py:
   ProgressFn pf = make_progress(progress);
   {
     py::gil_scoped_release nogil;
-    pearson_matrix(u.data(), n, v.data(), m, T, symmetric, out.mutable_data(), n_threads, pf);
+    pearson_matrix(simd_tables().k, u.data(), n, v.data(), m, T, symmetric, out.mutable_data(), n_threads, pf);
   }
   return out;
 }
@@ -82,8 +82,9 @@ py::tuple topk(const FArray& db, py::object queries, int k, bool want_pos, bool 
   ProgressFn pf = make_progress(progress);
   {
     py::gil_scoped_release nogil;
-    PackedRows packed = pack_rows(db.data(), n, T, T, kernels().nr, n_threads);
-    topk_bruteforce(q.data(), nq, T, packed.view, k, self ? 0 : -1, res.out, n_threads, pf);
+    const KernelTable& kt = simd_tables().k;  // once: the packing and the kernel must agree
+    PackedRows packed = pack_rows(db.data(), n, T, T, kt.nr, n_threads);
+    topk_bruteforce(kt, q.data(), nq, T, packed.view, k, self ? 0 : -1, res.out, n_threads, pf);
   }
   return res.result();
 }
@@ -139,8 +140,9 @@ py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& 
   PruneStats stats;
   {
     py::gil_scoped_release nogil;
-    PackedRows full = pack_rows(db.data(), dbs.n, T, T, kernels().nr, n_threads, dbs.order);
-    topk_pruned(qs, dbs, full.view, T, r, k, self ? 0 : -1, margin, res.out, n_threads, pf, &stats);
+    const KernelTable& kt = simd_tables().k;  // once: the packing and the kernel must agree
+    PackedRows full = pack_rows(db.data(), dbs.n, T, T, kt.nr, n_threads, dbs.order);
+    topk_pruned(kt, qs, dbs, full.view, T, r, k, self ? 0 : -1, margin, res.out, n_threads, pf, &stats);
   }
   return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats.row_panels, stats.dense_tiles);
 }
@@ -166,7 +168,7 @@ py::tuple lagged(const FArray& u, py::object v_obj, size_t max_lag, int n_thread
   ProgressFn pf = make_progress(progress);
   {
     py::gil_scoped_release nogil;
-    lagged_correlation(u.data(), n, v.data(), m, T, max_lag, symmetric, score.mutable_data(),
+    lagged_correlation(simd_tables(), u.data(), n, v.data(), m, T, max_lag, symmetric, score.mutable_data(),
                        lag.mutable_data(), n_threads, pf, how);
   }
   return py::make_tuple(score, lag);

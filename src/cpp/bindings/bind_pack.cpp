@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings/common.hpp"
+#include "common/simd_level.hpp"
 #include "pack/pack.hpp"
 #include "pack/placer.hpp"
 
@@ -46,7 +47,7 @@ py::tuple stats_py(const FArray& D, int n_threads) {
   int64_t nonf, neg;
   {
     py::gil_scoped_release nogil;
-    pack_stats(D.data(), n, R, T, peaks.mutable_data(), total.mutable_data(), &nonf, &neg, n_threads);
+    pack_stats(simd_tables().pack, D.data(), n, R, T, peaks.mutable_data(), total.mutable_data(), &nonf, &neg, n_threads);
   }
   return py::make_tuple(peaks, total, nonf, neg);
 }
@@ -82,7 +83,7 @@ py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, con
   size_t W;
   {
     py::gil_scoped_release nogil;
-    W = pack_shapes(D.data(), n, R, T, cap.data(), order.data(), opt, assign.mutable_data(), pf, n_threads);
+    W = pack_shapes(simd_tables().pack, D.data(), n, R, T, cap.data(), order.data(), opt, assign.mutable_data(), pf, n_threads);
   }
   return py::make_tuple(assign, W);
 }
@@ -235,7 +236,7 @@ void bind_pack(py::module_& m) {
              if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R || head.ndim() != 1 ||
                  static_cast<size_t>(head.shape(0)) != R)
                throw std::invalid_argument("capacity and headroom need one value per resource");
-             return Placer(R, T, cap.data(), head.data(), parse_strategy(strategy), risk, candidates, max_workers,
+             return Placer(simd_tables().pack, R, T, cap.data(), head.data(), parse_strategy(strategy), risk, candidates, max_workers,
                            scan_limit);
            }),
            py::arg("R"), py::arg("T"), py::arg("capacity"), py::arg("headroom"), py::arg("strategy"),
@@ -295,8 +296,9 @@ void bind_pack(py::module_& m) {
                     char* data = nullptr;
                     Py_ssize_t n = 0;
                     if (PyBytes_AsStringAndSize(b.ptr(), &data, &n) != 0) throw py::error_already_set();
+                    const PackKernels& kernels = simd_tables().pack;  // the level, read once
                     py::gil_scoped_release nogil;  // bytes are immutable and b outlives the call
-                    return Placer::restore(data, static_cast<size_t>(n));
+                    return Placer::restore(kernels, data, static_cast<size_t>(n));
                   },
                   py::arg("data"));
 }

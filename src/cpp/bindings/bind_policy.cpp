@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "bindings/common.hpp"
+#include "common/simd_level.hpp"
 #include "pack/policy.hpp"
 
 namespace pyshape {
@@ -41,10 +42,11 @@ py::tuple pack_plan_py(const FArray& D, const DArray& cap, const DArray& head, c
   PackFigures fig;
   PackProblem prob;
   ProgressFn pf = make_progress(progress);  // None too: Ctrl-C still stops the work
+  const PackKernels& kernels = simd_tables().pack;  // the level, read once for the whole call
   bool ok;
   {
     py::gil_scoped_release nogil;
-    ok = plan_pack(rq, assign.mutable_data(), total.mutable_data(), &fig, &prob, pf, n_threads);
+    ok = plan_pack(kernels, rq, assign.mutable_data(), total.mutable_data(), &fig, &prob, pf, n_threads);
   }
   py::array_t<int64_t> too(prob.too_large_rows.size());
   std::copy(prob.too_large_rows.begin(), prob.too_large_rows.end(), too.mutable_data());

@@ -135,7 +135,7 @@ PackStrategy placer_strategy(pyshape_strategy s) {
 // Placer::restore's errors are std::invalid_argument: all mean "not a valid snapshot".
 pyshape_placer* restore_bytes(const std::string& bytes) {
   try {
-    return new pyshape_placer{Placer::restore(bytes)};
+    return new pyshape_placer{Placer::restore(simd_tables().pack, bytes)};
   } catch (const std::invalid_argument& e) {
     fail(PYSHAPE_ECORRUPT, e.what());
   } catch (const std::out_of_range& e) {
@@ -198,6 +198,7 @@ void pyshape_free(void* p) { std::free(p); }
 pyshape_status pyshape_pearson(const float* x, size_t n, const float* y, size_t m, size_t T, float* out,
                                int n_threads) {
   return guard([&] {
+    const SimdTables& simd = simd_tables();  // the level, read once for the whole call
     need(x != nullptr && out != nullptr, "x and out are required");
     need(n > 0 && T > 0, "x is empty: need at least one shape of at least one step");
     const bool symmetric = (y == nullptr);
@@ -207,7 +208,7 @@ pyshape_status pyshape_pearson(const float* x, size_t n, const float* y, size_t 
     std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
     std::vector<float> v;
     if (!symmetric) v = unit_rows(y, m, T, "Y", n_threads);
-    pearson_matrix(u.data(), n, symmetric ? u.data() : v.data(), m, T, symmetric, out, n_threads, ProgressFn());
+    pearson_matrix(simd.k, u.data(), n, symmetric ? u.data() : v.data(), m, T, symmetric, out, n_threads, ProgressFn());
   });
 }
 
@@ -215,6 +216,7 @@ pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const fl
                                     int k, int64_t* corr_index, float* corr_score, int64_t* anti_index,
                                     float* anti_score, int n_threads) {
   return guard([&] {
+    const SimdTables& simd = simd_tables();  // the level, read once for the whole call
     need(x != nullptr, "x is required");
     need(n > 0 && T > 0, "x is empty: need at least one shape of at least one step");
     need((corr_index == nullptr) == (corr_score == nullptr) && (anti_index == nullptr) == (anti_score == nullptr),
@@ -236,8 +238,8 @@ pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const fl
     out.pos_score = corr_score;
     out.neg_index = anti_index;
     out.neg_score = anti_score;
-    PackedRows packed = pack_rows(u.data(), n, T, T, kernels().nr, n_threads);
-    topk_bruteforce(self ? u.data() : q.data(), n_queries, T, packed.view, k, self ? 0 : -1, out, n_threads,
+    PackedRows packed = pack_rows(u.data(), n, T, T, simd.k.nr, n_threads);
+    topk_bruteforce(simd.k, self ? u.data() : q.data(), n_queries, T, packed.view, k, self ? 0 : -1, out, n_threads,
                     ProgressFn());
   });
 }
@@ -245,6 +247,7 @@ pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const fl
 pyshape_status pyshape_lagged_correlation(const float* x, size_t n, const float* y, size_t m, size_t T,
                                           size_t max_lag, float* score, int32_t* lag, int n_threads) {
   return guard([&] {
+    const SimdTables& simd = simd_tables();  // the level, read once for the whole call
     need(x != nullptr && score != nullptr && lag != nullptr, "x, score and lag are required");
     need(n > 0 && T > 0, "x is empty: need at least one shape of at least one step");
     const bool symmetric = (y == nullptr);
@@ -257,7 +260,7 @@ pyshape_status pyshape_lagged_correlation(const float* x, size_t n, const float*
     std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
     std::vector<float> v;
     if (!symmetric) v = unit_rows(y, m, T, "Y", n_threads);
-    lagged_correlation(u.data(), n, symmetric ? u.data() : v.data(), m, T, max_lag, symmetric, score, lag,
+    lagged_correlation(simd, u.data(), n, symmetric ? u.data() : v.data(), m, T, max_lag, symmetric, score, lag,
                        n_threads, ProgressFn(), LaggedMethod::kAuto);
   });
 }
@@ -300,7 +303,7 @@ pyshape_status pyshape_pack(const float* shapes, size_t n, size_t R, size_t T, c
     rq.shard_size = o.shard_size;
     PackFigures fig;
     PackProblem prob;
-    if (!plan_pack(rq, assignment, std::vector<double>(R * T).data(), &fig, &prob, ProgressFn(), o.n_threads)) {
+    if (!plan_pack(simd_tables().pack, rq, assignment, std::vector<double>(R * T).data(), &fig, &prob, ProgressFn(), o.n_threads)) {
       // worded as pyshape.pack's messages, with row numbers as the ids
       if (prob.nonfinite_row >= 0)
         fail(PYSHAPE_EINVAL, "shape " + std::to_string(prob.nonfinite_row) + " (row " +
@@ -355,7 +358,7 @@ pyshape_status pyshape_placer_create(size_t R, size_t T, const double* capacity,
     std::vector<double> head(R, 0.0);
     if (headroom) head.assign(headroom, headroom + R);
     *out = new pyshape_placer{
-        Placer(R, T, capacity, head.data(), placer_strategy(o.strategy), o.risk, o.candidates, o.max_workers,
+        Placer(simd_tables().pack, R, T, capacity, head.data(), placer_strategy(o.strategy), o.risk, o.candidates, o.max_workers,
                o.scan_limit)};
   });
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/parallel.hpp"
+#include "common/score_range.hpp"
 #include "common/simd_level.hpp"
 #include "correlate/gemm.hpp"
 #include "correlate/lagged.hpp"
@@ -22,10 +23,9 @@ size_t first_argmax(const float* s, size_t k) {
 }
 }  // namespace
 
-void corr_assign(const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
+void corr_assign(const KernelTable& kt, const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
                  float* best, int n_threads, const ProgressFn& progress) {
   if (n == 0 || k == 0) return;
-  const KernelTable& kt = kernels();
   const int nt = resolve_threads(n_threads);
   // Centroids packed once (k x T: at most a few MiB), read by every block.
   PackedRows P = pack_rows(C, k, T, T, kt.nr, 1);
@@ -44,6 +44,9 @@ void corr_assign(const float* U, size_t n, size_t T, const float* C, size_t k, i
         float* S = cbuf[tid].data();
         gemm_block(kt, A, P.view, 0, P.view.n_panels(), S, ldc);
         for (size_t r = 0; r < rows; ++r) {
+          // Clamped first (as pearson() returns them), so that the label is
+          // the argmin of the distances transform() reports.
+          clamp_corr(S + r * ldc, k);
           const size_t arg = first_argmax(S + r * ldc, k);
           label[i0 + r] = static_cast<int64_t>(arg);
           best[i0 + r] = S[r * ldc + arg];
@@ -73,7 +76,7 @@ void label_sums(const float* U, size_t n, size_t T, const int64_t* label, size_t
   });
 }
 
-void sbd_assign(const float* U, size_t n, size_t T, const float* C, size_t k, size_t L,
+void sbd_assign(const SimdTables& simd, const float* U, size_t n, size_t T, const float* C, size_t k, size_t L,
                 int64_t* label, float* best, int32_t* shift, int n_threads,
                 const ProgressFn& progress) {
   if (n == 0 || k == 0) return;
@@ -85,7 +88,7 @@ void sbd_assign(const float* U, size_t n, size_t T, const float* C, size_t k, si
     const size_t rows = std::min(block, n - i0);
     ProgressFn p;
     if (progress) p = [&](size_t d, size_t tot) { progress(i0 + d * rows / std::max<size_t>(tot, 1), n); };
-    lagged_correlation(U + i0 * T, rows, C, k, T, L, false, score.data(), lag.data(), n_threads, p,
+    lagged_correlation(simd, U + i0 * T, rows, C, k, T, L, false, score.data(), lag.data(), n_threads, p,
                        LaggedMethod::kAuto);
     for (size_t r = 0; r < rows; ++r) {
       const size_t arg = first_argmax(score.data() + r * k, k);

@@ -12,14 +12,16 @@
 #include <cstdint>
 
 #include "common/progress.hpp"
+#include "common/simd_level.hpp"
 
 namespace pyshape {
 
 // Correlation k-means assignment. U: n unit-norm rows of length T; C: k
 // unit-norm centroids. For every row, label[i] = argmax_j U[i] . C[j] (ties:
-// the lowest j) and best[i] = that dot product (Pearson r). Blocked products
+// the lowest j) and best[i] = that dot product (Pearson r), scores clamped to
+// [-1, 1] first (common/score_range.hpp). Blocked products
 // of row blocks against the packed centroids (correlate/gemm.hpp).
-void corr_assign(const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
+void corr_assign(const KernelTable& kt, const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
                  float* best, int n_threads, const ProgressFn& progress);
 
 // Per-cluster sums of rows: sums[j] = sum of U[i] over label[i] == j (k x T,
@@ -34,7 +36,7 @@ void label_sums(const float* U, size_t n, size_t T, const int64_t* label, size_t
 // the lowest j), best[i] (the score) and shift[i] (the lag of
 // correlate/lagged.hpp: U[i][t] best matches C[label][t - shift]). Rows go
 // through lagged_correlation in blocks, so memory is bounded.
-void sbd_assign(const float* U, size_t n, size_t T, const float* C, size_t k, size_t L,
+void sbd_assign(const SimdTables& simd, const float* U, size_t n, size_t T, const float* C, size_t k, size_t L,
                 int64_t* label, float* best, int32_t* shift, int n_threads,
                 const ProgressFn& progress);
 

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "common/parallel.hpp"
-#include "common/simd_level.hpp"
-#include "kernels/fft_table.hpp"
+#include "common/row_chunks.hpp"
+#include "common/score_range.hpp"
 
 namespace pyshape {
 
@@ -32,16 +32,35 @@ constexpr double kFftNsPerPoint = 0.16, kFftNsFixed = 10.0;
 constexpr double kFftScalarFactor = 3.6;
 }  // namespace
 
-void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+size_t lagged_fft_panels_per_item(size_t M, size_t W) {
+  const double m = static_cast<double>(M);
+  const double panel_ns = static_cast<double>(W) * (kFftNsPerPoint * m * std::log2(std::max(2.0, m)) + kFftNsFixed);
+  return static_cast<size_t>(std::max(1.0, kItemMacs * kDirectNsPerMac / panel_ns));
+}
+
+double lagged_direct_macs(size_t T, size_t L) {
+  const double t = static_cast<double>(T), l = static_cast<double>(L);
+  return (2 * l + 1) * t - l * (l + 1);
+}
+
+void lagged_direct(const KernelTable& kt, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                    bool symmetric, float* score, int32_t* lag, int n_threads,
                    const ProgressFn& progress) {
-  const KernelTable& kt = kernels();
   L = std::min(L, T - 1);
+  // Items of about kItemMacs multiply-adds (a row against a chunk of
+  // columns): one row against all columns can take seconds (T = 4096, all
+  // lags, m = 3000), and Ctrl-C is only seen between items. The per-lag
+  // overhead counts as 64 multiply-adds.
+  const double pair = lagged_direct_macs(T, L) + 64.0 * (2.0 * L + 1);
+  const RowChunks items(n, m, static_cast<size_t>(std::max(1.0, kItemMacs / pair)),
+                        [&](size_t i) { return symmetric ? i : 0; });
   parallel_for(
-      n, n_threads,
-      [&](size_t i, int) {
+      items.items(), n_threads,
+      [&](size_t item, int) {
+        size_t i, j0, j1;
+        items.item(item, i, j0, j1);
         const float* x = U + i * T;
-        for (size_t j = symmetric ? i : 0; j < m; ++j) {
+        for (size_t j = j0; j < j1; ++j) {
           const float* y = V + j * T;
           float best = kt.dot(x, y, T);
           int32_t best_s = 0;
@@ -51,7 +70,7 @@ void lagged_direct(const float* U, size_t n, const float* V, size_t m, size_t T,
             float pos = kt.dot(x + d, y, T - d);  // s = +d
             if (pos > best) { best = pos; best_s = static_cast<int32_t>(d); }
           }
-          score[i * m + j] = best;
+          score[i * m + j] = clamp_corr(best);
           lag[i * m + j] = best_s;
         }
       },
@@ -70,28 +89,28 @@ void lagged_mirror(float* score, int32_t* lag, size_t n) {
         }
 }
 
-bool lagged_prefers_fft(size_t T, size_t L) {
+bool lagged_prefers_fft(const FftKernels& fk, size_t T, size_t L) {
   if (T == 0) return false;
   L = std::min(L, T - 1);
-  const double t = static_cast<double>(T), l = static_cast<double>(L);
+  const double l = static_cast<double>(L);
   // Direct: sum over |s| <= L of (T - |s|) multiply-adds.
-  const double direct_macs = (2 * l + 1) * t - l * (l + 1);
+  const double direct_macs = lagged_direct_macs(T, L);
   const double M = static_cast<double>(lagged_fft_half_length(T, L));
   const double direct_ns = kDirectNsPerMac * direct_macs + kDirectNsPerLag * (2 * l + 1);
   const double fft_ns = kFftNsPerPoint * M * std::log2(std::max(2.0, M)) + kFftNsFixed;
-  const double factor = fft_kernels().width <= 4 ? kFftScalarFactor : 1.0;
+  const double factor = fk.width <= 4 ? kFftScalarFactor : 1.0;
   return factor * fft_ns < direct_ns;
 }
 
-void lagged_correlation(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+void lagged_correlation(const SimdTables& simd, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                         bool symmetric, float* score, int32_t* lag, int n_threads,
                         const ProgressFn& progress, LaggedMethod method) {
   bool fft = method == LaggedMethod::kFft ||
-             (method == LaggedMethod::kAuto && lagged_prefers_fft(T, L));
+             (method == LaggedMethod::kAuto && lagged_prefers_fft(simd.fft, T, L));
   if (fft)
-    lagged_fft(U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
+    lagged_fft(simd.fft, U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
   else
-    lagged_direct(U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
+    lagged_direct(simd.k, U, n, V, m, T, L, symmetric, score, lag, n_threads, progress);
 }
 
 }  // namespace pyshape

@@ -1,6 +1,6 @@
 // FFT path of lagged correlation: planning, buffers and threading (baseline
-// code); the per-ISA work is in kernels/fft_impl.hpp, reached through
-// fft_kernels().
+// code); the per-ISA work is in kernels/fft_impl.hpp, reached through the
+// FftKernels table the caller passes.
 //
 // Outline, with N = 2 M >= T + L (so circular wrap-around never reaches a lag
 // in [-L, L]) and M a 2^a 3^b 5^c size:
@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "common/parallel.hpp"
+#include "common/row_chunks.hpp"
+#include "common/score_range.hpp"
 #include "correlate/lagged.hpp"
 #include "kernels/fft_table.hpp"
 
@@ -119,11 +121,10 @@ size_t lagged_fft_half_length(size_t T, size_t L) {
   return M;
 }
 
-void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
+void lagged_fft(const FftKernels& fk, const float* U, size_t n, const float* V, size_t m, size_t T, size_t L,
                 bool symmetric, float* score, int32_t* lag, int n_threads,
                 const ProgressFn& progress) {
   if (n == 0 || m == 0 || T == 0) return;
-  const FftKernels& fk = fft_kernels();
   L = std::min(L, T - 1);
   const size_t M = lagged_fft_half_length(T, L);
   const PlanStorage ps(M);
@@ -131,6 +132,7 @@ void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, si
   const size_t W = static_cast<size_t>(fk.width);
   const size_t panel = (M + 1) * 2 * W;  // floats per spectrum panel
   const size_t px = ceil_div(n, W);
+  const size_t chunk = lagged_fft_panels_per_item(M, W);
 
   const int nt = resolve_threads(n_threads);
   std::vector<AlignedFloats> scratch;
@@ -155,7 +157,7 @@ void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, si
       for (size_t l = 0; l < W; ++l) {
         size_t j = y0 + p * W + l;
         if (j >= y1 || (symmetric && j < i)) continue;
-        score[i * m + j] = sc[l];
+        score[i * m + j] = clamp_corr(sc[l]);
         lag[i * m + j] = lg[l];
       }
     }
@@ -166,10 +168,14 @@ void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, si
     // of the result once n > M).
     AlignedFloats xs(px * panel);
     spectra(U, n, xs.data());
+    // Items: a row against a chunk of panels (see kItemMacs).
+    const RowChunks items(n, px, chunk, [&](size_t i) { return i / W; });
     parallel_for(
-        n, nt,
-        [&](size_t i, int tid) {
-          row_against(xs.data() + (i / W) * panel, i % W, i, xs.data(), i / W, px, 0, n, tid);
+        items.items(), nt,
+        [&](size_t item, int tid) {
+          size_t i, p0, p1;
+          items.item(item, i, p0, p1);
+          row_against(xs.data() + (i / W) * panel, i % W, i, xs.data(), p0, p1, 0, n, tid);
         },
         progress);
     lagged_mirror(score, lag, n);
@@ -192,13 +198,18 @@ void lagged_fft(const float* U, size_t n, const float* V, size_t m, size_t T, si
     for (size_t y0 = 0; y0 < m; y0 += by) {
       const size_t ny = std::min(by, m - y0);
       if (nyb > 1 || x0 == 0) spectra(V + y0 * T, ny, ys.data());
+      const RowChunks items(nx, ceil_div(ny, W), chunk, [](size_t) { return size_t(0); });
+      const size_t block_items = items.items();
       ProgressFn block_progress;
-      if (progress) block_progress = [&](size_t d, size_t) { progress(done + d, total); };
+      // Progress in rows of U (fractions of a row while a row is in progress).
+      if (progress)
+        block_progress = [&](size_t d, size_t) { progress(done + d * nx / std::max<size_t>(block_items, 1), total); };
       parallel_for(
-          nx, nt,
-          [&](size_t ii, int tid) {
-            row_against(xs.data() + (ii / W) * panel, ii % W, x0 + ii, ys.data(), 0,
-                        ceil_div(ny, W), y0, y0 + ny, tid);
+          block_items, nt,
+          [&](size_t item, int tid) {
+            size_t ii, p0, p1;
+            items.item(item, ii, p0, p1);
+            row_against(xs.data() + (ii / W) * panel, ii % W, x0 + ii, ys.data(), p0, p1, y0, y0 + ny, tid);
           },
           block_progress);
       done += nx;

@@ -4,6 +4,7 @@
 #pragma once
 #include <limits>
 
+#include "common/score_range.hpp"
 #include "common/topk.hpp"
 #include "correlate/pearson.hpp"
 
@@ -21,11 +22,23 @@ class RowHeaps {
         neg_score_(want_neg_ ? out.neg_score + row * k : nullptr),
         k_(k) {}
 
-  // A score must reach hi() or fall to lo() to change either heap.
-  float hi() const { return want_pos_ ? pos_.threshold() : std::numeric_limits<float>::infinity(); }
-  float lo() const { return want_neg_ ? -neg_.threshold() : -std::numeric_limits<float>::infinity(); }
+  // A raw score must reach hi() or fall to lo() to change either heap.
+  // Scores are clamped to [-1, 1] when offered (common/score_range.hpp); a
+  // heap whose threshold is at the end of that range can still take a
+  // clamped score that ties it (by index), whatever the raw score beyond it.
+  float hi() const {
+    if (!want_pos_) return std::numeric_limits<float>::infinity();
+    const float t = pos_.threshold();
+    return t <= -1.f ? -std::numeric_limits<float>::infinity() : t;
+  }
+  float lo() const {
+    if (!want_neg_) return -std::numeric_limits<float>::infinity();
+    const float t = -neg_.threshold();
+    return t >= 1.f ? std::numeric_limits<float>::infinity() : t;
+  }
 
   void offer(float s, int64_t j) {
+    s = clamp_corr(s);
     if (want_pos_) pos_.push(s, j);
     if (want_neg_) neg_.push(-s, j);
   }

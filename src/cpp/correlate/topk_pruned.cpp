@@ -5,16 +5,16 @@
 #include <vector>
 
 #include "common/parallel.hpp"
-#include "common/simd_level.hpp"
+#include <stdexcept>
 #include "correlate/row_heaps.hpp"
 
 namespace pyshape {
 
-void topk_pruned(const LowRankSide& q, const LowRankSide& db, const PanelView& db_full, size_t T,
+void topk_pruned(const KernelTable& kt, const LowRankSide& q, const LowRankSide& db, const PanelView& db_full, size_t T,
                  size_t r, int k, int64_t self_offset, float margin, const TopKOutput& out,
                  int n_threads, const ProgressFn& progress, PruneStats* stats) {
-  const KernelTable& kt = kernels();
   const size_t mr = kt.mr, nr = kt.nr;
+  if (db_full.w != nr) throw std::logic_error("topk_pruned: db panels do not match the kernels");
   // Database projections packed once; residuals padded to whole panels (the
   // padded columns are masked out below).
   PackedRows dbp = pack_rows(db.proj, db.n, r, r, nr, n_threads);

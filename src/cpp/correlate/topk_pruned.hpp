@@ -46,10 +46,10 @@ struct PruneStats {
 
 // margin is added to every bound to absorb float32 rounding in the
 // projections, the bound products and the exact scores.
-// db_full: the database rows packed over all T (panels of nr), in processing
+// db_full: the database rows packed over all T (panels of kt.nr), in processing
 // order. With self_offset >= 0, query position i is database position
 // self_offset + i.
-void topk_pruned(const LowRankSide& queries, const LowRankSide& db, const PanelView& db_full,
+void topk_pruned(const KernelTable& kt, const LowRankSide& queries, const LowRankSide& db, const PanelView& db_full,
                  size_t T, size_t r, int k, int64_t self_offset, float margin,
                  const TopKOutput& out, int n_threads, const ProgressFn& progress,
                  PruneStats* stats);

@@ -62,7 +62,4 @@ namespace avx2 { const FftKernels* fft_table(); }
 namespace avx512 { const FftKernels* fft_table(); }
 #endif
 
-// The kernels of the active SIMD level (simd_level()), looked up on each call.
-const FftKernels& fft_kernels();
-
 }  // namespace pyshape

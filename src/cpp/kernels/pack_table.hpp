@@ -62,7 +62,4 @@ namespace avx2 { const PackKernels* pack_table(); }
 namespace avx512 { const PackKernels* pack_table(); }
 #endif
 
-// The kernels of the active SIMD level (simd_level()), looked up on each call.
-const PackKernels& pack_kernels();
-
 }  // namespace pyshape

@@ -65,7 +65,8 @@ size_t Fleet::check_dims(size_t R, size_t T) {
   return R;
 }
 
-Fleet::Fleet(size_t R, size_t T, const float* cap, double risk) : R_(check_dims(R, T)), T_(T), k_(pack_kernels()) {
+Fleet::Fleet(const PackKernels& kernels, size_t R, size_t T, const float* cap, double risk)
+    : R_(check_dims(R, T)), T_(T), k_(kernels) {
   B_ = std::min(T, kMaxBlocks);
   blk_ = (T + B_ - 1) / B_;
   if (blk_ > 8) blk_ = (blk_ + 7) / 8 * 8;  // whole SIMD vectors per block

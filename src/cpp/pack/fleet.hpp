@@ -59,8 +59,10 @@ class Fleet {
   // the SIMD gathers read them as signed offsets.
   static constexpr size_t kMaxValues = 0x7fffffff;
 
-  // Throws std::invalid_argument when R or T is 0 or R * T > kMaxValues.
-  Fleet(size_t R, size_t T, const float* cap, double risk);
+  // kernels: the SIMD level's placement kernels, fixed for the fleet's life
+  // (every level gives bit-identical results). Throws std::invalid_argument
+  // when R or T is 0 or R * T > kMaxValues.
+  Fleet(const PackKernels& kernels, size_t R, size_t T, const float* cap, double risk);
   // The same checks, without a fleet; returns R.
   static size_t check_dims(size_t R, size_t T);
 
@@ -70,6 +72,7 @@ class Fleet {
   size_t blocks() const { return B_; }  // blocks per resource in a ShapeSummary
   const float* cap() const { return cap_.data(); }
   size_t allowed_over() const { return allowed_; }
+  const PackKernels& kernels() const { return k_; }
 
   void summarize(const float* s, ShapeSummary& out) const;
   // sum_t x[t] in double, 8 interleaved partial sums added in a fixed order

@@ -22,13 +22,12 @@
 
 namespace pyshape {
 
-void pack_stats(const float* D, size_t n, size_t R, size_t T, float* peaks, double* total,
+void pack_stats(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, float* peaks, double* total,
                 int64_t* bad_nonfinite, int64_t* bad_negative, int n_threads) {
   constexpr size_t kBlock = 2048;
   const size_t nb = (n + kBlock - 1) / kBlock;
   std::vector<double> part(nb * R * T, 0.0);
   std::vector<int64_t> nonf(nb, -1), neg(nb, -1);
-  const PackKernels& pk = pack_kernels();
   parallel_for(nb, n_threads, [&](size_t b, int) {
     double* acc = part.data() + b * R * T;
     size_t e = std::min(n, (b + 1) * kBlock);
@@ -133,9 +132,9 @@ size_t drain(Fleet& fleet, const float* D, size_t n, const int64_t* order, const
 
 }  // namespace
 
-size_t pack_greedy(const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
-                   const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
-  Fleet fleet(R, T, cap, opt.risk);
+size_t pack_greedy(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order,
+                   size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
+  Fleet fleet(pk, R, T, cap, opt.risk);
   const size_t RT = R * T;
   ShapeSummary ss;
   std::vector<float> np(R);
@@ -174,21 +173,21 @@ size_t pack_greedy(const float* D, size_t R, size_t T, const float* cap, const i
 namespace {
 
 // One shard: the search ('auto', portfolio.hpp) or one greedy pass.
-size_t pack_one(const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
-                const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
-  if (opt.search) return pack_search(D, R, T, cap, order, m, opt, assign, progress);
-  return pack_greedy(D, R, T, cap, order, m, opt, assign, progress);
+size_t pack_one(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order,
+                size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
+  if (opt.search) return pack_search(pk, D, R, T, cap, order, m, opt, assign, progress);
+  return pack_greedy(pk, D, R, T, cap, order, m, opt, assign, progress);
 }
 
 }  // namespace
 
-size_t pack_shapes(const float* D, size_t n, size_t R, size_t T, const float* cap,
+size_t pack_shapes(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* cap,
                    const int64_t* order, const PackOptions& opt, int64_t* assign,
                    const ProgressFn& progress, int n_threads) {
   const size_t shard = opt.shard_size > 0 ? opt.shard_size : n;
   const size_t S = (n + shard - 1) / shard;
   if (S <= 1) {
-    size_t W = pack_one(D, R, T, cap, order, n, opt, assign, progress);
+    size_t W = pack_one(pk, D, R, T, cap, order, n, opt, assign, progress);
     if (progress) progress(1, 1);
     return W;
   }
@@ -198,7 +197,7 @@ size_t pack_shapes(const float* D, size_t n, size_t R, size_t T, const float* ca
   for (size_t k = 0; k < n; ++k) orders[k % S].push_back(order[k]);
   std::vector<size_t> Ws(S);
   parallel_for(S, n_threads, [&](size_t j, int) {
-    Ws[j] = pack_one(D, R, T, cap, orders[j].data(), orders[j].size(), opt, assign, nullptr);
+    Ws[j] = pack_one(pk, D, R, T, cap, orders[j].data(), orders[j].size(), opt, assign, nullptr);
   }, progress);
   size_t off = 0;
   for (size_t j = 0; j < S; ++j) {

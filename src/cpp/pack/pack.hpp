@@ -13,7 +13,7 @@ namespace pyshape {
 // not depend on the thread count): per-shape peaks (n x R), the total demand
 // per resource and step (R x T, float64, summed block by block in order), and
 // the first row holding a non-finite or a negative value (-1 when none).
-void pack_stats(const float* D, size_t n, size_t R, size_t T, float* peaks, double* total,
+void pack_stats(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, float* peaks, double* total,
                 int64_t* bad_nonfinite, int64_t* bad_negative, int n_threads);
 
 struct PackOptions {
@@ -39,14 +39,14 @@ struct PackOptions {
 // worker of every shape to assign (workers numbered 0..W-1 in order of
 // opening; shard by shard when sharded) and returns W. Every shape must fit
 // an empty worker.
-size_t pack_shapes(const float* D, size_t n, size_t R, size_t T, const float* cap,
+size_t pack_shapes(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* cap,
                    const int64_t* order, const PackOptions& opt, int64_t* assign,
                    const ProgressFn& progress, int n_threads = 0);
 
 // One greedy pass of opt.strategy over order[0..m) on a fleet of its own
 // (then opt.improve drain passes); assign[order[k]] gets local worker indices
 // 0..W-1. Returns W.
-size_t pack_greedy(const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
-                   const PackOptions& opt, int64_t* assign, const ProgressFn& progress);
+size_t pack_greedy(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order,
+                   size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress);
 
 }  // namespace pyshape

@@ -190,8 +190,8 @@ std::vector<float> Placer::effective(size_t R, const double* capacity, const dou
   return e;
 }
 
-Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
-               double risk, int candidates, int64_t max_workers, int64_t scan_limit)
+Placer::Placer(const PackKernels& kernels, size_t R, size_t T, const double* capacity, const double* headroom,
+               PackStrategy strategy, double risk, int candidates, int64_t max_workers, int64_t scan_limit)
     : R_(check_dims(R, T)),
       T_(T),
       capacity_(capacity, capacity + R),
@@ -202,7 +202,7 @@ Placer::Placer(size_t R, size_t T, const double* capacity, const double* headroo
       max_workers_(max_workers),
       scan_limit_(scan_limit),
       eff_(effective(R, capacity, headroom)),
-      fleet_(R, T, eff_.data(), risk),
+      fleet_(kernels, R, T, eff_.data(), risk),
       // about 4 MiB per chunk (at most 4096 slots): a new chunk costs ~1 ms of
       // page faults once per that many places, so it stays out of the p99
       chunk_slots_(std::clamp<size_t>((size_t{4} << 20) / (sizeof(float) * std::max<size_t>(1, R * T)), 1, 4096)),
@@ -340,7 +340,7 @@ int64_t Placer::place(const std::string& key, const float* shape) {
 void Placer::recompute(size_t w) {
   std::vector<float> load(R_ * T_, 0.f);
   std::vector<double> vol(R_, 0.0);
-  const PackKernels& k = pack_kernels();
+  const PackKernels& k = fleet_.kernels();
   for (size_t slot : members_[w]) {
     const float* s = slot_data(slot);
     k.add(load.data(), s, R_ * T_);
@@ -425,9 +425,11 @@ bool Placer::loads_within_capacity(size_t w) const {
   return over <= fleet_.allowed_over();
 }
 
-Placer Placer::restore(const std::string& bytes) { return restore(bytes.data(), bytes.size()); }
+Placer Placer::restore(const PackKernels& kernels, const std::string& bytes) {
+  return restore(kernels, bytes.data(), bytes.size());
+}
 
-Placer Placer::restore(const char* data, size_t size) {
+Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size) {
   if (size < 8 + 8 || std::memcmp(data, kMagic, 8) != 0)
     throw std::invalid_argument("not a pyshape Placer snapshot (bad magic)");
   uint64_t stored;
@@ -453,7 +455,7 @@ Placer Placer::restore(const char* data, size_t size) {
   // the header as the constructor checks it (R * T included); nothing of size T is allocated yet
   auto make = [&]() -> Placer {
     try {
-      return Placer(R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw, scan_limit);
+      return Placer(kernels, R, T, cap.data(), head.data(), static_cast<PackStrategy>(strat), risk, cand, maxw, scan_limit);
     } catch (const std::invalid_argument& e) {
       bad_snapshot(std::string("header: ") + e.what());
     }

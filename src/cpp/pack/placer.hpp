@@ -61,12 +61,15 @@ class Placer {
   // FleetFull. scan_limit 0: every worker, oldest-first (the batch
   // strategies' exact choice).
   //
+  // kernels: the placement kernels of the SIMD level to use for the Placer's
+  // whole life (the level active at its construction; every level gives
+  // bit-identical results, so a snapshot restores the same state at any level).
   // Throws std::invalid_argument for R or T of 0, R > kMaxResources,
   // R * T > Fleet::kMaxValues, a capacity * (1 - headroom) that is not a
   // positive normal float32, headroom outside [0, 1), risk outside [0, 1), or
   // a negative candidates, max_workers or scan_limit.
-  Placer(size_t R, size_t T, const double* capacity, const double* headroom, PackStrategy strategy,
-         double risk, int candidates, int64_t max_workers, int64_t scan_limit = 0);
+  Placer(const PackKernels& kernels, size_t R, size_t T, const double* capacity, const double* headroom,
+         PackStrategy strategy, double risk, int candidates, int64_t max_workers, int64_t scan_limit = 0);
 
   size_t R() const { return R_; }
   size_t T() const { return T_; }
@@ -98,8 +101,8 @@ class Placer {
   // not hold (checked before anything of that size is allocated), malformed
   // or duplicate ids, NaN / infinite / negative shapes, or a worker whose load
   // is over its capacity.
-  static Placer restore(const std::string& bytes);
-  static Placer restore(const char* data, size_t size);
+  static Placer restore(const PackKernels& kernels, const std::string& bytes);
+  static Placer restore(const PackKernels& kernels, const char* data, size_t size);
 
  private:
   static size_t check_dims(size_t R, size_t T);  // returns R

@@ -115,14 +115,14 @@ size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* c
   return lo;
 }
 
-bool plan_pack(const PackRequest& rq, int64_t* assign, double* total, PackFigures* figures, PackProblem* problem,
+bool plan_pack(const PackKernels& pk, const PackRequest& rq, int64_t* assign, double* total, PackFigures* figures, PackProblem* problem,
                const ProgressFn& progress, int n_threads) {
   check_pack_request(rq);
   const size_t n = rq.n, R = rq.R, T = rq.T;
   const std::vector<float> eff = effective_capacity(R, rq.capacity, rq.headroom);
   std::vector<float> peaks(n * R);
   PackProblem found;
-  pack_stats(rq.shapes, n, R, T, peaks.data(), total, &found.nonfinite_row, &found.negative_row, n_threads);
+  pack_stats(pk, rq.shapes, n, R, T, peaks.data(), total, &found.nonfinite_row, &found.negative_row, n_threads);
   if (found.nonfinite_row < 0 && found.negative_row < 0) {
     for (size_t i = 0; i < n; ++i)
       for (size_t r = 0; r < R; ++r)
@@ -147,7 +147,7 @@ bool plan_pack(const PackRequest& rq, int64_t* assign, double* total, PackFigure
   base.shard_size = rq.shard_size;
   std::vector<int64_t> peak_assign(rq.strategy == PlanStrategy::kPeak ? 0 : n);
   int64_t* pa = rq.strategy == PlanStrategy::kPeak ? assign : peak_assign.data();
-  size_t peak_w = pack_shapes(peaks.data(), n, R, 1, eff.data(), order.data(), base, pa, ProgressFn(), n_threads);
+  size_t peak_w = pack_shapes(pk, peaks.data(), n, R, 1, eff.data(), order.data(), base, pa, ProgressFn(), n_threads);
 
   size_t W = peak_w;
   if (rq.strategy != PlanStrategy::kPeak) {
@@ -161,7 +161,7 @@ bool plan_pack(const PackRequest& rq, int64_t* assign, double* total, PackFigure
     opt.search = rq.strategy == PlanStrategy::kAuto;
     opt.effort = rq.effort;
     opt.shard_size = rq.shard_size;
-    W = pack_shapes(rq.shapes, n, R, T, eff.data(), order.data(), opt, assign, progress, n_threads);
+    W = pack_shapes(pk, rq.shapes, n, R, T, eff.data(), order.data(), opt, assign, progress, n_threads);
   }
   if (figures) {
     std::vector<double> effd(eff.begin(), eff.end());

@@ -74,8 +74,9 @@ size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* c
 // per-shape peaks and the total (R x T, float64, to total), then: when the
 // data has a problem, fills *problem and returns false (nothing packed);
 // otherwise writes the worker of every shape to assign (n), the figures, and
-// returns true. progress is called by the main packing pass only.
-bool plan_pack(const PackRequest& rq, int64_t* assign, double* total, PackFigures* figures,
+// returns true. progress is called by the main packing pass only. pk: the
+// placement kernels of the SIMD level, read once by the caller.
+bool plan_pack(const PackKernels& pk, const PackRequest& rq, int64_t* assign, double* total, PackFigures* figures,
                PackProblem* problem, const ProgressFn& progress, int n_threads);
 
 }  // namespace pyshape

@@ -35,7 +35,7 @@ double spread_of(const float* Dl, size_t m, size_t R, size_t T, const float* cap
 
 }  // namespace
 
-size_t pack_search(const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
+size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
                    const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
   const size_t RT = R * T;
   const size_t V = m * RT;
@@ -43,7 +43,7 @@ size_t pack_search(const float* D, size_t R, size_t T, const float* cap, const i
     PackOptions o = opt;
     o.search = false;
     o.strategy = PackStrategy::kComplement;
-    return pack_greedy(D, R, T, cap, order, m, o, assign, progress);
+    return pack_greedy(pk, D, R, T, cap, order, m, o, assign, progress);
   }
   // the shard's shapes, contiguous, in the given order: local shape k is order[k]
   std::vector<float> Dl(V);
@@ -109,7 +109,7 @@ size_t pack_search(const float* D, size_t R, size_t T, const float* cap, const i
       g.search = false;
       g.strategy = rule;
       g.improve = rule == PackStrategy::kComplement ? opt.improve : 0;
-      size_t W = pack_greedy(Dl.data(), R, T, cap, o.data(), m, g, tmp.data(), nullptr);
+      size_t W = pack_greedy(pk, Dl.data(), R, T, cap, o.data(), m, g, tmp.data(), nullptr);
       if (have && W > best.W) continue;
       double sp = spread_of(Dl.data(), m, R, T, cap, tmp, W);
       if (!have || W < best.W || sp > best.spread * (1.0 + 1e-12)) {

@@ -35,7 +35,7 @@ constexpr size_t kPortfolioValues = size_t{1} << 21;
 constexpr size_t kSearchValues = size_t{1} << 24;
 
 // As pack_greedy (pack.hpp), by the rule above.
-size_t pack_search(const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
+size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
                    const PackOptions& opt, int64_t* assign, const ProgressFn& progress);
 
 }  // namespace pyshape

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pyshape`` command (all subcommands)."""
     import pyshape
     from pyshape.cli._commands import add_parsers
+    from pyshape.cli._convert import add_parser as add_convert
     from pyshape.cli._demo import add_parser as add_demo
 
     parser = _Parser(
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_demo(sub)
     add_parsers(sub)
+    add_convert(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pyshape import defaults
 from pyshape.cli._common import (
     CliError,
     capacity_arg,
@@ -21,6 +22,11 @@ from pyshape.cli._common import (
     show_progress,
     write,
 )
+from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
+
+
+#: The shared default headroom grid (pyshape.defaults), as the CLI writes it.
+_HEADROOMS = ",".join(f"{h:g}" for h in defaults.HEADROOMS)
 
 
 def _one_resource(args, tr) -> np.ndarray:
@@ -41,7 +47,7 @@ def cmd_correlate(args) -> int:
     import pyshape
 
     check_output(args.output, "-o")
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
     ids = ids_of(tr)
@@ -49,7 +55,11 @@ def cmd_correlate(args) -> int:
         raise CliError(f"-k must be in 1..{len(X) - 1} for {len(X)} shapes, got {args.k}")
     t0 = time.perf_counter()
     try:
-        p = pyshape.top_partners(X, args.k, which=args.which, progress=show_progress(args))
+        with dask_client(args) as pdask:
+            if pdask is None:
+                p = pyshape.top_partners(X, args.k, which=args.which, progress=show_progress(args))
+            else:
+                p = pdask.compute(pdask.top_partners(X, args.k, which=args.which, chunk_rows=args.chunk_rows))
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     say(args, f"top-{args.k} partners of {len(X)} shapes in {time.perf_counter() - t0:.2f} s")
@@ -77,7 +87,7 @@ def cmd_cluster(args) -> int:
     check_output(args.output, "-o")
     check_output(args.centroids, "--centroids", stdout_ok=False)
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input, demand=False)
     X = _one_resource(args, tr)
     if not 1 <= args.n_clusters <= len(X):
@@ -86,8 +96,13 @@ def cmd_cluster(args) -> int:
            if args.method == "kshape" else
            pyshape.CorrelationKMeans(args.n_clusters, random_state=args.seed, n_init=args.n_init))
     t0 = time.perf_counter()
+    if scheduler_of(args) and args.method == "kshape":
+        raise CliError("--scheduler fits --method kmeans (KShape fits in memory; pyshape.dask.kshape_assign "
+                       "runs its assignment step on Dask)")
     try:
-        labels = est.fit_predict(X)
+        with dask_client(args) as pdask:
+            labels = est.fit_predict(X) if pdask is None else \
+                pdask.fit_kmeans(est, X, chunk_rows=args.chunk_rows).labels_
         dist = est.transform(X)[np.arange(len(X)), labels]
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
@@ -128,15 +143,23 @@ def cmd_pack(args) -> int:
     check_output(args.output, "-o")
     check_output(args.summary, "--summary", suffixes=(".json",), stdout_ok=False)
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
-    tr = load_trace(args.input, step_seconds=args.step_seconds)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     head = headrooms_arg(args.headroom)
     if len(head) != 1:
         raise CliError("pack takes one --headroom value")
     try:
-        plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
-                            risk=args.risk, progress=show_progress(args))
+        with dask_client(args) as pdask:
+            if pdask is None:
+                plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
+                                    risk=args.risk, progress=show_progress(args))
+            else:
+                sp = pdask.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
+                                risk=args.risk, chunk_rows=args.chunk_rows)
+                say(args, f"dask: {sp.n_shards} shard(s), {sp.shard_workers} workers before the repack of "
+                          f"{sp.repacked_from} under-filled workers into {sp.repacked_to}")
+                plan = sp.to_plan(tr.shapes, id_list(tr))
     except ShapeTooLargeError as e:
         ids = list(getattr(e, "ids", []))
         raise CliError(f"{args.input}: {len(ids)} shape(s) exceed a worker's capacity: "
@@ -195,7 +218,7 @@ def cmd_evaluate(args) -> int:
     if unknown:
         raise CliError(f"--strategies: unknown {unknown} (known: {', '.join(STRATEGIES)})")
     headrooms = headrooms_arg(args.headroom)
-    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     _check_fits(tr, cap, args.input)
@@ -210,7 +233,8 @@ def cmd_evaluate(args) -> int:
     if args.plot:
         from pyshape.plot import plot_frontier
 
-        _plot(lambda: plot_frontier(bt.summary(), args.plot, reference=None, xscale="symlog"))
+        _plot(lambda: plot_frontier(bt.summary(), args.plot, reference=None, xscale="symlog",
+                                    resources=tr.resources, capacity=cap))
         say(args, f"wrote {args.plot}")
     return 0
 
@@ -221,7 +245,7 @@ def cmd_report(args) -> int:
     outdir = Path(args.outdir)
     if outdir.exists() and not outdir.is_dir():
         raise CliError(f"-d {args.outdir}: exists and is not a folder")
-    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True)
+    tr = load_trace(args.input, step_seconds=args.step_seconds, need_step=True, args=args)
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     _check_fits(tr, cap, args.input)
@@ -256,6 +280,7 @@ def add_parsers(sub) -> None:
     c.add_argument("--which", choices=["both", "corr", "anti"], default="both")
     c.add_argument("--resource", help="resource name or index (default: the first)")
     add_common(c)
+    add_scheduler(c)
     c.set_defaults(func=cmd_correlate)
 
     k = sub.add_parser("cluster", help="group shapes into families (k-Shape or correlation k-means)",
@@ -270,6 +295,7 @@ def add_parsers(sub) -> None:
     k.add_argument("--centroids", metavar="FILE", help="also write the centroids (.csv/.json/.parquet)")
     k.add_argument("--plot", metavar="PNG", help="also draw the centroids as small multiples")
     add_common(k)
+    add_scheduler(k)
     k.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("pack", help="place shapes on as few workers as possible",
@@ -286,6 +312,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--summary", metavar="JSON", help="also write the plan's summary as JSON")
     p.add_argument("--plot", metavar="PNG", help="also draw the busiest workers' load against capacity")
     add_common(p)
+    add_scheduler(p)
     p.set_defaults(func=cmd_pack)
 
     e = sub.add_parser("evaluate", help="plan each day on a forecast, replay the real day",
@@ -294,12 +321,13 @@ def add_parsers(sub) -> None:
     e.add_argument("input", help=inp + " (two or more whole days)")
     e.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     e.add_argument("--forecasters", default="all",
-                   help="comma-separated: naive, mean, quantile, max, cluster (names as printed; default all)")
-    e.add_argument("--strategies", default="peak,complement", help="comma-separated (default peak,complement)")
-    e.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+                   help=f"comma-separated: {', '.join(defaults.FORECASTERS)} (names as printed; default all)")
+    e.add_argument("--strategies", default=",".join(defaults.STRATEGIES),
+                   help=f"comma-separated (default {','.join(defaults.STRATEGIES)})")
+    e.add_argument("--headroom", default=_HEADROOMS, help=f"comma-separated fractions (default {_HEADROOMS})")
     e.add_argument("--min-history", type=positive_int, default=1, help="days of history before the first target day")
-    e.add_argument("--max-overflow", type=fraction_closed, default=1e-3,
-                   help="overflow target for the headline (0.001)")
+    e.add_argument("--max-overflow", type=fraction_closed, default=defaults.MAX_OVERFLOW,
+                   help=f"pooled overflow budget for the headline ({defaults.MAX_OVERFLOW:g})")
     e.add_argument("--full", action="store_true", help="one row per day instead of means over days")
     e.add_argument("--plot", metavar="PNG", help="also draw workers against overflow")
     add_common(e)
@@ -312,7 +340,7 @@ def add_parsers(sub) -> None:
     r.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
     r.add_argument("-d", "--outdir", default="pyshape-report", help="output folder (default pyshape-report)")
     r.add_argument("--format", choices=["md", "html"], default="md")
-    r.add_argument("--headroom", default="0,0.1,0.2", help="comma-separated fractions (default 0,0.1,0.2)")
+    r.add_argument("--headroom", default=_HEADROOMS, help=f"comma-separated fractions (default {_HEADROOMS})")
     r.add_argument("--no-plots", action="store_true", help="tables only")
     add_common(r, output=False)
     r.set_defaults(func=cmd_report)

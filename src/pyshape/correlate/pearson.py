@@ -70,7 +70,10 @@ def pearson(X, Y=None, *, n_threads: int | None = None, progress: ProgressArg = 
     Notes
     -----
     Memory is ``4 n m`` bytes for the result: for large ``n`` use
-    :func:`top_partners`, which never holds the full matrix.
+    :func:`top_partners`, which never holds the full matrix. Besides the
+    result, the call holds unit-norm copies of ``X`` and ``Y`` (``4 (n + m) T``
+    bytes) and ``Y`` packed in panels for the kernel (``4 m T`` more), plus
+    float32 copies of inputs that are not already C-contiguous float32.
 
     Examples
     --------

@@ -94,6 +94,15 @@ def top_partners(
     Partners
         Ties in score are broken by the smaller index.
 
+    Notes
+    -----
+    Memory: besides the O(n k) result, the call holds a unit-norm copy of
+    ``X`` (and of ``queries``) and ``X`` packed in panels for the kernel:
+    ``8 n T`` bytes (``+ 4 q T``), e.g. 11.5 GB for n = 1,000,000 and
+    T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections. Inputs that
+    are not C-contiguous float32 are converted once, which costs another
+    ``4 n T`` bytes while the call runs: pass float32 to avoid it.
+
     Examples
     --------
     >>> import numpy as np, pyshape

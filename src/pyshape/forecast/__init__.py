@@ -13,6 +13,10 @@ Forecasters (``forecast(history, period)`` -> the next period, float32, >= 0):
 * :class:`ClusterProfile`: the workload's cluster centroid day at its own
   level and spread (smooth, noise-free).
 
+Not a point forecast: :class:`Scenarios` returns the joint history of the last
+days, ``(n, R, days * period)``, to be packed as scenarios of the next day
+(planning on uncertainty; see :mod:`pyshape.forecast.scenario`).
+
 Cold start: :class:`ColdStart` (``fit(days)`` on whole past periods,
 ``predict(partial)``) and the baseline :func:`carry_forward`.
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 from pyshape.forecast.coldstart import ColdStart, carry_forward
 from pyshape.forecast.metrics import mae, peak_error
 from pyshape.forecast.profile import ClusterProfile
+from pyshape.forecast.scenario import Scenarios
 from pyshape.forecast.registry import FORECASTERS, default_forecasters, make_forecaster
 from pyshape.forecast.seasonal import (
     Forecaster,
@@ -44,6 +49,7 @@ __all__ = [
     "PeriodMax",
     "PeriodMean",
     "PeriodQuantile",
+    "Scenarios",
     "SeasonalNaive",
     "carry_forward",
     "default_forecasters",

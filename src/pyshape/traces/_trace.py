@@ -226,3 +226,80 @@ class ResourceTrace:
         if d < 0 or d >= self.n_days:
             raise IndexError(f"day {d} is outside the {self.n_days} whole days of the trace")
         return self.days(d, d + 1)
+
+    def window(self, start=None, end=None) -> "ResourceTrace":
+        """The steps that begin in ``[start, end)`` as a trace of their own.
+
+        ``start`` / ``end``: Unix seconds, ISO 8601 text (``2013-07-03``,
+        ``2013-07-03T12:00+02:00``; naive = UTC) or datetimes; None = open.
+        Per-step ``meta`` columns are cut the same way.
+
+        Raises
+        ------
+        ValueError
+            If no step of the trace begins in the window.
+        """
+        from pyshape.traces._frames import parse_when
+
+        lo = -np.inf if start is None else parse_when(start, "start")
+        hi = np.inf if end is None else parse_when(end, "end")
+        t = self.start + self.step_seconds * np.arange(self.T, dtype=np.float64)
+        inside = np.flatnonzero((t >= lo) & (t < hi))
+        if not inside.size:
+            raise ValueError(f"no step of the trace begins in [{start}, {end}) (it covers {_iso(self.start)} to "
+                             f"{_iso(self.start + self.T * self.step_seconds)})")
+        a, b = int(inside[0]), int(inside[-1]) + 1
+        T = self.T
+        meta = {k: (v[:, a:b] if v.ndim == 2 and v.shape[1] == T else v) for k, v in self.meta.items()}
+        return ResourceTrace(self.ids, self.shapes[:, :, a:b], self.resources, self.step_seconds,
+                             self.start + a * self.step_seconds, meta, self.info)
+
+    def to_frame(self, *, time: str = "datetime"):
+        """The trace as a long pandas DataFrame: ``id``, ``time``, one column per resource; n x T rows.
+
+        ``time='datetime'`` (default): UTC datetimes of the start of each
+        step; ``'seconds'``: Unix seconds. :meth:`from_frame` reads it back.
+        Needs pandas.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pyshape.traces import ResourceTrace
+        >>> tr = ResourceTrace(np.array(["a"]), np.arange(2.0).reshape(1, 1, 2), ("cpu",), 300, 0)
+        >>> tr.to_frame(time="seconds").values.tolist()
+        [['a', 0, 0.0], ['a', 300, 1.0]]
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_frame needs pandas (pip install pandas)") from None
+        if time not in ("datetime", "seconds"):
+            raise ValueError(f"time must be 'datetime' or 'seconds', got {time!r}")
+        n, R, T = self.shapes.shape
+        t = self.start + self.step_seconds * np.arange(T, dtype=np.int64)
+        cols = {"id": np.repeat(self.ids, T),
+                "time": np.tile(pd.to_datetime(t, unit="s", utc=True) if time == "datetime" else t, n)}
+        clash = [r for r in self.resources if r in cols]
+        if clash:
+            raise ValueError(f"resource names {clash} clash with the id / time columns")
+        for r, name in enumerate(self.resources):
+            cols[name] = self.shapes[:, r, :].reshape(-1)
+        return pd.DataFrame(cols)
+
+    @classmethod
+    def from_frame(cls, frame, *, id="id", time="time", values=None, step=None, **kwargs) -> "ResourceTrace":
+        """A long table (pandas, polars, pyarrow, a dict of arrays) as a trace: :func:`~pyshape.traces.load_long`.
+
+        The defaults read what :meth:`to_frame` writes (ids come out sorted).
+        """
+        from pyshape.traces.long import load_long
+
+        return load_long(frame, id=id, time=time, values=values, step=step, **kwargs)
+
+
+def _iso(t: int) -> str:
+    import datetime as _dt
+    try:
+        return _dt.datetime.fromtimestamp(int(t), _dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return f"{t} s"

@@ -175,22 +175,71 @@ def load_azure_sample(*, step_seconds: int = 60, memory_model: Literal["busy", "
 
 
 def _sibling(inv: Path, kind: str) -> Path:
-    """The durations / memory file of the same day next to an invocations file."""
+    """The durations / memory file of the same day next to an invocations file.
+
+    By the trace's own names first; otherwise by header: the one file of the
+    folder with a durations header (``Average`` and ``Count``) or a memory
+    header (``AverageAllocatedMb``), preferring one whose name has the same
+    ``dNN`` day token as ``inv``.
+    """
     m = _DAY_FILE.match(inv.name)
+    names = []
     if m:
         stem = {"durations": "function_durations_percentiles", "memory": "app_memory_percentiles"}[kind]
         names = [f"{stem}.anon.{m.group(1)}.csv", f"{stem}.anon.{m.group(1)}.csv.gz"]
     elif inv.name in ("invocation_traces.csv", "invocation_traces.csv.gz"):
         stem = {"durations": "duration_traces", "memory": "memory_traces"}[kind]
         names = [f"{stem}.csv", f"{stem}.csv.gz"]
-    else:
-        raise ValueError(f"{inv}: cannot tell which {kind} file belongs to it (not an "
-                         f"invocations_per_function_md.anon.dNN.csv or invocation_traces.csv name); pass {kind}=")
     for name in names:
         if (inv.parent / name).exists():
             return inv.parent / name
+    found = _by_header(inv, kind)
+    if found is not None:
+        return found
     hint = " (the 2019 trace has no memory files for days 13 and 14: pass another day's)" if kind == "memory" else ""
-    raise FileNotFoundError(f"{inv.parent / names[0]}: no such file, needed for the {kind} of {inv.name}{hint}")
+    option = "--durations" if kind == "durations" else "--memory"
+    where = f"{inv.parent / names[0]}: no such file, needed for the {kind} of {inv.name}, and" if names else \
+        f"{inv.parent}: no {kind} file for {inv.name}:"
+    raise FileNotFoundError(f"{where} no file in that folder has a {kind} header{hint}; pass {kind}= "
+                            f"(CLI: {option} FILE)")
+
+
+def _header_of(p: Path):
+    import gzip
+    opener = gzip.open if p.name.lower().endswith(".gz") else open
+    try:
+        with opener(p, "rb") as f:
+            head = f.readline(1 << 16)
+        return [h.strip() for h in head.decode("utf-8", errors="replace").lstrip("\ufeff").strip().split(",")]
+    except (OSError, EOFError):
+        return None
+
+
+def _by_header(inv: Path, kind: str):
+    day = re.search(r"d\d+", inv.name)
+    hits = []
+    for q in sorted(inv.parent.iterdir()):
+        if q == inv or not q.is_file() or not q.name.lower().endswith((".csv", ".csv.gz")):
+            continue
+        cols = _header_of(q)
+        if not cols or "Trigger" in cols:
+            continue
+        ok = ("Average" in cols and "Count" in cols and "HashFunction" in cols) if kind == "durations" \
+            else "AverageAllocatedMb" in cols
+        if ok:
+            hits.append(q)
+    if day is not None and len(hits) > 1:
+        same = [q for q in hits if re.search(rf"{day.group(0)}(?!\d)", q.name)]
+        if len(same) == 1:
+            return same[0]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise ValueError(f"{inv.parent}: {len(hits)} files look like {kind} files "
+                         f"({', '.join(q.name for q in hits[:4])}{' ...' if len(hits) > 4 else ''}) and none "
+                         f"shares a day token with {inv.name}; pass {kind}= (CLI: "
+                         f"{'--durations' if kind == 'durations' else '--memory'} FILE)")
+    return None
 
 
 def _read_invocations(path: Path) -> Tuple[Tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:

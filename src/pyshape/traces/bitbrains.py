@@ -9,6 +9,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from pyshape._progress import progress_callback
 from pyshape.traces._text import TextStream, check_field_counts, parse_numbers
 from pyshape.traces._trace import ResourceTrace, plain
 
@@ -28,7 +29,8 @@ PathArg = Union[str, "os.PathLike[str]"]
 
 
 def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int = 300, max_gap_steps: int = 3,
-                   vms: Optional[Iterable[Union[str, int]]] = None, max_steps: Optional[int] = None) -> ResourceTrace:
+                   vms: Optional[Iterable[Union[str, int]]] = None, max_steps: Optional[int] = None,
+                   progress=False) -> ResourceTrace:
     """Load Bitbrains (GWA-T-12) per-VM files ``<vm>.csv[.gz]`` as CPU and memory shapes.
 
     Every VM's samples (about every 300 s, each VM with its own offset) are put
@@ -63,6 +65,9 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
     max_steps : int, optional
         Largest grid (number of steps) to build; default: the limit above.
         Pass a larger number to load a sparse trace over a long span anyway.
+    progress : bool or callable, default False
+        True: a bar on stderr (when it is a terminal) while the files are
+        read; a callable is called as ``f(files_read, files)``.
 
     Returns
     -------
@@ -117,7 +122,12 @@ def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int
         raise ValueError(f"max_steps must be a positive integer, got {plain(max_steps)!r}")
     step = int(step_seconds)
     files = _vm_files(path, vms)
-    series = [_read_vm(p) for _, p in files]
+    with progress_callback(progress, "reading files") as cb:
+        series = []
+        for i, (_, p) in enumerate(files):
+            series.append(_read_vm(p))
+            if cb is not None:
+                cb(i + 1, len(files))
     n_rows = np.array([len(a) for a in series], dtype=np.int64)
     finite = [np.isfinite(a).all(axis=1) for a in series]
     nonfinite = int(sum(int((~f).sum()) for f in finite))

@@ -28,7 +28,7 @@ _PYARROW_HINT = "reading or writing .parquet needs pyarrow (pip install pyarrow)
 
 
 def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
-                start: Optional[int] = None, allow_nonfinite: bool = False) -> ResourceTrace:
+                start: Optional[int] = None, allow_nonfinite: bool = False, progress=False) -> ResourceTrace:
     """Load shapes from a file (format by suffix) or a folder of Bitbrains files.
 
     - ``.npy``: an ``(n, T)`` or ``(n, R, T)`` array. Memory-mapped (read
@@ -64,6 +64,8 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
         refused (ValueError naming the first such shape): correlation,
         clustering and packing need finite values. A Bitbrains folder drops
         such rows instead (see :func:`~pyshape.traces.load_bitbrains`).
+    progress : bool or callable, default False
+        For a folder: a progress bar while its files are read.
 
     Returns
     -------
@@ -105,7 +107,7 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
 
         if start is not None:
             raise ValueError(f"{p}: start cannot be set for a Bitbrains folder (its timestamps are real)")
-        return load_bitbrains(p, step_seconds=300 if step_seconds is None else step_seconds)
+        return load_bitbrains(p, step_seconds=300 if step_seconds is None else step_seconds, progress=progress)
     fmt = _format(p)
     if p.stat().st_size == 0:
         raise ValueError(f"{p}: empty file")
