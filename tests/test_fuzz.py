@@ -601,7 +601,7 @@ def test_fuzz_pack(inp, data):
     D = pack_shapes_as_float32(inp)
     n = D.shape[0] if not isinstance(D, str) else 3
     R = D.shape[1] if not isinstance(D, str) else 1
-    strategy = data.draw(st.sampled_from(["complement", "first_fit", "best_fit", "peak", "complement", "worst"]))
+    strategy = data.draw(st.sampled_from(["auto", "complement", "first_fit", "best_fit", "peak", "auto", "worst"]))
     peak = float(D.max()) if not isinstance(D, str) and D.size else 1.0
     cap_kind = data.draw(st.sampled_from(["peak", "above", "tight", "below", "zero", "nan", "perres", "wrongR"]))
     if cap_kind == "peak":

@@ -92,15 +92,18 @@ def pack_stats(shapes: F32, n_threads: int = 0) -> Tuple[F32, npt.NDArray[np.flo
 PACK_DEFAULT_CANDIDATES: int
 PACK_DEFAULT_IMPROVE: int
 PACK_DEFAULT_SHARD_SIZE: int
+PACK_DEFAULT_EFFORT: float
 
 def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.0, candidates: int = 8,
-         improve: int = 2, shard_size: int = 32768, n_threads: int = 0, progress: Progress = None) -> Tuple[I64, int]:
-    """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit' or
-    'complement' against capacity (R,); returns (assignment, n_workers)."""
+         improve: int = 2, shard_size: int = 32768, n_threads: int = 0, progress: Progress = None,
+         effort: float = 1.0) -> Tuple[I64, int]:
+    """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit',
+    'complement' or 'auto' against capacity (R,); returns (assignment, n_workers)."""
 
 def pack_plan(shapes: F32, capacity: npt.NDArray[np.float64], headroom: npt.NDArray[np.float64], strategy: str,
               risk: float, candidates: int, improve: int, shard_size: int, n_threads: int = 0,
-              progress: Progress = None) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64]:
+              progress: Progress = None, effort: float = 1.0
+              ) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64]:
     """pyshape.pack's policy (src/cpp/pack/policy.hpp, shared with the C API): (assignment or None,
     n_workers, lower_bound, peak_workers, total (R, T), nonfinite_row, negative_row, too_large_rows);
     the assignment is None when the data has a problem, which the rows locate."""
