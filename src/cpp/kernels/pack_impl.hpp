@@ -276,9 +276,46 @@ inline void add_maxmin(float* a, const float* b, size_t n, size_t blk, float* bm
   }
 }
 
+// 16 partial sums, lane j over t = j (mod 16); see pack_table.hpp.
+inline double dot_fd(const float* a, const double* b, size_t n) {
+  size_t i = 0;
+#if defined(__AVX512F__)
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i)), _mm512_loadu_pd(b + i), s0);
+    s1 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i + 8)), _mm512_loadu_pd(b + i + 8), s1);
+  }
+  alignas(64) double l[16];
+  _mm512_store_pd(l, s0);
+  _mm512_store_pd(l + 8, s1);
+#elif defined(__AVX2__)
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)), _mm256_loadu_pd(b + i), s0);
+    s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 4)), _mm256_loadu_pd(b + i + 4), s1);
+    s2 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 8)), _mm256_loadu_pd(b + i + 8), s2);
+    s3 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 12)), _mm256_loadu_pd(b + i + 12), s3);
+  }
+  alignas(32) double l[16];
+  _mm256_store_pd(l, s0);
+  _mm256_store_pd(l + 4, s1);
+  _mm256_store_pd(l + 8, s2);
+  _mm256_store_pd(l + 12, s3);
+#else
+  double l[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) l[j] += static_cast<double>(a[i + j]) * b[i + j];
+#endif
+  for (; i < n; ++i) l[i & 15] += static_cast<double>(a[i]) * b[i];
+  for (int j = 0; j < 8; ++j) l[j] += l[j + 8];
+  for (int j = 0; j < 4; ++j) l[j] += l[j + 4];
+  for (int j = 0; j < 2; ++j) l[j] += l[j + 2];
+  return l[0] + l[1];
+}
+
 inline PackKernels make_pack_table() {
   return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &first_over, &witness_next, &witness_last, &row_stats,
-                     &mark_over,       &add,     &add_maxmin, &block_maxmin};
+                     &mark_over,       &add,     &add_maxmin, &block_maxmin, &dot_fd};
 }
 
 }  // namespace packk
