@@ -125,6 +125,7 @@ size_t Fleet::open() {
   wit2_val_.push_back(0.f);
   wit2_cap_.push_back(cap_[0]);
   sq_.resize(W_ * R_, 0.0);
+  sum_.resize(W_ * R_, 0.0);
   sq_ok_.push_back(0);
   if (W_ > leaves_) grow_tree();
   set_leaf(w);
@@ -291,6 +292,7 @@ void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const
   if (dot) {
     sd_.resize(RT + T_);
     for (size_t i = 0; i < RT; ++i) sd_[i] = s[i];
+    ones_.assign(T_, 1.0);
   }
   np_.resize(2 * R_);
   float* thr = np_.data() + R_;  // threshold * cap as the float the steps are compared with
@@ -330,18 +332,19 @@ void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const
       out.fits[k] = ok ? 1 : 0;
     }
     if (!dot) continue;
-    if (out.correlation && !sq_ok_[w]) {
+    if (!sq_ok_[w]) {  // sum_t L and sum_t L^2, kept until L_w changes
       double* row = sd_.data() + RT;
       for (size_t r = 0; r < R_; ++r) {
         const float* x = L + r * T_;
         for (size_t t = 0; t < T_; ++t) row[t] = x[t];
         sq_[w * R_ + r] = k_.dot_fd(x, row, T_);
+        sum_[w * R_ + r] = k_.dot_fd(x, ones_.data(), T_);
       }
       sq_ok_[w] = 1;
     }
     for (size_t r = 0; r < R_; ++r) {
       const double d = k_.dot_fd(L + r * T_, sd_.data() + r * T_, T_);
-      const double vl = vol_[w * R_ + r];
+      const double vl = sum_[w * R_ + r];
       const double cov = (d - vl * vol_s[r] / Td) / Td;
       if (out.covariance) out.covariance[k * R_ + r] = cov;
       if (out.correlation) {
@@ -385,7 +388,8 @@ std::string Fleet::check(size_t w) const {
     std::vector<double> row(T_);
     for (size_t r = 0; r < R_; ++r) {
       for (size_t t = 0; t < T_; ++t) row[t] = L[r * T_ + t];
-      if (k_.dot_fd(L + r * T_, row.data(), T_) != sq_[w * R_ + r])
+      if (k_.dot_fd(L + r * T_, row.data(), T_) != sq_[w * R_ + r] ||
+          k_.dot_fd(L + r * T_, std::vector<double>(T_, 1.0).data(), T_) != sum_[w * R_ + r])
         return "worker " + std::to_string(w) + ": sum of squares is stale";
     }
   }

@@ -53,7 +53,7 @@ enum class PackStrategy : int { kFirstFit = 0, kBestFit = 1, kComplement = 2 };
 struct ScoreOut {
   double* new_peak = nullptr;     // max_t (L + s)[r, t] / cap[r]
   double* peak_rise = nullptr;    // (max_t (L + s)[r, t] - max_t L[r, t]) / cap[r]
-  double* covariance = nullptr;   // (sum_t L s - vol(L) vol(s) / T) / T
+  double* covariance = nullptr;   // (sum_t L s - sum_t L sum_t s / T) / T
   double* correlation = nullptr;  // covariance / (sd(L) sd(s)); 0 when either is constant
   int64_t* steps_over = nullptr;  // [k]: steps t where (L + s)[r, t] > threshold * cap[r] for some r
   uint8_t* fits = nullptr;        // [k]: 1 when s passes the fit rule on the worker (as choose() tests it)
@@ -109,7 +109,8 @@ class Fleet {
   // (R doubles); refreshes only the blocks that hold those steps, then the
   // peaks, witness values and leaf of w: O(R (k + blk + B)).
   void set_steps(size_t w, size_t p0, size_t k, const float* vals, const double* vol);
-  // Scores of s (R x T, volumes vol_s, sums of squares sq_s) on the n workers
+  // Scores of s (R x T, sums vol_s and sums of squares sq_s over t, as
+  // dot_fd computes them) on the n workers
   // ws (each < size()), threshold > 0 (a fraction of cap). Reads L only (and
   // fills the lazily kept sums of squares of the loads): witnesses, the tree
   // and the loads are unchanged. O(n R T).
@@ -196,8 +197,9 @@ class Fleet {
   std::vector<float> np_;       // scratch: new peaks
   // sum_t L_w[r, t]^2 per (w, r), computed by score() when first needed
   // (dot_fd) and dropped whenever L_w changes (blocks_changed)
-  std::vector<double> sq_;
+  std::vector<double> sq_, sum_;  // and sum_t L_w[r, t] (dot_fd with ones_)
   std::vector<char> sq_ok_;
+  std::vector<double> ones_;
   std::vector<double> sd_;      // score(): s (and a load row) as doubles
   std::vector<uint8_t> over_, over_cap_;  // score(): per-step flags
   std::vector<const float*> dot_a_, dot_b_;  // scratch of anti_scores

@@ -462,15 +462,16 @@ void Placer::score(const float* shape, const size_t* workers, size_t n, double t
       throw std::out_of_range("worker " + std::to_string(workers[k]) + " out of range [0, " + std::to_string(W) + ")");
   const float* s = physical(shape);
   check_values(s);
-  double sq[kMaxResources];
-  if (out.correlation) {
-    std::vector<double> sd(T_);
+  double sq[kMaxResources], sum[kMaxResources];
+  if (out.correlation || out.covariance) {
+    std::vector<double> sd(T_), ones(T_, 1.0);
     for (size_t r = 0; r < R_; ++r) {
       for (size_t t = 0; t < T_; ++t) sd[t] = s[r * T_ + t];
       sq[r] = fleet_.kernels().dot_fd(s + r * T_, sd.data(), T_);
+      sum[r] = fleet_.kernels().dot_fd(s + r * T_, ones.data(), T_);
     }
   }
-  fleet_.score(s, ss_.vol.data(), sq, workers, n, threshold, out);
+  fleet_.score(s, sum, sq, workers, n, threshold, out);
 }
 
 bool Placer::update(const std::string& key, const float* shape) {

@@ -197,8 +197,8 @@ class Placer:
             headroom)``; ``peak_rise`` (n, R): new peak minus the current peak,
             same unit; ``steps_over`` (n,) int64; ``covariance`` (n, R):
             population covariance over the T steps of the worker's load and
-            the shape, ``(sum_t L s - sum_t L sum_t s / T) / T`` (the load's
-            sum is its members' volumes); ``correlation`` (n, R): Pearson r of
+            the shape, ``(sum_t L s - sum_t L sum_t s / T) / T`` (every
+            sum in double); ``correlation`` (n, R): Pearson r of
             the same (0 when either is constant).
 
         Notes
