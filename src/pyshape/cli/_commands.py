@@ -22,6 +22,7 @@ from pyshape.cli._common import (
     show_progress,
     write,
 )
+from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
 
 
 #: The shared default headroom grid (pyshape.defaults), as the CLI writes it.
@@ -54,7 +55,11 @@ def cmd_correlate(args) -> int:
         raise CliError(f"-k must be in 1..{len(X) - 1} for {len(X)} shapes, got {args.k}")
     t0 = time.perf_counter()
     try:
-        p = pyshape.top_partners(X, args.k, which=args.which, progress=show_progress(args))
+        with dask_client(args) as pdask:
+            if pdask is None:
+                p = pyshape.top_partners(X, args.k, which=args.which, progress=show_progress(args))
+            else:
+                p = pdask.compute(pdask.top_partners(X, args.k, which=args.which, chunk_rows=args.chunk_rows))
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     say(args, f"top-{args.k} partners of {len(X)} shapes in {time.perf_counter() - t0:.2f} s")
@@ -91,8 +96,13 @@ def cmd_cluster(args) -> int:
            if args.method == "kshape" else
            pyshape.CorrelationKMeans(args.n_clusters, random_state=args.seed, n_init=args.n_init))
     t0 = time.perf_counter()
+    if scheduler_of(args) and args.method == "kshape":
+        raise CliError("--scheduler fits --method kmeans (KShape fits in memory; pyshape.dask.kshape_assign "
+                       "runs its assignment step on Dask)")
     try:
-        labels = est.fit_predict(X)
+        with dask_client(args) as pdask:
+            labels = est.fit_predict(X) if pdask is None else \
+                pdask.fit_kmeans(est, X, chunk_rows=args.chunk_rows).labels_
         dist = est.transform(X)[np.arange(len(X)), labels]
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
@@ -140,8 +150,16 @@ def cmd_pack(args) -> int:
     if len(head) != 1:
         raise CliError("pack takes one --headroom value")
     try:
-        plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
-                            risk=args.risk, progress=show_progress(args))
+        with dask_client(args) as pdask:
+            if pdask is None:
+                plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
+                                    risk=args.risk, progress=show_progress(args))
+            else:
+                sp = pdask.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
+                                risk=args.risk, chunk_rows=args.chunk_rows)
+                say(args, f"dask: {sp.n_shards} shard(s), {sp.shard_workers} workers before the repack of "
+                          f"{sp.repacked_from} under-filled workers into {sp.repacked_to}")
+                plan = sp.to_plan(tr.shapes, id_list(tr))
     except ShapeTooLargeError as e:
         ids = list(getattr(e, "ids", []))
         raise CliError(f"{args.input}: {len(ids)} shape(s) exceed a worker's capacity: "
@@ -262,6 +280,7 @@ def add_parsers(sub) -> None:
     c.add_argument("--which", choices=["both", "corr", "anti"], default="both")
     c.add_argument("--resource", help="resource name or index (default: the first)")
     add_common(c)
+    add_scheduler(c)
     c.set_defaults(func=cmd_correlate)
 
     k = sub.add_parser("cluster", help="group shapes into families (k-Shape or correlation k-means)",
@@ -276,6 +295,7 @@ def add_parsers(sub) -> None:
     k.add_argument("--centroids", metavar="FILE", help="also write the centroids (.csv/.json/.parquet)")
     k.add_argument("--plot", metavar="PNG", help="also draw the centroids as small multiples")
     add_common(k)
+    add_scheduler(k)
     k.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("pack", help="place shapes on as few workers as possible",
@@ -290,6 +310,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--summary", metavar="JSON", help="also write the plan's summary as JSON")
     p.add_argument("--plot", metavar="PNG", help="also draw the busiest workers' load against capacity")
     add_common(p)
+    add_scheduler(p)
     p.set_defaults(func=cmd_pack)
 
     e = sub.add_parser("evaluate", help="plan each day on a forecast, replay the real day",
