@@ -309,6 +309,10 @@ void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const
   for (size_t k = 0; k < n; ++k) {
     const size_t w = ws[k];
     const float* L = load_.data() + w * RT;
+    if (k + 1 < n) {  // the next candidate's load from memory while this one is scored
+      const char* nx = reinterpret_cast<const char*>(load_.data() + ws[k + 1] * RT);
+      for (size_t b = 0; b < RT * sizeof(float); b += 64) __builtin_prefetch(nx + b);
+    }
     bool above_thr = false, above_cap = false;
     for (size_t r = 0; r < R_; ++r) {
       const float m = k_.max_sum(L + r * T_, s + r * T_, T_, std::numeric_limits<float>::infinity());
