@@ -404,4 +404,4 @@ def test_bench_placer_runs(capi):
     """The C bench (bench/c/bench_placer.c), small: every figure line is printed."""
     r = _run([capi["tests"] / "bench_placer", "50", "2000", "96", "200"])
     lines = [x for x in r.stdout.splitlines() if not x.startswith("#")]
-    assert len(lines) == 6 and all("median" in x and "p99" in x for x in lines), r.stdout
+    assert len(lines) == 7 and all("median" in x and "p99" in x for x in lines), r.stdout
