@@ -5,7 +5,8 @@ first-fit, online Placer.place latency, the n = 1,000,000 default-strategy run
 
 Environment: ``PYSHAPE_BENCH_PACK_N`` (shapes of the NumPy comparison, 2,000),
 ``PYSHAPE_BENCH_PACK_MILLION=1`` (the million run), ``PYSHAPE_BENCH_PACK_MILLION_N``,
-``PYSHAPE_BENCH_PLACER_WORKERS`` (10,000). See bench/RESULTS.md (placement).
+``PYSHAPE_BENCH_PLACER_WORKERS`` (10,000), ``PYSHAPE_BENCH_LIVE_SHAPES`` (100,000: Placer.score / update /
+advance; the same figures from C: bench/c/bench_placer.c). See bench/RESULTS.md (placement).
 """
 from __future__ import annotations
 

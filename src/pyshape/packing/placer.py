@@ -7,6 +7,14 @@ worker opens), and the load is updated. Removal recomputes the worker's load
 from the shapes left, so the state is always exactly the sum of its members,
 and a snapshot restores it bit for bit.
 
+A scheduler that keeps its own placement loop uses :meth:`Placer.score` (per
+candidate worker: fits, new peak, peak rise, steps over a threshold,
+covariance and correlation with its load, without placing), and keeps the
+forecasts current with :meth:`Placer.update` (one workload's new shape; it
+stays on its worker and the call reports whether that still fits) and
+:meth:`Placer.advance` (every shape's window moves by k steps; ring buffers,
+no pass over whole shapes).
+
 Snapshots are a versioned binary format (see ``src/cpp/pack/placer.cpp``,
 checksummed) written to a temporary file in the target folder, flushed to
 disk and renamed over the target (:func:`os.replace`), so a crash leaves the
