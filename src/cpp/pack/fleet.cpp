@@ -269,11 +269,9 @@ void Fleet::set_steps(size_t w, size_t p0, size_t k, const float* vals, const do
 }
 
 bool Fleet::over(size_t w) const {
-  if (exact_) {
-    for (size_t r = 0; r < R_; ++r)
-      if (peak_[w * R_ + r] > cap_[r]) return true;
-    return false;
-  }
+  bool above = false;
+  for (size_t r = 0; r < R_; ++r) above |= peak_[w * R_ + r] > cap_[r];
+  if (exact_ || !above) return above;  // with a risk budget, count the steps only when some are over
   const float* L = load_.data() + w * R_ * T_;
   size_t n = 0;
   for (size_t t = 0; t < T_; ++t) {

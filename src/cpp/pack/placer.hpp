@@ -39,7 +39,9 @@
 // steps overwrite the k dropped ones in place: O(n R k) for the shapes and
 // the loads (the new steps of a load are summed from its members, in member
 // order, as everywhere else), O(W R (k + blk)) for the block summaries of
-// the blocks that hold them, O(W) to rebuild the least-loaded tree. Volumes
+// the blocks that hold them, O(W) to rebuild the least-loaded tree (with a
+// risk budget, plus O(R T) per worker that has steps over capacity, to count
+// them). Volumes
 // (used by best_fit and the complement tie-break) are kept per shape and
 // updated by what drops and what comes in (in double). Shapes given to
 // place(), update() and score() are rotated to the ring's order when the

@@ -239,7 +239,8 @@ class Placer:
 
         Returns whether that worker still passes the fit rule. Policy: report,
         don't move. The new shape is kept even when the worker is now over
-        capacity (False): the workload is running there, and the scheduler
+        capacity (False), or when its peak is above a worker's capacity
+        (such a shape could not be placed): the workload is running there, and the scheduler
         decides whether to move it (:meth:`remove` then :meth:`place`). A
         worker over capacity takes no new workload until it is back under;
         :meth:`overloaded` lists such workers.
