@@ -21,7 +21,7 @@ import pyshape
 
 
 def _load() -> str:
-    return "load average %.1f %.1f %.1f" % os.getloadavg()
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def timed(f, *a, repeat=1, **kw):
@@ -74,8 +74,7 @@ def pack_shards(n, T, shard):
     import dask.array as da
 
     import pyshape.dask as pdask
-
-    from bench_pack import fleet_capacity, two_resource_shapes  # noqa: E402  (bench/ on sys.path)
+    from bench_pack import fleet_capacity, two_resource_shapes  # bench/ on sys.path
 
     D = two_resource_shapes(n, T)
     cap = fleet_capacity(D)
@@ -107,8 +106,8 @@ def real_traces():
         D = bb.shapes[(bb.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
         cases.append((f"bitbrains week {cap[0] / 1000:.0f}GHz/{cap[1]:.0f}GB", D, cap))
         for d in range(7):
-            cases.append((f"bitbrains day {d} {cap[0] / 1000:.0f}GHz", np.ascontiguousarray(D[:, :, d * 288:(d + 1) * 288]),
-                          cap))
+            cases.append((f"bitbrains day {d} {cap[0] / 1000:.0f}GHz",
+                          np.ascontiguousarray(D[:, :, d * 288:(d + 1) * 288]), cap))
     for cap in [(50.0, 8192.0), (200.0, 32768.0)]:
         D = az.shapes[(az.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
         cases.append((f"azure {cap[0]:.0f}/{cap[1] / 1024:.0f}GB", D, cap))

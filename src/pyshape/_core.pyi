@@ -52,7 +52,8 @@ def topk(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = Tru
 def topk_pruned(db: F32, db_proj: F32, db_res: F32, db_order: Optional[I64], queries: Optional[F32],
                 q_proj: Optional[F32], q_res: Optional[F32], q_order: Optional[I64], *, k: int,
                 want_pos: bool, want_neg: bool, margin: float, n_threads: int = 0,
-                progress: Progress = None) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], int, int]:
+                progress: Progress = None) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32],
+                                                    int, int]:
     """Exact top-k with low-rank bounds; rows come back in processing order, followed by the
     number of (row, panel) jobs and of whole tiles scored exactly."""
 
@@ -80,7 +81,7 @@ def align_rows(u: F32, rows: I64, shift: I32, n_threads: int = 0) -> F32:
 
 # --------------------------------------------------------------------------- placement (pyshape.pack, pyshape.placer)
 class FleetFullError(RuntimeError): ...
-class ShapeTooLargeError(ValueError): ...
+class ShapeTooLargeError(ValueError): ...  # pyshape.pack adds .ids and .rows; Placer.place does not
 class DuplicateIdError(ValueError): ...
 class UnknownIdError(KeyError): ...
 
@@ -116,7 +117,7 @@ class Placer:
     def place(self, id: str | int, shape: ArrayLike) -> int: ...
     def remove(self, id: str | int) -> int: ...
     def worker_of(self, id: str | int) -> int: ...
-    def contains(self, id: object) -> bool: ...
+    def contains(self, id: object, /) -> bool: ...  # positional only (no py::arg in the binding)
     @property
     def n_workers(self) -> int: ...
     @property
@@ -139,7 +140,10 @@ class Placer:
     def max_workers(self) -> int: ...
     @property
     def scan_limit(self) -> int: ...
-    def n_members(self, worker: int) -> int: ...
+    @property
+    def _stats(self) -> Tuple[int, int, int]:
+        """(full checks, witness rejects, leaves examined) of the fleet index, for tests and benchmarks."""
+    def n_members(self, worker: int, /) -> int: ...  # positional only (no py::arg in the binding)
     def load(self, worker: Optional[int] = None) -> npt.NDArray[np.float64]:
         """(R, T) of one worker, (W, R, T) of every worker (None); float64 as Plan.load."""
     def members(self, worker: int) -> npt.NDArray[Any]:

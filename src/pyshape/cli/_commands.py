@@ -1,9 +1,11 @@
 """The data subcommands: correlate, cluster, pack, evaluate, report (and info)."""
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 import numpy as np
 
@@ -24,16 +26,21 @@ from pyshape.cli._common import (
 )
 from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
 
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from pyshape.forecast import Forecaster
+    from pyshape.traces import ResourceTrace
 
 #: The shared default headroom grid (pyshape.defaults), as the CLI writes it.
 _HEADROOMS = ",".join(f"{h:g}" for h in defaults.HEADROOMS)
 
 
-def _one_resource(args, tr) -> np.ndarray:
+def _one_resource(args: argparse.Namespace, tr: ResourceTrace) -> np.ndarray:
     return tr.shapes[:, resource_index(tr, getattr(args, "resource", None)), :]
 
 
-def cmd_info(args) -> int:
+def cmd_info(args: argparse.Namespace) -> int:
     import pyshape
     from pyshape._system import resolve_threads
 
@@ -43,7 +50,7 @@ def cmd_info(args) -> int:
     return 0
 
 
-def cmd_correlate(args) -> int:
+def cmd_correlate(args: argparse.Namespace) -> int:
     import pyshape
 
     check_output(args.output, "-o")
@@ -63,10 +70,11 @@ def cmd_correlate(args) -> int:
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     say(args, f"top-{args.k} partners of {len(X)} shapes in {time.perf_counter() - t0:.2f} s")
-    cols = {"id": [], "which": [], "rank": [], "partner": [], "score": []}  # which: the --which word
+    # which: the --which word
+    cols: Dict[str, List[np.ndarray]] = {"id": [], "which": [], "rank": [], "partner": [], "score": []}
     n, k = len(X), args.k
     for which, idx, sc in (("corr", p.corr_index, p.corr_score), ("anti", p.anti_index, p.anti_score)):
-        if idx is None:
+        if idx is None or sc is None:  # both or neither
             continue
         cols["id"].append(np.repeat(ids, k))
         cols["which"].append(np.full(n * k, which))
@@ -81,7 +89,7 @@ def cmd_correlate(args) -> int:
     return 0
 
 
-def cmd_cluster(args) -> int:
+def cmd_cluster(args: argparse.Namespace) -> int:
     import pyshape
 
     check_output(args.output, "-o")
@@ -121,7 +129,7 @@ def cmd_cluster(args) -> int:
     return 0
 
 
-def _plot(draw) -> None:
+def _plot(draw: Callable[[], Figure]) -> None:
     try:
         import matplotlib
 
@@ -136,7 +144,7 @@ def _plot(draw) -> None:
     plt.close(fig)
 
 
-def cmd_pack(args) -> int:
+def cmd_pack(args: argparse.Namespace) -> int:
     import pyshape
     from pyshape.packing import ShapeTooLargeError
 
@@ -186,7 +194,7 @@ def cmd_pack(args) -> int:
     return 0
 
 
-def _forecasters(names: str):
+def _forecasters(names: str) -> Dict[str, Forecaster]:
     from pyshape.evaluate import FORECASTERS, make_forecaster
 
     chosen = FORECASTERS if names in ("", "all") else [nm.strip() for nm in names.split(",")]
@@ -196,7 +204,7 @@ def _forecasters(names: str):
         raise CliError(f"--forecasters: {e}") from None
 
 
-def _check_fits(tr, cap: np.ndarray, path: str) -> None:
+def _check_fits(tr: ResourceTrace, cap: np.ndarray, path: str) -> None:
     """A workload bigger than a worker can be placed nowhere: say so before planning days."""
     too = np.flatnonzero((tr.shapes.max(axis=2) > cap[None, :]).any(axis=1))
     if len(too):
@@ -205,7 +213,7 @@ def _check_fits(tr, cap: np.ndarray, path: str) -> None:
                        f"{', '.join(ids[i] for i in too[:5])}{' ...' if len(too) > 5 else ''}")
 
 
-def cmd_evaluate(args) -> int:
+def cmd_evaluate(args: argparse.Namespace) -> int:
     from pyshape.evaluate import backtest
     from pyshape.packing import STRATEGIES
     from pyshape.report import headline
@@ -239,7 +247,7 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     from pyshape.report import build_report
 
     outdir = Path(args.outdir)
@@ -259,16 +267,15 @@ def cmd_report(args) -> int:
         raise CliError(f"-d {args.outdir}: {e}") from None
     for note in rep.notes:
         say(args, note)
-    for role, path in rep.files.items():
+    for path in rep.files.values():
         print(path)
     say(args, f"report in {rep.seconds:.1f} s")
     return 0
 
 
-def add_parsers(sub) -> None:
+def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Register the data subcommands on an argparse subparsers object."""
-    from pyshape.cli._common import (CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int,
-                                     positive_int)
+    from pyshape.cli._common import CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int, positive_int
 
     inp = "trace: .npy / .npz / .csv[.gz] / .parquet shapes, or a folder of Bitbrains VM files"
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Callable, Literal, Optional
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
@@ -45,11 +46,11 @@ _PLAN_MIN_WORK = 1.5e11
 
 
 def top_partners(
-    X,
+    X: ArrayLike,
     k: int = 10,
     *,
     which: Which = "both",
-    queries=None,
+    queries: ArrayLike | None = None,
     method: Method = "auto",
     rank: int | None = None,
     n_threads: int | None = None,
@@ -144,17 +145,20 @@ def top_partners(
     return Partners(ci, cs, ai, as_)
 
 
-def _top_partners_pruned(u, q, lr, k, want_corr, want_anti, nt, cb) -> Partners:
+def _top_partners_pruned(u: np.ndarray, q: Optional[np.ndarray], lr: _lowrank.LowRankPlan, k: int, want_corr: bool,
+                         want_anti: bool, nt: int, cb: Optional[Callable[[int, int], None]]) -> Partners:
     """Run the pruned kernel in a locality order and return rows in the caller's order."""
+    assert lr.db_proj is not None and lr.db_res is not None  # a plan of rank > 0 has them
+    # lr.q_proj and lr.q_res are set when q is given (mypy cannot tie them to q: hence the ignores)
     order = _lowrank.locality_order(lr.db_proj)
-    q_order = None if q is None else _lowrank.locality_order(lr.q_proj)
+    q_order = None if q is None else _lowrank.locality_order(lr.q_proj)  # type: ignore[arg-type]
     res = _core.topk_pruned(
         u, lr.db_proj[order], lr.db_res[order], order,
-        q, None if q is None else lr.q_proj[q_order], None if q is None else lr.q_res[q_order], q_order,
+        q, None if q is None else lr.q_proj[q_order], None if q is None else lr.q_res[q_order], q_order,  # type: ignore[index]
         k=k, want_pos=want_corr, want_neg=want_anti, margin=_lowrank.MARGIN, n_threads=nt, progress=cb,
     )
     rows = order if q is None else q_order
-    out = []
+    out: list[Optional[np.ndarray]] = []
     for a in res[:4]:
         if a is None:
             out.append(None)

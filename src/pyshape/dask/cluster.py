@@ -132,12 +132,13 @@ def fit_kmeans(est, X, *, n_threads: int = 1, chunk_rows: Optional[int] = None, 
             size = est.init_size if est.init_size is not None else min(n, max(10_000, 100 * k))
             size = min(n, max(k, check_int(size, "init_size", 1)))
             src = np.asarray(U.compute()) if size == n else proxy  # the whole sample is read anyway
-            C0 = est._initial(src, k, rng, n_threads)
+            C0 = est._initial(src, k, rng, n_threads)  # type: ignore[arg-type]  # _Rows: rows on indexing
         else:
-            C0 = est._initial(proxy, k, rng, n_threads)
+            C0 = est._initial(proxy, k, rng, n_threads)  # type: ignore[arg-type]
         res = _lloyd(est, U, blocks, C0, k, n_threads)
         if best is None or res[2] < best[2]:
             best = res
+    assert best is not None  # n_init >= 1
     C, labels, inertia, n_iter = best
     est.n_features_in_ = int(T)
     if hasattr(est, "feature_names_in_"):

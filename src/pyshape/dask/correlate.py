@@ -4,7 +4,7 @@ lagged correlation and SBD (blocked output as Dask arrays). Every task runs
 the single-machine C++ kernel on its blocks."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -120,7 +120,7 @@ def top_partners(X, k: int = 10, *, which: str = "both", queries=None, method: s
     pair = dask.delayed(_pair, pure=True)
     merge = dask.delayed(_merge, pure=True)
     final = dask.delayed(_final, pure=True)
-    fields = [[] for _ in range(4)]
+    fields: list[list[Any]] = [[] for _ in range(4)]
     for i, q in enumerate(qb):
         rows = int(Qd.chunks[0][i])
         parts = [pair(q, x, k, int(xo[j]), int(qo[i]), self_mode and i == j, which, method, n_threads)

@@ -45,7 +45,8 @@ def open_npy(path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS):
     if src.ndim not in (2, 3):
         raise ValueError(f"{path}: shapes must be (n, T) or (n, R, T), got shape {src.shape}")
     chunks = (max(1, int(chunk_rows)),) + tuple(-1 for _ in src.shape[1:])
-    return da.from_array(src, chunks=chunks, asarray=False, fancy=False, name=f"npy-{dask.base.tokenize(src.path, os.path.getmtime(src.path), src.shape)}",
+    return da.from_array(src, chunks=chunks, asarray=False, fancy=False,
+                         name=f"npy-{dask.base.tokenize(src.path, os.path.getmtime(src.path), src.shape)}",
                          meta=np.empty((0,) * src.ndim, dtype=np.float32))
 
 
