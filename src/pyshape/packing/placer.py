@@ -45,7 +45,7 @@ import socket
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -184,7 +184,8 @@ class Placer:
         return self._p.remove(id)
 
     # ------------------------------------------------------------------ scores and live updates
-    def score(self, shape, workers=None, *, threshold: float = 1.0) -> Dict[str, np.ndarray]:
+    def score(self, shape: ArrayLike, workers: Optional[ArrayLike] = None, *,
+              threshold: float = 1.0) -> Dict[str, np.ndarray]:
         """Scores of ``shape`` on candidate workers, without placing it (for a scheduler's own loop).
 
         Parameters
@@ -236,7 +237,7 @@ class Placer:
             workers = w.astype(np.int64, copy=False).reshape(-1)
         return self._p.score(shape, workers, threshold)
 
-    def update(self, id: Id, shape) -> bool:
+    def update(self, id: Id, shape: ArrayLike) -> bool:
         """Replace the shape of the placed ``id`` by a new forecast; it stays on its worker.
 
         Returns whether that worker still passes the fit rule. Policy: report,
@@ -260,7 +261,8 @@ class Placer:
         """
         return self._p.update(id, shape)
 
-    def advance(self, new_steps, ids=None) -> np.ndarray:
+    def advance(self, new_steps: Union[Dict[Id, ArrayLike], ArrayLike],
+                ids: Optional[Sequence[Id]] = None) -> np.ndarray:
         """Move the window of every placed shape by k steps: the oldest k drop, k new ones come in.
 
         Parameters
@@ -310,8 +312,11 @@ class Placer:
             raise ValueError(f"new steps must be (n_items, R, k) = ({len(self)}, {self.R}, k), got {values.shape}")
         return self._p.advance(np.ascontiguousarray(values), ids)
 
-    def ids(self) -> list:
-        """Every placed id: worker 0's members in placement order, then worker 1's, ... (the row order of :meth:`advance`)."""
+    def ids(self) -> List[Id]:
+        """Every placed id: worker 0's members in placement order, then worker 1's, ...
+
+        The row order of :meth:`advance` when it is given no ``ids``.
+        """
         return self._p.ids()
 
     def shape(self, id: Id) -> np.ndarray:
