@@ -254,7 +254,10 @@ def test_restore_accepts_the_edge_cases_snapshot_writes(tmp_path):
     assert r.overloaded().tolist() == [0] and r.shape("a").tolist() == [[0.5, 1.25]] and r.snapshot() == sealed(ring)
     for bad, msg in [(header(R=1, T=2, version=3) + workers([("a", [0.5, 1.25])], v3=True), "capacity"),
                      (header(R=1, T=2, version=3) + workers([("a", [0.5, 0.25])], v3=True, over={0}), "flagged"),
-                     (header(R=1, T=2, version=3, ring=2) + workers([("a", [0.5, 0.25])], v3=True), "ring offset")]:
+                     (header(R=1, T=2, version=3, ring=2) + workers([("a", [0.5, 0.25])], v3=True), "ring offset"),
+                     (header(R=1, T=2, version=3) + struct.pack("<QBQ", 1, 0, 1) + key("a")
+                      + np.array([0.5, 0.25], "<f4").tobytes() + struct.pack("<d", 2.0), "volume"),
+                     (header(R=1, T=2, version=3) + struct.pack("<QBQ", 1, 2, 0), "over flag")]:
         with pytest.raises(ValueError, match=msg):
             pyshape.Placer.restore(sealed(bad))
     v1 = header(R=1, T=2, version=1) + workers([("a", [0.5, 0.25])])
