@@ -45,7 +45,7 @@ import numpy as np
 import pytest
 
 import pyshape
-from conftest import CONFIG, COLLECTOR, dataset, peak_rss_gib, unit_rows
+from conftest import COLLECTOR, CONFIG, dataset, peak_rss_gib, unit_rows
 
 
 def _env_int(name: str, default: int) -> int:

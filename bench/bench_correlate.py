@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import pyshape
-from conftest import CONFIG, COLLECTOR, dataset, peak_rss_gib, unit_rows
+from conftest import COLLECTOR, CONFIG, dataset, peak_rss_gib, unit_rows
 
 TOPK_BLOCK = 4096
 

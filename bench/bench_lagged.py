@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 import pyshape
-from conftest import CONFIG, COLLECTOR, dataset, unit_rows
+from conftest import COLLECTOR, CONFIG, dataset, unit_rows
 
 
 def _env_int(name: str, default: int) -> int:

@@ -18,7 +18,6 @@ import pytest
 
 import pyshape
 from pyshape.synthetic import iter_shapes
-
 from conftest import CONFIG, peak_rss_gib
 
 DATA = Path(os.environ.get("PYSHAPE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -184,7 +183,8 @@ def bench_optimality_gap_cpsat(results):
                     **{s: p.n_workers for s, p in plans.items()}, lower_bound=plans["complement"].lower_bound)
     for s in STRATS:
         gaps = [(r[4][s] - r[3]["bound"]) / r[3]["bound"] for r in rows]
-        results.note("cpsat gap (workers / CP-SAT bound - 1)", **{s: f"mean {np.mean(gaps):.3f} max {np.max(gaps):.3f}"})
+        results.note("cpsat gap (workers / CP-SAT bound - 1)",
+                     **{s: f"mean {np.mean(gaps):.3f} max {np.max(gaps):.3f}"})
 
 
 # --------------------------------------------------------------------------- real data

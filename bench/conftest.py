@@ -26,7 +26,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, ClassVar, Dict, List, Optional
 
 import numpy as np
 import pytest
@@ -285,7 +285,8 @@ class Collector:
                 rows.append([case, r.impl, f"{r.seconds:.3f}", ratio, gtxt, rel, notes])
         return rows
 
-    HEADER = ["case", "impl", "time s (best)", "pyshape / impl", "GFLOP/s", "x plain GEMM", "notes"]
+    HEADER: ClassVar[List[str]] = ["case", "impl", "time s (best)", "pyshape / impl", "GFLOP/s", "x plain GEMM",
+                                   "notes"]
 
     def markdown(self) -> str:
         lines = ["| " + " | ".join(self.HEADER) + " |",

@@ -42,7 +42,8 @@ _, peak = tracemalloc.get_traced_memory()
 data_mb = sum(np.asarray(v).nbytes for v in (tab.values() if isinstance(tab, dict) else [tab[c] for c in tab])) / 2**20
 print(json.dumps({"rows": len(t), "ids": tr.n, "T": tr.T, "seconds": round(dt, 2),
                   "peak_alloc_mb": round(peak / 2**20), "input_mb": round(data_mb),
-                  "result_mb": round(tr.shapes.nbytes / 2**20), "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                  "result_mb": round(tr.shapes.nbytes / 2**20),
+                  "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                   "info": tr.info}))
 """
 

@@ -46,9 +46,9 @@ def main() -> None:
                _table({c: s[c] for c in COLS if c in s})]
         tag = label.split()[0]
         try:
-            from pyshape.plot import plot_frontier
-
             import matplotlib.pyplot as plt
+
+            from pyshape.plot import plot_frontier
 
             plt.close(plot_frontier(bt.summary(), out / f"frontier_{tag}ghz.png", reference=None, xscale="symlog",
                                     resources=tr.resources, capacity=(cpu, mem),

@@ -20,11 +20,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import pyshape  # noqa: E402
-from pyshape.plot import plot_centroids, plot_plan_comparison  # noqa: E402
-from pyshape.synthetic import make_shapes  # noqa: E402
+import pyshape
+from pyshape.plot import plot_centroids, plot_plan_comparison
+from pyshape.synthetic import make_shapes
 
 ROOT = Path(__file__).resolve().parents[1]
 MONTH = ROOT.parent / "shared" / "data" / "bitbrains_rnd_2013-07"

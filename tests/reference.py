@@ -33,9 +33,11 @@ def top_partners(x, k, queries=None):
         keep = cols != i if queries is None else np.ones(n, bool)
         c, s = cols[keep], row[keep]
         o = np.lexsort((c, -s))[:k]
-        ci.append(c[o]); cs.append(s[o])
+        ci.append(c[o])
+        cs.append(s[o])
         o = np.lexsort((c, s))[:k]
-        ai.append(c[o]); as_.append(s[o])
+        ai.append(c[o])
+        as_.append(s[o])
     return np.array(ci), np.array(cs), np.array(ai), np.array(as_)
 
 

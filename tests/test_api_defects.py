@@ -360,4 +360,4 @@ def test_forecast_errors_take_actual_first_like_scikit_learn():
 
     from pyshape.plot import plot_forecast
     for f in (mae, peak_error, plot_forecast):
-        assert list(inspect.signature(f).parameters)[0] == "actual"
+        assert next(iter(inspect.signature(f).parameters)) == "actual"

@@ -57,7 +57,7 @@ def test_correlate_csv_to_json(tmp_path):
     out = tmp_path / "o.json"
     assert main(["correlate", str(p), "-k", "1", "--which", "anti", "-q", "-o", str(out)]) == 0
     recs = json.loads(out.read_text())
-    a = [r for r in recs if r["id"] == "a"][0]
+    a = next(r for r in recs if r["id"] == "a")
     assert a["partner"] == "b" and a["score"] == pytest.approx(-1.0, abs=1e-6)
 
 

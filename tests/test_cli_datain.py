@@ -7,7 +7,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from pyshape.cli import main
 
@@ -46,7 +45,7 @@ def test_long_csv_to_pack_and_evaluate_in_one_command(tmp_path, capsys, rng):
                         "-c", "8,20", "-o", tmp_path / "plan.csv")
     assert rc == 0, err
     assert "6 ids x 2 resources x 96 steps of 1800 s" in err
-    assert len(list(csv.DictReader(open(tmp_path / "plan.csv")))) == 6
+    assert len(list(csv.DictReader((tmp_path / "plan.csv").read_text().splitlines()))) == 6
     rc, out, err = _run(capsys, "evaluate", path, "--format", "long", "--id-col", "machine", "--time-col", "ts",
                         "--value-cols", "cpu", "--agg", "mean", "-c", "8", "--forecasters", "naive",
                         "-o", "/dev/null")
@@ -78,7 +77,10 @@ def test_bitbrains_folder_days_progress_and_cache(tmp_path, capsys):
     rc2, _, err2 = _run(capsys, *args)
     assert rc == rc2 == 0
     assert "x 576 steps" in err1 and "(cached)" not in err1 and "(cached)" in err2
-    plan = lambda err: err.splitlines()[1].split(") in ")[0]    # the same plan, timing aside
+
+    def plan(err):  # the same plan, timing aside
+        return err.splitlines()[1].split(") in ")[0]
+
     assert plan(err1) == plan(err2)
     rc, _, err = _run(capsys, *args, "--no-cache")
     assert rc == 0 and "(cached)" not in err
@@ -114,7 +116,7 @@ def test_convert_writes_whole_files_or_nothing(tmp_path, capsys, rng):
     tr = load_shapes(tmp_path / "u.npz")
     assert tr.shapes.shape == (6, 2, 48) and tr.step_seconds == 1800 and "filled" in tr.meta
     rc, _, err = _run(capsys, "convert", tmp_path / "u.npz", tmp_path / "u_long.csv", "--long")
-    assert rc == 0 and open(tmp_path / "u_long.csv").readline().strip() == "id,time,cpu,mem"
+    assert rc == 0 and (tmp_path / "u_long.csv").read_text().splitlines()[0].strip() == "id,time,cpu,mem"
     bad = tmp_path / "bad.csv"
     bad.write_text("machine,ts,cpu\nvm0,2024-01-01T00:00:00,1\nvm0,not a time,2\n")
     rc, _, err = _run(capsys, "convert", bad, tmp_path / "out.npz", "--id-col", "machine", "--time-col", "ts")

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import pyshape
-import reference_cluster as rc
 from pyshape import _core
 from pyshape.cluster.kshape import _shape_extraction
+import reference_cluster as rc
 from reference import unit_rows
 
 # Centroids come from float32 products (pyshape) vs float64 (reference); on the
@@ -70,7 +70,6 @@ def test_kshape_step_with_alignment_matches_reference(rng, max_shift):
     X, _ = shifted_shapes(rng, T=40)
     U32, _ = _core.normalize_rows(X, 1.0, 1)
     U = unit_rows(X)
-    k = 3
     C0 = U[[0, 20, 40]]
     L = X.shape[1] - 1 if max_shift is None else max_shift
     lab, _, sh = rc.sbd_assign(U, C0, max_shift)
@@ -407,7 +406,8 @@ def test_without_sklearn_params_still_work():
         "pickle.loads(pickle.dumps(k.fit(X)))\n"
         # the scikit-learn API that KMeans has, without scikit-learn
         "assert list(k.get_feature_names_out()) == ['correlationkmeans0', 'correlationkmeans1']\n"
-        "try:\n    pyshape.KShape(2).get_feature_names_out()\nexcept AttributeError as e: assert 'not fitted' in str(e)\n"
+        "try:\n    pyshape.KShape(2).get_feature_names_out()\n"
+        "except AttributeError as e: assert 'not fitted' in str(e)\n"
         "else: raise SystemExit('no error')\n"
         "assert k.set_output(transform='default') is k and k.transform(X).shape == (20, 2)\n"
         "try:\n    k.fit(X[0])\nexcept ValueError as e: assert 'Reshape your data' in str(e)\n"

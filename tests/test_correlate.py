@@ -181,7 +181,8 @@ def test_pearson_matches_reference(simd, rng, n, T):
     np.testing.assert_array_equal(r, r.T)
 
 
-@pytest.mark.parametrize("n,m,T", [(1, 1, 5), (1, 7, 16), (5, 1, 17), (97, 3, 31), (101, 100, 97), (500, 17, 1440), (2, 500, 15)])
+@pytest.mark.parametrize("n,m,T", [(1, 1, 5), (1, 7, 16), (5, 1, 17), (97, 3, 31), (101, 100, 97), (500, 17, 1440),
+                                   (2, 500, 15)])
 def test_pearson_x_vs_y(simd, rng, n, m, T):
     x, y = shapes(rng, n, T), shapes(rng, m, T)
     r = both_threads(pyshape.pearson, x, y)
@@ -362,7 +363,8 @@ def test_top_partners_n1_raises():
         pyshape.top_partners(np.arange(5.0)[None, :], k=1)
 
 
-@pytest.mark.parametrize("n,nq,T,k", [(1, 3, 7, 1), (5, 1, 16, 5), (101, 7, 17, 3), (300, 200, 97, 10), (97, 500, 31, 97)])
+@pytest.mark.parametrize("n,nq,T,k", [(1, 3, 7, 1), (5, 1, 16, 5), (101, 7, 17, 3), (300, 200, 97, 10),
+                                      (97, 500, 31, 97)])
 @pytest.mark.parametrize("method", METHODS)
 def test_top_partners_queries(simd, rng, n, nq, T, k, method):
     x, q = shapes(rng, n, T), shapes(rng, nq, T)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import pyshape
 from pyshape.evaluate import FORECASTERS, backtest, make_forecaster
 
 

@@ -6,8 +6,17 @@ import numpy as np
 import pytest
 
 import pyshape
-from pyshape.forecast import (ClusterProfile, ColdStart, PeriodMax, PeriodMean, PeriodQuantile,
-                              SeasonalNaive, carry_forward, mae, peak_error)
+from pyshape.forecast import (
+    ClusterProfile,
+    ColdStart,
+    PeriodMax,
+    PeriodMean,
+    PeriodQuantile,
+    SeasonalNaive,
+    carry_forward,
+    mae,
+    peak_error,
+)
 from pyshape.synthetic import make_shapes
 
 # float32 results of float64 arithmetic: a real bug is far larger than this

@@ -21,7 +21,7 @@ from pyshape.packing import DuplicateIdError
 UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 
-# ---------------------------------------------------------------- 1. churn: empty workers are reused, whatever their age
+# ---------------------------------------------------------- 1. churn: empty workers are reused, whatever their age
 @pytest.mark.parametrize("scan_limit", [None, 16, 1, 0])
 def test_churn_reuses_old_empty_workers(scan_limit):
     """The audit's scenario: 3,000 shapes of 0.55, the 1,000 oldest removed, 1,000 more placed."""
@@ -224,7 +224,7 @@ def test_hostile_snapshot_of_the_audit_is_92_bytes():
 def test_restore_accepts_the_edge_cases_snapshot_writes(tmp_path):
     ids = ["", "é", "a" * 300, 0, -5, 2**70, -(2**70), "0", "-0"]
     p = pyshape.Placer([3.0, 2.0], T=3, risk=0.34, scan_limit=2)
-    for i, k in enumerate(ids):
+    for k in ids:
         p.place(k, np.full((2, 3), 0.25, np.float32))
     p.place("tmp", np.full((2, 3), 0.25, np.float32))
     p.remove("tmp")
@@ -294,7 +294,7 @@ def test_hostile_snapshots_allocate_nothing_big(tmp_path):
         assert res.startswith("ValueError "), (name, res)  # never MemoryError: refused before allocating
 
 
-# ---------------------------------------------------------------- 3. and 4. sizes: memory in proportion to use, limits at construction
+# ---------------------------------------------- 3. and 4. sizes: memory in proportion to use, limits at construction
 @needs_rlimit
 def test_large_T_costs_nothing_until_used(tmp_path):
     make = """

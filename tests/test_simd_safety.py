@@ -33,7 +33,7 @@ def _race_calls(X, D):
     """Name -> (call, compare(ref, got)) for every kernel family that reads the SIMD level."""
     Q = X[:40]
     km = pyshape.CorrelationKMeans(5, random_state=0).fit(X)
-    ks = pyshape.KShape(4, max_shift=6, random_state=0).fit(X[:120])
+    ks = pyshape.KShape(4, max_lag=6, random_state=0).fit(X[:120])
     r_full = pyshape.pearson(X).astype(np.float64)
 
     def close(tol):
@@ -44,8 +44,8 @@ def _race_calls(X, D):
     def partners(ref, got):
         # Indices may swap between near-tied scores at another level: check that
         # every reported pair has its true score and that the k scores match.
-        for idx, sc, ridx, rsc in ((got.corr_index, got.corr_score, ref.corr_index, ref.corr_score),
-                                   (got.anti_index, got.anti_score, ref.anti_index, ref.anti_score)):
+        for idx, sc, _ridx, rsc in ((got.corr_index, got.corr_score, ref.corr_index, ref.corr_score),
+                                    (got.anti_index, got.anti_score, ref.anti_index, ref.anti_score)):
             np.testing.assert_allclose(sc, rsc, rtol=0, atol=2e-5)
             true = np.take_along_axis(r_full[: len(idx)], idx, axis=1)
             np.testing.assert_allclose(sc, true, rtol=0, atol=2e-5)

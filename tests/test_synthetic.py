@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pyshape.synthetic import FAMILY_NAMES, anti_pairs, iter_shapes, make_shapes, white_noise
 from pyshape.traces import _synth_days as _days
 from pyshape.traces import _synth_resources as _res
 from pyshape.traces import synthetic as syn
-from pyshape.synthetic import FAMILY_NAMES, anti_pairs, iter_shapes, make_shapes, white_noise
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pyshape
 from pyshape import _core
 from pyshape.correlate import _lowrank
 from pyshape.synthetic import make_shapes
-
 import reference as ref
 
 # Scores: float32 dot of unit-norm rows of length <= 1440 (|error| ~ 1e-6).

@@ -30,7 +30,7 @@ def _peak(fn, *args, **kw):
     t = time.perf_counter()
     try:
         out = fn(*args, **kw)
-    except Exception as e:  # noqa: BLE001 - the caller checks it
+    except Exception as e:
         out = e
     dt = time.perf_counter() - t
     peak = tracemalloc.get_traced_memory()[1] / 2**20

@@ -136,7 +136,8 @@ def test_long_interchange_and_csv_without_pandas_or_pyarrow(tmp_path, rng, monke
 @pytest.mark.parametrize("reader", ["pyarrow", "pandas", "numpy"])
 def test_long_csv_and_parquet_files(tmp_path, rng, monkeypatch, reader):
     ids, t, V = _messy(rng, n_ids=3, days=1)
-    lines = ["machine_id,timestamp,cpu,mem"] + [f"{i},{float(x)!r},{float(a)!r},{float(b)!r}" for i, x, (a, b) in zip(ids, t, V)]
+    lines = ["machine_id,timestamp,cpu,mem"] + [f"{i},{float(x)!r},{float(a)!r},{float(b)!r}"
+                                                 for i, x, (a, b) in zip(ids, t, V)]
     path = tmp_path / "usage.csv"
     path.write_text("\n".join(lines) + "\n")
     ref = load_long({"machine_id": ids, "timestamp": t, "cpu": V[:, 0], "mem": V[:, 1]}, id="machine_id",
@@ -160,8 +161,9 @@ def test_long_csv_and_parquet_files(tmp_path, rng, monkeypatch, reader):
 
 def test_long_real_bitbrains_sample_as_one_long_table():
     """The bundled real Bitbrains files, concatenated into one long table, give load_bitbrains' grid."""
-    import pyshape.traces.bitbrains as bb
     from importlib import resources
+
+    import pyshape.traces.bitbrains as bb
 
     ref = load_bitbrains_sample(max_gap_steps=3)
     folder = Path(str(resources.files("pyshape") / "data" / "bitbrains_rnd_2013_07"))

@@ -5,7 +5,7 @@ where the function says so, made of unit-norm rows (pyshape.correlate does
 both). Kernels release the GIL; ``progress`` is ``None`` or a callable
 ``f(done, total)`` called from the calling thread at most every 50 ms.
 """
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -52,9 +52,21 @@ def topk(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = Tru
 def topk_pruned(db: F32, db_proj: F32, db_res: F32, db_order: Optional[I64], queries: Optional[F32],
                 q_proj: Optional[F32], q_res: Optional[F32], q_order: Optional[I64], *, k: int,
                 want_pos: bool, want_neg: bool, margin: float, n_threads: int = 0,
-                progress: Progress = None) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], int, int]:
+                progress: Progress = None) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32],
+                                                    int, int]:
     """Exact top-k with low-rank bounds; rows come back in processing order, followed by the
     number of (row, panel) jobs and of whole tiles scored exactly."""
+
+def topk_int8(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = True, want_neg: bool = True,
+              n_threads: int = 0, progress: Progress = None
+              ) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], Dict[str, Any]]:
+    """Exact top-k with int8 candidates (bitwise equal to topk), then a dict of statistics
+    (candidates re-scored, warm-up pairs, the rounding margin delta)."""
+
+def q8_bounds(q: F32, db: F32) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                        float, str, int]:
+    """For tests: int8 products, approximations and error bounds of every pair at the active level,
+    the margin delta, the int8 variant's name and the query-side amax."""
 
 def lagged(u: F32, v: Optional[F32] = None, *, max_lag: int, n_threads: int = 0, progress: Progress = None,
            method: str = "auto") -> Tuple[F32, I32]:
@@ -80,7 +92,7 @@ def align_rows(u: F32, rows: I64, shift: I32, n_threads: int = 0) -> F32:
 
 # --------------------------------------------------------------------------- placement (pyshape.pack, pyshape.placer)
 class FleetFullError(RuntimeError): ...
-class ShapeTooLargeError(ValueError): ...
+class ShapeTooLargeError(ValueError): ...  # pyshape.pack adds .ids and .rows; Placer.place does not
 class DuplicateIdError(ValueError): ...
 class UnknownIdError(KeyError): ...
 
@@ -116,7 +128,7 @@ class Placer:
     def place(self, id: str | int, shape: ArrayLike) -> int: ...
     def remove(self, id: str | int) -> int: ...
     def worker_of(self, id: str | int) -> int: ...
-    def contains(self, id: object) -> bool: ...
+    def contains(self, id: object, /) -> bool: ...  # positional only (no py::arg in the binding)
     @property
     def n_workers(self) -> int: ...
     @property
@@ -139,7 +151,10 @@ class Placer:
     def max_workers(self) -> int: ...
     @property
     def scan_limit(self) -> int: ...
-    def n_members(self, worker: int) -> int: ...
+    @property
+    def _stats(self) -> Tuple[int, int, int]:
+        """(full checks, witness rejects, leaves examined) of the fleet index, for tests and benchmarks."""
+    def n_members(self, worker: int, /) -> int: ...  # positional only (no py::arg in the binding)
     def load(self, worker: Optional[int] = None) -> npt.NDArray[np.float64]:
         """(R, T) of one worker, (W, R, T) of every worker (None); float64 as Plan.load."""
     def members(self, worker: int) -> npt.NDArray[Any]:

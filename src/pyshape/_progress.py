@@ -49,13 +49,13 @@ def progress_callback(progress: ProgressArg, desc: str) -> Iterator[Callable[[in
     try:
         from tqdm.auto import tqdm
     except ImportError:  # plain fallback
-        def cb(done: int, total: int) -> None:
+        def plain(done: int, total: int) -> None:
             sys.stderr.write(f"\r{desc}: {100.0 * done / max(total, 1):5.1f}%")
             if done >= total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
-        yield cb
+        yield plain
         return
     bar = None
 

@@ -10,14 +10,17 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import IO, Mapping, Sequence, Union
+from typing import IO, Any, Mapping, Sequence, Union
 
 import numpy as np
 
 FORMATS = (".csv", ".json", ".parquet")
 
+#: One column of a table: an array or a sequence of cells.
+Column = Union[Sequence[Any], np.ndarray]
 
-def _columns(cols: Mapping[str, Sequence]) -> dict:
+
+def _columns(cols: Mapping[str, Column]) -> dict[str, np.ndarray]:
     out = {str(k): np.asarray(v) for k, v in cols.items()}
     lengths = {len(v) for v in out.values()}
     if len(lengths) > 1:
@@ -25,7 +28,7 @@ def _columns(cols: Mapping[str, Sequence]) -> dict:
     return out
 
 
-def _cell(v):
+def _cell(v: Any) -> Any:
     if isinstance(v, (np.floating, float)):
         return repr(float(v)) if np.isfinite(v) else ("nan" if np.isnan(v) else str(float(v)))
     if isinstance(v, np.generic):
@@ -33,7 +36,7 @@ def _cell(v):
     return v
 
 
-def _write_csv(cols: dict, f: IO[str]) -> None:
+def _write_csv(cols: Mapping[str, np.ndarray], f: IO[str]) -> None:
     names = list(cols)
     w = csv.writer(f, lineterminator="\n")
     w.writerow(names)
@@ -42,7 +45,7 @@ def _write_csv(cols: dict, f: IO[str]) -> None:
         w.writerow([_cell(cols[c][i]) for c in names])
 
 
-def write_table(cols: Mapping[str, Sequence], path: Union[str, Path]) -> None:
+def write_table(cols: Mapping[str, Column], path: Union[str, Path]) -> None:
     """Write columns to ``path``: ``.csv``, ``.json`` (a list of records) or ``.parquet``.
 
     Parameters
@@ -84,7 +87,7 @@ def write_table(cols: Mapping[str, Sequence], path: Union[str, Path]) -> None:
         raise ValueError(f"{p}: unknown output format {suffix!r} (use one of {', '.join(FORMATS)} or '-')")
 
 
-def _json_value(v):
+def _json_value(v: Any) -> Any:
     if isinstance(v, (np.floating, float)):
         return float(v) if np.isfinite(v) else None
     if isinstance(v, np.generic):
@@ -92,11 +95,11 @@ def _json_value(v):
     return v
 
 
-def markdown_table(cols: Mapping[str, Sequence], *, digits: int = 4, nan: str = "nan") -> str:
+def markdown_table(cols: Mapping[str, Column], *, digits: int = 4, nan: str = "nan") -> str:
     """Columns as a Markdown table (floats to ``digits`` significant digits, NaN as ``nan``)."""
     names = list(cols)
 
-    def fmt(v) -> str:
+    def fmt(v: Any) -> str:
         if isinstance(v, (float, np.floating)):
             return nan if np.isnan(v) else f"{v:.{digits}g}"
         return str(v)

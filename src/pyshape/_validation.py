@@ -30,7 +30,7 @@ def real_array(x: Any, name: str) -> np.ndarray:
     object array of numbers is converted to float64 (None becomes NaN, which
     the caller's finiteness check then reports).
     """
-    if hasattr(x, "toarray") and hasattr(x, "tocsr") or type(x).__module__.startswith("scipy.sparse"):
+    if (hasattr(x, "toarray") and hasattr(x, "tocsr")) or type(x).__module__.startswith("scipy.sparse"):
         raise TypeError(f"{name} is a sparse matrix, but pyshape needs dense data: pass {name}.toarray() "
                         f"(shapes are dense time series)")
     arr = np.asarray(x)
@@ -60,7 +60,7 @@ def _to_float32(arr: np.ndarray, name: str, center: bool) -> np.ndarray:
     """
     if arr.dtype == np.float32:
         return np.ascontiguousarray(arr)
-    wide = arr.dtype.itemsize > 4 or arr.dtype.kind in "iu" and arr.dtype.itemsize >= 4
+    wide = arr.dtype.itemsize > 4 or (arr.dtype.kind in "iu" and arr.dtype.itemsize >= 4)
     if center and wide and arr.ndim == 2:
         out = np.empty(arr.shape, dtype=np.float32)
         for s in range(0, arr.shape[0], _CENTER_CHUNK):
@@ -185,7 +185,7 @@ def check_real(value: Any, name: str, low: Optional[float] = None, high: Optiona
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     v = float(value)
-    out = low is not None and v < low or high is not None and (v >= high if high_open else v > high)
+    out = (low is not None and v < low) or (high is not None and (v >= high if high_open else v > high))
     if out or not np.isfinite(v):
         if low is None and high is None:
             raise ValueError(f"{name} must be finite, got {v}")
@@ -209,7 +209,7 @@ def check_k(k: Any, n_available: int, what: str) -> int:
     return k
 
 
-def make_rng(random_state) -> np.random.Generator:
+def make_rng(random_state: Any) -> np.random.Generator:
     """A NumPy Generator from ``random_state``: None, an int, a Generator or a legacy RandomState."""
     if random_state is None:
         return np.random.default_rng()

@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
+    Any,
     Dict,
     Iterable,
     List,
@@ -60,6 +61,8 @@ from pyshape._progress import ProgressArg, progress_callback
 from pyshape.forecast.registry import FORECASTERS, default_forecasters, make_forecaster
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pyshape._table import Column
+    from pyshape.packing import ReplayReport
     from pyshape.traces import ResourceTrace
 
 __all__ = ["FORECASTERS", "Backtest", "backtest", "day_coverage", "default_forecasters", "make_forecaster",
@@ -204,14 +207,14 @@ class Backtest:
 _NAN = float("nan")  # one NaN object: dict keys with it compare equal (identity)
 
 
-def _rows_of(t: Mapping[str, np.ndarray], f, s, h) -> np.ndarray:
+def _rows_of(t: Mapping[str, np.ndarray], f: str, s: str, h: float) -> np.ndarray:
     """Rows of setting (forecaster, strategy, headroom); a NaN headroom matches NaN."""
     head = np.asarray(t["headroom"], dtype=np.float64)
     same_h = np.isnan(head) if np.isnan(h) else head == h
     return (t["forecaster"] == f) & (t["strategy"] == s) & same_h
 
 
-def _get_nan(d: dict, key: tuple):
+def _get_nan(d: dict, key: tuple) -> Any:
     """``d.get(key)`` where the headroom in the key may be NaN (NaN != NaN)."""
     f, s, h = key
     for (kf, ks, kh), v in d.items():
@@ -226,7 +229,8 @@ def _markdown(cols: Mapping[str, np.ndarray], digits: int) -> str:
     return markdown_table(cols, digits=digits) + "\n"
 
 
-def _as_days(shapes, period: Optional[int], step_seconds: Optional[float]):
+def _as_days(shapes: Union[ResourceTrace, ArrayLike], period: Optional[int],
+             step_seconds: Optional[float]) -> tuple[np.ndarray, int, tuple[str, ...], Optional[np.ndarray]]:
     """(n, R, T) float32 array, period, resource names and the observed mask (or None)."""
     from pyshape.traces import ResourceTrace
 
@@ -310,7 +314,7 @@ def day_coverage(shapes: ArrayLike, period: int, observed: Optional[ArrayLike] =
     return np.where(denom > 0, cells / np.maximum(denom, 1), 0.0)
 
 
-def rolling_choice(table: Mapping[str, np.ndarray], *, strategies: Optional[Sequence[str]] = None,
+def rolling_choice(table: Mapping[str, Column], *, strategies: Optional[Sequence[str]] = None,
                    max_overflow: float = _d.MAX_OVERFLOW, max_day_overflow: float = _d.MAX_DAY_OVERFLOW,
                    margin: float = _d.ROLLING_MARGIN,
                    forecasters: Optional[Sequence[str]] = _d.ROLLING_FORECASTERS) -> Dict[str, List]:
@@ -384,7 +388,7 @@ def rolling_choice(table: Mapping[str, np.ndarray], *, strategies: Optional[Sequ
     return out
 
 
-def _excess_columns(rep, resources: Sequence[str]) -> Dict[str, float]:
+def _excess_columns(rep: ReplayReport, resources: Sequence[str]) -> Dict[str, float]:
     """How much the replay overflowed, per resource: the largest excess over capacity on any
     worker and step, and the summed excess (resource units x steps)."""
     out = {}
@@ -562,7 +566,8 @@ def backtest(
             new = ~seen & actual.reshape(n, -1).any(axis=1)
             n_new = int(new.sum())
             if new_reserve is not None and n_new and seen.any():
-                preds = [(nm, _reserve(p, new, seen, float(new_reserve))) for nm, p in preds]
+                # ignore[arg-type]: NumPy's stubs type any(axis=1) as "array or scalar"
+                preds = [(nm, _reserve(p, new, seen, float(new_reserve))) for nm, p in preds]  # type: ignore[arg-type]
             if oracle:
                 preds.append(("oracle", actual))
             for fname, pred in preds:
@@ -598,7 +603,7 @@ def backtest(
                     partial_days=partial, min_coverage=float(min_coverage))
 
 
-def _as_prediction(pred, n: int, R: int, period: int, name: str) -> np.ndarray:
+def _as_prediction(pred: ArrayLike, n: int, R: int, period: int, name: str) -> np.ndarray:
     """A forecast as (n, R, k * period) float32: one day, or k scenario days."""
     p = np.asarray(pred, dtype=np.float32)
     if p.ndim == 2 and R == 1:
@@ -632,6 +637,6 @@ def _lower_bound(total: np.ndarray, cap: np.ndarray) -> int:
     return int(sys.modules[pyshape.Plan.__module__].lower_bound(total, cap))
 
 
-def _append(rows: Dict[str, List], **values) -> None:
+def _append(rows: Dict[str, List], **values: Any) -> None:
     for c, v in values.items():
         rows.setdefault(c, []).append(v)

@@ -120,7 +120,7 @@ def _resource_label(name: str) -> str:
     return str(name)
 
 
-def _percent_tick(v: float, _pos=None) -> str:
+def _percent_tick(v: float, _pos: Any = None) -> str:
     """Tick label of a fraction in percent with as many digits as it needs (distinct on a log axis)."""
     if v == 0:
         return "0%"
@@ -365,8 +365,8 @@ def plot_plan_comparison(
         panels[0].set_ylabel(f"load: {what}")
     for ax, name, plan in zip(panels, names, items):
         util = float(plan.utilisation[r])
-        ax.set_title(f"{name}\n{_count(plan.n_workers, 'worker')} (lower bound {plan.lower_bound}), mean use {util:.0%}",
-                     fontsize=9)
+        ax.set_title(f"{name}\n{_count(plan.n_workers, 'worker')} (lower bound {plan.lower_bound}), "
+                     f"mean use {util:.0%}", fontsize=9)
         ax.set_xlabel(xlabel)
         _time_ticks(ax, xlabel)
         ax.tick_params(labelsize=8)
@@ -434,7 +434,7 @@ def plot_frontier(
     xscale: str = "linear",
     title: Optional[str] = None,
     resources: Optional[Sequence[str]] = None,
-    capacity: Optional[Sequence[float]] = None,
+    capacity: Union[Sequence[float], np.ndarray, None] = None,
     ax: Optional["Axes"] = None,
 ) -> "Figure":
     """Draw the evaluation frontier: workers against overflow, one line per forecaster, by headroom.

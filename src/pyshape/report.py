@@ -22,16 +22,19 @@ import html
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from pyshape import defaults as _d
 from pyshape._progress import ProgressArg
-from pyshape._table import markdown_table, write_table
+from pyshape._table import Column, markdown_table, write_table
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
     from pyshape.evaluate import Backtest
+    from pyshape.packing import Plan
     from pyshape.traces import ResourceTrace
 
 __all__ = ["Report", "build_report", "headline"]
@@ -58,8 +61,8 @@ class Report:
     outdir: Path
     files: Dict[str, Path]
     text: str
-    plans: Dict[str, object]
-    backtest: Optional[object] = None
+    plans: Dict[str, Plan]
+    backtest: Optional[Backtest] = None
     notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -68,7 +71,7 @@ class Report:
 class _Doc:
     """A tiny document (headings, paragraphs, tables, images) rendered to Markdown or HTML."""
 
-    def __init__(self, title: str):
+    def __init__(self, title: str) -> None:
         self.title = title
         self.parts: List[tuple] = []
 
@@ -78,7 +81,7 @@ class _Doc:
     def p(self, text: str) -> None:
         self.parts.append(("p", text))
 
-    def table(self, cols: Mapping[str, Sequence]) -> None:
+    def table(self, cols: Mapping[str, Column]) -> None:
         self.parts.append(("table", cols))
 
     def img(self, path: str, alt: str) -> None:
@@ -120,7 +123,7 @@ class _Doc:
         return "\n".join(out) + "\n"
 
 
-def _fmt(v) -> str:
+def _fmt(v: Any) -> str:
     if isinstance(v, (float, np.floating)):
         if np.isnan(v):
             return "-"
@@ -128,7 +131,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _md_table(cols: Mapping[str, Sequence]) -> str:
+def _md_table(cols: Mapping[str, Column]) -> str:
     return markdown_table(cols, digits=4, nan="-")
 
 
@@ -213,7 +216,7 @@ def build_report(
     fmt: str = "md",
     title: Optional[str] = None,
     n_clusters: int = _d.N_CLUSTERS,
-    forecasters: Optional[Sequence] = None,
+    forecasters: Optional[Iterable] = None,
     strategies: Sequence[str] = _d.STRATEGIES,
     headrooms: Sequence[float] = _d.HEADROOMS,
     max_overflow: float = _d.MAX_OVERFLOW,
@@ -353,12 +356,12 @@ def build_report(
                       max_day_overflow=_d.MAX_DAY_OVERFLOW if max_day_overflow is None else max_day_overflow,
                       n_threads=n_threads, progress=progress)
         doc.h("Plan on a forecast, replay the real day")
-        doc.p(f"For each whole day d: forecast day d from the whole days before it, pack the forecast "
-              f"(against capacity x (1 - headroom)), replay the real day on that assignment. "
-              f"Overflow = fraction of worker-steps where some resource exceeds the full capacity, pooled "
-              f"over days and on the worst day. 'scenario' packs the joint history of the last days as "
-              f"scenarios of the next; 'rolling' chooses each day's forecaster and headroom from the days "
-              f"before it only; 'oracle' plans on the real day itself. Means over days.")
+        doc.p("For each whole day d: forecast day d from the whole days before it, pack the forecast "
+              "(against capacity x (1 - headroom)), replay the real day on that assignment. "
+              "Overflow = fraction of worker-steps where some resource exceeds the full capacity, pooled "
+              "over days and on the worst day. 'scenario' packs the joint history of the last days as "
+              "scenarios of the next; 'rolling' chooses each day's forecaster and headroom from the days "
+              "before it only; 'oracle' plans on the real day itself. Means over days.")
         doc.p(headline(bt, max_overflow=max_overflow, max_day_overflow=max_day_overflow))
         s = bt.summary()
         keep = ["forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",
@@ -386,7 +389,7 @@ def build_report(
                   seconds=time.perf_counter() - t0)
 
 
-def _close(fig) -> None:
+def _close(fig: Figure) -> None:
     import matplotlib.pyplot as plt
 
     plt.close(fig)

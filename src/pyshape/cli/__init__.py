@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from pyshape.cli._common import CliError, precheck
 
@@ -21,7 +22,7 @@ from pyshape.cli._common import CliError, precheck
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line: ``pyshape <command>: error: ... (see ... --help)``."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 __all__ = ["CliError", "build_parser", "main"]

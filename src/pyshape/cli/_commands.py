@@ -1,9 +1,11 @@
 """The data subcommands: correlate, cluster, pack, evaluate, report (and info)."""
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 import numpy as np
 
@@ -22,17 +24,23 @@ from pyshape.cli._common import (
     show_progress,
     write,
 )
+from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
 
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from pyshape.forecast import Forecaster
+    from pyshape.traces import ResourceTrace
 
 #: The shared default headroom grid (pyshape.defaults), as the CLI writes it.
 _HEADROOMS = ",".join(f"{h:g}" for h in defaults.HEADROOMS)
 
 
-def _one_resource(args, tr) -> np.ndarray:
+def _one_resource(args: argparse.Namespace, tr: ResourceTrace) -> np.ndarray:
     return tr.shapes[:, resource_index(tr, getattr(args, "resource", None)), :]
 
 
-def cmd_info(args) -> int:
+def cmd_info(args: argparse.Namespace) -> int:
     import pyshape
     from pyshape._system import resolve_threads
 
@@ -42,7 +50,7 @@ def cmd_info(args) -> int:
     return 0
 
 
-def cmd_correlate(args) -> int:
+def cmd_correlate(args: argparse.Namespace) -> int:
     import pyshape
 
     check_output(args.output, "-o")
@@ -54,14 +62,19 @@ def cmd_correlate(args) -> int:
         raise CliError(f"-k must be in 1..{len(X) - 1} for {len(X)} shapes, got {args.k}")
     t0 = time.perf_counter()
     try:
-        p = pyshape.top_partners(X, args.k, which=args.which, progress=show_progress(args))
+        with dask_client(args) as pdask:
+            if pdask is None:
+                p = pyshape.top_partners(X, args.k, which=args.which, progress=show_progress(args))
+            else:
+                p = pdask.compute(pdask.top_partners(X, args.k, which=args.which, chunk_rows=args.chunk_rows))
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     say(args, f"top-{args.k} partners of {len(X)} shapes in {time.perf_counter() - t0:.2f} s")
-    cols = {"id": [], "which": [], "rank": [], "partner": [], "score": []}  # which: the --which word
+    # which: the --which word
+    cols: Dict[str, List[np.ndarray]] = {"id": [], "which": [], "rank": [], "partner": [], "score": []}
     n, k = len(X), args.k
     for which, idx, sc in (("corr", p.corr_index, p.corr_score), ("anti", p.anti_index, p.anti_score)):
-        if idx is None:
+        if idx is None or sc is None:  # both or neither
             continue
         cols["id"].append(np.repeat(ids, k))
         cols["which"].append(np.full(n * k, which))
@@ -76,7 +89,7 @@ def cmd_correlate(args) -> int:
     return 0
 
 
-def cmd_cluster(args) -> int:
+def cmd_cluster(args: argparse.Namespace) -> int:
     import pyshape
 
     check_output(args.output, "-o")
@@ -91,8 +104,13 @@ def cmd_cluster(args) -> int:
            if args.method == "kshape" else
            pyshape.CorrelationKMeans(args.n_clusters, random_state=args.seed, n_init=args.n_init))
     t0 = time.perf_counter()
+    if scheduler_of(args) and args.method == "kshape":
+        raise CliError("--scheduler fits --method kmeans (KShape fits in memory; pyshape.dask.kshape_assign "
+                       "runs its assignment step on Dask)")
     try:
-        labels = est.fit_predict(X)
+        with dask_client(args) as pdask:
+            labels = est.fit_predict(X) if pdask is None else \
+                pdask.fit_kmeans(est, X, chunk_rows=args.chunk_rows).labels_
         dist = est.transform(X)[np.arange(len(X)), labels]
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
@@ -111,7 +129,7 @@ def cmd_cluster(args) -> int:
     return 0
 
 
-def _plot(draw) -> None:
+def _plot(draw: Callable[[], Figure]) -> None:
     try:
         import matplotlib
 
@@ -126,7 +144,7 @@ def _plot(draw) -> None:
     plt.close(fig)
 
 
-def cmd_pack(args) -> int:
+def cmd_pack(args: argparse.Namespace) -> int:
     import pyshape
     from pyshape.packing import ShapeTooLargeError
 
@@ -140,8 +158,16 @@ def cmd_pack(args) -> int:
     if len(head) != 1:
         raise CliError("pack takes one --headroom value")
     try:
-        plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
-                            risk=args.risk, progress=show_progress(args))
+        with dask_client(args) as pdask:
+            if pdask is None:
+                plan = pyshape.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
+                                    risk=args.risk, progress=show_progress(args))
+            else:
+                sp = pdask.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
+                                risk=args.risk, chunk_rows=args.chunk_rows)
+                say(args, f"dask: {sp.n_shards} shard(s), {sp.shard_workers} workers before the repack of "
+                          f"{sp.repacked_from} under-filled workers into {sp.repacked_to}")
+                plan = sp.to_plan(tr.shapes, id_list(tr))
     except ShapeTooLargeError as e:
         ids = list(getattr(e, "ids", []))
         raise CliError(f"{args.input}: {len(ids)} shape(s) exceed a worker's capacity: "
@@ -168,7 +194,7 @@ def cmd_pack(args) -> int:
     return 0
 
 
-def _forecasters(names: str):
+def _forecasters(names: str) -> Dict[str, Forecaster]:
     from pyshape.evaluate import FORECASTERS, make_forecaster
 
     chosen = FORECASTERS if names in ("", "all") else [nm.strip() for nm in names.split(",")]
@@ -178,7 +204,7 @@ def _forecasters(names: str):
         raise CliError(f"--forecasters: {e}") from None
 
 
-def _check_fits(tr, cap: np.ndarray, path: str) -> None:
+def _check_fits(tr: ResourceTrace, cap: np.ndarray, path: str) -> None:
     """A workload bigger than a worker can be placed nowhere: say so before planning days."""
     too = np.flatnonzero((tr.shapes.max(axis=2) > cap[None, :]).any(axis=1))
     if len(too):
@@ -187,7 +213,7 @@ def _check_fits(tr, cap: np.ndarray, path: str) -> None:
                        f"{', '.join(ids[i] for i in too[:5])}{' ...' if len(too) > 5 else ''}")
 
 
-def cmd_evaluate(args) -> int:
+def cmd_evaluate(args: argparse.Namespace) -> int:
     from pyshape.evaluate import backtest
     from pyshape.packing import STRATEGIES
     from pyshape.report import headline
@@ -221,7 +247,7 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     from pyshape.report import build_report
 
     outdir = Path(args.outdir)
@@ -241,16 +267,15 @@ def cmd_report(args) -> int:
         raise CliError(f"-d {args.outdir}: {e}") from None
     for note in rep.notes:
         say(args, note)
-    for role, path in rep.files.items():
+    for path in rep.files.values():
         print(path)
     say(args, f"report in {rep.seconds:.1f} s")
     return 0
 
 
-def add_parsers(sub) -> None:
+def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Register the data subcommands on an argparse subparsers object."""
-    from pyshape.cli._common import (CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int,
-                                     positive_int)
+    from pyshape.cli._common import CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int, positive_int
 
     inp = "trace: .npy / .npz / .csv[.gz] / .parquet shapes, or a folder of Bitbrains VM files"
 
@@ -262,6 +287,7 @@ def add_parsers(sub) -> None:
     c.add_argument("--which", choices=["both", "corr", "anti"], default="both")
     c.add_argument("--resource", help="resource name or index (default: the first)")
     add_common(c)
+    add_scheduler(c)
     c.set_defaults(func=cmd_correlate)
 
     k = sub.add_parser("cluster", help="group shapes into families (k-Shape or correlation k-means)",
@@ -276,6 +302,7 @@ def add_parsers(sub) -> None:
     k.add_argument("--centroids", metavar="FILE", help="also write the centroids (.csv/.json/.parquet)")
     k.add_argument("--plot", metavar="PNG", help="also draw the centroids as small multiples")
     add_common(k)
+    add_scheduler(k)
     k.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("pack", help="place shapes on as few workers as possible",
@@ -290,6 +317,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--summary", metavar="JSON", help="also write the plan's summary as JSON")
     p.add_argument("--plot", metavar="PNG", help="also draw the busiest workers' load against capacity")
     add_common(p)
+    add_scheduler(p)
     p.set_defaults(func=cmd_pack)
 
     e = sub.add_parser("evaluate", help="plan each day on a forecast, replay the real day",

@@ -9,9 +9,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyshape._table import Column
+    from pyshape.traces import ResourceTrace
 
 
 class CliError(Exception):
@@ -19,7 +23,7 @@ class CliError(Exception):
 
 
 # --------------------------------------------------------------------------- argparse types (usage errors, exit 2)
-def _number(kind, text: str, what: str):
+def _number(kind: Callable[[str], Any], text: str, what: str) -> Any:
     try:
         v = kind(text)
     except ValueError:
@@ -61,13 +65,13 @@ def fraction_closed(text: str) -> float:
     return v
 
 
-def say(args, message: str) -> None:
+def say(args: argparse.Namespace, message: str) -> None:
     """A message for the user on stderr (nothing with ``--quiet``)."""
     if not getattr(args, "quiet", False):
         print(message, file=sys.stderr)
 
 
-def show_progress(args) -> bool:
+def show_progress(args: argparse.Namespace) -> bool:
     """Progress bars go to stderr, only to a terminal and never with ``--quiet``."""
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
@@ -108,7 +112,7 @@ def _header_cols(p: Path) -> List[str]:
     return [head.strip()]
 
 
-def input_format(p: Path, args=None) -> str:
+def input_format(p: Path, args: Optional[argparse.Namespace] = None) -> str:
     """The format of an input: --format, else by what it is (a folder, a header, a suffix)."""
     fmt = getattr(args, "input_format", None) or "auto"
     if fmt != "auto":
@@ -136,10 +140,10 @@ def _cols(text: Optional[str]) -> Optional[List[str]]:
     return cols
 
 
-def _loader(p: Path, fmt: str, step_seconds: Optional[int], args):
+def _loader(p: Path, fmt: str, step_seconds: Optional[int],
+            args: Optional[argparse.Namespace]) -> Tuple[Callable[[], ResourceTrace], Dict[str, Any], Any]:
     """(load(), options for the cache key, cacheable) for one input."""
     from pyshape.traces import load_azure_functions, load_invocations, load_long, load_shapes
-
     from pyshape.traces.long import parse_step
 
     a = args if args is not None else argparse.Namespace()
@@ -156,7 +160,7 @@ def _loader(p: Path, fmt: str, step_seconds: Optional[int], args):
     progress = show_progress(a) if args is not None else False
     if fmt == "long":
         id_col = getattr(a, "id_col", None) or "id"
-        kw = dict(id=None if id_col == "-" else _cols(id_col) if "," in id_col else id_col,
+        kw: Dict[str, Any] = dict(id=None if id_col == "-" else _cols(id_col) if "," in id_col else id_col,
                   time=getattr(a, "time_col", None) or "time", values=_cols(getattr(a, "value_cols", None)),
                   step=step, agg=getattr(a, "agg", None) or "max", time_unit=getattr(a, "time_unit", None) or "s")
         fill = getattr(a, "fill", None) or "previous"
@@ -200,7 +204,8 @@ def _loader(p: Path, fmt: str, step_seconds: Optional[int], args):
     return (lambda: load_shapes(p, step_seconds=step_seconds)), {}, False
 
 
-def load_trace(path: str, *, step_seconds: Optional[int] = None, need_step: bool = False, args=None):
+def load_trace(path: str, *, step_seconds: Optional[int] = None, need_step: bool = False,
+               args: Optional[argparse.Namespace] = None) -> ResourceTrace:
     """A :class:`pyshape.traces.ResourceTrace` from any supported file or folder, or a CliError.
 
     The format is ``--format`` or found by :func:`input_format`: a folder is
@@ -278,7 +283,7 @@ def _day_range(text: str) -> tuple:
             from None
 
 
-def _choose_period(tr, args):
+def _choose_period(tr: ResourceTrace, args: Optional[argparse.Namespace]) -> ResourceTrace:
     day, days = getattr(args, "day", None), getattr(args, "days", None)
     start, end = getattr(args, "start", None), getattr(args, "end", None)
     if day is not None and days is not None:
@@ -286,7 +291,7 @@ def _choose_period(tr, args):
     if (day is not None or days is not None) and (start is not None or end is not None):
         raise CliError("give --day/--days or --start/--end, not both")
     if day is not None or days is not None:
-        lo, hi = (day, day + 1) if day is not None else _day_range(days)
+        lo, hi = (day, day + 1) if day is not None else _day_range(days)  # type: ignore[arg-type]  # days set
         try:
             nd = tr.n_days
         except ValueError as e:
@@ -302,7 +307,7 @@ def _choose_period(tr, args):
     return tr
 
 
-def resource_index(trace, resource: Optional[str]) -> int:
+def resource_index(trace: ResourceTrace, resource: Optional[str]) -> int:
     """Index of ``--resource`` (a name or a number) in the trace, default 0."""
     if resource is None:
         return 0
@@ -359,7 +364,7 @@ def _is_special(p: Path) -> bool:
     return p.exists() and not p.is_file() and not p.is_dir()
 
 
-def write(cols, path: str, args=None) -> None:
+def write(cols: Mapping[str, Column], path: str, args: Optional[argparse.Namespace] = None) -> None:
     """Write a table (CSV / JSON / Parquet by suffix, ``-`` = stdout, CSV to a device), errors as CliError."""
     from pyshape._table import write_table
 
@@ -379,7 +384,7 @@ def write(cols, path: str, args=None) -> None:
         say(args, f"wrote {path}")
 
 
-def check_values(trace, path: str, *, demand: bool = True) -> None:
+def check_values(trace: ResourceTrace, path: str, *, demand: bool = True) -> None:
     """NaN, inf or (for demand, which packing needs) negative values: one clear line naming the
     first bad id, before any work. Correlation and clustering take any finite values."""
     D = trace.shapes.reshape(trace.shapes.shape[0], -1)
@@ -389,10 +394,10 @@ def check_values(trace, path: str, *, demand: bool = True) -> None:
     for bad, what in checks:
         rows = np.flatnonzero(bad)
         if len(rows):
-            raise CliError(f"{path}: {len(rows)} shape(s) have {what}, the first is id {str(trace.ids[rows[0]])}")
+            raise CliError(f"{path}: {len(rows)} shape(s) have {what}, the first is id {trace.ids[rows[0]]!s}")
 
 
-def check_output(path: Optional[str], name: str, *, suffixes=(".csv", ".json", ".parquet"),
+def check_output(path: Optional[str], name: str, *, suffixes: Tuple[str, ...] = (".csv", ".json", ".parquet"),
                  stdout_ok: bool = True) -> None:
     """Refuse an output that cannot be written, before any work is done.
 
@@ -447,7 +452,7 @@ def check_outdir(path: str, name: str) -> None:
         raise CliError(f"{name} {path}: cannot write {where}: {e.strerror or e}") from None
 
 
-def precheck(args) -> None:
+def precheck(args: argparse.Namespace) -> None:
     """What every subcommand checks before any work: numbers and outputs common to several of them."""
     if getattr(args, "capacity", None) is not None:
         capacities(args.capacity)
@@ -457,7 +462,7 @@ def precheck(args) -> None:
         check_outdir(args.outdir, "-d")
 
 
-def add_common(p, *, output: bool = True) -> None:
+def add_common(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     """Options every data subcommand takes."""
     if output:
         p.add_argument("-o", "--output", default="-",
@@ -469,7 +474,7 @@ def add_common(p, *, output: bool = True) -> None:
     add_input_options(p)
 
 
-def add_input_options(p) -> None:
+def add_input_options(p: argparse.ArgumentParser) -> None:
     """How the input is read: its format and columns, the period, the cache."""
     g = p.add_argument_group("input")
     names = ["--input-format"] if "--format" in p._option_string_actions else ["--format", "--input-format"]
@@ -504,20 +509,20 @@ def add_input_options(p) -> None:
                    help="do not read or write the load cache ($XDG_CACHE_HOME/pyshape; PYSHAPE_CACHE_DIR)")
 
 
-def stdout_is_output(args) -> bool:
+def stdout_is_output(args: argparse.Namespace) -> bool:
     return getattr(args, "output", None) == "-"
 
 
-def ids_of(trace) -> np.ndarray:
+def ids_of(trace: ResourceTrace) -> np.ndarray:
     return np.asarray(trace.ids).astype(str)
 
 
-def id_list(trace) -> list:
+def id_list(trace: ResourceTrace) -> List[str]:
     """Ids as plain Python strings (messages quote them without NumPy reprs)."""
     return [str(i) for i in np.asarray(trace.ids).tolist()]
 
 
-def capacity_arg(args, trace) -> np.ndarray:
+def capacity_arg(args: argparse.Namespace, trace: ResourceTrace) -> np.ndarray:
     """``--capacity`` checked against the trace: positive, one value per resource."""
     vals = capacities(args.capacity)
     check_capacity_count(vals, trace.resources)

@@ -1,9 +1,11 @@
 """``pyshape convert IN OUT``: any input the other subcommands read, written as shapes (or a long table)."""
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from pyshape.cli._common import CliError, _is_special, add_common, load_trace, say
 
@@ -18,7 +20,7 @@ def _out_format(path: str) -> str:
     raise CliError(f"{path}: unknown output format (use {', '.join(_OUT)}; .npz keeps everything)")
 
 
-def cmd_convert(args) -> int:
+def cmd_convert(args: argparse.Namespace) -> int:
     from pyshape.traces import save_shapes
 
     out = Path(args.out)
@@ -62,7 +64,7 @@ def cmd_convert(args) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     c = sub.add_parser("convert", help="read any supported input, write it as shapes (.npz keeps everything)",
                        description="Read a trace in any format the other subcommands take (folders, Azure files, "
                                    "long and invocation tables, with the same options) and write it as "

@@ -10,12 +10,17 @@
 """
 from __future__ import annotations
 
+import argparse
 import time
+from typing import TYPE_CHECKING, Any, List, Sequence, Tuple
 
 import numpy as np
 
 from pyshape import defaults
 from pyshape.cli._common import capacities, check_capacity_count, check_outdir, fraction_closed, say, show_progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyshape.evaluate import Backtest
 
 #: Worker size for the Bitbrains part: CPU in MHz, memory in GB (a 2-socket
 #: server's share: 128 GHz is e.g. 48 cores at 2.7 GHz).
@@ -24,13 +29,13 @@ BITBRAINS_WORKER = (128_000.0, 256.0)
 AZURE_WORKER = (32.0, 16_384.0)
 
 
-def _table(rows, header) -> str:
+def _table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
     line = lambda vals: "  ".join(str(v).rjust(w) for v, w in zip(vals, widths))  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-def _azure(args) -> None:
+def _azure(args: argparse.Namespace) -> None:
     import pyshape
     from pyshape.traces import load_azure_sample
 
@@ -44,6 +49,7 @@ def _azure(args) -> None:
     X = np.ascontiguousarray(inv[active])
     t0 = time.perf_counter()
     p = pyshape.top_partners(X, k=1, which="anti")
+    assert p.anti_index is not None and p.anti_score is not None  # which="anti"
     dt = time.perf_counter() - t0
     order = np.argsort(p.anti_score[:, 0])
     used: set = set()
@@ -74,7 +80,8 @@ def _azure(args) -> None:
     print(_table(rows, ["strategy", "workers", "lower bound", "savings vs peak", "mean utilisation"]))
 
 
-def _best_rows(bt, max_overflow: float, max_day_overflow: float = defaults.MAX_DAY_OVERFLOW):
+def _best_rows(bt: Backtest, max_overflow: float,
+               max_day_overflow: float = defaults.MAX_DAY_OVERFLOW) -> List[Tuple[Any, ...]]:
     """For each forecaster and strategy, the cheapest headroom that keeps overflow within the budget
     (pooled and worst day); savings compare with the peak-based row chosen the same way for the
     same forecaster (the 'rolling' rows: each day's setting chosen from the days before it)."""
@@ -101,7 +108,7 @@ def _best_rows(bt, max_overflow: float, max_day_overflow: float = defaults.MAX_D
     return rows
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     from pyshape.report import build_report, headline
     from pyshape.traces import load_bitbrains_sample
 
@@ -124,6 +131,7 @@ def cmd_demo(args) -> int:
     rep = build_report(tr, cap, args.outdir, title="pyshape demo: Bitbrains Rnd sample",
                        max_overflow=args.max_overflow, plots=not args.no_plots, progress=show_progress(args))
     bt = rep.backtest
+    assert bt is not None  # the sample has a week: at least two days to backtest
     planned = sorted(set(bt.table["day"].tolist()))
     print(f"\nPlan day d on a forecast from the whole days before it, replay the real day (days "
           f"{', '.join(str(d) for d in planned)}; {len(bt.partial_days)} partial day(s) left out; means per day; "
@@ -141,7 +149,7 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     d = sub.add_parser("demo", help="run the whole pipeline on the bundled real traces",
                        description="Load, correlate, cluster, forecast, pack and replay the bundled Azure "
                                    "Functions and Bitbrains samples; print tables, write PNGs and a report.")

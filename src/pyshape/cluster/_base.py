@@ -8,9 +8,10 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-from typing import Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape._system import resolve_threads
@@ -39,7 +40,7 @@ except ImportError:  # pragma: no cover - exercised in environments without scik
                           if p.name != "self" and p.kind != p.VAR_KEYWORD)
 
         def get_params(self, deep: bool = True) -> dict:
-            out = {}
+            out: dict[str, Any] = {}
             for name in self._get_param_names():
                 value = getattr(self, name)
                 if deep and hasattr(value, "get_params") and not isinstance(value, type):
@@ -47,7 +48,7 @@ except ImportError:  # pragma: no cover - exercised in environments without scik
                 out[name] = value
             return out
 
-        def set_params(self, **params):
+        def set_params(self, **params: Any) -> Any:
             valid = self.get_params(deep=True)
             for key, value in params.items():
                 name, _, sub = key.partition("__")
@@ -69,15 +70,16 @@ except ImportError:  # pragma: no cover - exercised in environments without scik
     class ClusterMixin:  # type: ignore[no-redef]
         _estimator_type = "clusterer"
 
-        def fit_predict(self, X, y=None, **kwargs):
+        # self: Any here and below: the estimators that inherit these define fit, labels_, transform
+        def fit_predict(self: Any, X: ArrayLike, y: Any = None, **kwargs: Any) -> np.ndarray:
             self.fit(X, **kwargs)
             return self.labels_
 
-    def _wrap_output(method):
+    def _wrap_output(method: Callable[..., Any]) -> Callable[..., Any]:
         """``transform`` returning a pandas DataFrame after ``set_output(transform="pandas")``."""
 
         @functools.wraps(method)
-        def wrapped(self, X, *args, **kwargs):
+        def wrapped(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
             out = method(self, X, *args, **kwargs)
             config = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
             if config != "pandas" or not isinstance(out, np.ndarray):
@@ -92,15 +94,15 @@ except ImportError:  # pragma: no cover - exercised in environments without scik
     class TransformerMixin:  # type: ignore[no-redef]
         """fit_transform, and set_output for "default" and "pandas" output."""
 
-        def __init_subclass__(cls, **kwargs):
+        def __init_subclass__(cls: Any, **kwargs: Any) -> None:
             super().__init_subclass__(**kwargs)
             if "transform" in cls.__dict__:
                 cls.transform = _wrap_output(cls.__dict__["transform"])
 
-        def fit_transform(self, X, y=None, **fit_params):
+        def fit_transform(self: Any, X: ArrayLike, y: Any = None, **fit_params: Any) -> Any:
             return self.fit(X, y, **fit_params).transform(X)
 
-        def set_output(self, *, transform=None):
+        def set_output(self: Any, *, transform: Optional[str] = None) -> Any:
             """Output container of ``transform`` and ``fit_transform``: "default"
             (NumPy) or "pandas"; None leaves it unchanged. Returns self."""
             if transform is None:
@@ -116,7 +118,7 @@ except ImportError:  # pragma: no cover - exercised in environments without scik
     class ClassNamePrefixFeaturesOutMixin:  # type: ignore[no-redef]
         """get_feature_names_out: the lower-case class name and the output index."""
 
-        def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        def get_feature_names_out(self: Any, input_features: Optional[ArrayLike] = None) -> np.ndarray:
             try:
                 n_out = self._n_features_out
             except AttributeError:
@@ -133,7 +135,7 @@ except ImportError:  # pragma: no cover - exercised in environments without scik
             return np.asarray([f"{prefix}{i}" for i in range(n_out)], dtype=object)
 
 
-def check_n_clusters(k, n: int) -> int:
+def check_n_clusters(k: Any, n: int) -> int:
     k = check_int(k, "n_clusters", 1)
     if k > n:
         raise ValueError(f"n_clusters={k} is larger than the number of shapes n={n}")
@@ -171,7 +173,7 @@ def reseed_empty(labels: np.ndarray, dist: np.ndarray, centroids: np.ndarray, U:
 RandomState = Union[None, int, np.random.Generator, np.random.RandomState]
 
 
-def unit_rows(X, n_threads: int, name: str = "X", allow_1d: bool = True) -> np.ndarray:
+def unit_rows(X: ArrayLike, n_threads: int, name: str = "X", allow_1d: bool = True) -> np.ndarray:
     """Validated shapes, centred and scaled to unit norm (float32)."""
     x = as_shapes(X, name, center=True, allow_1d=allow_1d)
     u, bad = _core.normalize_rows(x, 1.0, n_threads)
@@ -199,7 +201,7 @@ SKLEARN_EXPECTED_FAILED_CHECKS = {
 }
 
 
-def _feature_names(X):
+def _feature_names(X: Any) -> Optional[np.ndarray]:
     """Column names of a DataFrame ``X`` when all are strings (object array), else None;
     scikit-learn's rule: mixed string and non-string names raise TypeError."""
     cols = getattr(X, "columns", None)
@@ -220,7 +222,7 @@ def _feature_names(X):
     return names if types == ["str"] else None
 
 
-def _check_feature_names(est, names) -> None:
+def _check_feature_names(est: Any, names: Optional[np.ndarray]) -> None:
     """Names of ``X`` at predict / transform time against ``feature_names_in_``
     (scikit-learn's messages, so its checks and users see the same)."""
     fitted = getattr(est, "feature_names_in_", None)
@@ -238,7 +240,7 @@ def _check_feature_names(est, names) -> None:
     if len(fitted) == len(names) and np.all(fitted == names):
         return
 
-    def listed(items):
+    def listed(items: list) -> str:
         return "".join(f"- {n}\n" for n in items[:5]) + ("- ...\n" if len(items) > 5 else "")
 
     unseen = sorted(set(names) - set(fitted))
@@ -258,7 +260,7 @@ class ShapeClusterBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transforme
     scikit-learn tags and output names (``get_feature_names_out``:
     ``<class name in lower case><cluster>``, one per column of ``transform``)."""
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = True  # (n shapes, T steps); 1-D input is refused
         tags.input_tags.one_d_array = False
@@ -282,7 +284,7 @@ class ShapeClusterBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transforme
         if not hasattr(self, "centroids_unit_"):
             raise not_fitted_error(type(self).__name__)
 
-    def _prepare(self, X, fitted: bool = True):
+    def _prepare(self, X: ArrayLike, fitted: bool = True) -> Tuple[np.ndarray, int]:
         """Unit rows of ``X`` and the thread count. 1-D input is refused (one
         shape is ``X.reshape(1, -1)``). In ``fit`` (``fitted=False``) this sets
         ``n_features_in_`` and ``feature_names_in_`` (a DataFrame's string
@@ -319,7 +321,7 @@ class ShapeClusterBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transforme
         self.n_iter_ = int(n_iter)
         self.n_features_in_ = int(T)
 
-    def fit_predict(self, X, y=None) -> np.ndarray:
+    def fit_predict(self, X: ArrayLike, y: Any = None) -> np.ndarray:
         """Fit, then return ``labels_`` (the cluster of every training shape).
 
         Parameters
@@ -333,7 +335,7 @@ class ShapeClusterBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transforme
         """
         return self.fit(X).labels_
 
-    def score(self, X, y=None) -> float:
+    def score(self, X: ArrayLike, y: Any = None) -> float:
         """Opposite of the summed distance of ``X`` to its nearest centroids
         (``-inertia`` on ``X``; higher is better, as in scikit-learn)."""
         self._check_fitted()

@@ -1,9 +1,10 @@
 """Correlation k-means: spherical k-means on z-normalised shapes (Pearson r)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape.cluster._base import (
@@ -95,9 +96,9 @@ class CorrelationKMeans(ShapeClusterBase):
     (1, 2)
     """
 
-    def __init__(self, n_clusters: int = 8, *, init="k-means++", n_init: int = 1,
+    def __init__(self, n_clusters: int = 8, *, init: Union[str, ArrayLike] = "k-means++", n_init: int = 1,
                  max_iter: int = 100, tol: float = 1e-4, init_size: Optional[int] = None,
-                 random_state: RandomState = None, n_threads: Optional[int] = None):
+                 random_state: RandomState = None, n_threads: Optional[int] = None) -> None:
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -151,13 +152,13 @@ class CorrelationKMeans(ShapeClusterBase):
         return unit(C).astype(np.float32)
 
     # ---------------------------------------------------------------- Lloyd
-    def _assign(self, U, C, nt):
+    def _assign(self, U: np.ndarray, C: np.ndarray, nt: int) -> Tuple[np.ndarray, np.ndarray]:
         labels, best = _core.corr_assign(U, C, n_threads=nt)
         dist = np.clip(1.0 - best.astype(np.float64), 0.0, 2.0)  # r is in [-1, 1] up to rounding
         reseed_empty(labels, dist, C, U)
         return labels, dist
 
-    def _run(self, U: np.ndarray, C: np.ndarray, nt: int):
+    def _run(self, U: np.ndarray, C: np.ndarray, nt: int) -> Tuple[np.ndarray, np.ndarray, float, int]:
         k = C.shape[0]
         max_iter = check_int(self.max_iter, "max_iter", 1)
         tol = float(self.tol)
@@ -184,7 +185,7 @@ class CorrelationKMeans(ShapeClusterBase):
             labels, dist = self._assign(U, C, nt)
         return C, labels, float(dist.sum()), n_iter
 
-    def fit(self, X, y=None) -> "CorrelationKMeans":
+    def fit(self, X: ArrayLike, y: Any = None) -> "CorrelationKMeans":
         """Cluster the shapes ``X``.
 
         Parameters
@@ -226,11 +227,12 @@ class CorrelationKMeans(ShapeClusterBase):
             res = self._run(U, C0, nt)
             if best is None or res[2] < best[2]:
                 best = res
+        assert best is not None  # n_init >= 1
         C, labels, inertia, n_iter = best
         self._set_fitted(C, labels, inertia, n_iter, T)
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Cluster of every shape: the centroid it correlates with most
         (ties: the lower cluster number).
 
@@ -255,7 +257,7 @@ class CorrelationKMeans(ShapeClusterBase):
         labels, _ = _core.corr_assign(U, self.centroids_unit_, n_threads=nt)
         return labels
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Correlation distance ``1 - r`` of every shape to every centroid.
 
         Parameters

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import warnings
-from typing import Optional
+from typing import Any, ContextManager, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape._system import resolve_threads
@@ -22,7 +23,7 @@ from pyshape.cluster._base import (
 __all__ = ["KShape", "align"]
 
 
-def align(X, lags, *, n_threads: Optional[int] = None) -> np.ndarray:
+def align(X: ArrayLike, lags: ArrayLike, *, n_threads: Optional[int] = None) -> np.ndarray:
     """Shapes moved by their lags (as :attr:`KShape.lags_` gives them) and
     z-normalised again: what k-Shape compares with its centroids.
 
@@ -100,7 +101,7 @@ def _shape_extraction(U: np.ndarray, labels: np.ndarray, shift: np.ndarray, C: n
     order = np.argsort(labels, kind="stable")
     sh = shift[order].astype(np.int32)
     zero = ~C.any(axis=1)
-    sh[zero[labels[order]]] = 0
+    sh[zero[labels[order]]] = 0  # type: ignore[index]  # NumPy's stubs: any(axis=1) might be a scalar
     A = _core.align_rows(U, order, sh, n_threads=nt)
     bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=k))])
     out = C.copy()
@@ -109,7 +110,7 @@ def _shape_extraction(U: np.ndarray, labels: np.ndarray, shift: np.ndarray, C: n
     return out
 
 
-def _one_blas_thread():
+def _one_blas_thread() -> ContextManager[Any]:
     """The eigenvector step is a chain of small matrix-vector products, which a
     multi-threaded BLAS runs slower than one thread does (measured 3x on 2
     cores): limit it to one thread when threadpoolctl is there."""
@@ -231,10 +232,10 @@ class KShape(ShapeClusterBase):
     (1, 1, True)
     """
 
-    def __init__(self, n_clusters: int = 8, *, max_lag: Optional[int] = None, init="random",
+    def __init__(self, n_clusters: int = 8, *, max_lag: Optional[int] = None, init: Union[str, ArrayLike] = "random",
                  n_init: int = 1, max_iter: int = 100, tol: float = 1e-6,
                  random_state: RandomState = None, n_threads: Optional[int] = None,
-                 max_shift="deprecated"):
+                 max_shift: Union[Optional[int], str] = "deprecated") -> None:
         self.n_clusters = n_clusters
         self.max_lag = max_lag
         self.init = init
@@ -264,7 +265,7 @@ class KShape(ShapeClusterBase):
             raise ValueError(f"{name} must be in [0, T - 1] = [0, {T - 1}], got {L}")
         return int(L)
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict) -> None:
         # a model pickled before max_shift / shifts_ were renamed max_lag / lags_
         state = dict(state)
         if "max_lag" not in state:
@@ -289,13 +290,14 @@ class KShape(ShapeClusterBase):
                       FutureWarning, stacklevel=2)
         return self.lags_
 
-    def _assign(self, U, C, L, nt):
+    def _assign(self, U: np.ndarray, C: np.ndarray, L: int, nt: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         labels, best, shift = _core.sbd_assign(U, C, L, n_threads=nt)
         dist = np.clip(1.0 - best.astype(np.float64), 0.0, 2.0)  # SBD is in [0, 2] up to rounding
         reseed_empty(labels, dist, C, U, shift)
         return labels, dist, shift
 
-    def _initial(self, U, k, L, rng, nt):
+    def _initial(self, U: np.ndarray, k: int, L: int, rng: np.random.Generator,
+                 nt: int) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], np.ndarray]:
         """(centroids, labels, dist, shift) to start from; dist None when unknown."""
         n, T = U.shape
         init = self.init
@@ -304,7 +306,7 @@ class KShape(ShapeClusterBase):
                 C = U[np.sort(rng.choice(n, k, replace=False))].copy()
                 return (C, *self._assign(U, C, L, nt))
             if init == "random-labels":
-                labels = rng.integers(k, size=n).astype(np.int64)
+                labels = rng.integers(k, size=int(n)).astype(np.int64)  # int(): picks NumPy's array overload
             else:
                 raise ValueError(f"init must be 'random', 'random-labels' or an array, got {init!r}")
         else:
@@ -327,7 +329,8 @@ class KShape(ShapeClusterBase):
         reseed_empty(labels, dist, C, U, shift)
         return C, labels, None, shift
 
-    def _run(self, U, L, rng, nt):
+    def _run(self, U: np.ndarray, L: int, rng: np.random.Generator,
+             nt: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
         k = check_n_clusters(self.n_clusters, U.shape[0])
         max_iter = check_int(self.max_iter, "max_iter", 1)
         tol = float(self.tol)
@@ -352,7 +355,7 @@ class KShape(ShapeClusterBase):
             inertia = dist.sum()
         return C, labels, shift, float(inertia), n_iter
 
-    def fit(self, X, y=None) -> "KShape":
+    def fit(self, X: ArrayLike, y: Any = None) -> "KShape":
         """Cluster the shapes ``X``.
 
         Parameters
@@ -392,13 +395,14 @@ class KShape(ShapeClusterBase):
             res = self._run(U, L, rng, nt)
             if best is None or res[3] < best[3]:
                 best = res
+        assert best is not None  # n_init >= 1
         C, labels, shift, inertia, n_iter = best
         self._set_fitted(C, labels, inertia, n_iter, T)
         self.lags_ = shift.astype(np.int32, copy=False)
         self.max_lag_ = L
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Cluster of every shape: the centroid of least SBD (ties: the lower number).
 
         Parameters
@@ -422,7 +426,7 @@ class KShape(ShapeClusterBase):
         labels, _, _ = _core.sbd_assign(U, self.centroids_unit_, self.max_lag_, n_threads=nt)
         return labels
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Shape-based distance (SBD) of every shape to every centroid.
 
         Parameters

@@ -1,7 +1,10 @@
 """Shared steps of the correlation functions: validated shapes as unit-norm rows."""
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape._validation import as_shapes, check_finite_row, check_same_length
@@ -13,7 +16,8 @@ def unit_rows(x: np.ndarray, name: str, n_threads: int) -> np.ndarray:
     return u
 
 
-def unit_pair(X, Y, yname: str, n_threads: int):
+def unit_pair(X: ArrayLike, Y: Optional[ArrayLike], yname: str,
+              n_threads: int) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """Validated shapes X (and Y, if given) as unit-norm rows: (x, u, v or None)."""
     x = as_shapes(X, "X", center=True)
     u = unit_rows(x, "X", n_threads)

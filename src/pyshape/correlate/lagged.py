@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
@@ -18,8 +19,8 @@ LaggedMethod = Literal["auto", "direct", "fft"]
 
 
 def lagged_correlation(
-    X,
-    Y=None,
+    X: ArrayLike,
+    Y: ArrayLike | None = None,
     *,
     max_lag: int | None = None,
     n_threads: int | None = None,
@@ -81,7 +82,7 @@ def lagged_correlation(
         return _core.lagged(u, v, max_lag=max_lag, n_threads=nt, progress=cb, method=method)
 
 
-def sbd(X, Y=None, *, max_lag: int | None = None, n_threads: int | None = None,
+def sbd(X: ArrayLike, Y: ArrayLike | None = None, *, max_lag: int | None = None, n_threads: int | None = None,
         progress: ProgressArg = False, method: LaggedMethod = "auto") -> np.ndarray:
     """Shape-based distance (k-Shape): ``1 - max normalised cross-correlation``.
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
@@ -12,7 +13,7 @@ from pyshape.correlate._common import unit_pair
 __all__ = ["pearson", "znorm"]
 
 
-def znorm(X, *, n_threads: int | None = None) -> np.ndarray:
+def znorm(X: ArrayLike, *, n_threads: int | None = None) -> np.ndarray:
     """Z-normalise every shape: subtract its mean, divide by its standard deviation.
 
     Parameters
@@ -37,7 +38,7 @@ def znorm(X, *, n_threads: int | None = None) -> np.ndarray:
     --------
     >>> import numpy as np, pyshape
     >>> z = pyshape.znorm(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]))
-    >>> np.round(z, 4).tolist()
+    >>> np.round(z.astype(np.float64), 4).tolist()
     [[-1.2247, 0.0, 1.2247], [0.0, 0.0, 0.0]]
     """
     x = as_shapes(X, "X", center=True)
@@ -46,7 +47,8 @@ def znorm(X, *, n_threads: int | None = None) -> np.ndarray:
     return z
 
 
-def pearson(X, Y=None, *, n_threads: int | None = None, progress: ProgressArg = False) -> np.ndarray:
+def pearson(X: ArrayLike, Y: ArrayLike | None = None, *, n_threads: int | None = None,
+            progress: ProgressArg = False) -> np.ndarray:
     """Pearson correlation of every pair of shapes.
 
     Parameters

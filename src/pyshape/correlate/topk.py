@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Callable, Literal, Optional, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
@@ -57,11 +58,11 @@ _PRUNED_TRUST = 2.0
 
 
 def top_partners(
-    X,
+    X: ArrayLike,
     k: int = 10,
     *,
     which: Which = "both",
-    queries=None,
+    queries: ArrayLike | None = None,
     method: Method = "auto",
     rank: int | None = None,
     n_threads: int | None = None,
@@ -116,7 +117,8 @@ def top_partners(
     Memory: besides the O(n k) result, the call holds a unit-norm copy of
     ``X`` (and of ``queries``) and ``X`` packed in panels for the kernel:
     ``8 n T`` bytes (``+ 4 q T``), e.g. 11.5 GB for n = 1,000,000 and
-    T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections. Inputs that
+    T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections; ``'int8'``
+    holds int8 copies (``2 n T`` bytes) instead of the packed ``X``. Inputs that
     are not C-contiguous float32 are converted once, which costs another
     ``4 n T`` bytes while the call runs: pass float32 to avoid it.
 
@@ -169,7 +171,8 @@ def top_partners(
     return Partners(ci, cs, ai, as_)
 
 
-def choose_method(n_queries: int, n: int, T: int, plan):
+def choose_method(n_queries: int, n: int, T: int,
+                  plan: Callable[[], _lowrank.LowRankPlan]) -> Tuple[str, Optional[_lowrank.LowRankPlan]]:
     """The method 'auto' runs: ``(method, plan or None)``.
 
     int8 wherever it applies and the work is large enough (measured faster
@@ -187,17 +190,20 @@ def choose_method(n_queries: int, n: int, T: int, plan):
     return fallback, None
 
 
-def _top_partners_pruned(u, q, lr, k, want_corr, want_anti, nt, cb) -> Partners:
+def _top_partners_pruned(u: np.ndarray, q: Optional[np.ndarray], lr: _lowrank.LowRankPlan, k: int, want_corr: bool,
+                         want_anti: bool, nt: int, cb: Optional[Callable[[int, int], None]]) -> Partners:
     """Run the pruned kernel in a locality order and return rows in the caller's order."""
+    assert lr.db_proj is not None and lr.db_res is not None  # a plan of rank > 0 has them
+    # lr.q_proj and lr.q_res are set when q is given (mypy cannot tie them to q: hence the ignores)
     order = _lowrank.locality_order(lr.db_proj)
-    q_order = None if q is None else _lowrank.locality_order(lr.q_proj)
+    q_order = None if q is None else _lowrank.locality_order(lr.q_proj)  # type: ignore[arg-type]
     res = _core.topk_pruned(
         u, lr.db_proj[order], lr.db_res[order], order,
-        q, None if q is None else lr.q_proj[q_order], None if q is None else lr.q_res[q_order], q_order,
+        q, None if q is None else lr.q_proj[q_order], None if q is None else lr.q_res[q_order], q_order,  # type: ignore[index]
         k=k, want_pos=want_corr, want_neg=want_anti, margin=_lowrank.MARGIN, n_threads=nt, progress=cb,
     )
     rows = order if q is None else q_order
-    out = []
+    out: list[Optional[np.ndarray]] = []
     for a in res[:4]:
         if a is None:
             out.append(None)

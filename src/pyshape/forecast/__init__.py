@@ -31,8 +31,8 @@ from __future__ import annotations
 from pyshape.forecast.coldstart import ColdStart, carry_forward
 from pyshape.forecast.metrics import mae, peak_error
 from pyshape.forecast.profile import ClusterProfile
-from pyshape.forecast.scenario import Scenarios
 from pyshape.forecast.registry import FORECASTERS, default_forecasters, make_forecaster
+from pyshape.forecast.scenario import Scenarios
 from pyshape.forecast.seasonal import (
     Forecaster,
     PeriodMax,

@@ -3,32 +3,33 @@ copy when they already are, and one clear exception per kind of bad input."""
 from __future__ import annotations
 
 import numbers
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape._validation import as_shapes3 as _as_shapes3
 from pyshape._validation import check_int, real_array
 
 
-def check_period(period) -> int:
+def check_period(period: Any) -> int:
     """``period`` as a Python int of at least 1."""
     return check_int(period, "period", 1)
 
 
-def check_window(window) -> Optional[int]:
+def check_window(window: Any) -> Optional[int]:
     """``window`` (whole periods) as None or an int of at least 1."""
     if window is not None and (isinstance(window, bool) or not isinstance(window, numbers.Integral)):
         raise TypeError(f"window must be None or an integer, got {type(window).__name__} {window!r}")
     return None if window is None else check_int(window, "window", 1)
 
 
-def check_count(value, name: str, low: int = 1) -> int:
+def check_count(value: Any, name: str, low: int = 1) -> int:
     """A positive integer parameter such as ``n_clusters``."""
     return check_int(value, name, low)
 
 
-def as_shapes3(x, name: str, finite_only: bool = False) -> Tuple[np.ndarray, bool]:
+def as_shapes3(x: ArrayLike, name: str, finite_only: bool = False) -> Tuple[np.ndarray, bool]:
     """``x`` as a C-contiguous float32 ``(n, R, T)`` array and whether it came as ``(n, T)``.
 
     No copy when ``x`` already is C-contiguous float32 (a 2-D input becomes a
@@ -42,7 +43,7 @@ def as_shapes3(x, name: str, finite_only: bool = False) -> Tuple[np.ndarray, boo
     return _as_shapes3(arr, name, finite=True, nonnegative=not finite_only), arr.ndim == 2
 
 
-def as_history(history, period) -> Tuple[np.ndarray, int, bool]:
+def as_history(history: ArrayLike, period: Any) -> Tuple[np.ndarray, int, bool]:
     """Validated history ``(n, R, T)`` float32, the period, and whether it came 2-D."""
     period = check_period(period)
     x, flat = as_shapes3(history, "history")

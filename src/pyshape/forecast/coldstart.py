@@ -2,13 +2,17 @@
 few steps, by matching them to typical periods learnt from other workloads."""
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape._validation import check_bool, make_rng
 from pyshape.forecast._checks import as_shapes3, back, check_count, check_period
 from pyshape.forecast.profile import constant_rows, fit_shape_clusters
+
+if TYPE_CHECKING:  # pragma: no cover (pyshape.cluster is imported on first use: it may load scikit-learn)
+    from pyshape.cluster._base import RandomState
 
 __all__ = ["ColdStart", "carry_forward"]
 
@@ -21,13 +25,13 @@ _MATCHES = ("mae", "corr")
 _CALIBRATION_PERIODS = 4096
 
 
-def _check_choice(value, name: str, choices: Tuple[str, ...]) -> str:
+def _check_choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
 
 
-def _check_partial(partial, period: int) -> Tuple[np.ndarray, bool]:
+def _check_partial(partial: ArrayLike, period: int) -> Tuple[np.ndarray, bool]:
     x, flat = as_shapes3(partial, "partial")
     h = x.shape[2]
     if h >= period:
@@ -55,7 +59,7 @@ def _fill(x: np.ndarray, period: int, how: str) -> np.ndarray:
     return out
 
 
-def carry_forward(partial, period: int, *, how: str = "mean") -> np.ndarray:
+def carry_forward(partial: ArrayLike, period: int, *, how: str = "mean") -> np.ndarray:
     """Naive cold-start baseline: keep the observed steps, then repeat one level.
 
     Parameters
@@ -106,7 +110,7 @@ def carry_forward(partial, period: int, *, how: str = "mean") -> np.ndarray:
 def _prefix_corr(P: np.ndarray, C: np.ndarray) -> np.ndarray:
     """Pearson r (n, k) of rows ``P`` (n, h) with rows ``C`` (k, h) in float64; 0
     where either side is constant."""
-    def unit(a):
+    def unit(a: np.ndarray) -> np.ndarray:
         d = a - a.mean(axis=1, keepdims=True)
         nrm = np.linalg.norm(d, axis=1, keepdims=True)
         return np.divide(d, nrm, out=np.zeros_like(d), where=nrm > 0)
@@ -294,8 +298,8 @@ class ColdStart:
     (True, True)
     """
 
-    def __init__(self, n_clusters: int = 16, random_state=0, shrink: bool = True,
-                 level: str = "median", match: str = "mae"):
+    def __init__(self, n_clusters: int = 16, random_state: RandomState = 0, shrink: bool = True,
+                 level: str = "median", match: str = "mae") -> None:
         self.n_clusters = check_count(n_clusters, "n_clusters")
         self.random_state = random_state
         self.shrink = check_bool(shrink, "shrink")
@@ -315,7 +319,7 @@ class ColdStart:
     def __repr__(self) -> str:
         return self.name
 
-    def fit(self, days) -> "ColdStart":
+    def fit(self, days: ArrayLike) -> "ColdStart":
         """Learn the profiles from whole past periods.
 
         Parameters
@@ -415,7 +419,7 @@ class ColdStart:
                 beta[j] = min(max(b, 0.0), 1.0)  # a convex error: the clipped minimiser
         return beta
 
-    def predict(self, partial) -> np.ndarray:
+    def predict(self, partial: ArrayLike) -> np.ndarray:
         """The whole period of every new shape from its first ``h`` steps.
 
         Parameters

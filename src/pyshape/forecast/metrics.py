@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape._validation import check_bool
 from pyshape.forecast._checks import as_shapes3
@@ -17,7 +18,7 @@ from pyshape.forecast._checks import as_shapes3
 __all__ = ["mae", "peak_error"]
 
 
-def _pair(actual, pred) -> Tuple[np.ndarray, np.ndarray, bool]:
+def _pair(actual: ArrayLike, pred: ArrayLike) -> Tuple[np.ndarray, np.ndarray, bool]:
     """``(a, p, flat)``: validated actual and forecast, and whether they came as ``(n, T)``."""
     a, flat_a = as_shapes3(actual, "actual", finite_only=True)
     p, flat_p = as_shapes3(pred, "pred", finite_only=True)
@@ -33,7 +34,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return num / den
 
 
-def mae(actual, pred, *, per_resource: bool = False, relative: bool = False) -> np.ndarray:
+def mae(actual: ArrayLike, pred: ArrayLike, *, per_resource: bool = False, relative: bool = False) -> np.ndarray:
     """Mean absolute error of every shape.
 
     Parameters
@@ -76,7 +77,7 @@ def mae(actual, pred, *, per_resource: bool = False, relative: bool = False) -> 
     return err if per_resource else err.mean(axis=1)
 
 
-def peak_error(actual, pred, *, relative: bool = False) -> np.ndarray:
+def peak_error(actual: ArrayLike, pred: ArrayLike, *, relative: bool = False) -> np.ndarray:
     """Signed error of the peak: ``max(pred) - max(actual)`` per shape and resource.
 
     Positive means the forecast over-provisions the peak, negative that it

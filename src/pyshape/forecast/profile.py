@@ -3,19 +3,22 @@ to the workload's own level and spread (smooth: the noise of single days and of
 single workloads averages out)."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 import numpy as np
 
 from pyshape.forecast._checks import check_count, check_window, last_periods
 from pyshape.forecast.seasonal import Forecaster, _window_name
 
+if TYPE_CHECKING:  # pragma: no cover (pyshape.cluster is imported on first use: it may load scikit-learn)
+    from pyshape.cluster._base import RandomState
+
 __all__ = ["ClusterProfile"]
 
 _SCALES = ("mean", "lsq")
 
 
-def _check_scale(scale) -> str:
+def _check_scale(scale: Any) -> str:
     if scale not in _SCALES:
         raise ValueError(f"scale must be one of {_SCALES}, got {scale!r}")
     return scale
@@ -27,7 +30,7 @@ def constant_rows(P: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return sd <= 4 * np.finfo(np.float32).eps * np.abs(mu)
 
 
-def fit_shape_clusters(P: np.ndarray, n_clusters: int, random_state) -> Tuple[np.ndarray, np.ndarray]:
+def fit_shape_clusters(P: np.ndarray, n_clusters: int, random_state: RandomState) -> Tuple[np.ndarray, np.ndarray]:
     """Cluster the non-constant rows of ``P`` (m, L) with CorrelationKMeans.
 
     Returns ``(labels, centers)``: labels (m,) with -1 for constant rows, and
@@ -101,7 +104,7 @@ class ClusterProfile(Forecaster):
     """
 
     def __init__(self, n_clusters: int = 16, window: Optional[int] = None,
-                 random_state=0, scale: str = "mean"):
+                 random_state: RandomState = 0, scale: str = "mean") -> None:
         self.n_clusters = check_count(n_clusters, "n_clusters")
         self.window = check_window(window)
         self.random_state = random_state
@@ -109,7 +112,7 @@ class ClusterProfile(Forecaster):
 
     @property
     def name(self) -> str:
-        extra = {"n_clusters": self.n_clusters}
+        extra: dict[str, object] = {"n_clusters": self.n_clusters}
         if self.scale != "mean":
             extra["scale"] = repr(self.scale)
         return _window_name("ClusterProfile", self.window, **extra)

@@ -31,7 +31,10 @@ scenarios with the real day, and the headroom (and forecaster) is chosen out of 
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape._validation import check_real
 from pyshape.forecast._checks import as_history, check_count, check_window, last_periods
@@ -88,7 +91,7 @@ class Scenarios(Forecaster):
     [[2.0, 2.0, 2.0, 0.0]]
     """
 
-    def __init__(self, days=14, dilate: int = 0, dilate_hours=None):
+    def __init__(self, days: Optional[int] = 14, dilate: int = 0, dilate_hours: Optional[float] = None) -> None:
         self.days = check_window(days)
         self.dilate = check_count(dilate, "dilate", 0)
         self.dilate_hours = None if dilate_hours is None else check_real(dilate_hours, "dilate_hours", 0.0, 24.0)
@@ -104,11 +107,11 @@ class Scenarios(Forecaster):
             return int(round(self.dilate_hours * int(period) / 24.0))
         return check_count(self.dilate, "dilate", 0)
 
-    def scenarios(self, history, period: int) -> np.ndarray:
+    def scenarios(self, history: ArrayLike, period: int) -> np.ndarray:
         """``(n, R, S, period)``: the S = min(days, T // period) scenario days, oldest first."""
         x, period, _ = as_history(history, period)
         d = np.array(last_periods(x, period, check_window(self.days)), dtype=np.float32)  # copy
-        active = d.any(axis=(1, 3))  # (n, S): some demand that day
+        active: np.ndarray = np.any(d, axis=(1, 3))  # (n, S): some demand that day
         partial = np.flatnonzero(active.any(axis=1) & ~active.all(axis=1))
         for i in partial:
             latest = np.flatnonzero(active[i])[-1]  # the most recent day with demand
@@ -116,7 +119,7 @@ class Scenarios(Forecaster):
                 d[i, :, s] = d[i, :, latest]
         return dilate_max(d, self.dilate_steps(period))
 
-    def forecast(self, history, period: int) -> np.ndarray:
+    def forecast(self, history: ArrayLike, period: int) -> np.ndarray:
         """``(n, R, S * period)`` (or ``(n, S * period)`` for 2-D input), float32: the
         scenario days one after another, oldest first (see :meth:`scenarios`)."""
         s = self.scenarios(history, period)

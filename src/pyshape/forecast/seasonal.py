@@ -5,8 +5,10 @@ Each is a small class with a ``name`` and ``forecast(history, period)``; see
 """
 from __future__ import annotations
 
+from typing import Any, Optional
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyshape._validation import check_real
 from pyshape.forecast._checks import as_history, back, check_window, last_periods
@@ -34,7 +36,7 @@ class Forecaster:
     def __repr__(self) -> str:
         return self.name
 
-    def forecast(self, history, period: int) -> np.ndarray:
+    def forecast(self, history: ArrayLike, period: int) -> np.ndarray:
         """Forecast the period after ``history``.
 
         Parameters
@@ -67,7 +69,7 @@ class Forecaster:
         raise NotImplementedError
 
 
-def _window_name(cls: str, window, **extra) -> str:
+def _window_name(cls: str, window: Optional[int], **extra: object) -> str:
     parts = [f"{k}={v}" for k, v in extra.items()]
     if window is not None:
         parts.append(f"window={window}")
@@ -107,7 +109,7 @@ class PeriodMean(Forecaster):
     ([[4.0, 5.0, 6.0]], [[5.5, 6.5, 7.5]])
     """
 
-    def __init__(self, window=None):
+    def __init__(self, window: Optional[int] = None) -> None:
         self.window = check_window(window)
 
     @property
@@ -137,7 +139,7 @@ class PeriodMax(Forecaster):
     [[4.0, 9.0, 6.0]]
     """
 
-    def __init__(self, window=None):
+    def __init__(self, window: Optional[int] = None) -> None:
         self.window = check_window(window)
 
     @property
@@ -148,7 +150,7 @@ class PeriodMax(Forecaster):
         return last_periods(x, period, check_window(self.window)).max(axis=2)
 
 
-def _check_q(q) -> float:
+def _check_q(q: Any) -> float:
     return check_real(q, "q", 0.0, 1.0)
 
 
@@ -174,7 +176,7 @@ class PeriodQuantile(Forecaster):
     [[4.0, 5.0, 6.0]]
     """
 
-    def __init__(self, q: float = 0.95, window=None):
+    def __init__(self, q: float = 0.95, window: Optional[int] = None) -> None:
         self.q = _check_q(q)
         self.window = check_window(window)
 

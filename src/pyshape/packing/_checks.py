@@ -1,7 +1,7 @@
 """Defaults, error types and argument checks shared by pack, Plan and Placer."""
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class InfeasiblePlanError(AssertionError):
 ArrayLike = Union[np.ndarray, Sequence[Any]]
 
 
-def _numbers(x, name: str) -> np.ndarray:
+def _numbers(x: Any, name: str) -> np.ndarray:
     """``x`` as an array of integers or floats: strings, objects and bools (``headroom=True``) refused."""
     a = real_array(x, name)
     if a.dtype.kind == "b":
@@ -45,7 +45,7 @@ def _numbers(x, name: str) -> np.ndarray:
     return a
 
 
-def check_capacity(capacity, R: int) -> np.ndarray:
+def check_capacity(capacity: Union[float, ArrayLike], R: int) -> np.ndarray:
     c = np.atleast_1d(_numbers(capacity, "capacity")).astype(np.float64)
     if c.ndim != 1:
         raise ValueError(f"capacity must be a number or one value per resource, got shape {c.shape}")
@@ -61,7 +61,7 @@ def check_capacity(capacity, R: int) -> np.ndarray:
     return c
 
 
-def check_headroom(headroom, R: int) -> np.ndarray:
+def check_headroom(headroom: Union[float, ArrayLike], R: int) -> np.ndarray:
     h = np.atleast_1d(_numbers(headroom, "headroom")).astype(np.float64)
     if h.size == 1:
         h = np.repeat(h, R)
@@ -72,12 +72,12 @@ def check_headroom(headroom, R: int) -> np.ndarray:
     return h
 
 
-def check_risk(risk) -> float:
+def check_risk(risk: float) -> float:
     """The risk budget: a real number in [0, 1) (a fraction of steps)."""
     return check_real(risk, "risk", 0.0, 1.0, high_open=True)
 
 
-def check_ids(ids, n: int) -> np.ndarray:
+def check_ids(ids: Optional[ArrayLike], n: int) -> np.ndarray:
     """``ids`` as a 1-D array of n unique ids (``arange(n)`` when None).
 
     Ids are compared as the Python objects given: a sequence mixing strings
@@ -140,6 +140,6 @@ def raise_too_large(too: np.ndarray, eff: np.ndarray, ids: np.ndarray) -> None:
             f"{too.size} shape(s) peak above the effective capacity {eff.tolist()} of an empty worker: "
             f"ids {shown}{more}. Nothing was placed; use bigger workers, less headroom, or split them."
         )
-        err.ids = ids[too]
-        err.rows = too
+        err.ids = ids[too]  # type: ignore[attr-defined]  # set here only, not by the C++ Placer
+        err.rows = too  # type: ignore[attr-defined]
         raise err

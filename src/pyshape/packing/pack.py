@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Optional, Union
 
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
@@ -30,11 +30,11 @@ __all__ = ["pack"]
 
 def pack(
     shapes: ArrayLike,
-    capacity,
+    capacity: Union[float, ArrayLike],
     strategy: str = DEFAULT_STRATEGY,
     *,
     ids: Optional[ArrayLike] = None,
-    headroom=0.0,
+    headroom: Union[float, ArrayLike] = 0.0,
     risk: float = 0.0,
     candidates: int = DEFAULT_CANDIDATES,
     improve: int = DEFAULT_IMPROVE,
@@ -147,6 +147,7 @@ def pack(
     if assign is None:
         check_values(nonfinite, negative, ident)
         raise_too_large(too_large, effective_capacity(cap, head), ident)
+    assert assign is not None  # None only for data the two checks above raise for
     assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
     return Plan(
         assignment=assign,

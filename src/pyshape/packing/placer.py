@@ -45,6 +45,7 @@ from pyshape import _core
 from pyshape._validation import INT32_MAX, INT64_MAX, check_int
 from pyshape.packing._checks import (
     DEFAULT_CANDIDATES,
+    ArrayLike,
     DuplicateIdError,
     FleetFullError,
     ShapeTooLargeError,
@@ -127,7 +128,8 @@ class Placer:
 
     __slots__ = ("_p",)
 
-    def __init__(self, capacity, T: int, *, strategy: str = "complement", headroom=0.0, risk: float = 0.0,
+    def __init__(self, capacity: Union[float, ArrayLike], T: int, *, strategy: str = "complement",
+                 headroom: Union[float, ArrayLike] = 0.0, risk: float = 0.0,
                  candidates: int = DEFAULT_CANDIDATES, max_workers: Optional[int] = None,
                  scan_limit: Optional[int] = None) -> None:
         scan_limit = check_int(DEFAULT_SCAN_LIMIT if scan_limit is None else scan_limit, "scan_limit", 0, INT64_MAX)
@@ -145,7 +147,7 @@ class Placer:
         self._p = _core.Placer(R, T, cap, head, strategy, check_risk(risk), candidates, max_workers, scan_limit)
 
     # ------------------------------------------------------------------ the request path
-    def place(self, id: Id, shape) -> int:
+    def place(self, id: Id, shape: ArrayLike) -> int:
         """Place ``shape`` (``(R, T)``, or ``(T,)`` when R = 1) under ``id``; return its worker.
 
         Raises
@@ -177,7 +179,7 @@ class Placer:
         """Worker of ``id``, or -1 when it is not placed."""
         return self._p.worker_of(id)
 
-    def __contains__(self, id) -> bool:
+    def __contains__(self, id: object) -> bool:
         return self._p.contains(id)
 
     def __len__(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -148,7 +148,7 @@ class ReplayReport:
     worker_max_excess: np.ndarray
 
 
-def _read_only(a):
+def _read_only(a: ArrayLike) -> np.ndarray:
     """``a`` as an array nobody can change in place: itself when it is a read-only
     array over memory that no writeable array shares, else a read-only copy."""
     if not isinstance(a, np.ndarray):
@@ -219,7 +219,7 @@ class Plan:
     # (assignment, n_workers, order, starts): shapes by worker, see _members_index
     _index: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
 
-    def __setattr__(self, name, value) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         if name == "assignment":
             value = _read_only(value)
         object.__setattr__(self, name, value)
@@ -271,7 +271,7 @@ class Plan:
             self._index = c
         return c[2], c[3]
 
-    def _worker(self, worker) -> int:
+    def _worker(self, worker: int) -> int:
         if isinstance(worker, (bool, np.bool_)) or not isinstance(worker, (int, np.integer)):
             raise TypeError(f"worker must be an integer, got {worker!r}")
         w = int(worker)

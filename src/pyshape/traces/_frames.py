@@ -36,7 +36,7 @@ class Column:
         return self.values
 
 
-def _pyarrow():
+def _pyarrow() -> Any:
     try:
         import pyarrow as pa
         return pa
@@ -44,7 +44,7 @@ def _pyarrow():
         return None
 
 
-def _pandas():
+def _pandas() -> Any:
     try:
         import pandas as pd
         return pd
@@ -52,7 +52,7 @@ def _pandas():
         return None
 
 
-def describe(source) -> str:
+def describe(source: Any) -> str:
     """How messages name a source."""
     if isinstance(source, (str, os.PathLike)):
         return str(source)
@@ -60,11 +60,11 @@ def describe(source) -> str:
     return f"the {type(source).__name__ if mod == 'builtins' else mod + '.' + type(source).__name__} table"
 
 
-def is_path(source) -> bool:
+def is_path(source: Any) -> bool:
     return isinstance(source, (str, os.PathLike))
 
 
-def column_names(source, *, sep: Optional[str] = None) -> List[str]:
+def column_names(source: Any, *, sep: Optional[str] = None) -> List[str]:
     """The column names of ``source`` (the header of a text file), without reading its rows."""
     if is_path(source):
         p = Path(source)
@@ -91,7 +91,7 @@ def column_names(source, *, sep: Optional[str] = None) -> List[str]:
                     f"(pandas, polars, ...), a pyarrow Table or a dict of arrays")
 
 
-def read_columns(source, names: Sequence[str], *, sep: Optional[str] = None,
+def read_columns(source: Any, names: Sequence[str], *, sep: Optional[str] = None,
                  text_columns: Sequence[str] = ()) -> Dict[str, Column]:
     """The columns ``names`` of ``source`` (missing ones: one ValueError naming them and the columns there are).
 
@@ -143,7 +143,7 @@ def _suffix(p: Path) -> str:
     return p.suffix.lower()
 
 
-def _need_pyarrow(p):
+def _need_pyarrow(p: Path) -> Any:
     pa = _pyarrow()
     if pa is None:
         raise ImportError(f"{p}: reading .parquet needs pyarrow (pip install pyarrow)")
@@ -164,7 +164,7 @@ def _unquote(h: str) -> str:
     return h
 
 
-def _read_file(p: Path, names: List[str], sep: Optional[str], text_columns) -> Dict[str, Column]:
+def _read_file(p: Path, names: List[str], sep: Optional[str], text_columns: Sequence[str]) -> Dict[str, Column]:
     suffix = _suffix(p)
     if suffix in PARQUET_SUFFIXES:
         _need_pyarrow(p)
@@ -223,7 +223,7 @@ def _read_text_numpy(p: Path, names: List[str], sep: str) -> Dict[str, Column]:
 
 
 # --------------------------------------------------------------------------- in-memory tables
-def _numpy_column(a, name) -> np.ndarray:
+def _numpy_column(a: Any, name: str) -> np.ndarray:
     pd = _pandas()
     if pd is not None and isinstance(a, (pd.Series, pd.Index)):
         return _pandas_column(a, pd)
@@ -233,7 +233,7 @@ def _numpy_column(a, name) -> np.ndarray:
     return a
 
 
-def _pandas_column(s, pd) -> np.ndarray:
+def _pandas_column(s: Any, pd: Any) -> np.ndarray:
     dt = s.dtype
     if isinstance(dt, pd.DatetimeTZDtype):
         return s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
@@ -248,11 +248,11 @@ def _pandas_column(s, pd) -> np.ndarray:
     return s.to_numpy(dtype=object)
 
 
-def _from_arrow(table) -> Dict[str, Column]:
+def _from_arrow(table: Any) -> Dict[str, Column]:
     return {name: Column(name, None, table.column(name)) for name in table.column_names}
 
 
-def _np(col, dtype=None) -> np.ndarray:
+def _np(col: Any, dtype: Any = None) -> np.ndarray:
     """A pyarrow ChunkedArray as one NumPy array, chunk by chunk (ChunkedArray.to_numpy imports pandas)."""
     parts = [c.to_numpy(zero_copy_only=False) for c in col.chunks]
     if not parts:
@@ -260,7 +260,7 @@ def _np(col, dtype=None) -> np.ndarray:
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def _arrow_to_numpy(col) -> np.ndarray:
+def _arrow_to_numpy(col: Any) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
     t = col.type
@@ -294,7 +294,7 @@ def _ints_to_dt64(a: np.ndarray, scale: int) -> np.ndarray:
 _KIND_INT, _KIND_UINT, _KIND_FLOAT, _KIND_BOOL, _KIND_STRING, _KIND_DATETIME = 0, 1, 2, 20, 21, 22
 
 
-def _buffer_array(buf, dtype_tuple) -> np.ndarray:
+def _buffer_array(buf: Any, dtype_tuple: Tuple[Any, ...]) -> np.ndarray:
     import ctypes
     kind, bits = dtype_tuple[0], dtype_tuple[1]
     np_dtype = {(_KIND_INT, 8): np.int8, (_KIND_INT, 16): np.int16, (_KIND_INT, 32): np.int32,
@@ -309,7 +309,7 @@ def _buffer_array(buf, dtype_tuple) -> np.ndarray:
     return np.frombuffer(raw, dtype=np_dtype).copy()
 
 
-def _from_interchange(df, names) -> Dict[str, Column]:
+def _from_interchange(df: Any, names: Sequence[str]) -> Dict[str, Column]:
     """Numbers, datetimes and UTF-8 strings of a ``__dataframe__`` object with neither pandas nor pyarrow."""
     out: Dict[str, Column] = {}
     for name in names:
@@ -410,7 +410,8 @@ def _parse_text_times(a: np.ndarray, name: str, scale: int, what: str) -> np.nda
     pd = _pandas()
     if pd is not None:
         try:
-            t = pd.to_datetime(pd.Series(np.where(empty, None, s)), utc=True, format="ISO8601")
+            t = pd.to_datetime(pd.Series(np.where(empty, None, s)), utc=True,  # type: ignore[call-overload]
+                               format="ISO8601")
             return _dt64_seconds(t.dt.tz_localize(None).to_numpy("datetime64[ns]"))
         except (ValueError, TypeError, OverflowError):
             pass                      # name the row below
@@ -449,7 +450,7 @@ def _parse_text_times(a: np.ndarray, name: str, scale: int, what: str) -> np.nda
     return out
 
 
-def parse_when(text, what: str) -> float:
+def parse_when(text: Any, what: str) -> float:
     """One time (a number of Unix seconds, an ISO 8601 string, a datetime) as Unix seconds."""
     import datetime as _dt
     if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):

@@ -120,7 +120,7 @@ def delay(h: np.ndarray, lag: np.ndarray) -> None:
             h[rows, :L] = h[rows, :1]
 
 
-def noise_factor(rng: np.random.Generator, shape, sigma: float, dtype: np.dtype) -> np.ndarray:
+def noise_factor(rng: np.random.Generator, shape: tuple[int, ...], sigma: float, dtype: np.dtype) -> np.ndarray:
     """``1 + sigma * U`` clipped at 0, U uniform with mean 0 and variance 1."""
     eps = rng.random(shape, dtype=dtype)
     eps *= 2.0 * np.sqrt(3.0) * sigma

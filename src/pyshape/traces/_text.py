@@ -12,11 +12,17 @@ a loader's peak memory follows the rows it keeps, not the size of the file.
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+#: A file name as the loaders take it.
+PathArg = Union[str, "os.PathLike[str]"]
+_R = TypeVar("_R")
 
 _F32_MAX = float(np.finfo(np.float32).max)
 _PIECE = 1 << 20          # header bytes read at a time; the check sees the first piece
@@ -41,7 +47,7 @@ class TextStream:
     the file.
     """
 
-    def __init__(self, path) -> None:
+    def __init__(self, path: PathArg) -> None:
         p = Path(path)
         if not p.exists():
             raise FileNotFoundError(f"{p}: no such file")
@@ -55,7 +61,7 @@ class TextStream:
     def __enter__(self) -> "TextStream":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -63,7 +69,7 @@ class TextStream:
             self._f.close()
         self._raw.close()
 
-    def _read(self, fn, *a):
+    def _read(self, fn: Callable[..., _R], *a: Any) -> _R:
         try:
             return fn(*a)
         except _GZIP_ERRORS as e:
@@ -130,7 +136,7 @@ class TextStream:
         return self._read(self._f.read)
 
 
-def read_lines(path, *, header_limit: int = HEADER_LIMIT,
+def read_lines(path: PathArg, *, header_limit: int = HEADER_LIMIT,
                check: Optional[Callable[[str], None]] = None) -> Tuple[str, List[str], List[int]]:
     """Header line, the non-blank data lines and their 1-based line numbers in the file.
 
@@ -147,7 +153,8 @@ def read_lines(path, *, header_limit: int = HEADER_LIMIT,
     return header, lines, linenos
 
 
-def check_field_counts(lines: Sequence[str], delimiter: str, n_fields: int, path, linenos: Sequence[int]) -> None:
+def check_field_counts(lines: Sequence[str], delimiter: str, n_fields: int, path: PathArg,
+                       linenos: Sequence[int]) -> None:
     """Raise ValueError at the first line that does not have ``n_fields`` fields."""
     want = n_fields - 1
     counts = np.fromiter((ln.count(delimiter) for ln in lines), dtype=np.int64, count=len(lines))
@@ -158,8 +165,8 @@ def check_field_counts(lines: Sequence[str], delimiter: str, n_fields: int, path
                          f"(as in the header); {bad.size} such line(s)")
 
 
-def parse_numbers(lines: Sequence[str], delimiter: str, names: Sequence[str], path, linenos: Sequence[int],
-                  usecols: Sequence[int] | None = None, dtype=np.float64) -> np.ndarray:
+def parse_numbers(lines: Sequence[str], delimiter: str, names: Sequence[str], path: PathArg, linenos: Sequence[int],
+                  usecols: Sequence[int] | None = None, dtype: DTypeLike = np.float64) -> np.ndarray:
     """Parse delimited numeric ``lines`` into a ``(len(lines), k)`` array of ``dtype``.
 
     ``names`` are the column names (for messages), one per parsed column when
@@ -168,7 +175,7 @@ def parse_numbers(lines: Sequence[str], delimiter: str, names: Sequence[str], pa
     """
     if not len(lines):
         return np.zeros((0, len(names)), dtype=dtype)
-    kw = dict(delimiter=delimiter, ndmin=2, usecols=usecols, comments=None)
+    kw: dict[str, Any] = dict(delimiter=delimiter, ndmin=2, usecols=usecols, comments=None)
     try:
         a = np.loadtxt(lines, dtype=np.int64, **kw)
     except (ValueError, OverflowError):

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
+from typing import Any, Dict, Sequence, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["ResourceTrace"]
 
@@ -12,7 +13,7 @@ _DAY = 86400
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
-def plain(v):
+def plain(v: Any) -> Any:
     """A NumPy scalar as the Python value it holds (messages print ``0``, not ``np.int64(0)``)."""
     return v.item() if isinstance(v, np.generic) else v
 
@@ -164,7 +165,7 @@ class ResourceTrace:
             raise ValueError(f"no resource {name!r}; this trace has {self.resources}") from None
         return self.shapes[:, r, :]
 
-    def select(self, rows) -> "ResourceTrace":
+    def select(self, rows: Union[ArrayLike, slice]) -> "ResourceTrace":
         """The sub-trace of some rows: a boolean mask of length n, integer indices or a slice.
 
         ``meta`` columns are sliced the same way; ``info`` is carried as is.
@@ -227,7 +228,7 @@ class ResourceTrace:
             raise IndexError(f"day {d} is outside the {self.n_days} whole days of the trace")
         return self.days(d, d + 1)
 
-    def window(self, start=None, end=None) -> "ResourceTrace":
+    def window(self, start: Any = None, end: Any = None) -> "ResourceTrace":
         """The steps that begin in ``[start, end)`` as a trace of their own.
 
         ``start`` / ``end``: Unix seconds, ISO 8601 text (``2013-07-03``,
@@ -254,7 +255,7 @@ class ResourceTrace:
         return ResourceTrace(self.ids, self.shapes[:, :, a:b], self.resources, self.step_seconds,
                              self.start + a * self.step_seconds, meta, self.info)
 
-    def to_frame(self, *, time: str = "datetime"):
+    def to_frame(self, *, time: str = "datetime") -> Any:
         """The trace as a long pandas DataFrame: ``id``, ``time``, one column per resource; n x T rows.
 
         ``time='datetime'`` (default): UTC datetimes of the start of each
@@ -287,7 +288,9 @@ class ResourceTrace:
         return pd.DataFrame(cols)
 
     @classmethod
-    def from_frame(cls, frame, *, id="id", time="time", values=None, step=None, **kwargs) -> "ResourceTrace":
+    def from_frame(cls, frame: Any, *, id: Union[str, Sequence[str], None] = "id", time: str = "time",
+                   values: Union[str, Sequence[str], None] = None, step: Union[int, float, str, None] = None,
+                   **kwargs: Any) -> "ResourceTrace":
         """A long table (pandas, polars, pyarrow, a dict of arrays) as a trace: :func:`~pyshape.traces.load_long`.
 
         The defaults read what :meth:`to_frame` writes (ids come out sorted).

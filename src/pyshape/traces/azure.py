@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from importlib import resources as _resources
 from pathlib import Path
-from typing import Dict, Literal, Sequence, Tuple
+from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 import numpy as np
 
-from pyshape.traces._text import check_field_counts, parse_numbers, read_lines
+from pyshape.traces._text import PathArg, check_field_counts, parse_numbers, read_lines
 from pyshape.traces._trace import ResourceTrace, plain
 
 __all__ = ["load_azure_functions", "load_azure_sample"]
@@ -19,7 +19,8 @@ _ROW_BLOCK = 4096  # rows per block when turning counts into shapes (bounds the 
 _HEADER_LIMIT = 16 << 20  # bytes; a day file's header (1440 minutes) is about 7 KB
 
 
-def load_azure_functions(invocations, durations=None, memory=None, *, step_seconds: int = 60,
+def load_azure_functions(invocations: PathArg, durations: Optional[PathArg] = None, memory: Optional[PathArg] = None,
+                         *, step_seconds: int = 60,
                          memory_model: Literal["busy", "active"] = "busy", start: int = 0) -> ResourceTrace:
     """Load one day of the Azure Functions Trace 2019 as concurrency and memory shapes.
 
@@ -204,7 +205,7 @@ def _sibling(inv: Path, kind: str) -> Path:
                             f"(CLI: {option} FILE)")
 
 
-def _header_of(p: Path):
+def _header_of(p: Path) -> Optional[List[str]]:
     import gzip
     opener = gzip.open if p.name.lower().endswith(".gz") else open
     try:
@@ -215,7 +216,7 @@ def _header_of(p: Path):
         return None
 
 
-def _by_header(inv: Path, kind: str):
+def _by_header(inv: Path, kind: str) -> Optional[Path]:
     day = re.search(r"d\d+", inv.name)
     hits = []
     for q in sorted(inv.parent.iterdir()):

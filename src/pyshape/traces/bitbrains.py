@@ -9,7 +9,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from pyshape._progress import progress_callback
+from pyshape._progress import ProgressArg, progress_callback
 from pyshape.traces._text import TextStream, check_field_counts, parse_numbers
 from pyshape.traces._trace import ResourceTrace, plain
 
@@ -30,7 +30,7 @@ PathArg = Union[str, "os.PathLike[str]"]
 
 def load_bitbrains(path: Union[PathArg, Sequence[PathArg]], *, step_seconds: int = 300, max_gap_steps: int = 3,
                    vms: Optional[Iterable[Union[str, int]]] = None, max_steps: Optional[int] = None,
-                   progress=False) -> ResourceTrace:
+                   progress: ProgressArg = False) -> ResourceTrace:
     """Load Bitbrains (GWA-T-12) per-VM files ``<vm>.csv[.gz]`` as CPU and memory shapes.
 
     Every VM's samples (about every 300 s, each VM with its own offset) are put
@@ -207,7 +207,8 @@ def _vm_id(p: Path) -> str:
     return p.name.split(".")[0]
 
 
-def _vm_files(path, vms) -> List[Tuple[str, Path]]:
+def _vm_files(path: Union[PathArg, Sequence[PathArg]],
+              vms: Optional[Iterable[Union[str, int]]]) -> List[Tuple[str, Path]]:
     """(id, file) pairs to load, in output order."""
     if isinstance(path, (str, os.PathLike)):
         p = Path(path)

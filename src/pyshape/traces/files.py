@@ -13,11 +13,12 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from pyshape.traces._text import TextStream, parse_numbers
+from pyshape._progress import ProgressArg
+from pyshape.traces._text import PathArg, TextStream, parse_numbers
 from pyshape.traces._trace import ResourceTrace, as_float32
 
 __all__ = ["load_shapes", "save_shapes"]
@@ -26,9 +27,15 @@ FORMATS = (".npy", ".npz", ".csv", ".csv.gz", ".parquet")
 _DEFAULT_STEP = 60
 _PYARROW_HINT = "reading or writing .parquet needs pyarrow (pip install pyarrow)"
 
+#: What a format's loader returns: ids, shapes, resources, the time grid (step_seconds,
+#: start) when the file has one, meta columns and info counts.
+_Loaded = Tuple[np.ndarray, np.ndarray, Tuple[str, ...], Dict[str, int], Dict[str, np.ndarray], Dict[str, int]]
 
-def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
-                start: Optional[int] = None, allow_nonfinite: bool = False, progress=False) -> ResourceTrace:
+
+
+def load_shapes(path: PathArg, *, mmap: bool = True, step_seconds: Optional[int] = None,
+                start: Optional[int] = None, allow_nonfinite: bool = False,
+                progress: ProgressArg = False) -> ResourceTrace:
     """Load shapes from a file (format by suffix) or a folder of Bitbrains files.
 
     - ``.npy``: an ``(n, T)`` or ``(n, R, T)`` array. Memory-mapped (read
@@ -88,12 +95,12 @@ def load_shapes(path, *, mmap: bool = True, step_seconds: Optional[int] = None,
 
     Examples
     --------
-    >>> import numpy as np, tempfile, os
+    >>> import numpy as np, tempfile, os, pathlib
     >>> from pyshape.traces import load_shapes, save_shapes, ResourceTrace
     >>> tr = ResourceTrace(np.array(["a", "b"]), np.arange(6.0).reshape(2, 1, 3), ("cpu",), 300, 0)
     >>> p = os.path.join(tempfile.mkdtemp(), "x.csv")
     >>> _ = save_shapes(tr, p)
-    >>> open(p).read().splitlines()
+    >>> pathlib.Path(p).read_text().splitlines()
     ['id,resource,0,1,2', 'a,cpu,0,1,2', 'b,cpu,3,4,5']
     >>> back = load_shapes(p, step_seconds=300)
     >>> back.ids.tolist(), back.resources, back.shapes[1, 0].tolist()
@@ -145,7 +152,7 @@ def _check_finite(tr: ResourceTrace, p: Path, block: int = 1 << 22) -> None:
                          f"{rows_bad.size} shape(s) do (load_shapes(..., allow_nonfinite=True) keeps them)")
 
 
-def save_shapes(trace: ResourceTrace, path) -> Path:
+def save_shapes(trace: ResourceTrace, path: PathArg) -> Path:
     """Write a trace in the format given by the suffix of ``path``; return the path.
 
     - ``.npy``: ``shapes`` only, ``(n, T)`` when R == 1, else ``(n, R, T)``.
@@ -223,7 +230,7 @@ def _check_not_empty(shapes: np.ndarray, p: Path) -> None:
         raise ValueError(f"{p}: no shapes (array of shape {shapes.shape})")
 
 
-def _load_npy(p: Path, mmap: bool):
+def _load_npy(p: Path, mmap: bool) -> _Loaded:
     try:
         a = np.load(p, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
@@ -238,7 +245,7 @@ def _load_npy(p: Path, mmap: bool):
 _NPZ_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
 
 
-def _load_npz(p: Path):
+def _load_npz(p: Path) -> _Loaded:
     try:
         return _read_npz(p)
     except _NPZ_ERRORS as e:  # truncated or corrupt archive, an object array that would need pickle, ...
@@ -247,7 +254,7 @@ def _load_npz(p: Path):
         raise ValueError(f"{p}: not a readable .npz file ({type(e).__name__}: {e})") from None
 
 
-def _read_npz(p: Path):
+def _read_npz(p: Path) -> _Loaded:
     with open(p, "rb") as f, np.load(f, allow_pickle=False) as z:  # our handle: closed even when np.load fails
         if "shapes" not in z.files:
             raise ValueError(f"{p}: no array named 'shapes' (found {sorted(z.files)})")
@@ -329,7 +336,7 @@ class _Labels(Sequence):
     def __len__(self) -> int:
         return self.T
 
-    def __getitem__(self, j):
+    def __getitem__(self, j: Any) -> Any:  # an int only (slices are not asked for)
         if not 0 <= j < self.T:
             raise IndexError(j)
         return str(self.first + j)
@@ -352,7 +359,7 @@ def _stack(blocks: List[np.ndarray], cell: Optional[np.ndarray], n_cells: int) -
 
 
 def _assemble(ids: np.ndarray, res: Optional[np.ndarray], blocks: List[np.ndarray], p: Path,
-              where) -> Tuple[np.ndarray, np.ndarray, Tuple[str, ...]]:
+              where: Callable[[int], str]) -> Tuple[np.ndarray, np.ndarray, Tuple[str, ...]]:
     """(ids (n,), shapes (n, R, T), resources) from one row per shape (and resource), in first-seen order.
 
     ``blocks``: the rows' values, float32, in consecutive blocks; the list is
@@ -432,7 +439,7 @@ def _split_row(ln: str, n_text: int, p: Path, lineno: int) -> Tuple[List[str], O
     return [q.strip() for q in parts[:n_text]], parts[n_text]
 
 
-def _load_csv(p: Path):
+def _load_csv(p: Path) -> _Loaded:
     with TextStream(p) as s:
         header = s.header(check=lambda first: _first_is_id(first, p))
         n_text, first, T = _layout(header, p)
@@ -498,7 +505,7 @@ def _save_csv(trace: ResourceTrace, p: Path) -> None:
                 f.write(prefix + fmt % tuple(rows[r]) + "\n")
 
 
-def _pyarrow():
+def _pyarrow() -> Tuple[Any, Any]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -507,7 +514,7 @@ def _pyarrow():
     return pa, pq
 
 
-def _load_parquet(p: Path):
+def _load_parquet(p: Path) -> _Loaded:
     pa, pq = _pyarrow()
     try:
         table = pq.read_table(p)

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from pyshape.traces._frames import (Column, column_names, describe, factorize, numbers, parse_when,
-                                    read_columns, times_seconds)
+from pyshape.traces._frames import (
+    Column,
+    column_names,
+    describe,
+    factorize,
+    numbers,
+    parse_when,
+    read_columns,
+    times_seconds,
+)
 from pyshape.traces._trace import ResourceTrace, plain
 from pyshape.traces.bitbrains import _fill_short_gaps
 
@@ -29,7 +37,7 @@ _UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "min": 60, "m": 60, "minu
 Period = Optional[Tuple[object, object]]
 
 
-def parse_step(step) -> int:
+def parse_step(step: Union[int, float, str]) -> int:
     """A step as whole seconds: ``300``, ``"300"``, ``"300s"``, ``"5min"``, ``"1h"``, ``"1d"``."""
     if isinstance(step, (int, np.integer)) and not isinstance(step, bool):
         v = int(step)
@@ -48,13 +56,14 @@ def parse_step(step) -> int:
     return v
 
 
-def _check_limit(name, v):
+def _check_limit(name: str, v: Any) -> None:
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
         raise ValueError(f"{name} must be a positive integer, got {plain(v)!r}")
 
 
-def load_long(source, *, id: Union[str, Sequence[str], None] = "id", time: str = "time",
-              values: Union[str, Sequence[str], None] = None, step=None, agg: Union[str, Dict[str, str]] = "max",
+def load_long(source: Any, *, id: Union[str, Sequence[str], None] = "id", time: str = "time",
+              values: Union[str, Sequence[str], None] = None, step: Union[int, float, str, None] = None,
+              agg: Union[str, Dict[str, str]] = "max",
               fill: Union[str, float] = "previous", max_gap_steps: int = 3, period: Period = None,
               time_unit: str = "s", sep: Optional[str] = None, max_steps: Optional[int] = None,
               max_cells: Optional[int] = None) -> ResourceTrace:
@@ -209,7 +218,7 @@ def load_long(source, *, id: Union[str, Sequence[str], None] = "id", time: str =
         raise ValueError(f"{where}: {e}") from None
 
 
-def _ids(cols: Dict[str, Column], id_cols, m: int) -> Tuple[np.ndarray, np.ndarray]:
+def _ids(cols: Dict[str, Column], id_cols: List[str], m: int) -> Tuple[np.ndarray, np.ndarray]:
     if not id_cols:
         return np.zeros(m, dtype=np.int64), np.array(["0"])
     codes, ids = factorize(cols[id_cols[0]])
@@ -258,7 +267,8 @@ def _grid(t: np.ndarray, step: int, lo: float, hi: float) -> Tuple[int, int]:
     return start, max(T, 1)
 
 
-def _check_grid(where, n, T, step, t0, t1, most_rows, rows, max_steps, max_cells) -> None:
+def _check_grid(where: str, n: int, T: int, step: int, t0: float, t1: float, most_rows: int, rows: int,
+                max_steps: Optional[int], max_cells: Optional[int]) -> None:
     limit = max(_FREE_DAYS * _DAY // step, _STEPS_PER_ROW * most_rows) if max_steps is None else max_steps
     if T > limit:
         why = (f"more than {_FREE_DAYS} days and more than {_STEPS_PER_ROW} steps per row of the fullest id "
@@ -273,7 +283,7 @@ def _check_grid(where, n, T, step, t0, t1, most_rows, rows, max_steps, max_cells
                          f"for {rows} rows (pass max_cells=, a larger step or a period)")
 
 
-def _infer_step(codes, t, n, ids, where) -> int:
+def _infer_step(codes: np.ndarray, t: np.ndarray, n: int, ids: np.ndarray, where: str) -> int:
     order = np.lexsort((t, codes))
     cs, ts = codes[order], t[order]
     d = np.diff(ts)
@@ -300,7 +310,8 @@ def _infer_step(codes, t, n, ids, where) -> int:
     return max(1, int(round(s)))
 
 
-def _reduce(codes, k, V, n, T, aggs):
+def _reduce(codes: np.ndarray, k: np.ndarray, V: np.ndarray, n: int, T: int,
+            aggs: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, int, int]:
     """(shapes (n, R, T) float32, have (n, T), duplicate rows, out-of-order rows)."""
     key = codes * T + k
     order = np.argsort(key, kind="stable")
@@ -331,7 +342,7 @@ def _reduce(codes, k, V, n, T, aggs):
     return shapes, have.reshape(n, T), dup, ooo
 
 
-def _fill_value(shapes, have, max_gap, value) -> np.ndarray:
+def _fill_value(shapes: np.ndarray, have: np.ndarray, max_gap: int, value: float) -> np.ndarray:
     """Put ``value`` in each run of at most ``max_gap`` empty steps between two samples; return the mask."""
     n, T = have.shape
     if max_gap == 0 or T < 3:
@@ -347,9 +358,9 @@ def _fill_value(shapes, have, max_gap, value) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- invocations
-def load_invocations(source, *, id: Union[str, Sequence[str], None] = ("app", "func"),
+def load_invocations(source: Any, *, id: Union[str, Sequence[str], None] = ("app", "func"),
                      end: Optional[str] = "end_timestamp", duration: Optional[str] = "duration",
-                     start: Optional[str] = None, memory: Optional[str] = None, step=60,
+                     start: Optional[str] = None, memory: Optional[str] = None, step: Union[int, float, str] = 60,
                      how: str = "mean", duration_unit: str = "s", time_unit: str = "s", period: Period = None,
                      sep: Optional[str] = None, max_steps: Optional[int] = None,
                      max_cells: Optional[int] = None) -> ResourceTrace:
@@ -474,7 +485,7 @@ def load_invocations(source, *, id: Union[str, Sequence[str], None] = ("app", "f
     return ResourceTrace(ids, shapes, resources, step_s, start0, {"invocations": calls, "rows": per_id}, info)
 
 
-def _grid_span(s, e, step, lo, hi) -> Tuple[int, int]:
+def _grid_span(s: np.ndarray, e: np.ndarray, step: int, lo: float, hi: float) -> Tuple[int, int]:
     if np.isfinite(lo):
         start = int(np.floor(lo))
     else:
@@ -489,7 +500,8 @@ def _grid_span(s, e, step, lo, hi) -> Tuple[int, int]:
     return start, max(T, 1)
 
 
-def _mean_in_flight(codes, s, e, w, n, T, step) -> np.ndarray:
+def _mean_in_flight(codes: np.ndarray, s: np.ndarray, e: np.ndarray, w: np.ndarray, n: int, T: int,
+                    step: int) -> np.ndarray:
     """Busy time per step / step, exactly, by difference arrays on each call's start and end.
 
     A call over [s, e) adds ``b(js+1) - s`` to its first step js, a full step
@@ -511,7 +523,8 @@ def _mean_in_flight(codes, s, e, w, n, T, step) -> np.ndarray:
     return (busy[:, :T] / step).astype(np.float32)
 
 
-def _max_in_flight(codes, s, e, w, n, T, step) -> np.ndarray:
+def _max_in_flight(codes: np.ndarray, s: np.ndarray, e: np.ndarray, w: np.ndarray, n: int, T: int,
+                   step: int) -> np.ndarray:
     """Most calls in flight at any instant of each step (weighted by ``w``), by an event sweep.
 
     Calls are half-open ``[s, e)``: one ending when another starts does not

@@ -54,9 +54,10 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from pyshape._validation import check_int
 from pyshape.traces import _synth_days as _days
@@ -100,7 +101,7 @@ RandomStateArg = Union[None, int, np.random.Generator, np.random.RandomState]
 
 
 # --------------------------------------------------------------------------- arguments
-def _seed(random_state, seed=None) -> int:
+def _seed(random_state: RandomStateArg, seed: Optional[int] = None) -> int:
     """The integer that seeds every random stream, from ``random_state`` (or the old ``seed=``).
 
     A non-negative int is used as it is; a NumPy ``Generator`` or legacy
@@ -114,7 +115,7 @@ def _seed(random_state, seed=None) -> int:
                       "seed= will be removed", FutureWarning, stacklevel=3)
         random_state = seed
     if random_state is None:
-        return int(np.random.SeedSequence().entropy)
+        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]  # an int when drawn from the OS
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**63, dtype=np.int64))
     if isinstance(random_state, np.random.RandomState):
@@ -125,7 +126,7 @@ def _seed(random_state, seed=None) -> int:
     return check_int(random_state, "random_state", 0)
 
 
-def _check_dtype(dtype) -> np.dtype:
+def _check_dtype(dtype: DTypeLike) -> np.dtype:
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
@@ -164,7 +165,7 @@ def _mixture(families: FamiliesArg) -> np.ndarray:
     return p / p.sum()
 
 
-def _time_axis(T: Optional[int], days: Optional[float], step_seconds) -> Tuple[int, float]:
+def _time_axis(T: Optional[int], days: Optional[float], step_seconds: float) -> Tuple[int, float]:
     if isinstance(step_seconds, bool) or not isinstance(step_seconds, (int, float, np.integer, np.floating)):
         raise ValueError(f"step_seconds must be a positive number, got {step_seconds!r}")
     step = float(step_seconds)
@@ -226,7 +227,8 @@ class _Plan:
         return self.day_variation > 0 and self.bounds.size > 2
 
 
-def _smooth_coef(amp1, peak1, amp2, peak2, floor) -> np.ndarray:
+def _smooth_coef(amp1: np.ndarray, peak1: np.ndarray, amp2: np.ndarray, peak2: np.ndarray,
+                 floor: np.ndarray) -> np.ndarray:
     """Coefficients of floor + amp1 cos(w(t - peak1)) + amp2 cos(2w(t - peak2)) (+ offset)."""
     w = 2 * np.pi / 24.0
     c = np.empty((amp1.size, 5))
@@ -238,7 +240,8 @@ def _smooth_coef(amp1, peak1, amp2, peak2, floor) -> np.ndarray:
     return c
 
 
-def _make_plan(n, T, step, mixture, noise, seed, dtype, n_resources, day_variation) -> _Plan:
+def _make_plan(n: int, T: int, step: float, mixture: np.ndarray, noise: float, seed: int, dtype: np.dtype,
+               n_resources: int, day_variation: float) -> _Plan:
     rng = np.random.default_rng([seed, _STREAM_PLAN])
     comp = rng.choice(len(MIXTURE_COMPONENTS), size=n, p=mixture)
     labels = np.empty(n, dtype=np.int32)
@@ -420,7 +423,7 @@ def _fill_families(plan: _Plan, r0: int, rng: np.random.Generator, out: np.ndarr
         out[idx] = z
 
 
-def _check_real(value, name: str, lo: float, hi: float = np.inf) -> float:
+def _check_real(value: Any, name: str, lo: float, hi: float = np.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not np.isfinite(value) or not lo <= value <= hi:
         bound = f">= {lo:g}" if hi == np.inf else f"in [{lo:g}, {hi:g}]"
@@ -428,8 +431,8 @@ def _check_real(value, name: str, lo: float, hi: float = np.inf) -> float:
     return float(value)
 
 
-def _prepare(n, T, days, families, noise, step_seconds, n_resources, seed, dtype,
-             day_variation) -> _Plan:
+def _prepare(n: int, T: Optional[int], days: Optional[float], families: FamiliesArg, noise: float, step_seconds: float,
+             n_resources: int, seed: int, dtype: DTypeLike, day_variation: float) -> _Plan:
     """Checked arguments as a plan; ``seed``: the already resolved integer seed (:func:`_seed`)."""
     n = check_int(n, "n", 1)
     T, step = _time_axis(T, days, step_seconds)
@@ -488,7 +491,7 @@ def make_shapes(
     step_seconds: float = 60,
     n_resources: int = 1,
     random_state: RandomStateArg = 0,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     n_threads: Optional[int] = None,
     seed: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
@@ -642,7 +645,7 @@ def iter_shapes(
     step_seconds: float = 60,
     n_resources: int = 1,
     random_state: RandomStateArg = 0,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     n_threads: Optional[int] = None,
     seed: Optional[int] = None,
 ) -> Iterator[Tuple[int, np.ndarray, np.ndarray]]:
@@ -669,7 +672,7 @@ def iter_shapes(
     chunk_size = check_int(chunk_size, "chunk_size", 1)
     nt = _threads(n_threads)
 
-    def gen():
+    def gen() -> Iterator[Tuple[int, np.ndarray, np.ndarray]]:
         for start in range(0, plan.n, chunk_size):
             stop = min(start + chunk_size, plan.n)
             out = np.empty(_result_shape(plan, stop - start), dtype=plan.dtype)
@@ -721,7 +724,7 @@ def white_noise(
     T: int = 1440,
     random_state: RandomStateArg = 0,
     *,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     n_threads: Optional[int] = None,
     seed: Optional[int] = None,
 ) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""pyshape.dask on this machine: top-k with 1 and 2 Dask worker processes, the
+cost of one block pair and of one packing shard (the inputs of the cluster
+estimate in bench/RESULTS.md), and sharded vs single-machine packing on the
+packaged real traces.
+
+Run (niced; ~3 minutes on a quiet 2-core machine):
+
+    nice python bench/bench_dask.py [--n 12000] [--block 3000] [--T 1440]
+
+Not a pytest module (no bench_* functions): pytest collects nothing here.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+import pyshape
+
+
+def _load() -> str:
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
+def timed(f, *a, repeat=1, **kw):
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = f(*a, **kw)
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def topk_scaling(n, T, block, k):
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    import pyshape.dask as pdask
+
+    X = np.random.default_rng(0).standard_normal((n, T)).astype(np.float32)
+    nb = -(-n // block)
+    print(f"\n## top-{k} partners (which='corr', brute force), n = {n}, T = {T}, blocks of {block} "
+          f"({nb} blocks, {nb * nb} block pairs)   [{_load()}]")
+    t1, ref = timed(pyshape.top_partners, X, k, which="corr", method="bruteforce", n_threads=1)
+    t2, _ = timed(pyshape.top_partners, X, k, which="corr", method="bruteforce", n_threads=2)
+    print(f"in memory, 1 thread : {t1:7.2f} s")
+    print(f"in memory, 2 threads: {t2:7.2f} s")
+    # one block pair, as a task runs it
+    xb, qb = X[:block], X[block:2 * block]
+    tp, _ = timed(pyshape.top_partners, xb, k, which="corr", queries=qb, method="bruteforce", n_threads=1,
+                  repeat=3)
+    macs = block * block * T
+    print(f"one block pair ({block} x {block} x {T}), 1 thread: {tp:.3f} s = {macs / tp / 1e9:.1f} GMAC/s")
+    res = {"pair_s": tp, "pair_gmacs": macs / tp / 1e9}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+                Client(c) as client:
+            client.run(lambda: __import__("pyshape"))  # warm the workers
+            D = da.from_array(X, chunks=(block, T)).persist()  # the blocks live on the workers
+            client.wait_for_workers(workers)
+            t, got = timed(lambda: pdask.compute(pdask.top_partners(D, k, which="corr", method="bruteforce")))
+            same = np.array_equal(got.corr_index, ref.corr_index) and np.array_equal(got.corr_score, ref.corr_score)
+            over = (t * workers - nb * nb * tp) / (nb * nb)
+            print(f"dask, {workers} worker process(es) x 1 thread: {t:7.2f} s  (identical to in-memory: {same}; "
+                  f"overhead per block pair ~ {max(over, 0) * 1e3:.0f} ms)")
+            res[f"dask{workers}"] = t
+    print(f"speed-up 1 -> 2 workers: {res['dask1'] / res['dask2']:.2f}x")
+    return res
+
+
+def pack_shards(n, T, shard):
+    import dask.array as da
+
+    import pyshape.dask as pdask
+    from bench_pack import fleet_capacity, two_resource_shapes  # bench/ on sys.path
+
+    D = two_resource_shapes(n, T)
+    cap = fleet_capacity(D)
+    print(f"\n## packing in shards: n = {n}, R = 2, T = {T}, shards of {shard}   [{_load()}]")
+    ts, single = timed(pyshape.pack, D, cap, shard_size=0, n_threads=1)
+    print(f"single machine, one shard: {single.n_workers} workers (lower bound {single.lower_bound}) in {ts:.2f} s")
+    import dask
+
+    with dask.config.set(scheduler="sync"):  # one process: the per-shard times are clean
+        t, sp = timed(pdask.pack, da.from_array(D, chunks=(shard, 2, T)), cap, shard_size=shard)
+    sh = np.array(sp.shard_seconds)
+    print(f"sharded ({sp.n_shards} shards): {sp.shard_workers} workers -> {sp.n_workers} after repacking "
+          f"{sp.repacked_from} under-filled into {sp.repacked_to} "
+          f"({sp.n_workers / single.n_workers - 1:+.2%} vs single machine); per shard {sh.mean():.2f} s "
+          f"(= {sh.mean() / shard * 1e6:.0f} us per shape), total {t:.2f} s")
+    return {"shard_s": float(sh.mean()), "per_shape_us": float(sh.mean() / shard * 1e6)}
+
+
+def real_traces():
+    import dask
+
+    import pyshape.dask as pdask
+    from pyshape.traces import load_azure_sample, load_bitbrains_sample
+
+    bb, az = load_bitbrains_sample(), load_azure_sample()
+    print(f"\n## sharded vs single-machine packing on the packaged real traces   [{_load()}]")
+    cases = []
+    for cap in [(32000.0, 64.0), (64000.0, 128.0), (16000.0, 32.0)]:
+        D = bb.shapes[(bb.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
+        cases.append((f"bitbrains week {cap[0] / 1000:.0f}GHz/{cap[1]:.0f}GB", D, cap))
+        for d in range(7):
+            cases.append((f"bitbrains day {d} {cap[0] / 1000:.0f}GHz",
+                          np.ascontiguousarray(D[:, :, d * 288:(d + 1) * 288]), cap))
+    for cap in [(50.0, 8192.0), (200.0, 32768.0)]:
+        D = az.shapes[(az.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
+        cases.append((f"azure {cap[0]:.0f}/{cap[1] / 1024:.0f}GB", D, cap))
+    single = [pyshape.pack(D, cap).n_workers for _, D, cap in cases]
+    print(f"{len(cases)} cases, {sum(single)} workers on a single machine in all")
+    print("| shards | repack per shard | workers in all | vs single machine | worst case |")
+    print("|---|---|---|---|---|")
+    with dask.config.set(scheduler="sync"):
+        for S in (2, 4, 8):
+            for rp in (0, 2, 4):
+                w = [pdask.pack(D, cap, n_shards=S, repack=rp).n_workers for _, D, cap in cases]
+                worst = max(a / b - 1 for a, b in zip(w, single))
+                print(f"| {S} | {rp} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {worst:+.1%} |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=12000)
+    ap.add_argument("--T", type=int, default=1440)
+    ap.add_argument("--block", type=int, default=3000)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--pack-n", type=int, default=65536)
+    ap.add_argument("--shard", type=int, default=16384)
+    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real")
+    a = ap.parse_args()
+    skip = set(a.skip.split(","))
+    print(f"pyshape {pyshape.__version__}, simd {pyshape.simd_level()}, {os.cpu_count()} CPUs   [{_load()}]")
+    if "topk" not in skip:
+        topk_scaling(a.n, a.T, a.block, a.k)
+    if "pack" not in skip:
+        pack_shards(a.pack_n, 288, a.shard)
+    if "real" not in skip:
+        real_traces()
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    main()

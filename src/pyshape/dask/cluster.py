@@ -1,0 +1,268 @@
+"""Clustering over Dask arrays: CorrelationKMeans fitted from per-partition
+statistics (the same result as in memory for the same initial centroids), and
+the assignment step of any fitted clusterer (KShape's SBD assignment included)
+as lazy Dask arrays."""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from pyshape import _core
+from pyshape._validation import as_shapes, check_finite_row, check_int, make_rng
+from pyshape.cluster._base import check_n_clusters, reseed_empty
+from pyshape.dask._common import as_rows, da, dask, rethrow_row
+
+__all__ = ["fit_kmeans", "predict", "kshape_assign", "unit_rows"]
+
+_ASSIGN = np.dtype([("label", np.int64), ("best", np.float32)])
+_SBD = np.dtype([("label", np.int64), ("best", np.float32), ("shift", np.int32)])
+
+
+def _unit_block(x, n_threads, block_info=None):
+    row0 = block_info[0]["array-location"][0][0] if block_info else 0
+    if x.shape[0] == 0:
+        return np.empty(x.shape, dtype=np.float32)
+    try:
+        u, bad = _core.normalize_rows(as_shapes(x, "X", center=True), 1.0, n_threads)
+        check_finite_row(bad, "X")
+    except ValueError as e:
+        raise rethrow_row(e, row0) from None
+    return u
+
+
+def unit_rows(X, *, n_threads: int = 1, chunk_rows: Optional[int] = None):
+    """Centred unit-norm rows (float32), partition by partition: the rows the
+    correlation kernels work on, bitwise those of the in-memory functions."""
+    Xd = as_rows(X, "X", chunk_rows)
+    return Xd.map_blocks(_unit_block, n_threads, dtype=np.float32, meta=np.empty((0, 0), np.float32))
+
+
+class _Rows:
+    """Rows of a Dask array fetched on indexing: what the in-memory seeding
+    (k-means++ on a sample, 'random') reads, so it draws the same shapes."""
+
+    def __init__(self, U):
+        self.U = U
+        self.shape = U.shape
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (int, np.integer)):
+            return np.asarray(self.U[int(idx)].compute())
+        idx = np.asarray(idx)
+        return np.ascontiguousarray(self.U[idx].compute())
+
+
+def _assign_block(u, C, n_threads):
+    out = np.empty(u.shape[0], dtype=_ASSIGN)
+    if u.shape[0]:
+        out["label"], out["best"] = _core.corr_assign(u, C, n_threads=n_threads)
+    return out
+
+
+def _sums_step(state, u, labels, k):
+    """Add a partition's members to the running per-cluster sums, row by row in
+    row order (float64), as the in-memory update does over all rows: the chain
+    of these steps over the partitions gives bitwise the same sums."""
+    sums, counts = (np.zeros((k, u.shape[1]), dtype=np.float64), np.zeros(k, dtype=np.int64)) \
+        if state is None else (state[0].copy(), state[1].copy())
+    if u.shape[0] == 0:
+        return sums, counts
+    order = np.argsort(labels, kind="stable")
+    lab = labels[order]
+    cuts = np.flatnonzero(np.diff(lab)) + 1
+    for grp in np.split(order, cuts):
+        j = int(labels[grp[0]])
+        block = np.empty((grp.size + 1, u.shape[1]), dtype=np.float64)
+        block[0] = sums[j]
+        block[1:] = u[grp]
+        sums[j] = np.add.accumulate(block, axis=0)[-1]  # sequential: s += u[i] for each member in order
+        counts[j] += grp.size
+    return sums, counts
+
+
+def _counts(labels, k):
+    return np.bincount(labels, minlength=k)
+
+
+def fit_kmeans(est, X, *, n_threads: int = 1, chunk_rows: Optional[int] = None, persist: bool = True):
+    """Fit a :class:`pyshape.CorrelationKMeans` on a Dask array (partitioned by rows).
+
+    Every Lloyd round is one assignment task per partition (the C++ blocked
+    product with the centroids, in parallel on the cluster) and an update from
+    per-partition sums: a chain of small tasks over the partitions that adds
+    the members of each cluster in row order, so the centroids, labels,
+    ``inertia_`` and ``n_iter_`` are bitwise those of ``est.fit(X)`` in memory
+    for the same initial centroids (an ``init`` array, or the same
+    ``random_state``: the seeding draws the same rows). The update reads
+    O(n T) and the assignment O(n k T): the chain is the cheap part.
+
+    Parameters
+    ----------
+    est : CorrelationKMeans
+        Its parameters are used; it is fitted in place and returned.
+    X : dask.array.Array or array_like, shape (n, T)
+    n_threads : int, default 1
+        C++ threads per task.
+    persist : bool, default True
+        Keep the unit rows in the cluster's memory between rounds (else they
+        are recomputed from ``X``, e.g. a memory map, every round).
+
+    Returns
+    -------
+    est, with ``labels_`` a NumPy array.
+    """
+    from pyshape.cluster.kmeans import CorrelationKMeans
+
+    if not isinstance(est, CorrelationKMeans):
+        raise TypeError(f"fit_kmeans fits a CorrelationKMeans, got {type(est).__name__}")
+    n_threads = check_int(n_threads, "n_threads", 1)
+    U = unit_rows(X, n_threads=n_threads, chunk_rows=chunk_rows)
+    if persist:
+        U = U.persist()
+    n, T = U.shape
+    k = check_n_clusters(est.n_clusters, n)
+    n_init = 1 if not isinstance(est.init, str) else check_int(est.n_init, "n_init", 1)
+    rng = make_rng(est.random_state)
+    proxy = _Rows(U)
+    blocks = U.to_delayed().ravel()
+    best = None
+    for _ in range(n_init):
+        if isinstance(est.init, str) and est.init == "k-means++":
+            size = est.init_size if est.init_size is not None else min(n, max(10_000, 100 * k))
+            size = min(n, max(k, check_int(size, "init_size", 1)))
+            src = np.asarray(U.compute()) if size == n else proxy  # the whole sample is read anyway
+            C0 = est._initial(src, k, rng, n_threads)  # type: ignore[arg-type]  # _Rows: rows on indexing
+        else:
+            C0 = est._initial(proxy, k, rng, n_threads)  # type: ignore[arg-type]
+        res = _lloyd(est, U, blocks, C0, k, n_threads)
+        if best is None or res[2] < best[2]:
+            best = res
+    assert best is not None  # n_init >= 1
+    C, labels, inertia, n_iter = best
+    est.n_features_in_ = int(T)
+    if hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    est._set_fitted(C, labels, inertia, n_iter, T)
+    return est
+
+
+def _reseed(U, C, labels, best):
+    """Empty clusters re-seeded as in memory (rare): labels and distances gathered."""
+    lab, b = dask.compute(labels, best)
+    lab = np.array(lab)
+    dist = np.clip(1.0 - b.astype(np.float64), 0.0, 2.0)
+    reseed_empty(lab, dist, C, _Rows(U))  # changes C in place, as in memory
+    return da.from_array(lab, chunks=(U.chunks[0],)).persist(), dist
+
+
+def _ne(a, b):
+    return bool((a != b).any())
+
+
+def _changed(labels, prev):
+    """Whether any label differs from the previous round's (a Delayed; True when there is none)."""
+    if prev is None:
+        return True
+    return dask.delayed(any)([dask.delayed(_ne)(a, b) for a, b in
+                              zip(labels.to_delayed().ravel(), prev.to_delayed().ravel())])
+
+
+def _chain(blocks, labels, k):
+    state = None
+    step = dask.delayed(_sums_step, pure=True)
+    for u, lab in zip(blocks, labels.to_delayed().ravel()):
+        state = step(state, u, lab, k)
+    return state
+
+
+def _lloyd(est, U, blocks, C, k, nt):
+    """CorrelationKMeans._run, round for round, with the steps over partitions.
+
+    One blocking round trip per round: the labels are persisted (on the
+    workers), then the cluster sizes, whether any label changed and the
+    update's sums are computed together."""
+    max_iter = check_int(est.max_iter, "max_iter", 1)
+    tol = float(est.tol)
+    prev = None
+    n_iter = 0
+    consistent = False
+
+    def assign(C):
+        A = U.map_blocks(_assign_block, C, nt, dtype=_ASSIGN, drop_axis=1,
+                         meta=np.empty((0,), _ASSIGN)).persist()
+        return A["label"], A["best"]
+
+    def counts_of(labels):
+        return dask.delayed(sum)([dask.delayed(_counts)(b, k) for b in labels.to_delayed().ravel()])
+
+    labels = best = None
+    for _ in range(max_iter):
+        labels, best = assign(C)
+        changed = _changed(labels, prev)
+        counts, changed, state = dask.compute(counts_of(labels), changed, _chain(blocks, labels, k))
+        if (counts == 0).any():
+            labels, best = _reseed(U, C, labels, best)
+            changed = dask.compute(_changed(labels, prev))[0]
+            state = _chain(blocks, labels, k).compute() if changed else None
+        if prev is not None and not changed:
+            consistent = True  # C is the update from these very labels
+            break
+        sums = state[0]
+        nrm = np.linalg.norm(sums, axis=1)
+        newC = C.copy()
+        ok = nrm > 0  # a cluster of constant shapes only keeps its centroid
+        newC[ok] = (sums[ok] / nrm[ok, None]).astype(np.float32)
+        shift = float(((newC.astype(np.float64) - C) ** 2).sum())
+        C = newC
+        prev = labels
+        n_iter += 1
+        if shift <= tol:
+            break
+    if not consistent:
+        labels, best = assign(C)
+        if (dask.compute(counts_of(labels))[0] == 0).any():
+            labels, best = _reseed(U, C, labels, best)
+    lab, b = dask.compute(labels, best)
+    dist = b if b.dtype == np.float64 else np.clip(1.0 - b.astype(np.float64), 0.0, 2.0)
+    return C, np.asarray(lab), float(dist.sum()), n_iter
+
+
+# --------------------------------------------------------------------------- assignment
+def _predict_block(x, est):
+    if x.shape[0] == 0:
+        return np.empty(0, dtype=np.int64)
+    return est.predict(x)
+
+
+def predict(est, X, *, chunk_rows: Optional[int] = None):
+    """Cluster of every shape (``est.predict`` per partition) as a lazy int64 Dask array."""
+    est._check_fitted()
+    Xd = as_rows(X, "X", chunk_rows)
+    return Xd.map_blocks(_predict_block, est, dtype=np.int64, drop_axis=1, meta=np.empty((0,), np.int64))
+
+
+def _sbd_block(u, C, L, n_threads):
+    out = np.empty(u.shape[0], dtype=_SBD)
+    if u.shape[0]:
+        out["label"], out["best"], out["shift"] = _core.sbd_assign(u, C, L, n_threads=n_threads)
+    return out
+
+
+def kshape_assign(est, X, *, n_threads: int = 1, chunk_rows: Optional[int] = None):
+    """KShape's assignment step over a Dask array: ``(labels, distance, shift)``,
+    lazy Dask arrays (int64, float64 SBD in [0, 2], int32) computed by one C++
+    ``sbd_assign`` per partition against the fitted centroids, bitwise those of
+    the in-memory step (which is also what ``est.predict`` returns)."""
+    from pyshape.cluster.kshape import KShape
+
+    if not isinstance(est, KShape):
+        raise TypeError(f"kshape_assign takes a fitted KShape, got {type(est).__name__}")
+    est._check_fitted()
+    U = unit_rows(X, n_threads=n_threads, chunk_rows=chunk_rows)
+    if U.shape[1] != est.centroids_unit_.shape[1]:
+        raise ValueError(f"X has {U.shape[1]} steps, the centroids {est.centroids_unit_.shape[1]}")
+    A = U.map_blocks(_sbd_block, est.centroids_unit_, est.max_lag_, n_threads, dtype=_SBD, drop_axis=1,
+                     meta=np.empty((0,), _SBD))
+    dist = da.clip(1.0 - A["best"].astype(np.float64), 0.0, 2.0)
+    return A["label"], dist, A["shift"]
