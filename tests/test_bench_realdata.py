@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-import realdata  # noqa: E402
+import realdata
 
 
 def test_azure_days_seeded():

@@ -99,7 +99,8 @@ def test_int8_without_vnni_variant():
     code = ("import numpy as np, pyshape; from pyshape import _core;"
             "X=np.random.default_rng(3).standard_normal((500,150));"
             "a=pyshape.top_partners(X,7,method='bruteforce'); b=pyshape.top_partners(X,7,method='int8');"
-            "assert all(np.array_equal(getattr(a,f),getattr(b,f)) for f in ('corr_index','corr_score','anti_index','anti_score'));"
+            "fs=('corr_index','corr_score','anti_index','anti_score');"
+            "assert all(np.array_equal(getattr(a,f),getattr(b,f)) for f in fs);"
             "u=np.ascontiguousarray(X[:20]/np.linalg.norm(X[:20],axis=1,keepdims=True),dtype=np.float32);"
             "print(_core.q8_bounds(u,u)[4])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
