@@ -43,7 +43,7 @@ def _calls(X):
     D.flags.writeable = False
     Q = X[:7]
     km = pyshape.CorrelationKMeans(4, random_state=0, n_threads=2).fit(X)
-    ks = pyshape.KShape(3, max_shift=4, random_state=0, n_threads=2, max_iter=5).fit(X[:40])
+    ks = pyshape.KShape(3, max_lag=4, random_state=0, n_threads=2, max_iter=5).fit(X[:40])
 
     def partners(p):
         return tuple(a for a in (p.corr_index, p.corr_score, p.anti_index, p.anti_score))
@@ -291,10 +291,6 @@ sys.exit(1 if bad else 0)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="SIMD table race: a call reads the active kernel table more than once "
-                   "(e.g. top_partners packs the database with one level's panel width and scores it with "
-                   "another's), so set_simd_level from another thread mid-call gives mixed results or "
-                   "corrupts the heap (munmap_chunk(): invalid pointer); owned by src/cpp/common + bindings")
 def test_simd_level_switched_while_running():
     """The SIMD level changes (from another thread) while kernels run in three threads: every result
     is the result of one level (never a mix) and nothing crashes. Run in a child process, since the

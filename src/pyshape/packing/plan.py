@@ -75,6 +75,12 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray, risk: float = 0.0) -> i
     cap = np.ascontiguousarray(capacity, np.float64)
     if tot.ndim != 2 or cap.shape != (tot.shape[0],):
         raise ValueError(f"total must be (R, T) and capacity (R,), got {tot.shape} and {cap.shape}")
+    if 0 in tot.shape:
+        raise ValueError(f"total is empty (shape {tot.shape}): need at least one resource and one step")
+    if not np.isfinite(tot).all() or (tot < 0).any():
+        raise ValueError("total must hold finite, non-negative demand")
+    if not np.isfinite(cap).all() or (cap <= 0).any():
+        raise ValueError(f"capacity must be positive and finite, got {cap.tolist()}")
     # computed by the C++ policy (src/cpp/pack/policy.cpp), the bound pyshape.pack and the C API report
     return int(_core.lower_bound(tot, cap, check_risk(risk)))
 
