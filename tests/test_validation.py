@@ -274,3 +274,19 @@ def test_library_still_works_after_errors():
 def test_n_threads_must_be_an_integer(bad):
     with pytest.raises(TypeError, match="n_threads must be an integer"):
         pyshape.pearson(np.ones((3, 4)) * np.arange(4), n_threads=bad)
+
+
+def test_misaligned_float32_is_copied_not_read_unaligned():
+    """A float32 view at an odd byte offset (np.frombuffer on a file with a text header) works
+    everywhere, through an aligned copy: the kernels read whole floats and SIMD vectors."""
+    rng = np.random.default_rng(0)
+    good = rng.random((6, 16)).astype(np.float32)
+    buf = bytearray(good.nbytes + 2)
+    buf[2:] = good.tobytes()
+    odd = np.frombuffer(buf, dtype=np.float32, offset=2).reshape(6, 16)
+    assert not odd.flags.aligned
+    np.testing.assert_array_equal(pyshape.pearson(odd), pyshape.pearson(good))
+    assert pyshape.pack(odd, capacity=4.0).assignment.tolist() == pyshape.pack(good, capacity=4.0).assignment.tolist()
+    p = pyshape.Placer(4.0, T=16)
+    assert p.place("a", odd[0]) == 0
+    np.testing.assert_array_equal(p.load(0)[0], good[0])

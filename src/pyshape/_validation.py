@@ -59,7 +59,9 @@ def _to_float32(arr: np.ndarray, name: str, center: bool) -> np.ndarray:
     survives the cast instead of rounding away.
     """
     if arr.dtype == np.float32:
-        return np.ascontiguousarray(arr)
+        # aligned too: a float32 view at an odd byte offset (np.frombuffer, Arrow buffers) is copied,
+        # since the kernels read whole floats (and SIMD vectors) from it
+        return np.require(arr, requirements=["C", "A"])
     wide = arr.dtype.itemsize > 4 or (arr.dtype.kind in "iu" and arr.dtype.itemsize >= 4)
     if center and wide and arr.ndim == 2:
         out = np.empty(arr.shape, dtype=np.float32)

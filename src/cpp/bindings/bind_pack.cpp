@@ -140,10 +140,17 @@ py::object decode_id(const std::string& key) {
 // The shape argument of Placer.place as a C-contiguous float32 array: used as
 // it is when it already is one (the request path: a type and flag test, no
 // Python call), otherwise converted by numpy.ascontiguousarray(shape,
-// dtype=float32), so any input converts (and fails) as it does in NumPy.
+// dtype=float32), so any input converts (and fails) as it does in NumPy; a
+// float32 array at a misaligned address (np.frombuffer at an odd offset) is
+// copied by numpy.require(..., "CA"), since the kernels read whole floats.
 // Complex input is refused (TypeError): NumPy would drop the imaginary part.
 FArray as_shape_array(py::handle shape) {
-  if (FArray::check_(shape)) return py::reinterpret_borrow<FArray>(shape);
+  if (FArray::check_(shape)) {
+    FArray arr = py::reinterpret_borrow<FArray>(shape);
+    if (reinterpret_cast<uintptr_t>(arr.data()) % alignof(float) == 0) return arr;
+    static py::handle require = numpy_attr("require");
+    return py::reinterpret_borrow<FArray>(require(arr, py::none(), "CA"));
+  }
   static py::handle asarray = numpy_attr("asarray");
   static py::handle convert = numpy_attr("ascontiguousarray");
   static py::handle f32 = numpy_attr("float32");
