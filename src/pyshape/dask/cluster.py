@@ -56,6 +56,9 @@ class _Rows:
 def _assign_block(u, C, n_threads):
     out = np.empty(u.shape[0], dtype=_ASSIGN)
     if u.shape[0]:
+        # blocks arrive unpickled from other workers, possibly at odd byte offsets: the kernels
+        # read whole floats, so hand them aligned C-contiguous float32 (a copy only when needed)
+        u, C = np.require(u, np.float32, "CA"), np.require(C, np.float32, "CA")
         out["label"], out["best"] = _core.corr_assign(u, C, n_threads=n_threads)
     return out
 
@@ -245,6 +248,7 @@ def predict(est, X, *, chunk_rows: Optional[int] = None):
 def _sbd_block(u, C, L, n_threads):
     out = np.empty(u.shape[0], dtype=_SBD)
     if u.shape[0]:
+        u, C = np.require(u, np.float32, "CA"), np.require(C, np.float32, "CA")  # see _assign_block
         out["label"], out["best"], out["shift"] = _core.sbd_assign(u, C, L, n_threads=n_threads)
     return out
 

@@ -105,7 +105,7 @@ def size_order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
 
 
 def _stats(block):
-    D = np.ascontiguousarray(block, dtype=np.float32)
+    D = np.require(block, np.float32, "CA")  # aligned too: blocks arrive unpickled at any byte offset
     if D.shape[0] == 0:
         return np.empty((0, D.shape[1]), np.float32), np.zeros(D.shape[1:], np.float64), -1, -1
     return _core.pack_stats(D, 1)
@@ -117,6 +117,7 @@ def _pack_rows(rows, perm, eff, strategy, risk, candidates, improve):
     fill (largest over resources of its mean load / capacity) and the seconds."""
     t0 = time.perf_counter()
     D = np.ascontiguousarray(np.asarray(rows)[perm], dtype=np.float32)
+    eff = np.require(eff, np.float32, "CA")  # shipped to the worker: aligned for the kernels
     m = D.shape[0]
     order = np.arange(m, dtype=np.int64)  # the dealt order is already decreasing in size
     if strategy == "peak":
