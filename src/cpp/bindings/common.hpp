@@ -13,9 +13,13 @@
 namespace pyshape {
 namespace py = pybind11;
 
-// C-contiguous float32 in: the Python layer has already converted (once) and
-// validated, so no copy happens here.
-using FArray = py::array_t<float, py::array::c_style>;
+// C-contiguous, aligned float32 in: the Python layer has already converted
+// (once) and validated, so no copy happens here. kAligned (NumPy's
+// NPY_ARRAY_ALIGNED) makes pybind11 copy the rare array that sits at an odd
+// byte offset (np.frombuffer, arrays unpickled from a Dask worker's frames)
+// instead of handing the kernels floats they may not read.
+constexpr int kAligned = 0x0100;
+using FArray = py::array_t<float, py::array::c_style | kAligned>;
 
 inline void require_2d(const FArray& a, const char* name) {
   if (a.ndim() != 2) throw std::invalid_argument(std::string(name) + " must be 2-D");
