@@ -330,7 +330,9 @@ void bind_pack(py::module_& m) {
              static_assert(sizeof(bool) == 1, "bool is one byte");
              out.fits = reinterpret_cast<uint8_t*>(fits.mutable_data());
              for (size_t k = 0; k < n; ++k) idx.mutable_data()[k] = static_cast<int64_t>(ws[k]);
-             p.score(s, ws.data(), n, threshold, out);
+             // an empty list is no candidates: never a null pointer (which score() takes as "every worker")
+             static const size_t no_worker = 0;
+             p.score(s, n ? ws.data() : &no_worker, n, threshold, out);
              py::dict d;
              d["worker"] = idx;
              d["fits"] = fits;

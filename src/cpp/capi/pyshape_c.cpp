@@ -423,7 +423,8 @@ pyshape_status pyshape_placer_score(pyshape_placer* p, const float* shape, const
     o.correlation = out->correlation;
     o.steps_over = out->steps_over;
     o.fits = out->fits;
-    p->p.score(shape, workers ? ws.data() : nullptr, n, threshold, o);
+    static const size_t no_worker = 0;  // n == 0 candidates is none, not "every worker" (nullptr)
+    p->p.score(shape, workers ? (n ? ws.data() : &no_worker) : nullptr, n, threshold, o);
   });
 }
 
