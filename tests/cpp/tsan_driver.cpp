@@ -102,6 +102,9 @@ void put(Result& out, const std::string& key, const std::vector<V>& v) {
 Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& shared_placer,
                const std::string& tag) {
   Result out;
+  // the level, read once for the whole run (as every entry point does), its tables passed down
+  const SimdTables& simd = simd_tables();
+  const KernelTable& kt = simd.k;
   {
     std::vector<float> z(kN * kT);
     normalize_rows(d.X.data(), kN, kT, kT, std::sqrt(double(kT)), z.data(), nt);
@@ -109,18 +112,17 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
   }
   {
     std::vector<float> r(kN * kN), rq(kQ * kN);
-    pearson_matrix(d.U.data(), kN, d.U.data(), kN, kT, true, r.data(), nt, nullptr);
-    pearson_matrix(d.U.data() + 11 * kT, kQ, d.U.data(), kN, kT, false, rq.data(), nt, nullptr);
+    pearson_matrix(kt, d.U.data(), kN, d.U.data(), kN, kT, true, r.data(), nt, nullptr);
+    pearson_matrix(kt, d.U.data() + 11 * kT, kQ, d.U.data(), kN, kT, false, rq.data(), nt, nullptr);
     put(out, "pearson", r);
     put(out, "pearson_xy", rq);
   }
   {
-    const KernelTable& kt = kernels();
     PackedRows packed = pack_rows(d.U.data(), kN, kT, kT, kt.nr, nt);
     std::vector<int64_t> pi(kN * kK), ni(kN * kK);
     std::vector<float> ps(kN * kK), ns(kN * kK);
     TopKOutput o{pi.data(), ps.data(), ni.data(), ns.data()};
-    topk_bruteforce(d.U.data(), kN, kT, packed.view, kK, 0, o, nt, nullptr);
+    topk_bruteforce(kt, d.U.data(), kN, kT, packed.view, kK, 0, o, nt, nullptr);
     put(out, "topk_pi", pi);
     put(out, "topk_ps", ps);
     put(out, "topk_ni", ni);
@@ -132,7 +134,7 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
     LowRankSide side{d.U.data(), d.proj.data(), d.res.data(), kN};
     PackedRows full = pack_rows(d.U.data(), kN, kT, kT, kt.nr, nt);
     PruneStats stats;
-    topk_pruned(side, side, full.view, kT, kRank, kK, 0, 2e-4f, o2, nt, nullptr, &stats);
+    topk_pruned(kt, side, side, full.view, kT, kRank, kK, 0, 2e-4f, o2, nt, nullptr, &stats);
     put(out, "pruned_pi", pi2);
     put(out, "pruned_ps", ps2);
     put(out, "pruned_ni", ni2);
@@ -142,7 +144,7 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
     const size_t n = 40;
     std::vector<float> s(n * n);
     std::vector<int32_t> l(n * n);
-    lagged_correlation(d.U.data(), n, d.U.data(), n, kT, kLag, true, s.data(), l.data(), nt, nullptr, method);
+    lagged_correlation(simd, d.U.data(), n, d.U.data(), n, kT, kLag, true, s.data(), l.data(), nt, nullptr, method);
     const std::string m = method == LaggedMethod::kDirect ? "direct" : "fft";
     put(out, "lagged_s_" + m, s);
     put(out, "lagged_l_" + m, l);
@@ -150,7 +152,7 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
   {
     std::vector<int64_t> label(kN);
     std::vector<float> best(kN);
-    corr_assign(d.U.data(), kN, kT, d.C.data(), kClusters, label.data(), best.data(), nt, nullptr);
+    corr_assign(kt, d.U.data(), kN, kT, d.C.data(), kClusters, label.data(), best.data(), nt, nullptr);
     put(out, "corr_assign_l", label);
     put(out, "corr_assign_b", best);
     std::vector<double> sums(kClusters * kT);
@@ -159,7 +161,7 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
     put(out, "label_sums", sums);
     put(out, "label_counts", counts);
     std::vector<int32_t> shift(kN);
-    sbd_assign(d.U.data(), kN, kT, d.C.data(), kClusters, kLag, label.data(), best.data(), shift.data(), nt, nullptr);
+    sbd_assign(simd, d.U.data(), kN, kT, d.C.data(), kClusters, kLag, label.data(), best.data(), shift.data(), nt, nullptr);
     put(out, "sbd_l", label);
     put(out, "sbd_b", best);
     put(out, "sbd_s", shift);
@@ -173,7 +175,7 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
     std::vector<float> peaks(kN * kR);
     std::vector<double> total(kR * kT);
     int64_t nonf, neg;
-    pack_stats(d.D.data(), kN, kR, kT, peaks.data(), total.data(), &nonf, &neg, nt);
+    pack_stats(simd.pack, d.D.data(), kN, kR, kT, peaks.data(), total.data(), &nonf, &neg, nt);
     put(out, "pack_peaks", peaks);
     put(out, "pack_total", total);
     std::vector<int64_t> order(kN);
@@ -185,7 +187,7 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
       opt.shard_size = 70;  // four shards, packed in parallel
       opt.improve = 2;
       std::vector<int64_t> assign(kN);
-      size_t W = pack_shapes(d.D.data(), kN, kR, kT, cap, order.data(), opt, assign.data(), nullptr, nt);
+      size_t W = pack_shapes(simd.pack, d.D.data(), kN, kR, kT, cap, order.data(), opt, assign.data(), nullptr, nt);
       assign.push_back(static_cast<int64_t>(W));
       put(out, "pack_" + std::to_string(static_cast<int>(strat)), assign);
     }
@@ -193,11 +195,11 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
   {
     // A Placer per thread (no sharing), then the shared one under a mutex (the GIL's role).
     const double cap[kR] = {9.0, 17.0}, head[kR] = {0.0, 0.1};
-    Placer p(kR, kT, cap, head, PackStrategy::kComplement, 0.0, 8, 0, 16);
+    Placer p(simd.pack, kR, kT, cap, head, PackStrategy::kComplement, 0.0, 8, 0, 16);
     std::vector<int64_t> where;
     for (size_t i = 0; i < 60; ++i) where.push_back(p.place("s" + std::to_string(i), d.D.data() + i * kR * kT));
     for (size_t i = 0; i < 60; i += 3) where.push_back(p.remove("s" + std::to_string(i)));
-    Placer q = Placer::restore(p.snapshot());
+    Placer q = Placer::restore(simd.pack, p.snapshot());
     if (q.snapshot() != p.snapshot()) {
       std::fprintf(stderr, "snapshot of a restored Placer differs\n");
       std::exit(1);
@@ -209,7 +211,7 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
       shared_placer.place(key, d.D.data() + ((i * 13) % kN) * kR * kT);
     }
     for (size_t i = 0; i < 5; i += 2) shared_placer.remove(tag + "-" + std::to_string(i));
-    (void)Placer::restore(shared_placer.snapshot());
+    (void)Placer::restore(simd.pack, shared_placer.snapshot());
   }
   return out;
 }
@@ -241,7 +243,7 @@ int main(int argc, char** argv) {
   const Data d = make_data();
   std::mutex pm;
   const double cap[kR] = {9.0, 17.0}, head[kR] = {0.0, 0.0};
-  Placer shared(kR, kT, cap, head, PackStrategy::kFirstFit, 0.0, 8, 0, 0);
+  Placer shared(simd_tables().pack, kR, kT, cap, head, PackStrategy::kFirstFit, 0.0, 8, 0, 0);
 
   // Serial references: one per SIMD level when switching, else the active level's.
   const std::vector<std::string> levels = available_simd_levels();
