@@ -207,10 +207,10 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
     put(out, "placer", where);
     std::lock_guard<std::mutex> lock(shared_placer_mutex);
     for (size_t i = 0; i < 5; ++i) {
-      const std::string key = tag + "-" + std::to_string(i);
+      const std::string key = "s" + tag + "-" + std::to_string(i);  // "s": a string id, as the bindings encode it
       shared_placer.place(key, d.D.data() + ((i * 13) % kN) * kR * kT);
     }
-    for (size_t i = 0; i < 5; i += 2) shared_placer.remove(tag + "-" + std::to_string(i));
+    for (size_t i = 0; i < 5; i += 2) shared_placer.remove("s" + tag + "-" + std::to_string(i));
     (void)Placer::restore(simd.pack, shared_placer.snapshot());
   }
   return out;
