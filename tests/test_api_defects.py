@@ -288,7 +288,7 @@ def test_plan_verify_flag_is_checked():
 # --------------------------------------------------------------------------- one source for defaults
 def test_pack_passes_every_option_to_the_binding(monkeypatch):
     from pyshape import _core
-    from pyshape.packing._checks import DEFAULT_CANDIDATES, DEFAULT_IMPROVE, DEFAULT_SHARD_SIZE
+    from pyshape.packing._checks import DEFAULT_CANDIDATES, DEFAULT_EFFORT, DEFAULT_IMPROVE, DEFAULT_SHARD_SIZE
 
     calls = []
     real = _core.pack_plan  # the C++ policy: peak baseline and plan in one call (src/cpp/pack/policy.hpp)
@@ -299,12 +299,12 @@ def test_pack_passes_every_option_to_the_binding(monkeypatch):
 
     monkeypatch.setattr(_core, "pack_plan", spy)
     pyshape.pack(X4, 2.0)
-    options = {"risk", "candidates", "improve", "shard_size", "n_threads", "progress"}
+    options = {"risk", "candidates", "improve", "shard_size", "n_threads", "progress", "effort"}
     assert len(calls) == 1
     args, kw = calls[0]
     assert len(args) == 4 and set(kw) == options  # none left to the binding's own defaults
-    assert (kw["candidates"], kw["improve"], kw["shard_size"]) == (DEFAULT_CANDIDATES, DEFAULT_IMPROVE,
-                                                                   DEFAULT_SHARD_SIZE)
+    assert (kw["candidates"], kw["improve"], kw["shard_size"], kw["effort"]) == (
+        DEFAULT_CANDIDATES, DEFAULT_IMPROVE, DEFAULT_SHARD_SIZE, DEFAULT_EFFORT)
 
 
 # --------------------------------------------------------------------------- one vocabulary: random_state

@@ -134,7 +134,7 @@ class _PackOptions(ctypes.Structure):
                 ("improve", ctypes.c_int), ("shard_size", ctypes.c_size_t), ("n_threads", ctypes.c_int)]
 
 
-_STRATEGIES = {"complement": 0, "first_fit": 1, "best_fit": 2, "peak": 3}
+_STRATEGIES = {"complement": 0, "first_fit": 1, "best_fit": 2, "peak": 3, "auto": 4}
 
 
 @pytest.fixture(scope="session")
@@ -172,7 +172,7 @@ def test_version(lib):
     assert lib.pyshape_simd_level().decode() in pyshape.available_simd_levels()
 
 
-@pytest.mark.parametrize("strategy", ["complement", "first_fit", "best_fit", "peak"])
+@pytest.mark.parametrize("strategy", ["auto", "complement", "first_fit", "best_fit", "peak"])
 def test_pack_identical_to_python(lib, rng, strategy):
     n, R, T = 300, 2, 96
     t = np.arange(T)

@@ -158,16 +158,17 @@ PYSHAPE_EXPORT pyshape_status pyshape_lagged_correlation(const float* x, size_t 
 /* ------------------------------------------------------------------ batch packing */
 
 typedef enum pyshape_strategy {
-  PYSHAPE_COMPLEMENT = 0, /* correlation-aware (the default) */
+  PYSHAPE_COMPLEMENT = 0, /* correlation-aware greedy (the placer's default) */
   PYSHAPE_FIRST_FIT = 1,
   PYSHAPE_BEST_FIT = 2,
-  PYSHAPE_PEAK = 3 /* first-fit decreasing on peaks (the request-based baseline); pack only */
+  PYSHAPE_PEAK = 3, /* first-fit decreasing on peaks (the request-based baseline); pack only */
+  PYSHAPE_AUTO = 4  /* portfolio of greedy rules + local search (pack's default); pack only */
 } pyshape_strategy;
 
 /* Options of pyshape_pack; pyshape_pack_options_init() sets the defaults of
  * pyshape.pack (always call it first: later versions may add fields). */
 typedef struct pyshape_pack_options {
-  pyshape_strategy strategy; /* PYSHAPE_COMPLEMENT */
+  pyshape_strategy strategy; /* PYSHAPE_AUTO */
   double risk;               /* fraction of steps a worker may be over capacity, [0, 1): 0 */
   int candidates;            /* complement: fitting workers compared per shape (0: all): 8 */
   int improve;               /* complement: drain passes after construction: 2 */

@@ -5,7 +5,7 @@ where the function says so, made of unit-norm rows (pyshape.correlate does
 both). Kernels release the GIL; ``progress`` is ``None`` or a callable
 ``f(done, total)`` called from the calling thread at most every 50 ms.
 """
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,17 @@ def topk_pruned(db: F32, db_proj: F32, db_res: F32, db_order: Optional[I64], que
     """Exact top-k with low-rank bounds; rows come back in processing order, followed by the
     number of (row, panel) jobs and of whole tiles scored exactly."""
 
+def topk_int8(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = True, want_neg: bool = True,
+              n_threads: int = 0, progress: Progress = None
+              ) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], Dict[str, Any]]:
+    """Exact top-k with int8 candidates (bitwise equal to topk), then a dict of statistics
+    (candidates re-scored, warm-up pairs, the rounding margin delta)."""
+
+def q8_bounds(q: F32, db: F32) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                        float, str, int]:
+    """For tests: int8 products, approximations and error bounds of every pair at the active level,
+    the margin delta, the int8 variant's name and the query-side amax."""
+
 def lagged(u: F32, v: Optional[F32] = None, *, max_lag: int, n_threads: int = 0, progress: Progress = None,
            method: str = "auto") -> Tuple[F32, I32]:
     """Max normalised cross-correlation over lags in [-max_lag, max_lag] and the lag attaining it;
@@ -92,15 +103,18 @@ def pack_stats(shapes: F32, n_threads: int = 0) -> Tuple[F32, npt.NDArray[np.flo
 PACK_DEFAULT_CANDIDATES: int
 PACK_DEFAULT_IMPROVE: int
 PACK_DEFAULT_SHARD_SIZE: int
+PACK_DEFAULT_EFFORT: float
 
 def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.0, candidates: int = 8,
-         improve: int = 2, shard_size: int = 32768, n_threads: int = 0, progress: Progress = None) -> Tuple[I64, int]:
-    """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit' or
-    'complement' against capacity (R,); returns (assignment, n_workers)."""
+         improve: int = 2, shard_size: int = 32768, n_threads: int = 0, progress: Progress = None,
+         effort: float = 1.0) -> Tuple[I64, int]:
+    """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit',
+    'complement' or 'auto' against capacity (R,); returns (assignment, n_workers)."""
 
 def pack_plan(shapes: F32, capacity: npt.NDArray[np.float64], headroom: npt.NDArray[np.float64], strategy: str,
               risk: float, candidates: int, improve: int, shard_size: int, n_threads: int = 0,
-              progress: Progress = None) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64]:
+              progress: Progress = None, effort: float = 1.0
+              ) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64]:
     """pyshape.pack's policy (src/cpp/pack/policy.hpp, shared with the C API): (assignment or None,
     n_workers, lower_bound, peak_workers, total (R, T), nonfinite_row, negative_row, too_large_rows);
     the assignment is None when the data has a problem, which the rows locate."""

@@ -54,7 +54,7 @@ py::tuple stats_py(const FArray& D, int n_threads) {
 
 py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, const std::string& strategy,
                   double risk, int candidates, int improve, size_t shard_size, int n_threads,
-                  py::object progress) {
+                  py::object progress, double effort) {
   require_3d(D, "shapes");
   size_t n = D.shape(0), R = D.shape(1), T = D.shape(2);
   if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R)
@@ -70,7 +70,10 @@ py::tuple pack_py(const FArray& D, const FArray& cap, const I64Array& order, con
     }
   }
   PackOptions opt;
-  opt.strategy = parse_strategy(strategy);
+  // 'auto': the portfolio and local search of portfolio.hpp (complement is its fallback rule)
+  opt.search = strategy == "auto";
+  opt.strategy = opt.search ? PackStrategy::kComplement : parse_strategy(strategy);
+  opt.effort = effort;
   opt.risk = risk;
   opt.candidates = candidates;
   opt.improve = improve;
@@ -223,7 +226,9 @@ void bind_pack(py::module_& m) {
   m.attr("PACK_DEFAULT_SHARD_SIZE") = defaults.shard_size;
   m.def("pack", &pack_py, py::arg("shapes"), py::arg("capacity"), py::arg("order"), py::arg("strategy"),
         py::arg("risk") = defaults.risk, py::arg("candidates") = defaults.candidates,
-        py::arg("improve") = defaults.improve, py::arg("shard_size") = defaults.shard_size, py::arg("n_threads") = 0, py::arg("progress") = py::none(), "Pack shapes in the given order; returns (assignment, n_workers).");
+        py::arg("improve") = defaults.improve, py::arg("shard_size") = defaults.shard_size, py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("effort") = defaults.effort,
+        "Pack shapes in the given order; returns (assignment, n_workers). strategy 'auto': portfolio + local search.");
+  m.attr("PACK_DEFAULT_EFFORT") = defaults.effort;
 
   py::class_<Placer>(m, "Placer")
       .def(py::init([](size_t R, size_t T, const DArray& cap, const DArray& head, const std::string& strategy,

@@ -19,7 +19,7 @@ using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 // the assignment is None and the rows tell the caller what to report.
 py::tuple pack_plan_py(const FArray& D, const DArray& cap, const DArray& head, const std::string& strategy,
                        double risk, int candidates, int improve, size_t shard_size, int n_threads,
-                       py::object progress) {
+                       py::object progress, double effort) {
   if (D.ndim() != 3) throw std::invalid_argument("shapes must be 3-D (n, R, T)");
   PackRequest rq;
   rq.shapes = D.data();
@@ -36,6 +36,7 @@ py::tuple pack_plan_py(const FArray& D, const DArray& cap, const DArray& head, c
   rq.candidates = candidates;
   rq.improve = improve;
   rq.shard_size = shard_size;
+  rq.effort = effort;
   py::array_t<int64_t> assign(rq.n);
   py::array_t<double> total({rq.R, rq.T});
   PackFigures fig;
@@ -64,7 +65,7 @@ size_t lower_bound_py(const DArray& total, const DArray& cap, double risk) {
 void bind_policy(py::module_& m) {
   m.def("pack_plan", &pack_plan_py, py::arg("shapes"), py::arg("capacity"), py::arg("headroom"),
         py::arg("strategy"), py::arg("risk"), py::arg("candidates"), py::arg("improve"), py::arg("shard_size"),
-        py::arg("n_threads") = 0, py::arg("progress") = py::none(),
+        py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("effort") = PackOptions().effort,
         "pyshape.pack's policy: (assignment or None, n_workers, lower_bound, peak_workers, total, "
         "nonfinite_row, negative_row, too_large_rows).");
   m.def("lower_bound", &lower_bound_py, py::arg("total"), py::arg("capacity"), py::arg("risk") = 0.0,

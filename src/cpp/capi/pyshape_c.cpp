@@ -119,9 +119,9 @@ std::string id_key(const char* id) {
 
 void check_strategy(pyshape_strategy s, bool allow_peak) {
   int v = static_cast<int>(s);
-  if (v < 0 || v > (allow_peak ? 3 : 2))
+  if (v < 0 || v > (allow_peak ? 4 : 2))
     fail(PYSHAPE_EINVAL, allow_peak
-                             ? "strategy must be PYSHAPE_COMPLEMENT, _FIRST_FIT, _BEST_FIT or _PEAK"
+                             ? "strategy must be PYSHAPE_AUTO, _COMPLEMENT, _FIRST_FIT, _BEST_FIT or _PEAK"
                              : "strategy must be PYSHAPE_COMPLEMENT, PYSHAPE_FIRST_FIT or PYSHAPE_BEST_FIT");
 }
 
@@ -270,7 +270,7 @@ pyshape_status pyshape_lagged_correlation(const float* x, size_t n, const float*
 void pyshape_pack_options_init(pyshape_pack_options* o) {
   if (!o) return;
   const PackOptions d;  // the packer's defaults, as pyshape.pack's (one source: pack.hpp)
-  o->strategy = PYSHAPE_COMPLEMENT;
+  o->strategy = PYSHAPE_AUTO;
   o->risk = d.risk;
   o->candidates = d.candidates;
   o->improve = d.improve;

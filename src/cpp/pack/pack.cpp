@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/parallel.hpp"
+#include "pack/portfolio.hpp"
 
 namespace pyshape {
 
@@ -131,12 +132,8 @@ size_t drain(Fleet& fleet, const float* D, size_t n, const int64_t* order, const
 
 }  // namespace
 
-namespace {
-
-// Packs the shapes order[0..m) on a fleet of their own; assign gets local worker indices.
-size_t pack_one(const PackKernels& pk, const float* D, size_t n_all, size_t R, size_t T, const float* cap, const int64_t* order,
-                size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
-  (void)n_all;
+size_t pack_greedy(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order,
+                   size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
   Fleet fleet(pk, R, T, cap, opt.risk);
   const size_t RT = R * T;
   ShapeSummary ss;
@@ -173,6 +170,15 @@ size_t pack_one(const PackKernels& pk, const float* D, size_t n_all, size_t R, s
   return W;
 }
 
+namespace {
+
+// One shard: the search ('auto', portfolio.hpp) or one greedy pass.
+size_t pack_one(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order,
+                size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
+  if (opt.search) return pack_search(pk, D, R, T, cap, order, m, opt, assign, progress);
+  return pack_greedy(pk, D, R, T, cap, order, m, opt, assign, progress);
+}
+
 }  // namespace
 
 size_t pack_shapes(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* cap,
@@ -181,7 +187,7 @@ size_t pack_shapes(const PackKernels& pk, const float* D, size_t n, size_t R, si
   const size_t shard = opt.shard_size > 0 ? opt.shard_size : n;
   const size_t S = (n + shard - 1) / shard;
   if (S <= 1) {
-    size_t W = pack_one(pk, D, n, R, T, cap, order, n, opt, assign, progress);
+    size_t W = pack_one(pk, D, R, T, cap, order, n, opt, assign, progress);
     if (progress) progress(1, 1);
     return W;
   }
@@ -191,7 +197,7 @@ size_t pack_shapes(const PackKernels& pk, const float* D, size_t n, size_t R, si
   for (size_t k = 0; k < n; ++k) orders[k % S].push_back(order[k]);
   std::vector<size_t> Ws(S);
   parallel_for(S, n_threads, [&](size_t j, int) {
-    Ws[j] = pack_one(pk, D, n, R, T, cap, orders[j].data(), orders[j].size(), opt, assign, nullptr);
+    Ws[j] = pack_one(pk, D, R, T, cap, orders[j].data(), orders[j].size(), opt, assign, nullptr);
   }, progress);
   size_t off = 0;
   for (size_t j = 0; j < S; ++j) {

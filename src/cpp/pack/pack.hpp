@@ -28,6 +28,11 @@ struct PackOptions {
   // workers concatenated; 0: one shard. Fixed by n, never by the thread
   // count, so plans do not depend on threads.
   size_t shard_size = 32768;
+  // 'auto' (see portfolio.hpp): per shard, the best of a portfolio of greedy
+  // orders and rules, then local search (improve.hpp), within a work budget
+  // scaled by effort; shards too large for it get the complement rule.
+  bool search = false;
+  double effort = 1.0;
 };
 
 // Places shapes in the given order (a permutation of [0, n)); writes the
@@ -37,5 +42,11 @@ struct PackOptions {
 size_t pack_shapes(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* cap,
                    const int64_t* order, const PackOptions& opt, int64_t* assign,
                    const ProgressFn& progress, int n_threads = 0);
+
+// One greedy pass of opt.strategy over order[0..m) on a fleet of its own
+// (then opt.improve drain passes); assign[order[k]] gets local worker indices
+// 0..W-1. Returns W.
+size_t pack_greedy(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order,
+                   size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress);
 
 }  // namespace pyshape

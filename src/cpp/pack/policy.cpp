@@ -13,7 +13,8 @@ PlanStrategy parse_plan_strategy(const std::string& s) {
   if (s == "first_fit") return PlanStrategy::kFirstFit;
   if (s == "best_fit") return PlanStrategy::kBestFit;
   if (s == "peak") return PlanStrategy::kPeak;
-  throw std::invalid_argument("strategy must be one of ('complement', 'first_fit', 'best_fit', 'peak'), got '" +
+  if (s == "auto") return PlanStrategy::kAuto;
+  throw std::invalid_argument("strategy must be one of ('auto', 'complement', 'first_fit', 'best_fit', 'peak'), got '" +
                               s + "'");
 }
 
@@ -43,8 +44,10 @@ void check_pack_request(const PackRequest& rq) {
     throw std::invalid_argument("risk is a fraction of steps in [0, 1), got " + std::to_string(rq.risk));
   if (rq.strategy == PlanStrategy::kPeak && rq.risk > 0)
     throw std::invalid_argument("the peak strategy reserves peaks: risk must be 0");
-  if (static_cast<int>(rq.strategy) < 0 || static_cast<int>(rq.strategy) > 3)
+  if (static_cast<int>(rq.strategy) < 0 || static_cast<int>(rq.strategy) > 4)
     throw std::invalid_argument("unknown strategy " + std::to_string(static_cast<int>(rq.strategy)));
+  if (!(rq.effort >= 0) || !std::isfinite(rq.effort))
+    throw std::invalid_argument("effort must be a non-negative finite number, got " + std::to_string(rq.effort));
   if (rq.candidates < 0 || rq.improve < 0)
     throw std::invalid_argument("candidates, improve and shard_size must be non-negative");
 }
@@ -154,7 +157,9 @@ bool plan_pack(const PackKernels& pk, const PackRequest& rq, int64_t* assign, do
                                                            : PackStrategy::kComplement;
     opt.risk = rq.risk;
     opt.candidates = rq.candidates;
-    opt.improve = rq.strategy == PlanStrategy::kComplement ? rq.improve : 0;
+    opt.improve = rq.strategy == PlanStrategy::kComplement || rq.strategy == PlanStrategy::kAuto ? rq.improve : 0;
+    opt.search = rq.strategy == PlanStrategy::kAuto;
+    opt.effort = rq.effort;
     opt.shard_size = rq.shard_size;
     W = pack_shapes(pk, rq.shapes, n, R, T, eff.data(), order.data(), opt, assign, progress, n_threads);
   }

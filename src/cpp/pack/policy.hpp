@@ -6,7 +6,8 @@
 //   peak baseline       first-fit decreasing on the peaks (shapes of one step), same order,
 //                       sharded by the same shard_size
 //   plan                pack_shapes() in that order with the strategy's options
-//                       (improve only for complement; 'peak' is the baseline itself)
+//                       (improve only for complement and auto; 'peak' is the baseline itself;
+//                       'auto': portfolio + local search, portfolio.hpp)
 //   lower bound         the smallest W >= 1 with #{t : m[t] > W} <= W * floor(risk * T), where
 //                       m[t] = max_r total[r, t] / C_eff[r] * (1 - 4 * 2^-23) (pyshape.packing.lower_bound)
 #pragma once
@@ -20,9 +21,10 @@
 
 namespace pyshape {
 
-enum class PlanStrategy : int { kComplement = 0, kFirstFit = 1, kBestFit = 2, kPeak = 3 };
+// kAuto: the portfolio and local search of portfolio.hpp (the default).
+enum class PlanStrategy : int { kComplement = 0, kFirstFit = 1, kBestFit = 2, kPeak = 3, kAuto = 4 };
 
-// Strategy by name ("complement", "first_fit", "best_fit", "peak"); throws
+// Strategy by name ("auto", "complement", "first_fit", "best_fit", "peak"); throws
 // std::invalid_argument for another.
 PlanStrategy parse_plan_strategy(const std::string& name);
 
@@ -31,11 +33,12 @@ struct PackRequest {
   size_t n = 0, R = 0, T = 0;
   const double* capacity = nullptr;  // R
   const double* headroom = nullptr;  // R (null: 0)
-  PlanStrategy strategy = PlanStrategy::kComplement;
+  PlanStrategy strategy = PlanStrategy::kAuto;
   double risk = 0;
   int candidates = PackOptions().candidates;  // the defaults: PackOptions (pack.hpp), the one source
   int improve = PackOptions().improve;
   size_t shard_size = PackOptions().shard_size;
+  double effort = PackOptions().effort;  // kAuto: scale of the local-search budget
 };
 
 // Problems found in the data itself (the caller words the message, with its ids).

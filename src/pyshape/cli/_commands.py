@@ -310,8 +310,10 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
                                    "lower bound and peak-based workers on stderr.")
     p.add_argument("input", help=inp)
     p.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
-    p.add_argument("-s", "--strategy", default="complement",
-                   choices=["complement", "first_fit", "best_fit", "peak"])
+    from pyshape.packing import STRATEGIES
+    from pyshape.packing._checks import DEFAULT_STRATEGY
+
+    p.add_argument("-s", "--strategy", default=DEFAULT_STRATEGY, choices=list(STRATEGIES))
     p.add_argument("--headroom", default="0", help="safety margin, fraction of capacity (default 0)")
     p.add_argument("--risk", type=fraction, default=0.0, help="fraction of steps a worker may overflow (default 0)")
     p.add_argument("--summary", metavar="JSON", help="also write the plan's summary as JSON")

@@ -12,8 +12,18 @@ with a risk budget ``risk = eps``, when every worker exceeds it in at most
 worker that could not hold all their peaks at once: that is the saving over
 request-based (peak) placement.
 
-Strategies (all place shapes one by one in decreasing size, where the size of
-shape i is ``max_r peak[i, r] / C[r]``, ties kept in input order):
+Strategies (the greedy ones place shapes one by one in decreasing size, where
+the size of shape i is ``max_r peak[i, r] / C[r]``, ties kept in input order):
+
+``'auto'`` (default)
+    Near-optimal: per shard, the best of a portfolio of greedy constructions
+    (several size orders x ``'first_fit'``, ``'best_fit'``, ``'complement'``),
+    then local search that empties workers (ejection moves of one or two
+    shapes, exact re-packing of the 2-4 emptiest workers), within a work
+    budget that scales with the shard (large shards fall back to
+    ``'complement'``; see :func:`pack`). Never more workers than
+    ``'first_fit'`` or ``'best_fit'`` on the shards it searches.
+    Deterministic for any thread count.
 
 ``'peak'``
     The request-based baseline: every workload reserves its peak for all time;
@@ -24,7 +34,7 @@ shape i is ``max_r peak[i, r] / C[r]``, ties kept in input order):
 ``'best_fit'``
     Temporal best-fit decreasing: among the workers where it fits, the fullest
     (largest sum over resources of load volume / capacity).
-``'complement'`` (default)
+``'complement'``
     Correlation-aware: among the first ``candidates`` workers where it fits,
     the one whose peak rises least (sum over resources of peak rise /
     capacity): a shape that fills another's valleys adds nothing to its peak.

@@ -10,13 +10,15 @@ from pyshape._validation import check_real, real_array
 
 _F32 = np.finfo(np.float32)
 
-#: Strategies accepted by :func:`pack` (and, except ``'peak'``, by :class:`pyshape.Placer`).
-STRATEGIES = ("complement", "first_fit", "best_fit", "peak")
-DEFAULT_STRATEGY = "complement"
+#: Strategies accepted by :func:`pack` (and, except ``'auto'`` and ``'peak'``, by :class:`pyshape.Placer`).
+STRATEGIES = ("auto", "complement", "first_fit", "best_fit", "peak")
+DEFAULT_STRATEGY = "auto"
 # The packer's defaults come from the C++ core (PackOptions in src/cpp/pack/pack.hpp): one source
 # for Python, the C API and the binding.
 DEFAULT_CANDIDATES: int = _core.PACK_DEFAULT_CANDIDATES
 DEFAULT_IMPROVE: int = _core.PACK_DEFAULT_IMPROVE
+#: ``'auto'``: scale of the local-search work budget (see :func:`pyshape.pack`).
+DEFAULT_EFFORT: float = _core.PACK_DEFAULT_EFFORT
 #: Shapes per shard above which the placement is split into independent shards.
 DEFAULT_SHARD_SIZE: int = _core.PACK_DEFAULT_SHARD_SIZE
 

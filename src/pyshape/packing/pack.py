@@ -7,9 +7,10 @@ from typing import Optional, Union
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
-from pyshape._validation import INT32_MAX, INT64_MAX, as_shapes3, check_int
+from pyshape._validation import INT32_MAX, INT64_MAX, as_shapes3, check_int, check_real
 from pyshape.packing._checks import (
     DEFAULT_CANDIDATES,
+    DEFAULT_EFFORT,
     DEFAULT_IMPROVE,
     DEFAULT_SHARD_SIZE,
     DEFAULT_STRATEGY,
@@ -39,6 +40,7 @@ def pack(
     candidates: int = DEFAULT_CANDIDATES,
     improve: int = DEFAULT_IMPROVE,
     shard_size: int = DEFAULT_SHARD_SIZE,
+    effort: float = DEFAULT_EFFORT,
     n_threads: Optional[int] = None,
     progress: ProgressArg = False,
 ) -> Plan:
@@ -51,8 +53,19 @@ def pack(
         (float32 C-contiguous input is used without a copy).
     capacity : float or array_like, shape (R,)
         Capacity of a worker per resource (one number: the same for all).
-    strategy : {'complement', 'first_fit', 'best_fit', 'peak'}
-        See the module docstring. Default ``'complement'``.
+    strategy : {'auto', 'complement', 'first_fit', 'best_fit', 'peak'}
+        See the module docstring. Default ``'auto'``: per shard, the best of
+        a portfolio of greedy constructions (size orders x first_fit,
+        best_fit, complement) followed by local search that empties workers
+        (ejection moves and swaps, exact re-packing of the few emptiest
+        workers), within a work budget; never more workers than
+        ``'first_fit'`` or ``'best_fit'`` on shards it searches. The budget
+        rule: a shard of m shapes with ``V = m * R * T`` values gets the full
+        portfolio when ``V <= 2**21``, the three rules on the size order when
+        ``V <= 2**24``, and plain ``'complement'`` above (so a million shapes
+        of 1440 x 2 cost what ``'complement'`` costs); local search compares at
+        most ``effort * (2**25 + 16 * V)`` values and stops at a proven lower
+        bound. Deterministic: work is counted, never timed.
     ids : array_like, shape (n,), optional
         Unique ids of the workloads (default ``0 .. n-1``), used in messages;
         compared as the Python objects given (``1`` and ``'1'`` differ).
@@ -66,7 +79,8 @@ def pack(
     candidates : int
         ``'complement'`` only: fitting workers compared per shape (0: all).
     improve : int
-        ``'complement'`` only: drain passes after construction (0: none).
+        ``'complement'`` (and ``'auto'``'s complement runs): drain passes after
+        construction (0: none).
     shard_size : int
         Above this many shapes the size order is dealt round-robin into
         ``ceil(n / shard_size)`` shards that are packed independently (in
@@ -74,6 +88,8 @@ def pack(
         same mix of sizes, so the cost in workers is small (at most about
         one partly filled worker per shard), and time grows linearly with n.
         0: one shard. The shards depend on n only, never on the threads.
+    effort : float
+        ``'auto'`` only: scale of the local-search budget (0: portfolio only).
     n_threads : int, optional
         Threads for the input pass (peaks, totals, checks) and for the
         shards. Placement within a shard is sequential, so plans never
@@ -129,6 +145,7 @@ def pack(
     cand = check_int(candidates, "candidates", 0, INT32_MAX)
     imp = check_int(improve, "improve", 0, INT32_MAX)
     shard = check_int(shard_size, "shard_size", 0, INT64_MAX)
+    eff_scale = check_real(effort, "effort", 0.0, 1e6)
     nt = resolve_threads(n_threads)
     check_progress(progress)
     effective_capacity(cap, head)  # refuses an effective capacity below float32's range
@@ -138,11 +155,11 @@ def pack(
     # peak-based baseline is sharded like the placement: pack stays linear in n.)
     if strategy == "peak":
         res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp, shard_size=shard,
-                              n_threads=nt, progress=None)
+                              n_threads=nt, progress=None, effort=eff_scale)
     else:
         with progress_callback(progress, f"pack ({strategy})") as cb:
             res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp,
-                                  shard_size=shard, n_threads=nt, progress=cb)
+                                  shard_size=shard, n_threads=nt, progress=cb, effort=eff_scale)
     assign, W, lb, peak_w, total, nonfinite, negative, too_large = res
     if assign is None:
         check_values(nonfinite, negative, ident)

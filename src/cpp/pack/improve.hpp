@@ -1,0 +1,56 @@
+// Local search that removes workers from a feasible plan (exact fit, risk 0).
+//
+// The plan's loads are kept in float64 as slack (capacity - load) per
+// (resource, step); a shape fits on a worker when it is nowhere above the
+// slack. The search repeats "empty one worker" until it fails, the plan
+// meets the lower bound, or the work budget is spent:
+//
+//   Empty a worker (ejection search). The workers are tried from the emptiest
+//   (smallest sum_r volume_r / cap_r). The chosen worker's shapes go to a
+//   pool; pool shapes are then placed on the other workers, the heaviest
+//   first: where one fits, on the fullest such worker; otherwise by an
+//   ejection: the shape goes to a worker from which one or two shapes of
+//   smaller total weight are taken out to the pool (the cheapest such move
+//   over all workers). Weights start at the shapes' sizes; when no pool shape
+//   has a move that lowers the pool's weight, the weights of the pool shapes
+//   grow (so that shapes that keep coming back are placed first and may
+//   eject heavier ones), a short tabu keeps a shape just placed from being
+//   ejected at once. The pool empties (a worker fewer) or the attempt's share
+//   of the budget runs out; a failed attempt restores the plan.
+//
+//   Exact re-pack. When ejection fails on a worker, the shapes of the k
+//   emptiest workers (k = 2..4, at most kExactItems shapes) are packed into
+//   k - 1 workers by depth-first branch and bound (largest shapes first; a
+//   shape is tried on each non-empty worker and on one empty worker; node
+//   budget).
+//
+// Work is counted in values compared (one per (resource, step) of a fit test
+// or a deficit scan), so the result depends on the budget only: never on
+// time, threads or machine. Deterministic.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace pyshape {
+
+struct ImproveResult {
+  size_t workers = 0;       // workers after the search
+  size_t removed = 0;       // workers removed
+  uint64_t work = 0;        // values compared
+  bool at_bound = false;    // the plan meets the lower bound (optimal)
+};
+
+// Shapes D[m, R, T] (local, contiguous), capacity cap[R], a feasible plan
+// bin[m] (workers 0..W-1, none empty). Rewrites bin with the improved plan
+// (workers renumbered 0..W'-1 keeping their order). lower: a lower bound on
+// the workers (the search stops there). budget: values compared at most.
+ImproveResult improve_plan(const float* D, size_t m, size_t R, size_t T, const float* cap, int64_t* bin,
+                           size_t W, size_t lower, uint64_t budget);
+
+// A lower bound on the workers of any exact plan: the larger of
+// max_{r,t} ceil(sum_i D / cap) and the size of a greedy clique of shapes
+// that pairwise cannot share a worker (among the largest max_clique_items).
+size_t improve_lower_bound(const float* D, size_t m, size_t R, size_t T, const float* cap,
+                           size_t max_clique_items, uint64_t* work);
+
+}  // namespace pyshape

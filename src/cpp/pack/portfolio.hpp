@@ -1,0 +1,41 @@
+// The 'auto' strategy: a portfolio of greedy constructions with the best
+// kept, then local search (improve.hpp), within a work budget.
+//
+// Per shard of m shapes with V = m * R * T values:
+//
+//   V <= kPortfolioValues (2^21)   the full portfolio: size orders {the given
+//                                  order (max_r peak / C), sum_r volume / C,
+//                                  sum_r (peak + mean) / C, sum_r peak / C,
+//                                  max_r volume / C} (duplicates dropped) x
+//                                  rules {first_fit, best_fit, complement +
+//                                  drain}
+//   V <= kSearchValues (2^24)      the given order x the three rules
+//   larger                         complement + drain only (as 'complement'),
+//                                  so 1M x 1440 x 2 (shards of 32,768: 94M
+//                                  values each) costs what it did
+//
+// The best construction (fewest workers; ties: the most uneven fills, then
+// the first in the list above) is improved by improve_plan() with a budget
+// of effort * (2^25 + 16 * V) values compared, stopping at the lower bound
+// (improve_lower_bound). The given order's first_fit and best_fit are in
+// every portfolio, so 'auto' never uses more workers than either on the
+// same shard. Local search needs risk 0 (with a risk budget only the
+// portfolio runs). Everything is counted in work, never in time, and each
+// shard is sequential: plans do not depend on threads or machine.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "common/progress.hpp"
+#include "pack/pack.hpp"
+
+namespace pyshape {
+
+constexpr size_t kPortfolioValues = size_t{1} << 21;
+constexpr size_t kSearchValues = size_t{1} << 24;
+
+// As pack_greedy (pack.hpp), by the rule above.
+size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
+                   const PackOptions& opt, int64_t* assign, const ProgressFn& progress);
+
+}  // namespace pyshape
