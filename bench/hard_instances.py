@@ -38,7 +38,7 @@ import json
 import os
 import sys
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -53,7 +53,7 @@ VERSION = 1
 
 
 # --------------------------------------------------------------------------- sources
-@lru_cache(maxsize=None)
+@cache
 def _bitbrains() -> tuple:
     """(shapes (n, 2, T), steps per day): the Bitbrains month in ../shared/data when
     present (30 days), else the week bundled with the package."""
@@ -67,7 +67,7 @@ def _bitbrains() -> tuple:
         folder if folder.is_dir() else "package sample")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _azure() -> tuple:
     """The Azure Functions sample: one 60-minute window (its only 'day')."""
     from pyshape.traces import load_azure_sample
@@ -228,7 +228,8 @@ def main(argv=None) -> int:
     if not a.no_solve:
         for k, inst in enumerate(insts):
             c = cache["instances"].get(inst["key"])
-            if c is not None and c["hash"] == inst["hash"] and (c["optimum"] is not None or c["time_limit"] >= a.time_limit):
+            done = c is not None and c["hash"] == inst["hash"]
+            if done and (c["optimum"] is not None or c["time_limit"] >= a.time_limit):
                 continue
             r = solve(inst, a.time_limit)
             cache["instances"][inst["key"]] = r
