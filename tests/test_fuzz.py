@@ -48,7 +48,6 @@ from hypothesis import strategies as st  # noqa: E402
 import pyshape  # noqa: E402
 from pyshape import packing  # noqa: E402
 from pyshape.packing._verify import F32_UNIT  # noqa: E402
-
 import reference as ref  # noqa: E402
 
 # --------------------------------------------------------------------------- profiles
@@ -251,7 +250,7 @@ def wide(dtype: str) -> bool:
     if dtype.startswith("object"):
         return True
     d = np.dtype(dtype)
-    return d.itemsize > 4 or d.kind in "iu" and d.itemsize >= 4
+    return d.itemsize > 4 or (d.kind in "iu" and d.itemsize >= 4)
 
 
 def shapes_as_float32(inp: Input, center: bool):
@@ -354,7 +353,7 @@ def test_float16_input_warns_nothing():
 def test_fuzz_znorm(inp, nt, one_d):
     threads, threads_ok = nt
     if one_d and inp.values is not None and inp.values.ndim == 2 and inp.values.shape[0] >= 1:
-        inp = make_input(inp.values[0] if inp.kind == "real" else inp.values[0], inp.dtype, inp.layout)
+        inp = make_input(inp.values[0], inp.dtype, inp.layout)
     x = shapes_as_float32(inp, center=True)
     valid = not isinstance(x, str) and threads_ok
     z = check_outcome(valid, pyshape.znorm, inp.obj, n_threads=threads)
@@ -547,7 +546,7 @@ def pack_shapes_as_float32(inp: Input, nonneg: bool = True):
         return "value"
     with np.errstate(all="ignore"):
         f = v.astype(np.float32)
-    if not np.isfinite(f).all() or nonneg and (f < 0).any():
+    if not np.isfinite(f).all() or (nonneg and (f < 0).any()):
         return "value"
     return f
 
@@ -1147,8 +1146,8 @@ def test_fuzz_save_load(inp, fmt, id_kind, step, start):
             # a file without rows is "empty" (documented), whatever the format; a non-finite value
             # is refused in every format (allow_nonfinite=True keeps it); text formats may also
             # refuse an empty id
-            assert n == 0 or not np.isfinite(shapes).all() or fmt in (".csv", ".csv.gz", ".parquet") and (
-                id_kind == "empty"), f"load refused: {e}"
+            assert n == 0 or not np.isfinite(shapes).all() or (fmt in (".csv", ".csv.gz", ".parquet") and (
+                id_kind == "empty")), f"load refused: {e}"
             return
         except TypeError:
             raise
