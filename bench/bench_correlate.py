@@ -219,3 +219,80 @@ def bench_topk_million(timed):
                      "input GiB": f"{X.nbytes / 2**30:.2f}"}, **({"method": kw["method"]} if kw else {}))
     print(f"\n{case}: {best:.1f} s, peak RSS {rss:.2f} GiB (input {X.nbytes / 2**30:.2f} GiB)")
     assert p.anti_index.shape == (n, k) and p.corr_index.shape == (n, k)
+
+
+# =========================================================================== data kinds, alternated
+# Top-k (which='both') on every data kind, every exact method of pyshape and the peers in
+# one test per kind, alternating the implementations round by round (a loaded machine
+# then slows all of them alike), against the float32 matrix product (NumPy sgemm) of the
+# same data measured in the same rounds. Ratios: best time of `auto` / best time of impl.
+KIND_T = {"structured": None, "white": None, "bitbrains": 288, "azure": 1440}
+KIND_METHODS = ("auto", "bruteforce", "pruned", "int8")
+
+
+def _kind_impls():
+    impls = [f"pyshape_{m}" for m in KIND_METHODS]
+    impls = [i for i in impls if i.split("_", 1)[1] in _supported_methods()]
+    return impls + [p for p in ("faiss", "numpy") if _peer_available(p)]
+
+
+def _supported_methods():
+    import inspect
+
+    from pyshape.correlate import topk as _topk
+
+    src = inspect.getsource(_topk.top_partners)
+    return [m for m in KIND_METHODS if f"'{m}'" in src or m == "auto"]
+
+
+@pytest.mark.parametrize("kind", list(KIND_T))
+def bench_topk_kinds(kind):
+    import time
+
+    n, k = CONFIG.kinds_n, CONFIG.k
+    T = KIND_T[kind] or CONFIG.T
+    X = dataset(kind, n, T)
+    T = X.shape[1]
+    U = unit_rows(kind, n, T)
+    rounds = max(1, CONFIG.rounds if n <= 20_000 else 1)
+    case = f"top-k both {kind} n={n} T={T} k={k} (alternated)"
+    impls = _kind_impls()
+    best = {i: float("inf") for i in impls + ["sgemm"]}
+    outs = {}
+    rows = min(n, TOPK_BLOCK)
+    for _ in range(rounds):
+        for impl in ["sgemm"] + impls:
+            gc.collect()
+            t0 = time.perf_counter()
+            if impl == "sgemm":
+                S = U[:rows] @ U.T
+                del S
+            elif impl.startswith("pyshape_"):
+                p = pyshape.top_partners(X, k, which="both", method=impl.split("_", 1)[1],
+                                         n_threads=CONFIG.threads)
+                outs[impl] = (p.corr_index, p.anti_index, p.corr_score, p.anti_score)
+            elif impl == "faiss":
+                outs[impl] = faiss_topk(U, k, "both")
+            else:
+                outs[impl] = numpy_topk(U, k, "both")
+            best[impl] = min(best[impl], time.perf_counter() - t0)
+    sgemm_macs = rows * n * T / best["sgemm"]
+    pairs_macs = float(n) * n * T
+    ref = outs.get("pyshape_bruteforce")
+    for impl in impls:
+        notes = {"GMAC/s": f"{pairs_macs / best[impl] / 1e9:.1f}",
+                 "x sgemm": f"{pairs_macs / best[impl] / sgemm_macs:.2f}"}
+        if impl.startswith("pyshape_") and ref is not None and impl != "pyshape_bruteforce":
+            o = outs[impl]
+            same = all(np.array_equal(a, b) for a, b in zip(o, ref))
+            notes["bitwise = bruteforce"] = str(same)
+        if impl in ("faiss", "numpy") and ref is not None:
+            corr, anti = outs[impl]
+            _, c = agreement(U, ref[0], corr, 1.0)
+            _, a = agreement(U, ref[1], anti, -1.0)
+            notes["sets equal up to ties (corr, anti)"] = f"{c:.4f}, {a:.4f}"
+        name = "pyshape" if impl == "pyshape_auto" else impl
+        COLLECTOR.add(case, name, best[impl], 2.0 * pairs_macs, **notes)
+    fastest = min((best[i], i) for i in impls if i.startswith("pyshape_") and i != "pyshape_auto")
+    COLLECTOR.note(case, **{"sgemm GMAC/s (U[:4096] @ U.T)": f"{sgemm_macs / 1e9:.1f}",
+                            "auto / best exact method": f"{best['pyshape_auto'] / fastest[0]:.3f} ({fastest[1]})"})

@@ -5,7 +5,8 @@ first-fit, online Placer.place latency, the n = 1,000,000 default-strategy run
 
 Environment: ``PYSHAPE_BENCH_PACK_N`` (shapes of the NumPy comparison, 2,000),
 ``PYSHAPE_BENCH_PACK_MILLION=1`` (the million run), ``PYSHAPE_BENCH_PACK_MILLION_N``,
-``PYSHAPE_BENCH_PLACER_WORKERS`` (10,000). See bench/RESULTS.md (placement).
+``PYSHAPE_BENCH_PLACER_WORKERS`` (10,000), ``PYSHAPE_BENCH_LIVE_SHAPES`` (100,000: Placer.score / update /
+advance; the same figures from C: bench/c/bench_placer.c). See bench/RESULTS.md (placement).
 """
 from __future__ import annotations
 
@@ -137,6 +138,57 @@ def bench_placer_latency(results):
     print(f"\n[placer] workers={p.n_workers} placed={k} fill={t_fill:.1f} s median={med:.1f} us p99={p99:.1f} us; "
           f"pass 2 median: Placer.place {py_med:.2f} us, _core call {core_med:.2f} us; "
           f"rss={peak_rss_gib():.1f} GiB", flush=True)
+
+
+# --------------------------------------------------------------------------- scores and live updates
+LIVE_N = int(float(os.environ.get("PYSHAPE_BENCH_LIVE_SHAPES", "100000")))
+
+
+def bench_placer_live(results):
+    """Placer.score (100 random candidates), Placer.update (one shape) and Placer.advance (one step for
+    LIVE_N placed shapes) from Python, each also through the bare ``_core`` call: the Python method's
+    overhead. The same figures from C: bench/c/bench_placer.c (bench/RESULTS.md)."""
+    T = 1440
+    rng = np.random.default_rng(5)
+    base = two_resource_shapes(4096, T, seed=21)
+    cap = fleet_capacity(base, per_worker=3.0)
+    p = pyshape.Placer(cap, T)
+    for k in range(LIVE_N):
+        p.place(k, base[k % len(base)])
+    core = p._p
+    W = p.n_workers
+    probes = base[rng.integers(0, len(base), 200)] * rng.uniform(0.2, 1.0, (200, 1, 1)).astype(np.float32)
+
+    def timed_us(f, n):
+        lat = np.empty(n)
+        for j in range(n):
+            a = time.perf_counter_ns()
+            f(j)
+            lat[j] = time.perf_counter_ns() - a
+        return np.median(lat) / 1e3, np.percentile(lat, 99) / 1e3
+
+    cands = [rng.integers(0, W, 100) for _ in range(2000)]
+    py_score = timed_us(lambda j: p.score(probes[j % 200], cands[j]), 2000)
+    core_score = timed_us(lambda j: core.score(probes[j % 200], cands[j], 1.0), 2000)
+    keys = rng.integers(0, LIVE_N, 2000)
+    py_upd = timed_us(lambda j: p.update(int(keys[j]), base[keys[j] % len(base)]), 2000)
+    core_upd = timed_us(lambda j: core.update(int(keys[j]), base[keys[j] % len(base)]), 2000)
+    vals = [rng.uniform(0, 0.5, (LIVE_N, 2, 1)).astype(np.float32) for _ in range(2)]
+    py_adv = timed_us(lambda j: p.advance(vals[j % 2]), 20)
+    core_adv = timed_us(lambda j: core.advance(vals[j % 2], None), 20)
+    ids = p.ids()
+    py_adv_ids = timed_us(lambda j: p.advance(vals[j % 2], ids=ids), 10)
+    case = f"Placer live T={T} R=2, {LIVE_N} shapes on {W} workers"
+    results.add(case, "pyshape", py_score[0] / 1e6,
+                score100_us=f"{py_score[0]:.1f} / p99 {py_score[1]:.1f} (core {core_score[0]:.1f})",
+                update_us=f"{py_upd[0]:.1f} / p99 {py_upd[1]:.1f} (core {core_upd[0]:.1f})",
+                advance_ms=f"{py_adv[0] / 1e3:.1f} / p99 {py_adv[1] / 1e3:.1f} (core {core_adv[0] / 1e3:.1f}; "
+                           f"with ids {py_adv_ids[0] / 1e3:.1f})")
+    print(f"\n[placer live] {LIVE_N} shapes, {W} workers: score 100 median {py_score[0]:.1f} us "
+          f"(core {core_score[0]:.1f}), update {py_upd[0]:.1f} us (core {core_upd[0]:.1f}), "
+          f"advance 1 step {py_adv[0] / 1e3:.1f} ms (core {core_adv[0] / 1e3:.1f}, with ids "
+          f"{py_adv_ids[0] / 1e3:.1f})", flush=True)
+    assert core.check() == "" if hasattr(core, "check") else core._check() == ""
 
 
 # --------------------------------------------------------------------------- million

@@ -6,6 +6,7 @@ Environment variables (see bench/README.md):
 
 ``PYSHAPE_BENCH_FULL=1``      the issue's sizes (Pearson n=20,000; top-k n=100,000)
 ``PYSHAPE_BENCH_N``           top-k database size (quick default 10,000)
+``PYSHAPE_BENCH_KINDS_N``     size of the data-kind top-k comparison (quick 5,000; full 50,000)
 ``PYSHAPE_BENCH_PEARSON_N``   Pearson matrix size (quick default 4,000)
 ``PYSHAPE_BENCH_T``           steps per shape (1440)
 ``PYSHAPE_BENCH_K``           partners per shape (10)
@@ -49,6 +50,7 @@ class Config:
     full: bool
     pearson_n: int
     topk_n: int
+    kinds_n: int
     T: int
     k: int
     rounds: int
@@ -59,7 +61,7 @@ class Config:
     def describe(self) -> str:
         mode = "FULL" if self.full else "quick"
         return (f"mode={mode} pearson_n={self.pearson_n} topk_n={self.topk_n} T={self.T} "
-                f"k={self.k} rounds={self.rounds} threads={self.threads} "
+                f"kinds_n={self.kinds_n} k={self.k} rounds={self.rounds} threads={self.threads} "
                 f"peers={','.join(self.peers)}")
 
 
@@ -74,6 +76,7 @@ CONFIG = Config(
     full=FULL,
     pearson_n=_env_int("PYSHAPE_BENCH_PEARSON_N", 20_000 if FULL else 4_000),
     topk_n=_env_int("PYSHAPE_BENCH_N", 100_000 if FULL else 10_000),
+    kinds_n=_env_int("PYSHAPE_BENCH_KINDS_N", 50_000 if FULL else 5_000),
     T=_env_int("PYSHAPE_BENCH_T", 1440),
     k=_env_int("PYSHAPE_BENCH_K", 10),
     rounds=_env_int("PYSHAPE_BENCH_ROUNDS", 1 if FULL else 3),
@@ -169,7 +172,8 @@ _DATA: Dict[tuple, np.ndarray] = {}
 
 
 def dataset(kind: str, n: int, T: int) -> np.ndarray:
-    """Shapes ``(n, T)`` float32: ``'structured'`` (pyshape.synthetic) or ``'white'`` noise.
+    """Shapes ``(n, T)`` float32: ``'structured'`` (pyshape.synthetic), ``'white'`` noise, or
+    the real-derived ``'bitbrains'`` (T = 288) and ``'azure'`` (T = 1440) of bench/realdata.py.
 
     Cached for the session; a smaller request of the same kind reuses the
     leading rows of a bigger one already made.
@@ -181,6 +185,14 @@ def dataset(kind: str, n: int, T: int) -> np.ndarray:
         X, _ = make_shapes(n, T, random_state=2024, step_seconds=86400 / T if T != 1440 else 60)
     elif kind == "white":
         X = white_noise(n, T, random_state=2024)
+    elif kind == "bitbrains":  # real-derived, T = 288 whatever T is asked (bench/realdata.py)
+        from realdata import bitbrains_days
+
+        X = bitbrains_days(n)
+    elif kind == "azure":  # real-derived, T = 1440 whatever T is asked (bench/realdata.py)
+        from realdata import azure_days
+
+        X = azure_days(n)
     else:
         raise ValueError(kind)
     _DATA[(kind, n, T)] = X

@@ -311,3 +311,97 @@ def test_lower_bound_in_cpp_matches_numpy_reference(rng):
     assert lower_bound(np.array([[1.0, 1.0, 1.0, 4.0]]), np.array([1.0]), risk=0.25) == 1
     with pytest.raises(ValueError):
         lower_bound(np.array([[np.nan]]), np.array([1.0]))
+
+
+# ---------------------------------------------------------------- scores and live updates (API 1.1)
+
+class _Scores(ctypes.Structure):
+    _fields_ = [("new_peak", ctypes.c_void_p), ("peak_rise", ctypes.c_void_p), ("covariance", ctypes.c_void_p),
+                ("correlation", ctypes.c_void_p), ("steps_over", ctypes.c_void_p), ("fits", ctypes.c_void_p)]
+
+
+def _c_score(L, p, R, s, workers, threshold):
+    n = len(workers)
+    out = {k: np.full((n, R), np.nan) for k in ("new_peak", "peak_rise", "covariance", "correlation")}
+    out["steps_over"] = np.full(n, -7, np.int64)
+    out["fits"] = np.full(n, 9, np.uint8)
+    sc = _Scores(*(out[k].ctypes.data for k in ("new_peak", "peak_rise", "covariance", "correlation", "steps_over",
+                                                 "fits")))
+    w = np.ascontiguousarray(workers, np.int64)
+    st = L.pyshape_placer_score(p, _ptr(s, ctypes.c_float), _ptr(w, ctypes.c_int64), ctypes.c_size_t(n),
+                                ctypes.c_double(threshold), ctypes.byref(sc))
+    assert st == 0, L.pyshape_last_error()
+    return out
+
+
+def test_placer_score_update_advance_identical_to_python(lib, rng):
+    assert lib.pyshape_api_version() % 1000 >= 1
+    R, T = 2, 60
+    cap = np.array([12.0, 12.0])
+    p = ctypes.c_void_p()
+    assert lib.pyshape_placer_create(ctypes.c_size_t(R), ctypes.c_size_t(T), _ptr(cap, ctypes.c_double), None, None,
+                                     ctypes.byref(p)) == 0
+    py = pyshape.Placer(cap, T)
+    t = np.arange(T)
+    shapes = (rng.uniform(0.3, 2, (80, R, 1)) * (1.1 + np.sin(2 * np.pi * t / T + rng.uniform(0, 7, (80, R, 1))))
+              ).astype(np.float32)
+    w = ctypes.c_int64()
+    for i, s in enumerate(shapes):
+        assert lib.pyshape_placer_place(p, f"vm-{i}".encode(), _ptr(s, ctypes.c_float), ctypes.byref(w)) == 0
+        assert w.value == py.place(f"vm-{i}", s)
+    fits = ctypes.c_int()
+    for i in range(0, 80, 9):
+        s = np.ascontiguousarray(shapes[(i * 7) % 80] * np.float32(1.5))
+        assert lib.pyshape_placer_update(p, f"vm-{i}".encode(), _ptr(s, ctypes.c_float), ctypes.byref(fits)) == 0
+        assert bool(fits.value) == py.update(f"vm-{i}", s)
+    n_over = ctypes.c_size_t()
+    for k in (1, 5):
+        ids = py.ids()
+        vals = rng.uniform(0, 1, (len(ids), R, k)).astype(np.float32)
+        perm = rng.permutation(len(ids))
+        cids = (ctypes.c_char_p * len(ids))(*[ids[j].encode() for j in perm])
+        assert lib.pyshape_placer_advance(p, ctypes.c_size_t(k), cids, _ptr(np.ascontiguousarray(vals[perm]),
+                                          ctypes.c_float), ctypes.byref(n_over)) == 0
+        assert n_over.value == len(py.advance(vals))
+    vals = rng.uniform(0, 1, (len(py), R, 2)).astype(np.float32)  # ids NULL: the placer's own order
+    assert lib.pyshape_placer_advance(p, ctypes.c_size_t(2), None, _ptr(vals, ctypes.c_float), None) == 0
+    py.advance(vals)
+    s = np.ascontiguousarray(shapes[3])
+    ws = rng.integers(0, py.n_workers, 40)
+    for th in (1.0, 0.7):
+        got = _c_score(lib, p, R, s, ws, th)
+        want = py.score(s, ws, threshold=th)
+        for k in got:
+            assert got[k].tobytes() == want[k].astype(got[k].dtype).tobytes(), k
+    # the same state, bit for bit: loads, shapes, snapshot bytes
+    load, one = np.empty((R, T), np.float32), np.empty((R, T), np.float32)
+    for k in range(py.n_workers):
+        assert lib.pyshape_placer_load(p, ctypes.c_size_t(k), _ptr(load, ctypes.c_float)) == 0
+        assert np.array_equal(load, py.load(k))
+    assert lib.pyshape_placer_shape(p, b"vm-9", _ptr(one, ctypes.c_float)) == 0
+    assert np.array_equal(one, py.shape("vm-9"))
+    data, size = ctypes.c_void_p(), ctypes.c_size_t()
+    assert lib.pyshape_placer_snapshot(p, ctypes.byref(data), ctypes.byref(size)) == 0
+    assert ctypes.string_at(data, size.value) == py.snapshot()
+    lib.pyshape_free(data)
+    # errors: status, message, nothing changed
+    bad = np.array([-1], np.int64)
+    assert lib.pyshape_placer_score(p, _ptr(s, ctypes.c_float), _ptr(bad, ctypes.c_int64), ctypes.c_size_t(1),
+                                    ctypes.c_double(1.0), ctypes.byref(_Scores())) == 1
+    assert b"out of range" in lib.pyshape_last_error()
+    assert lib.pyshape_placer_update(p, b"nope", _ptr(s, ctypes.c_float), None) == 5
+    assert lib.pyshape_placer_advance(p, ctypes.c_size_t(T + 1), None, _ptr(vals, ctypes.c_float), None) == 1
+    nan = vals.copy()
+    nan[2, 1, 0] = np.nan
+    assert lib.pyshape_placer_advance(p, ctypes.c_size_t(2), None, _ptr(nan, ctypes.c_float), None) == 1
+    assert lib.pyshape_placer_snapshot(p, ctypes.byref(data), ctypes.byref(size)) == 0
+    assert ctypes.string_at(data, size.value) == py.snapshot()
+    lib.pyshape_free(data)
+    lib.pyshape_placer_free(p)
+
+
+def test_bench_placer_runs(capi):
+    """The C bench (bench/c/bench_placer.c), small: every figure line is printed."""
+    r = _run([capi["tests"] / "bench_placer", "50", "2000", "96", "200"])
+    lines = [x for x in r.stdout.splitlines() if not x.startswith("#")]
+    assert len(lines) == 7 and all("median" in x and "p99" in x for x in lines), r.stdout

@@ -132,13 +132,14 @@ def fnv1a(b: bytes) -> int:
 
 
 def header(R=1, T=2, strategy=0, candidates=16, max_workers=0, risk=0.0, scan_limit=0, cap=None, head=None,
-           version=2) -> bytes:
+           version=2, ring=0) -> bytes:
     cap = [1.0] * R if cap is None else cap
     head = [0.0] * R if head is None else head
     h = b"PYSHPLC\0" + struct.pack("<IIIiiqd", version, R, T, strategy, candidates, max_workers, risk)
     if version >= 2:
         h += struct.pack("<q", scan_limit)
-    return h + struct.pack(f"<{len(cap)}d", *cap) + struct.pack(f"<{len(head)}d", *head)
+    h += struct.pack(f"<{len(cap)}d", *cap) + struct.pack(f"<{len(head)}d", *head)
+    return h + (struct.pack("<I", ring) if version >= 3 else b"")
 
 
 def key(k) -> bytes:
@@ -146,13 +147,18 @@ def key(k) -> bytes:
     return struct.pack("<I", len(b)) + b
 
 
-def workers(*ws) -> bytes:
-    """ws: lists of (key, shape) per worker."""
+def workers(*ws, v3=False, over=()) -> bytes:
+    """ws: lists of (key, shape) per worker; v3: with over flags (workers in over) and volumes."""
     out = struct.pack("<Q", len(ws))
-    for members in ws:
+    for w, members in enumerate(ws):
+        if v3:
+            out += struct.pack("<B", w in over)
         out += struct.pack("<Q", len(members))
         for k, s in members:
-            out += key(k) + np.ascontiguousarray(s, "<f4").tobytes()
+            a = np.ascontiguousarray(s, "<f4").reshape(-1, np.shape(s)[-1])
+            out += key(k) + a.tobytes()
+            if v3:
+                out += struct.pack(f"<{a.shape[0]}d", *a.astype(np.float64).sum(axis=1))
     return out
 
 
@@ -233,11 +239,27 @@ def test_restore_accepts_the_edge_cases_snapshot_writes(tmp_path):
     assert q.snapshot() == data
     got = [x for w in range(q.n_workers) for x in q.members(w).tolist()]
     assert sorted(map(repr, got)) == sorted(map(repr, ids))
-    # hand-made, equal to what snapshot() writes: bit-identical round trip
-    body = header(R=1, T=2) + workers([("a", [0.5, 0.25]), (7, [0.5, 0.75])], [])
+    # hand-made, equal to what snapshot() writes (version 3): bit-identical round trip
+    body = header(R=1, T=2, version=3) + workers([("a", [0.5, 0.25]), (7, [0.5, 0.75])], [], v3=True)
     r = pyshape.Placer.restore(sealed(body))
     assert r.members(0).tolist() == ["a", 7] and r.n_workers == 2 and r.snapshot() == sealed(body)
     assert len(pyshape.Placer.restore(bytearray(sealed(body)))) == 2
+    # version 2 (before update / advance) still restores, to the same state
+    v2 = header(R=1, T=2) + workers([("a", [0.5, 0.25]), (7, [0.5, 0.75])], [])
+    assert pyshape.Placer.restore(sealed(v2)).snapshot() == sealed(body)
+    # version 3: a ring offset, a worker flagged over capacity (and only there a shape over capacity)
+    ring = header(R=1, T=2, version=3, ring=1) + workers([("a", [0.5, 1.25])], [("b", [0.25, 0.5])], v3=True,
+                                                          over={0})
+    r = pyshape.Placer.restore(sealed(ring))
+    assert r.overloaded().tolist() == [0] and r.shape("a").tolist() == [[0.5, 1.25]] and r.snapshot() == sealed(ring)
+    for bad, msg in [(header(R=1, T=2, version=3) + workers([("a", [0.5, 1.25])], v3=True), "capacity"),
+                     (header(R=1, T=2, version=3) + workers([("a", [0.5, 0.25])], v3=True, over={0}), "flagged"),
+                     (header(R=1, T=2, version=3, ring=2) + workers([("a", [0.5, 0.25])], v3=True), "ring offset"),
+                     (header(R=1, T=2, version=3) + struct.pack("<QBQ", 1, 0, 1) + key("a")
+                      + np.array([0.5, 0.25], "<f4").tobytes() + struct.pack("<d", 2.0), "volume"),
+                     (header(R=1, T=2, version=3) + struct.pack("<QBQ", 1, 2, 0), "over flag")]:
+        with pytest.raises(ValueError, match=msg):
+            pyshape.Placer.restore(sealed(bad))
     v1 = header(R=1, T=2, version=1) + workers([("a", [0.5, 0.25])])
     assert pyshape.Placer.restore(sealed(v1)).scan_limit == 0
 

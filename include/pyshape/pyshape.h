@@ -34,8 +34,9 @@
  * All functions may be called from any thread and concurrently, except:
  * pyshape_set_simd_level() (call it before anything else runs), and a
  * pyshape_placer, which is not synchronised: calls on one placer must not
- * overlap unless all of them only read (worker_of, load, n_workers, n_items,
- * snapshot, save). Different placers are independent.
+ * overlap unless all of them only read (worker_of, load, shape, n_workers,
+ * n_items, snapshot, save; not score, which keeps per-worker sums it
+ * computes). Different placers are independent.
  *
  * Compatibility
  * -------------
@@ -52,7 +53,7 @@
 #include <stdint.h>
 
 #define PYSHAPE_API_VERSION_MAJOR 1
-#define PYSHAPE_API_VERSION_MINOR 0
+#define PYSHAPE_API_VERSION_MINOR 1
 #define PYSHAPE_API_VERSION (PYSHAPE_API_VERSION_MAJOR * 1000 + PYSHAPE_API_VERSION_MINOR)
 /* Nonzero when a library reporting api_version serves this header. */
 #define PYSHAPE_API_COMPATIBLE(api_version)                               \
@@ -244,9 +245,64 @@ PYSHAPE_EXPORT size_t pyshape_placer_n_items(const pyshape_placer* placer);
  * PYSHAPE_EINVAL when worker >= n_workers. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_load(const pyshape_placer* placer, size_t worker, float* out);
 
+/* ---- scores for a scheduler's own loop (API 1.1) */
+
+/* Outputs of pyshape_placer_score, each optional (NULL: not computed; a
+ * field left NULL also saves its work). Per candidate k and resource r at
+ * [k * R + r]; "capacity" is the effective capacity capacity * (1 - headroom). */
+typedef struct pyshape_scores {
+  double* new_peak;    /* n * R: max_t (load + shape)[r, t] / capacity[r] */
+  double* peak_rise;   /* n * R: new peak - the load's current peak, / capacity[r] */
+  double* covariance;  /* n * R: (sum_t L s - sum_t L * sum_t s / T) / T (population covariance) */
+  double* correlation; /* n * R: Pearson r of load and shape (0 when either is constant) */
+  int64_t* steps_over; /* n: steps t where (load + shape)[r, t] > threshold * capacity[r] for some r */
+  uint8_t* fits;       /* n: 1 when the placer's fit rule (capacity, risk budget) accepts the shape there */
+} pyshape_scores;
+
+/* Scores of shape (R * T floats) on n candidate workers (indices < n_workers;
+ * repeats allowed; workers NULL: every open worker, n ignored) without
+ * placing it: what pyshape.Placer.score returns, the same bits. threshold > 0
+ * (1.0: steps over capacity). Cost O(n R T). PYSHAPE_EINVAL for a worker out
+ * of range, a bad threshold, NaN / infinite / negative values. Changes
+ * nothing that placement reads, but is not a read-only call (see Thread
+ * safety). */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_score(pyshape_placer* placer, const float* shape,
+                                                   const int64_t* workers, size_t n, double threshold,
+                                                   const pyshape_scores* out);
+
+/* ---- live updates (API 1.1) */
+
+/* Replaces the shape of the placed id with shape (R * T floats): it stays on
+ * its worker. *fits (may be NULL) gets 1 when the worker still passes the fit
+ * rule, 0 when it is now over capacity: the new shape is kept either way
+ * ("report, don't move"; move it with remove + place). A worker over capacity
+ * takes nothing more until it is back under. Cost O(m R T), m the members of
+ * the worker (its load is recomputed from them). PYSHAPE_EUNKNOWN_ID;
+ * PYSHAPE_EINVAL for NaN / infinite / negative values (nothing changes). */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_update(pyshape_placer* placer, const char* id, const float* shape,
+                                                    int* fits);
+
+/* Advances the window of every placed shape by k steps (1 <= k <= T): the
+ * oldest k steps drop and k new ones come in at the end. values holds
+ * n_items rows of R * k floats (row i, resource r, new step j at
+ * [(i * R + r) * k + j]); ids[i] names the id of row i (every placed id
+ * exactly once), or ids NULL: rows in the placer's own order (worker 0's
+ * members in placement order, then worker 1's, ...: pyshape.Placer.ids()).
+ * *n_over (may be NULL) gets the number of workers over capacity afterwards.
+ * Shapes and loads are ring buffers: cost O(n R k + W R (k + block)) plus
+ * O(W), no pass over whole shapes. Everything is checked before anything
+ * changes (PYSHAPE_EINVAL). */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_advance(pyshape_placer* placer, size_t k, const char* const* ids,
+                                                     const float* values, size_t* n_over);
+
+/* The current shape of id (after updates and advances) to out (R * T floats). PYSHAPE_EUNKNOWN_ID. */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_shape(const pyshape_placer* placer, const char* id, float* out);
+
 /* The whole state as bytes: *data (release with pyshape_free) and *size. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_snapshot(const pyshape_placer* placer, void** data, size_t* size);
-/* A new placer from snapshot bytes. PYSHAPE_ECORRUPT when they are not a valid snapshot. */
+/* A new placer from snapshot bytes (format version 3; versions 1 and 2,
+ * written before API 1.1, are read too). PYSHAPE_ECORRUPT when they are not
+ * a valid snapshot. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_restore(const void* data, size_t size, pyshape_placer** out);
 /* The snapshot written to path atomically (a temporary file, fsync, rename). */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_save(const pyshape_placer* placer, const char* path);

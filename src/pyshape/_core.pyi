@@ -5,7 +5,7 @@ where the function says so, made of unit-norm rows (pyshape.correlate does
 both). Kernels release the GIL; ``progress`` is ``None`` or a callable
 ``f(done, total)`` called from the calling thread at most every 50 ms.
 """
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +56,17 @@ def topk_pruned(db: F32, db_proj: F32, db_res: F32, db_order: Optional[I64], que
                                                     int, int]:
     """Exact top-k with low-rank bounds; rows come back in processing order, followed by the
     number of (row, panel) jobs and of whole tiles scored exactly."""
+
+def topk_int8(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = True, want_neg: bool = True,
+              n_threads: int = 0, progress: Progress = None
+              ) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], Dict[str, Any]]:
+    """Exact top-k with int8 candidates (bitwise equal to topk), then a dict of statistics
+    (candidates re-scored, warm-up pairs, the rounding margin delta)."""
+
+def q8_bounds(q: F32, db: F32) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                        float, str, int]:
+    """For tests: int8 products, approximations and error bounds of every pair at the active level,
+    the margin delta, the int8 variant's name and the query-side amax."""
 
 def lagged(u: F32, v: Optional[F32] = None, *, max_lag: int, n_threads: int = 0, progress: Progress = None,
            method: str = "auto") -> Tuple[F32, I32]:
@@ -151,6 +162,18 @@ class Placer:
         """(R, T) of one worker, (W, R, T) of every worker (None); float64 as Plan.load."""
     def members(self, worker: int) -> npt.NDArray[Any]:
         """Ids on worker as an ndarray (int64, str or object), as Plan.members."""
+    def score(self, shape: ArrayLike, workers: Optional[npt.NDArray[np.int64]],
+              threshold: float = 1.0) -> dict[str, npt.NDArray[Any]]:
+        """worker, fits, new_peak, peak_rise, steps_over, covariance, correlation (see pyshape.Placer.score)."""
+    def update(self, id: str | int, shape: ArrayLike) -> bool: ...
+    def advance(self, values: npt.NDArray[np.float32],
+                ids: Optional[list[str | int]] = None) -> npt.NDArray[np.int64]: ...
+    def ids(self) -> list[str | int]: ...
+    def shape(self, id: str | int) -> npt.NDArray[np.float64]: ...
+    def overloaded(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def head(self) -> int: ...
+    def _check(self) -> str: ...
     def snapshot(self) -> bytes: ...
     @staticmethod
     def restore(data: bytes) -> "Placer": ...

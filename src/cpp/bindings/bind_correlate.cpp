@@ -10,6 +10,7 @@
 #include "correlate/normalize.hpp"
 #include "correlate/pearson.hpp"
 #include "correlate/topk_pruned.hpp"
+#include "correlate/topk_q8.hpp"
 
 namespace pyshape {
 
@@ -147,6 +148,44 @@ py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& 
   return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats.row_panels, stats.dense_tiles);
 }
 
+py::tuple topk_int8(const FArray& db, py::object queries, int k, bool want_pos, bool want_neg, int n_threads,
+                    py::object progress) {
+  require_2d(db, "db");
+  bool self = queries.is_none();
+  FArray q = self ? db : queries.cast<FArray>();
+  require_2d(q, "queries");
+  size_t n = db.shape(0), nq = q.shape(0), T = db.shape(1);
+  if (static_cast<size_t>(q.shape(1)) != T) throw std::invalid_argument("queries and db differ in length");
+  if (T == 0 || T > kQ8MaxT) throw std::invalid_argument("int8 top-k needs 1..65536 steps per shape");
+  check_k(k, n, self);
+  TopKArrays res(nq, k, want_pos, want_neg);
+  ProgressFn pf = make_progress(progress);
+  Q8Stats st;
+  {
+    py::gil_scoped_release nogil;
+    const KernelTable& kt = simd_tables().k;  // once
+    topk_q8(kt, q.data(), nq, db.data(), n, T, k, self ? 0 : -1, res.out, n_threads, pf, &st);
+  }
+  py::dict stats;
+  stats["candidates"] = st.candidates;
+  stats["warm_pairs"] = st.warm_pairs;
+  stats["delta"] = st.delta;
+  return py::make_tuple(res.pi, res.ps, res.ni, res.ns, stats);
+}
+
+py::tuple q8_bounds(const FArray& q, const FArray& db) {
+  require_2d(q, "q");
+  require_2d(db, "db");
+  size_t nq = q.shape(0), n = db.shape(0), T = q.shape(1);
+  if (static_cast<size_t>(db.shape(1)) != T) throw std::invalid_argument("q and db differ in length");
+  py::array_t<int32_t> D({nq, n});
+  py::array_t<double> approx({nq, n}), err({nq, n});
+  const KernelTable& kt = simd_tables().k;
+  double delta = q8_pair_bounds(kt, q.data(), nq, db.data(), n, T, D.mutable_data(), approx.mutable_data(),
+                                err.mutable_data());
+  return py::make_tuple(D, approx, err, delta, std::string(kt.q8_name), kt.q8_amax);
+}
+
 LaggedMethod lagged_method(const std::string& method) {
   if (method == "auto") return LaggedMethod::kAuto;
   if (method == "direct") return LaggedMethod::kDirect;
@@ -191,6 +230,13 @@ void bind_correlate(py::module_& m) {
         py::arg("progress") = py::none(),
         "Exact top-k with low-rank bounds; returns the 4 arrays, the number of (row, panel) jobs "
         "and the number of whole tiles scored.");
+  m.def("topk_int8", &topk_int8, py::arg("db"), py::arg("queries") = py::none(), py::arg("k"),
+        py::arg("want_pos") = true, py::arg("want_neg") = true, py::arg("n_threads") = 0,
+        py::arg("progress") = py::none(),
+        "Exact top-k with int8 candidates (bitwise = topk); returns the 4 arrays and a stats dict.");
+  m.def("q8_bounds", &q8_bounds, py::arg("q"), py::arg("db"),
+        "For tests: int8 products, approximations, error bounds and delta of every pair at the active level; "
+        "also the int8 variant's name and the query-side amax.");
   m.def("lagged", &lagged, py::arg("u"), py::arg("v") = py::none(), py::arg("max_lag"),
         py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("method") = "auto",
         "Max normalised cross-correlation over lags in [-max_lag, max_lag], with the lag. "

@@ -274,9 +274,10 @@ void bind_pack(py::module_& m) {
       .def("load",
            [](const Placer& p, py::handle worker) {
              const size_t RT = p.R() * p.T();
+             std::vector<float> buf(RT);
              auto copy = [&](size_t w, double* dst) {
-               const float* src = p.load(w);
-               for (size_t i = 0; i < RT; ++i) dst[i] = src[i];
+               p.load_logical(w, buf.data());
+               for (size_t i = 0; i < RT; ++i) dst[i] = buf[i];
              };
              if (worker.is_none()) {
                py::array_t<double> out({p.n_workers(), p.R(), p.T()});
@@ -290,6 +291,98 @@ void bind_pack(py::module_& m) {
            py::arg("worker") = py::none())
       .def("members", [](const Placer& p, py::handle worker) { return members_array(p, worker_index(p, worker)); },
            py::arg("worker"))
+      .def("score",
+           [](Placer& p, py::handle shape, py::object workers, double threshold) {
+             FArray arr = as_shape_array(shape);
+             const float* s = shape_ptr(p, arr);
+             std::vector<size_t> ws;
+             if (workers.is_none()) {
+               ws.resize(p.n_workers());
+               for (size_t w = 0; w < ws.size(); ++w) ws[w] = w;
+             } else {
+               auto a = workers.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
+               ws.resize(static_cast<size_t>(a.size()));
+               for (size_t k = 0; k < ws.size(); ++k) {
+                 const int64_t w = a.data()[k];
+                 if (w < 0 || static_cast<uint64_t>(w) >= p.n_workers())
+                   throw py::index_error("worker " + std::to_string(w) + " out of range [0, " +
+                                         std::to_string(p.n_workers()) + ")");
+                 ws[k] = static_cast<size_t>(w);
+               }
+             }
+             const size_t n = ws.size(), R = p.R();
+             py::array_t<double> peak({n, R}), rise({n, R}), cov({n, R}), corr({n, R});
+             py::array_t<int64_t> over(n), idx(n);
+             py::array_t<bool> fits(n);
+             ScoreOut out;
+             out.new_peak = peak.mutable_data();
+             out.peak_rise = rise.mutable_data();
+             out.covariance = cov.mutable_data();
+             out.correlation = corr.mutable_data();
+             out.steps_over = over.mutable_data();
+             static_assert(sizeof(bool) == 1, "bool is one byte");
+             out.fits = reinterpret_cast<uint8_t*>(fits.mutable_data());
+             for (size_t k = 0; k < n; ++k) idx.mutable_data()[k] = static_cast<int64_t>(ws[k]);
+             p.score(s, ws.data(), n, threshold, out);
+             py::dict d;
+             d["worker"] = idx;
+             d["fits"] = fits;
+             d["new_peak"] = peak;
+             d["peak_rise"] = rise;
+             d["steps_over"] = over;
+             d["covariance"] = cov;
+             d["correlation"] = corr;
+             return d;
+           },
+           py::arg("shape"), py::arg("workers") = py::none(), py::arg("threshold") = 1.0)
+      .def("update",
+           [](Placer& p, py::handle id, py::handle shape) {
+             std::string key = encode_id(id);
+             FArray arr = as_shape_array(shape);
+             return p.update(key, shape_ptr(p, arr));
+           },
+           py::arg("id"), py::arg("shape"))
+      .def("advance",
+           [](Placer& p, const FArray& values, py::object ids) {
+             if (values.ndim() != 3 || static_cast<size_t>(values.shape(0)) != p.n_items() ||
+                 static_cast<size_t>(values.shape(1)) != p.R() || values.shape(2) < 1)
+               throw std::invalid_argument("new steps must be (n_items, R, k) = (" + std::to_string(p.n_items()) +
+                                           ", " + std::to_string(p.R()) + ", k)");
+             std::vector<std::string> keys;
+             if (!ids.is_none()) {
+               for (py::handle id : ids) keys.push_back(encode_id(id));
+             }
+             std::vector<size_t> over =
+                 p.advance(static_cast<size_t>(values.shape(2)), ids.is_none() ? nullptr : &keys, values.data());
+             py::array_t<int64_t> out(over.size());
+             for (size_t i = 0; i < over.size(); ++i) out.mutable_data()[i] = static_cast<int64_t>(over[i]);
+             return out;
+           },
+           py::arg("values"), py::arg("ids") = py::none())
+      .def("ids",
+           [](const Placer& p) {
+             py::list out;
+             for (const auto& k : p.ids()) out.append(decode_id(k));
+             return out;
+           })
+      .def("shape",
+           [](const Placer& p, py::handle id) {
+             std::vector<float> buf(p.R() * p.T());
+             p.shape_of(encode_id(id), buf.data());
+             py::array_t<double> out({p.R(), p.T()});
+             for (size_t i = 0; i < buf.size(); ++i) out.mutable_data()[i] = buf[i];
+             return out;
+           },
+           py::arg("id"))
+      .def("overloaded",
+           [](const Placer& p) {
+             std::vector<size_t> over = p.overloaded();
+             py::array_t<int64_t> out(over.size());
+             for (size_t i = 0; i < over.size(); ++i) out.mutable_data()[i] = static_cast<int64_t>(over[i]);
+             return out;
+           })
+      .def_property_readonly("head", &Placer::head)
+      .def("_check", &Placer::check)
       .def("snapshot", [](const Placer& p) { return py::bytes(p.snapshot()); })
       .def_static("restore",
                   [](py::bytes b) {

@@ -398,7 +398,64 @@ pyshape_status pyshape_placer_load(const pyshape_placer* p, size_t worker, float
     if (worker >= p->p.n_workers())
       fail(PYSHAPE_EINVAL, "no such worker: " + std::to_string(worker) + " (" + std::to_string(p->p.n_workers()) +
                                " open)");
-    std::memcpy(out, p->p.load(worker), p->p.R() * p->p.T() * sizeof(float));
+    p->p.load_logical(worker, out);
+  });
+}
+
+pyshape_status pyshape_placer_score(pyshape_placer* p, const float* shape, const int64_t* workers, size_t n,
+                                    double threshold, const pyshape_scores* out) {
+  return guard([&] {
+    need(p != nullptr && shape != nullptr && out != nullptr, "placer, shape and out are required");
+    std::vector<size_t> ws;
+    if (workers != nullptr) {
+      ws.resize(n);
+      for (size_t k = 0; k < n; ++k) {
+        if (workers[k] < 0 || static_cast<uint64_t>(workers[k]) >= p->p.n_workers())
+          fail(PYSHAPE_EINVAL, "worker " + std::to_string(workers[k]) + " (candidate " + std::to_string(k) +
+                                   ") out of range [0, " + std::to_string(p->p.n_workers()) + ")");
+        ws[k] = static_cast<size_t>(workers[k]);
+      }
+    }
+    ScoreOut o;
+    o.new_peak = out->new_peak;
+    o.peak_rise = out->peak_rise;
+    o.covariance = out->covariance;
+    o.correlation = out->correlation;
+    o.steps_over = out->steps_over;
+    o.fits = out->fits;
+    p->p.score(shape, workers ? ws.data() : nullptr, n, threshold, o);
+  });
+}
+
+pyshape_status pyshape_placer_update(pyshape_placer* p, const char* id, const float* shape, int* fits) {
+  return guard([&] {
+    need(p != nullptr && shape != nullptr, "placer and shape are required");
+    const bool ok = p->p.update(id_key(id), shape);
+    if (fits) *fits = ok ? 1 : 0;
+  });
+}
+
+pyshape_status pyshape_placer_advance(pyshape_placer* p, size_t k, const char* const* ids, const float* values,
+                                      size_t* n_over) {
+  return guard([&] {
+    need(p != nullptr, "placer is NULL");
+    const size_t n = p->p.n_items();
+    need(values != nullptr || n == 0, "values is NULL");
+    std::vector<std::string> keys;
+    if (ids != nullptr) {
+      keys.reserve(n);
+      for (size_t i = 0; i < n; ++i) keys.push_back(id_key(ids[i]));
+    }
+    static const float kNone = 0.f;
+    std::vector<size_t> over = p->p.advance(k, ids ? &keys : nullptr, values ? values : &kNone);
+    if (n_over) *n_over = over.size();
+  });
+}
+
+pyshape_status pyshape_placer_shape(const pyshape_placer* p, const char* id, float* out) {
+  return guard([&] {
+    need(p != nullptr && out != nullptr, "placer and out are required");
+    p->p.shape_of(id_key(id), out);
   });
 }
 

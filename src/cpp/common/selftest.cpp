@@ -49,6 +49,8 @@ class SelfTest {
     dot();
     micro();
     row_panels();
+    dots_rows();
+    q8_tile();
     select_outside();
     bound_tile();
     fft();
@@ -205,6 +207,105 @@ class SelfTest {
     return true;
   }
   static float kSentinelNaN() { return std::numeric_limits<float>::quiet_NaN(); }
+
+  // dots_rows: bit for bit equal to micro() over the same chunks of K.
+  bool dots_rows() {
+    Lcg g(11);
+    const size_t mr = lv_.k.mr, nr = lv_.k.nr, kc = 8;
+    for (size_t K : {size_t(1), size_t(8), size_t(21), size_t(40)})
+      for (int m = 1; m <= 8; ++m) {
+        std::vector<float> a(K), B(static_cast<size_t>(m) * K);
+        for (auto& v : a) v = g.uniform();
+        for (auto& v : B) v = g.uniform();
+        std::vector<const float*> rows(m);
+        for (int p = 0; p < m; ++p) rows[p] = B.data() + p * K;
+        std::vector<float> out(m, kSentinelNaN());
+        lv_.k.dots_rows(a.data(), rows.data(), m, K, kc, out.data());
+        std::vector<float> A1(K);  // a as row 0 of an A panel, the m rows as a B panel
+        std::vector<float> Ap = panel(a, 1, K, mr), Bp = panel(B, std::min<size_t>(m, nr), K, nr);
+        std::vector<float> C(mr * nr, 0.f);
+        for (size_t k0 = 0; k0 < K; k0 += kc)
+          lv_.k.micro(Ap.data() + k0 * mr, 1, Bp.data() + k0 * nr, std::min(kc, K - k0), C.data(), nr,
+                      static_cast<int>(std::min<size_t>(m, nr)), k0 > 0);
+        for (int p = 0; p < m && p < static_cast<int>(nr); ++p)
+          if (!same_bits(out[p], C[p]))
+            return fail("dots_rows", "K=" + std::to_string(K) + " m=" + std::to_string(m) + ": " + num(out[p]) +
+                                         " != micro's " + num(C[p]));
+      }
+    return true;
+  }
+
+  // q8_tile: the integer products exactly (extreme bytes included), and the
+  // flags against a float64 evaluation wherever it is clear by a margin.
+  bool q8_tile() {
+    Lcg g(12);
+    const int mr = lv_.k.q8_mr, nr = lv_.k.q8_nr, amax = lv_.k.q8_amax, aoff = lv_.k.q8_aoff;
+    for (size_t K4 : {size_t(1), size_t(3), size_t(17), size_t(70)})
+      for (int mv : {mr, 1, mr - 1}) {
+        if (mv < 1) continue;
+        std::vector<int> qa(mr * K4 * 4), qb(nr * K4 * 4);
+        for (size_t x = 0; x < qa.size(); ++x)
+          qa[x] = x % 7 == 0 ? (x % 2 ? amax : -amax) : static_cast<int>(g.next() % (2 * amax + 1)) - amax;
+        for (size_t x = 0; x < qb.size(); ++x)
+          qb[x] = x % 5 == 0 ? (x % 2 ? 127 : -127) : static_cast<int>(g.next() % 255) - 127;
+        std::vector<uint8_t> Ap(K4 * mr * 4);
+        std::vector<int8_t> Bp(K4 * nr * 4);
+        for (int i = 0; i < mr; ++i)
+          for (size_t t = 0; t < K4 * 4; ++t) Ap[((t / 4) * mr + i) * 4 + t % 4] = static_cast<uint8_t>(qa[i * K4 * 4 + t] + aoff);
+        std::vector<int32_t> bsum(nr, 0);
+        for (int j = 0; j < nr; ++j)
+          for (size_t t = 0; t < K4 * 4; ++t) {
+            Bp[((t / 4) * nr + j) * 4 + t % 4] = static_cast<int8_t>(qb[j * K4 * 4 + t]);
+            bsum[j] += aoff * qb[j * K4 * 4 + t];
+          }
+        std::vector<int32_t> D(mr * nr);
+        lv_.k.q8_tile(Ap.data(), mv, Bp.data(), K4, Q8Cols{}, Q8Rows{}, nullptr, D.data(), nullptr);
+        std::vector<int64_t> exact(mr * nr, 0);
+        for (int i = 0; i < mr; ++i)
+          for (int j = 0; j < nr; ++j) {
+            for (size_t t = 0; t < K4 * 4; ++t) exact[i * nr + j] += int64_t(qa[i * K4 * 4 + t]) * qb[j * K4 * 4 + t];
+            if (int64_t(D[i * nr + j]) - bsum[j] != exact[i * nr + j])
+              return fail("q8_tile", "K4=" + std::to_string(K4) + " D[" + std::to_string(i) + "," + std::to_string(j) +
+                                         "] = " + std::to_string(int64_t(D[i * nr + j]) - bsum[j]) + ", expected " +
+                                         std::to_string(exact[i * nr + j]));
+          }
+        // Flags: random scales and bounds; thresholds near the approximations.
+        std::vector<float> sa(mr), A(mr), Bn(mr), hi(mr), lo(mr), sb(nr), N(nr), R(nr);
+        for (int j = 0; j < nr; ++j) {
+          sb[j] = (g.uniform() + 1.5f) * 1e-3f;
+          N[j] = 1.f;
+          R[j] = (g.uniform() + 1.f) * 1e-2f;
+        }
+        for (int i = 0; i < mr; ++i) {
+          sa[i] = (g.uniform() + 1.5f) * 1e-3f;
+          A[i] = (g.uniform() + 1.f) * 1e-2f;
+          Bn[i] = 1.f;
+          hi[i] = static_cast<float>(sa[i] * sb[i % nr] * exact[i * nr + i % nr]) + g.uniform() * 0.05f;
+          lo[i] = hi[i] - 0.1f;
+        }
+        std::vector<uint32_t> mask(mr, 0xdeadbeef);
+        std::vector<float> bounds(2 * mr * nr);
+        bool any = lv_.k.q8_tile(Ap.data(), mv, Bp.data(), K4, Q8Cols{bsum.data(), sb.data(), N.data(), R.data()},
+                                 Q8Rows{sa.data(), A.data(), Bn.data(), hi.data(), lo.data()}, mask.data(), nullptr,
+                                 bounds.data());
+        bool any_want = false;
+        for (int i = 0; i < mv; ++i)
+          for (int j = 0; j < nr; ++j) {
+            const double a = double(sa[i]) * sb[j] * exact[i * nr + j], e = double(A[i]) * N[j] + double(Bn[i]) * R[j];
+            const double up = a + e, dn = a - e, tol = 1e-5 * (std::fabs(a) + e + 1);
+            const bool got = (mask[i] >> j) & 1u;
+            const bool clear_yes = up >= hi[i] + tol || dn <= lo[i] - tol;
+            const bool clear_no = up < hi[i] - tol && dn > lo[i] + tol;
+            any_want |= got;
+            if ((clear_yes && !got) || (clear_no && got) || std::fabs(bounds[i * nr + j] - dn) > tol ||
+                std::fabs(bounds[mr * nr + i * nr + j] - up) > tol)
+              return fail("q8_tile", "K4=" + std::to_string(K4) + " flag or bounds of (" + std::to_string(i) + "," +
+                                         std::to_string(j) + ") wrong");
+          }
+        if (any != any_want) return fail("q8_tile", "wrong 'any'");
+      }
+    return true;
+  }
 
   bool select_outside() {
     Lcg g(4);

@@ -11,6 +11,22 @@
 
 namespace pyshape {
 
+// Per-column (database side) data of one int8 tile (q8_nr entries each, padded).
+struct Q8Cols {
+  const int32_t* bsum;  // q8_aoff * sum_k q_j[k]: the correction for the offset query bytes
+  const float* s;       // scale s_j (u_j ~ s_j q_j)
+  const float* N;       // ||u_j|| rounded up
+  const float* R;       // ||u_j - s_j q_j|| rounded up
+};
+// Per-row (query side) data of one int8 tile (m_valid entries each).
+struct Q8Rows {
+  const float* s;   // scale s_i
+  const float* A;   // ||u_i - s_i q_i|| rounded up
+  const float* B;   // s_i ||q_i|| rounded up
+  const float* hi;  // running k-th highest exact score minus the rounding margin
+  const float* lo;  // running k-th lowest exact score plus the rounding margin
+};
+
 struct KernelTable {
   const char* name;  // "scalar", "avx2", "avx512"
   int mr;            // micro-tile rows (query side, read in place)
@@ -33,6 +49,12 @@ struct KernelTable {
   void (*row_panels)(const float* a, size_t a_stride, const float* const* panels, int np, size_t K,
                      size_t kc_max, float* out);
 
+  // Scores one row a (unit stride) against m <= 8 rows (rows[p], unit stride)
+  // over K: bitwise the same scores as micro() over K in chunks of kc_max
+  // (one multiply-add chain per chunk, chunk sums added in order), so that
+  // single pairs can be re-scored exactly as the blocked product scores them.
+  void (*dots_rows)(const float* a, const float* const* rows, int m, size_t K, size_t kc_max, float* out);
+
   // Writes to out the indices i < n with x[i] >= hi or x[i] <= lo and returns
   // how many. Used to pick the few entries of a score block that can enter a
   // running top-k.
@@ -45,6 +67,24 @@ struct KernelTable {
   bool (*bound_tile)(const float* Ap, int m_valid, const float* Bp, size_t r,
                      const float* ra, const float* rb, const float* hi, const float* lo,
                      uint32_t* mask);
+
+  // ---- int8 candidate scoring (kernels/q8_impl.hpp, correlate/topk_q8.hpp) ----
+  const char* q8_name;  // "scalar", "avx2", "avx512bw", "avx512vnni"
+  int q8_mr, q8_nr;     // int8 tile: query rows x database columns (q8_nr <= 32)
+  int q8_amax, q8_aoff; // query side: q_i[k] in [-amax, amax], stored as the byte q + aoff
+                        // (database side: [-127, 127], signed bytes)
+  // For an int8 tile (Ap: K4 groups of q8_mr rows x 4 unsigned bytes; Bp: K4
+  // groups of q8_nr columns x 4 signed bytes), the exact integer products
+  // D[i][j] = q_i . q_j; then, with a_ij = float(D) * s_j * s_i and
+  // e_ij = A_i N_j + B_i R_j, sets bit j of mask[i] when a + e >= hi[i] or
+  // a - e <= lo[i]. Returns true when any bit is set (bits of columns past
+  // the data are meaningless: the caller masks them). With dots non-null,
+  // only stores the raw products of the stored bytes, sum_k (q_i[k] + aoff)
+  // q_j[k] (q8_mr x q8_nr, row-major; D = raw - bsum), and returns false.
+  // bounds (when not null, q8_mr x q8_nr each, row-major) gets a - e, then
+  // a + e, of every entry of the tile (rows < m_valid).
+  bool (*q8_tile)(const uint8_t* Ap, int m_valid, const int8_t* Bp, size_t K4, const Q8Cols& b,
+                  const Q8Rows& a, uint32_t* mask, int32_t* dots, float* bounds);
 };
 
 namespace scalar { const KernelTable* table(); }

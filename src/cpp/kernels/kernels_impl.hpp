@@ -123,6 +123,48 @@ inline void row_panels(const float* a, size_t a_stride, const float* const* pane
   }
 }
 
+// One lane of Vec's fmadd, with the same rounding (fused where the level fuses).
+inline float fma1(float a, float b, float c) {
+#if defined(__FMA__)
+  return __builtin_fmaf(a, b, c);
+#else
+  return Vec::fma_lane(a, b, c);
+#endif
+}
+
+template <int M>
+inline void dots_rows_n(const float* a, const float* const* rows, size_t K, size_t kc_max, float* out) {
+  float total[M], c[M];
+  for (size_t k0 = 0; k0 < K; k0 += kc_max) {
+    const size_t k1 = k0 + kc_max < K ? k0 + kc_max : K;
+    for (int p = 0; p < M; ++p) c[p] = 0.f;
+    for (size_t k = k0; k < k1; ++k) {
+      const float ak = a[k];
+#pragma GCC unroll 8
+      for (int p = 0; p < M; ++p) c[p] = fma1(ak, rows[p][k], c[p]);
+    }
+    for (int p = 0; p < M; ++p) total[p] = k0 == 0 ? c[p] : total[p] + c[p];
+  }
+  for (int p = 0; p < M; ++p) out[p] = total[p];
+}
+
+inline void dots_rows(const float* a, const float* const* rows, int m, size_t K, size_t kc_max, float* out) {
+  if (K == 0) {
+    for (int p = 0; p < m; ++p) out[p] = 0.f;
+    return;
+  }
+  switch (m) {
+    case 1: dots_rows_n<1>(a, rows, K, kc_max, out); break;
+    case 2: dots_rows_n<2>(a, rows, K, kc_max, out); break;
+    case 3: dots_rows_n<3>(a, rows, K, kc_max, out); break;
+    case 4: dots_rows_n<4>(a, rows, K, kc_max, out); break;
+    case 5: dots_rows_n<5>(a, rows, K, kc_max, out); break;
+    case 6: dots_rows_n<6>(a, rows, K, kc_max, out); break;
+    case 7: dots_rows_n<7>(a, rows, K, kc_max, out); break;
+    default: dots_rows_n<8>(a, rows, K, kc_max, out); break;
+  }
+}
+
 inline size_t select_outside(const float* x, size_t n, float hi, float lo, uint32_t* out) {
   size_t cnt = 0, i = 0;
   const Vec vh = Vec::set1(hi), vl = Vec::set1(lo);
@@ -161,8 +203,18 @@ inline bool bound_tile(const float* Ap, int m_valid, const float* Bp, size_t r, 
   return any != 0;
 }
 
+}  // namespace PYSHAPE_ISA
+}  // namespace pyshape
+
+#include "kernels/q8_impl.hpp"
+
+namespace pyshape {
+namespace PYSHAPE_ISA {
+
 inline KernelTable make_table() {
-  return KernelTable{PYSHAPE_ISA_NAME, kMR, kNR, &dot, &micro, &row_panels, &select_outside, &bound_tile};
+  KernelTable t{PYSHAPE_ISA_NAME, kMR, kNR, &dot, &micro, &row_panels, &dots_rows, &select_outside, &bound_tile};
+  q8::fill(t);
+  return t;
 }
 
 }  // namespace PYSHAPE_ISA

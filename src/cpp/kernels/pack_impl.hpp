@@ -14,6 +14,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/pack_table.hpp"
 #include "kernels/vec.hpp"
@@ -199,16 +200,38 @@ inline uint32_t row_stats(const float* x, size_t n, double* acc, float* peak) {
   return flags;
 }
 
+#if defined(__AVX2__) && !defined(__AVX512F__)
+// The 8 bits of m as 8 bytes of 0 / 1 (bit j to byte j).
+inline uint64_t spread8(uint32_t m) {
+  uint64_t x = m & 0xffu;
+  x = (x | (x << 28)) & 0x0000000f0000000full;
+  x = (x | (x << 14)) & 0x0003000300030003ull;
+  x = (x | (x << 7)) & 0x0101010101010101ull;
+  return x;
+}
+#endif
+
 inline void mark_over(const float* a, const float* b, size_t n, float limit, uint8_t* flags) {
   size_t i = 0;
   const Vec lim = Vec::set1(limit);
   for (; i + kW <= n; i += kW) {
     uint32_t m = gt_mask(Vec::load(a + i) + Vec::load(b + i), lim);
+    if (!m) continue;
+#if defined(__AVX512F__)
+    // flags[i + j] = 1 where bit j is set, the other bytes unchanged
+    _mm_mask_storeu_epi8(flags + i, static_cast<__mmask16>(m), _mm_set1_epi8(1));
+#elif defined(__AVX2__)
+    uint64_t f;
+    std::memcpy(&f, flags + i, 8);
+    f |= spread8(m);
+    std::memcpy(flags + i, &f, 8);
+#else
     while (m) {
       int j = __builtin_ctz(m);
       flags[i + j] = 1;
       m &= m - 1;
     }
+#endif
   }
   for (; i < n; ++i)
     if (a[i] + b[i] > limit) flags[i] = 1;
@@ -276,9 +299,47 @@ inline void add_maxmin(float* a, const float* b, size_t n, size_t blk, float* bm
   }
 }
 
+// 32 partial sums, lane j over t = j (mod 32); see pack_table.hpp. 32 lanes
+// (4 AVX-512 or 8 AVX2 accumulators) so that the chains of additions hide
+// the latency of the fused multiply-add.
+inline double dot_fd(const float* a, const double* b, size_t n) {
+  size_t i = 0;
+  alignas(64) double l[32];
+#if defined(__AVX512F__)
+  __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i)), _mm512_loadu_pd(b + i), s0);
+    s1 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i + 8)), _mm512_loadu_pd(b + i + 8), s1);
+    s2 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i + 16)), _mm512_loadu_pd(b + i + 16), s2);
+    s3 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i + 24)), _mm512_loadu_pd(b + i + 24), s3);
+  }
+  _mm512_store_pd(l, s0);
+  _mm512_store_pd(l + 8, s1);
+  _mm512_store_pd(l + 16, s2);
+  _mm512_store_pd(l + 24, s3);
+#elif defined(__AVX2__)
+  __m256d s[8];
+  for (int j = 0; j < 8; ++j) s[j] = _mm256_setzero_pd();
+  for (; i + 32 <= n; i += 32)
+    for (int j = 0; j < 8; ++j)
+      s[j] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 4 * j)), _mm256_loadu_pd(b + i + 4 * j), s[j]);
+  for (int j = 0; j < 8; ++j) _mm256_store_pd(l + 4 * j, s[j]);
+#else
+  for (int j = 0; j < 32; ++j) l[j] = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int j = 0; j < 32; ++j) l[j] += static_cast<double>(a[i + j]) * b[i + j];
+#endif
+  for (; i < n; ++i) l[i & 31] += static_cast<double>(a[i]) * b[i];
+  for (int j = 0; j < 16; ++j) l[j] += l[j + 16];
+  for (int j = 0; j < 8; ++j) l[j] += l[j + 8];
+  for (int j = 0; j < 4; ++j) l[j] += l[j + 4];
+  for (int j = 0; j < 2; ++j) l[j] += l[j + 2];
+  return l[0] + l[1];
+}
+
 inline PackKernels make_pack_table() {
   return PackKernels{PYSHAPE_ISA_NAME, &max_sum, &first_over, &witness_next, &witness_last, &row_stats,
-                     &mark_over,       &add,     &add_maxmin, &block_maxmin};
+                     &mark_over,       &add,     &add_maxmin, &block_maxmin, &dot_fd};
 }
 
 }  // namespace packk

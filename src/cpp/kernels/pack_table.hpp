@@ -54,6 +54,14 @@ struct PackKernels {
   // For blocks k = 0, 1, ... of blk steps (the last may be shorter):
   // bmax[k] = max and bmin[k] = min of a over the block. n, blk >= 1.
   void (*block_maxmin)(const float* a, size_t n, size_t blk, float* bmax, float* bmin);
+
+  // sum_t double(a[t]) * b[t] for t < n (n >= 0), in a fixed order that
+  // every level shares: 32 partial sums, sum j taking the steps t = j mod 32
+  // in increasing t, then added pairwise (j with j + 16, then j + 8, j + 4,
+  // j + 2, j + 1). The products of a float and a double made from a float are exact
+  // in double, so a fused multiply-add rounds as a multiply then an add: every
+  // level returns the same bits (the Placer's scores, placer.hpp).
+  double (*dot_fd)(const float* a, const double* b, size_t n);
 };
 
 namespace scalar { const PackKernels* pack_table(); }

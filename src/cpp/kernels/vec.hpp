@@ -21,6 +21,7 @@ struct Vec {
   static Vec zero() { return {_mm512_setzero_ps()}; }
   static Vec set1(float x) { return {_mm512_set1_ps(x)}; }
   static Vec load(const float* p) { return {_mm512_loadu_ps(p)}; }
+  static Vec from_i32(const int32_t* p) { return {_mm512_cvtepi32_ps(_mm512_loadu_si512(p))}; }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
   friend Vec fmadd(Vec a, Vec b, Vec c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
   friend Vec operator+(Vec a, Vec b) { return {_mm512_add_ps(a.v, b.v)}; }
@@ -37,6 +38,9 @@ struct Vec {
   static Vec zero() { return {_mm256_setzero_ps()}; }
   static Vec set1(float x) { return {_mm256_set1_ps(x)}; }
   static Vec load(const float* p) { return {_mm256_loadu_ps(p)}; }
+  static Vec from_i32(const int32_t* p) {
+    return {_mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)))};
+  }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   friend Vec fmadd(Vec a, Vec b, Vec c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
   friend Vec operator+(Vec a, Vec b) { return {_mm256_add_ps(a.v, b.v)}; }
@@ -65,8 +69,13 @@ struct Vec {
   static Vec zero() { return {{0.f, 0.f, 0.f, 0.f}}; }
   static Vec set1(float x) { return {{x, x, x, x}}; }
   static Vec load(const float* p) { return {{p[0], p[1], p[2], p[3]}}; }
+  static Vec from_i32(const int32_t* p) {
+    return {{static_cast<float>(p[0]), static_cast<float>(p[1]), static_cast<float>(p[2]), static_cast<float>(p[3])}};
+  }
   void store(float* p) const { for (int i = 0; i < 4; ++i) p[i] = v[i]; }
-  friend Vec fmadd(Vec a, Vec b, Vec c) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = a.v[i] * b.v[i] + c.v[i]; return r; }
+  friend Vec fmadd(Vec a, Vec b, Vec c) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = fma_lane(a.v[i], b.v[i], c.v[i]); return r; }
+  // One lane of fmadd (the exact re-scoring of single pairs must round alike).
+  static float fma_lane(float a, float b, float c) { return a * b + c; }
   friend Vec operator+(Vec a, Vec b) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = a.v[i] + b.v[i]; return r; }
   friend Vec operator-(Vec a, Vec b) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = a.v[i] - b.v[i]; return r; }
   friend Vec operator*(Vec a, Vec b) { Vec r; for (int i = 0; i < 4; ++i) r.v[i] = a.v[i] * b.v[i]; return r; }

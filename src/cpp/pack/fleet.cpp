@@ -124,6 +124,9 @@ size_t Fleet::open() {
   wit2_.push_back(0);
   wit2_val_.push_back(0.f);
   wit2_cap_.push_back(cap_[0]);
+  sq_.resize(W_ * R_, 0.0);
+  sum_.resize(W_ * R_, 0.0);
+  sq_ok_.push_back(0);
   if (W_ > leaves_) grow_tree();
   set_leaf(w);
   return w;
@@ -173,6 +176,7 @@ void Fleet::blocks_changed(size_t w) {
   }
   wit_val_[w] = L[wit_[w]];
   wit2_val_[w] = L[wit2_[w]];
+  sq_ok_[w] = 0;
   set_leaf(w);
 }
 
@@ -237,6 +241,167 @@ void Fleet::clear(size_t w) {
   std::fill(load_.begin() + w * R_ * T_, load_.begin() + (w + 1) * R_ * T_, 0.f);
   std::fill(vol_.begin() + w * R_, vol_.begin() + (w + 1) * R_, 0.0);
   refresh(w);
+}
+
+void Fleet::set_steps(size_t w, size_t p0, size_t k, const float* vals, const double* vol) {
+  float* L = load_.data() + w * R_ * T_;
+  // the steps p0 .. p0 + k - 1 (mod T): one or two runs [a, b)
+  const size_t a0 = p0, b0 = std::min(T_, p0 + k), b1 = p0 + k > T_ ? p0 + k - T_ : 0;
+  for (size_t r = 0; r < R_; ++r) {
+    float* row = L + r * T_;
+    const float* v = vals + r * k;
+    std::memcpy(row + a0, v, (b0 - a0) * sizeof(float));
+    if (b1) std::memcpy(row, v + (b0 - a0), b1 * sizeof(float));
+  }
+  std::memcpy(vol_.data() + w * R_, vol, R_ * sizeof(double));
+  auto blocks = [&](size_t a, size_t b) {  // refresh the blocks that meet [a, b)
+    if (a >= b) return;
+    for (size_t bl = a / blk_; bl <= (b - 1) / blk_; ++bl) {
+      const size_t s0 = bl * blk_, len = std::min(blk_, T_ - s0);
+      for (size_t r = 0; r < R_; ++r)
+        k_.block_maxmin(L + r * T_ + s0, len, blk_, bmax_.data() + w * RB_ + r * B_ + bl,
+                        bmin_.data() + w * RB_ + r * B_ + bl);
+    }
+  };
+  blocks(a0, b0);
+  blocks(0, b1);
+  blocks_changed(w);
+}
+
+bool Fleet::over(size_t w) const {
+  bool above = false;
+  for (size_t r = 0; r < R_; ++r) above |= peak_[w * R_ + r] > cap_[r];
+  if (exact_ || !above) return above;  // with a risk budget, count the steps only when some are over
+  const float* L = load_.data() + w * R_ * T_;
+  size_t n = 0;
+  for (size_t t = 0; t < T_; ++t) {
+    bool o = false;
+    for (size_t r = 0; r < R_; ++r) o |= L[r * T_ + t] > cap_[r];
+    n += o;
+  }
+  return n > allowed_;
+}
+
+void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const size_t* ws, size_t n,
+                  double threshold, const ScoreOut& out) {
+  const bool dot = out.covariance || out.correlation;
+  const size_t RT = R_ * T_;
+  const double Td = static_cast<double>(T_);
+  if (dot) {
+    sd_.resize(RT + T_);
+    for (size_t i = 0; i < RT; ++i) sd_[i] = s[i];
+    ones_.assign(T_, 1.0);
+  }
+  np_.resize(2 * R_);
+  float* thr = np_.data() + R_;  // threshold * cap as the float the steps are compared with
+  for (size_t r = 0; r < R_; ++r) thr[r] = static_cast<float>(threshold * static_cast<double>(cap_[r]));
+  const bool thr_is_cap = threshold == 1.0;
+  auto count_over = [&](size_t w, const float* lim, std::vector<uint8_t>& flags) {
+    const float* L = load_.data() + w * RT;
+    flags.assign(T_, 0);
+    for (size_t r = 0; r < R_; ++r) k_.mark_over(L + r * T_, s + r * T_, T_, lim[r], flags.data());
+    int64_t c = 0;  // bytes of 0 / 1: 8 at a time (their sum is the top byte of w * 0x0101...)
+    size_t t = 0;
+    for (; t + 8 <= T_; t += 8) {
+      uint64_t x;
+      std::memcpy(&x, flags.data() + t, 8);
+      c += static_cast<int64_t>((x * 0x0101010101010101ull) >> 56);
+    }
+    for (; t < T_; ++t) c += flags[t];
+    return c;
+  };
+  for (size_t k = 0; k < n; ++k) {
+    const size_t w = ws[k];
+    const float* L = load_.data() + w * RT;
+    if (k + 1 < n) {  // the next candidate's load from memory while this one is scored
+      const char* nx = reinterpret_cast<const char*>(load_.data() + ws[k + 1] * RT);
+      for (size_t b = 0; b < RT * sizeof(float); b += 64) __builtin_prefetch(nx + b);
+    }
+    bool above_thr = false, above_cap = false;
+    for (size_t r = 0; r < R_; ++r) {
+      const float m = k_.max_sum(L + r * T_, s + r * T_, T_, std::numeric_limits<float>::infinity());
+      const double c = cap_[r];
+      if (out.new_peak) out.new_peak[k * R_ + r] = static_cast<double>(m) / c;
+      if (out.peak_rise) out.peak_rise[k * R_ + r] = (static_cast<double>(m) - peak_[w * R_ + r]) / c;
+      above_thr |= m > thr[r];
+      above_cap |= m > cap_[r];
+    }
+    int64_t steps = -1;
+    if (out.steps_over) {
+      steps = above_thr ? count_over(w, thr, over_) : 0;
+      out.steps_over[k] = steps;
+    }
+    if (out.fits) {
+      bool ok;
+      if (!above_cap) ok = true;
+      else if (exact_) ok = false;
+      else if (thr_is_cap && steps >= 0) ok = static_cast<size_t>(steps) <= allowed_;
+      else ok = static_cast<size_t>(count_over(w, cap_.data(), over_cap_)) <= allowed_;
+      out.fits[k] = ok ? 1 : 0;
+    }
+    if (!dot) continue;
+    if (!sq_ok_[w]) {  // sum_t L and sum_t L^2, kept until L_w changes
+      double* row = sd_.data() + RT;
+      for (size_t r = 0; r < R_; ++r) {
+        const float* x = L + r * T_;
+        for (size_t t = 0; t < T_; ++t) row[t] = x[t];
+        sq_[w * R_ + r] = k_.dot_fd(x, row, T_);
+        sum_[w * R_ + r] = k_.dot_fd(x, ones_.data(), T_);
+      }
+      sq_ok_[w] = 1;
+    }
+    for (size_t r = 0; r < R_; ++r) {
+      const double d = k_.dot_fd(L + r * T_, sd_.data() + r * T_, T_);
+      const double vl = sum_[w * R_ + r];
+      const double cov = (d - vl * vol_s[r] / Td) / Td;
+      if (out.covariance) out.covariance[k * R_ + r] = cov;
+      if (out.correlation) {
+        // variances from the sums of squares; below 1e-12 of the mean square
+        // a row is taken as constant (rounding noise): correlation 0
+        const double ql = sq_[w * R_ + r] / Td, qs = sq_s[r] / Td;
+        const double ml = vl / Td, ms = vol_s[r] / Td;
+        const double var_l = ql - ml * ml, var_s = qs - ms * ms;
+        double c = 0;
+        if (var_l > 1e-12 * ql && var_s > 1e-12 * qs) c = std::max(-1.0, std::min(1.0, cov / std::sqrt(var_l * var_s)));
+        out.correlation[k * R_ + r] = c;
+      }
+    }
+  }
+}
+
+std::string Fleet::check(size_t w) const {
+  const float* L = load_.data() + w * R_ * T_;
+  std::vector<float> mx(RB_), mn(RB_);
+  for (size_t r = 0; r < R_; ++r) k_.block_maxmin(L + r * T_, T_, blk_, mx.data() + r * B_, mn.data() + r * B_);
+  for (size_t i = 0; i < RB_; ++i)
+    if (mx[i] != bmax_[w * RB_ + i] || mn[i] != bmin_[w * RB_ + i])
+      return "worker " + std::to_string(w) + ": block summary " + std::to_string(i) + " is stale";
+  for (size_t r = 0; r < R_; ++r) {
+    float p = mx[r * B_];
+    for (size_t b = 1; b < B_; ++b) p = std::max(p, mx[r * B_ + b]);
+    if (p != peak_[w * R_ + r]) return "worker " + std::to_string(w) + ": peak is stale";
+  }
+  if (wit_val_[w] != L[wit_[w]] || wit2_val_[w] != L[wit2_[w]])
+    return "worker " + std::to_string(w) + ": witness value is stale";
+  const float* lo = lo_.data() + (leaves_ + w) * RB_;
+  const float* hi = hi_.data() + (leaves_ + w) * RB_;
+  for (size_t r = 0; r < R_; ++r)
+    for (size_t b = 0; b < B_; ++b) {
+      const size_t k = r * B_ + b;
+      const bool on = enabled_[w] != 0;
+      if (lo[k] != (on ? cap_[r] - mn[k] + tol_[r] : kNegInf) || hi[k] != (on ? cap_[r] - mx[k] + tol_[r] : kNegInf))
+        return "worker " + std::to_string(w) + ": candidate tree leaf is stale";
+    }
+  if (sq_ok_[w]) {
+    std::vector<double> row(T_);
+    for (size_t r = 0; r < R_; ++r) {
+      for (size_t t = 0; t < T_; ++t) row[t] = L[r * T_ + t];
+      if (k_.dot_fd(L + r * T_, row.data(), T_) != sq_[w * R_ + r] ||
+          k_.dot_fd(L + r * T_, std::vector<double>(T_, 1.0).data(), T_) != sum_[w * R_ + r])
+        return "worker " + std::to_string(w) + ": sum of squares is stale";
+    }
+  }
+  return "";
 }
 
 void Fleet::set_enabled(size_t w, bool on) {

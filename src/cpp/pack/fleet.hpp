@@ -38,6 +38,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kernels/pack_table.hpp"
@@ -45,6 +46,18 @@
 namespace pyshape {
 
 enum class PackStrategy : int { kFirstFit = 0, kBestFit = 1, kComplement = 2 };
+
+// Scores of one shape against some workers (Fleet::score), each output
+// optional (nullptr: not computed). Per candidate k and resource r at
+// [k * R + r]; capacities are the effective ones (cap()).
+struct ScoreOut {
+  double* new_peak = nullptr;     // max_t (L + s)[r, t] / cap[r]
+  double* peak_rise = nullptr;    // (max_t (L + s)[r, t] - max_t L[r, t]) / cap[r]
+  double* covariance = nullptr;   // (sum_t L s - sum_t L sum_t s / T) / T
+  double* correlation = nullptr;  // covariance / (sd(L) sd(s)); 0 when either is constant
+  int64_t* steps_over = nullptr;  // [k]: steps t where (L + s)[r, t] > threshold * cap[r] for some r
+  uint8_t* fits = nullptr;        // [k]: 1 when s passes the fit rule on the worker (as choose() tests it)
+};
 
 // Summaries of one shape (R x T floats, contiguous).
 struct ShapeSummary {
@@ -92,6 +105,23 @@ class Fleet {
   void set_load(size_t w, const float* load, const double* vol);
   // Sets L_w to zero.
   void clear(size_t w);
+  // L_w[r, (p0 + j) mod T] = vals[r * k + j] for j < k <= T, volumes to vol
+  // (R doubles); refreshes only the blocks that hold those steps, then the
+  // peaks, witness values and leaf of w: O(R (k + blk + B)).
+  void set_steps(size_t w, size_t p0, size_t k, const float* vals, const double* vol);
+  // Scores of s (R x T, sums vol_s and sums of squares sq_s over t, as
+  // dot_fd computes them) on the n workers
+  // ws (each < size()), threshold > 0 (a fraction of cap). Reads L only (and
+  // fills the lazily kept sums of squares of the loads): witnesses, the tree
+  // and the loads are unchanged. O(n R T).
+  void score(const float* s, const double* vol_s, const double* sq_s, const size_t* ws, size_t n,
+             double threshold, const ScoreOut& out);
+  // Whether L_w breaks the fit rule (some step over cap; with a risk budget,
+  // more than allowed_over() such steps).
+  bool over(size_t w) const;
+  // Recomputes w's block summaries, peaks, witness values and leaf from L_w
+  // and compares them bitwise with those kept: "" when equal, else what differs.
+  std::string check(size_t w) const;
   // A disabled worker is skipped by scans (choose()).
   void set_enabled(size_t w, bool on);
   bool enabled(size_t w) const { return enabled_[w] != 0; }
@@ -165,6 +195,13 @@ class Fleet {
   std::vector<float> lo_, hi_;  // tree nodes (1-based heap), RB_ floats each
   std::vector<uint8_t> flags_;  // risk mode scratch, T bytes
   std::vector<float> np_;       // scratch: new peaks
+  // sum_t L_w[r, t]^2 per (w, r), computed by score() when first needed
+  // (dot_fd) and dropped whenever L_w changes (blocks_changed)
+  std::vector<double> sq_, sum_;  // and sum_t L_w[r, t] (dot_fd with ones_)
+  std::vector<char> sq_ok_;
+  std::vector<double> ones_;
+  std::vector<double> sd_;      // score(): s (and a load row) as doubles
+  std::vector<uint8_t> over_, over_cap_;  // score(): per-step flags
   std::vector<const float*> dot_a_, dot_b_;  // scratch of anti_scores
   std::vector<double> dot_out_;
   uint64_t full_checks_ = 0;

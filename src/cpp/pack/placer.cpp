@@ -1,15 +1,22 @@
 // Online Placer and its snapshot format.
 //
-// Snapshot, version 2 (all integers and floats little-endian):
+// Snapshot, version 3 (all integers and floats little-endian):
 //   8 bytes  magic "PYSHPLC\0"
-//   u32      version (2; version 1 is read too: no scan_limit, taken as 0)
+//   u32      version (3; versions 1 and 2 are read too: v1 has no
+//            scan_limit (taken as 0); v1 and v2 have no ring offset, over
+//            flags or volumes (offset 0, no worker over, volumes computed))
 //   u32 R, u32 T, i32 strategy, i32 candidates, i64 max_workers, f64 risk
-//   i64      scan_limit (version 2 only)
+//   i64      scan_limit (version >= 2)
 //   f64[R]   capacity, f64[R] headroom
+//   u32      ring offset (head(), < T) (version >= 3)
 //   u64      number of workers W
-//   per worker: u64 members m, then per member: u32 key length, key bytes,
-//               f32[R*T] shape
+//   per worker: u8 over (version >= 3: 1 when the load breaks the fit rule,
+//               which only update() and advance() can cause), u64 members m,
+//               then per member: u32 key length, key bytes, f32[R*T] shape
+//               (logical order: step 0 the oldest), f64[R] volumes (version >= 3)
 //   u64      FNV-1a 64 hash of every byte before it
+// A worker flagged over must be over (and only it may hold a shape whose
+// peak exceeds the capacity); one not flagged must be within capacity.
 //
 // A key is 's' + the id's UTF-8 bytes or 'i' + the id's decimal digits
 // (canonical: str(int)). restore() accepts only what snapshot() can write
@@ -37,7 +44,7 @@ namespace pyshape {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'Y', 'S', 'H', 'P', 'L', 'C', '\0'};
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 
 uint64_t fnv1a(const char* p, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -285,6 +292,7 @@ size_t Placer::alloc_slot() {
   if (s == pool_.size() * chunk_slots_) pool_.emplace_back(chunk_slots_ * R_ * T_, 0.f);
   slot_key_.emplace_back();
   slot_worker_.push_back(-1);
+  slot_vol_.resize((s + 1) * R_, 0.0);
   return s;
 }
 
@@ -301,6 +309,7 @@ int64_t Placer::place(const std::string& key, const float* shape) {
       if (armed) index.erase(it);
     }
   } undo{index_, ins.first};
+  shape = physical(shape);
   fleet_.summarize(shape, ss_);
   check_shape(shape, ss_);
   bool cut = false;
@@ -329,6 +338,7 @@ int64_t Placer::place(const std::string& key, const float* shape) {
   stream_copy(slot_data(slot), shape, R_ * T_);
   slot_key_[slot] = key;
   slot_worker_[slot] = w;
+  std::memcpy(slot_vol_.data() + slot * R_, ss_.vol.data(), R_ * sizeof(double));
   members_[w].push_back(slot);
   ins.first->second = slot;
   undo.armed = false;
@@ -344,7 +354,7 @@ void Placer::recompute(size_t w) {
   for (size_t slot : members_[w]) {
     const float* s = slot_data(slot);
     k.add(load.data(), s, R_ * T_);
-    for (size_t r = 0; r < R_; ++r) vol[r] += Fleet::volume_of(s + r * T_, T_);  // as summarize()
+    for (size_t r = 0; r < R_; ++r) vol[r] += slot_vol_[slot * R_ + r];
   }
   fleet_.set_load(w, load.data(), vol.data());
 }
@@ -380,6 +390,224 @@ std::vector<std::string> Placer::members(size_t w) const {
   return out;
 }
 
+const float* Placer::physical(const float* shape) {
+  if (head_ == 0) return shape;
+  rot_.resize(R_ * T_);
+  for (size_t r = 0; r < R_; ++r) {  // logical t -> (head + t) mod T
+    const float* x = shape + r * T_;
+    float* y = rot_.data() + r * T_;
+    std::memcpy(y + head_, x, (T_ - head_) * sizeof(float));
+    std::memcpy(y, x + (T_ - head_), head_ * sizeof(float));
+  }
+  return rot_.data();
+}
+
+void Placer::load_logical(size_t w, float* out) const {
+  const float* L = fleet_.load(w);
+  for (size_t r = 0; r < R_; ++r) {
+    const float* x = L + r * T_;
+    float* y = out + r * T_;
+    std::memcpy(y, x + head_, (T_ - head_) * sizeof(float));
+    std::memcpy(y + (T_ - head_), x, head_ * sizeof(float));
+  }
+}
+
+void Placer::shape_of(const std::string& key, float* out) const {
+  auto it = index_.find(key);
+  if (it == index_.end()) throw UnknownId("id is not placed");
+  const float* x0 = slot_data(it->second);
+  for (size_t r = 0; r < R_; ++r) {
+    const float* x = x0 + r * T_;
+    float* y = out + r * T_;
+    std::memcpy(y, x + head_, (T_ - head_) * sizeof(float));
+    std::memcpy(y + (T_ - head_), x, head_ * sizeof(float));
+  }
+}
+
+void Placer::check_values(const float* s) {
+  fleet_.summarize(s, ss_);
+  const size_t B = fleet_.blocks();
+  for (size_t r = 0; r < R_; ++r) {
+    float low = ss_.bmin[r * B];
+    for (size_t b = 1; b < B; ++b) low = std::min(low, ss_.bmin[r * B + b]);
+    if (std::isfinite(ss_.vol[r]) && low >= 0.f) continue;
+    for (size_t t = 0; t < T_; ++t) {
+      const float v = s[r * T_ + t];
+      if (!std::isfinite(v)) throw std::invalid_argument("shape has a NaN or infinite value");
+      if (v < 0) throw std::invalid_argument("shape has a negative value");
+    }
+  }
+}
+
+void Placer::rebuild_keys() {
+  if (key_leaves_ == 0) return;
+  const size_t W = fleet_.size();
+  for (size_t w = 0; w < W; ++w) key_[key_leaves_ + w] = load_key(w);
+  for (size_t i = key_leaves_ - 1; i >= 1; --i) key_[i] = std::min(key_[2 * i], key_[2 * i + 1]);
+}
+
+void Placer::score(const float* shape, const size_t* workers, size_t n, double threshold, const ScoreOut& out) {
+  if (!(threshold > 0) || !std::isfinite(threshold))
+    throw std::invalid_argument("threshold must be positive and finite (a fraction of the effective capacity)");
+  const size_t W = fleet_.size();
+  std::vector<size_t> all;
+  if (workers == nullptr) {
+    all.resize(W);
+    for (size_t w = 0; w < W; ++w) all[w] = w;
+    workers = all.data();
+    n = W;
+  }
+  for (size_t k = 0; k < n; ++k)
+    if (workers[k] >= W)
+      throw std::out_of_range("worker " + std::to_string(workers[k]) + " out of range [0, " + std::to_string(W) + ")");
+  const float* s = physical(shape);
+  check_values(s);
+  double sq[kMaxResources], sum[kMaxResources];
+  if (out.correlation || out.covariance) {
+    std::vector<double> sd(T_), ones(T_, 1.0);
+    for (size_t r = 0; r < R_; ++r) {
+      for (size_t t = 0; t < T_; ++t) sd[t] = s[r * T_ + t];
+      sq[r] = fleet_.kernels().dot_fd(s + r * T_, sd.data(), T_);
+      sum[r] = fleet_.kernels().dot_fd(s + r * T_, ones.data(), T_);
+    }
+  }
+  fleet_.score(s, sum, sq, workers, n, threshold, out);
+}
+
+bool Placer::update(const std::string& key, const float* shape) {
+  auto it = index_.find(key);
+  if (it == index_.end()) throw UnknownId("id is not placed");
+  const size_t slot = it->second;
+  const float* s = physical(shape);
+  check_values(s);
+  std::memcpy(slot_data(slot), s, R_ * T_ * sizeof(float));
+  std::memcpy(slot_vol_.data() + slot * R_, ss_.vol.data(), R_ * sizeof(double));
+  const size_t w = static_cast<size_t>(slot_worker_[slot]);
+  recompute(w);
+  update_key(w);
+  return !fleet_.over(w);
+}
+
+std::vector<std::string> Placer::ids() const {
+  std::vector<std::string> out;
+  out.reserve(index_.size());
+  for (const auto& m : members_)
+    for (size_t slot : m) out.push_back(slot_key_[slot]);
+  return out;
+}
+
+std::vector<size_t> Placer::overloaded() const {
+  std::vector<size_t> out;
+  for (size_t w = 0; w < fleet_.size(); ++w)
+    if (fleet_.over(w)) out.push_back(w);
+  return out;
+}
+
+std::vector<size_t> Placer::advance(size_t k, const std::vector<std::string>* keys, const float* values) {
+  if (k < 1 || k > T_)
+    throw std::invalid_argument("steps to advance must be in [1, T] = [1, " + std::to_string(T_) + "], got " +
+                                std::to_string(k));
+  const size_t n = index_.size(), Rk = R_ * k;
+  // every check before anything changes
+  for (size_t i = 0; i < n * Rk; ++i) {
+    const float v = values[i];
+    if (!(v >= 0.f) || !std::isfinite(v))
+      throw std::invalid_argument(std::string("new steps: row ") + std::to_string(i / Rk) + " has a " +
+                                  (v < 0.f ? "negative" : "NaN or infinite") + " value");
+  }
+  const bool keyed = keys != nullptr;
+  if (keyed) {
+    if (keys->size() != n)
+      throw std::invalid_argument("new steps: " + std::to_string(keys->size()) + " ids for " + std::to_string(n) +
+                                  " placed");
+    row_of_.assign(slot_key_.size(), kNoSlot);
+    for (size_t i = 0; i < n; ++i) {
+      auto it = index_.find((*keys)[i]);
+      if (it == index_.end()) throw std::invalid_argument("new steps: id of row " + std::to_string(i) + " is not placed");
+      if (row_of_[it->second] != kNoSlot)
+        throw std::invalid_argument("new steps: the id of row " + std::to_string(i) + " is given twice");
+      row_of_[it->second] = i;
+    }
+  }
+  std::vector<float> add(Rk);
+  std::vector<double> vol(R_), d(R_);
+  std::vector<size_t> over;
+  over.reserve(fleet_.size());
+  // from here on nothing throws
+  size_t row = 0;
+  // The shapes' and loads' new steps are a few cache lines each, far apart:
+  // prefetched a few members (and the next worker's load rows) ahead.
+  constexpr size_t kAhead = 6;
+  auto prefetch_slot = [&](size_t slot) {
+    const float* x = slot_data(slot);
+    for (size_t r = 0; r < R_; ++r) __builtin_prefetch(x + r * T_ + head_, 1);
+  };
+  for (size_t w = 0; w < fleet_.size(); ++w) {
+    const auto& m = members_[w];
+    if (w + 1 < fleet_.size()) {
+      const float* L = fleet_.load(w + 1);
+      for (size_t r = 0; r < R_; ++r) __builtin_prefetch(L + r * T_ + head_, 1);
+      const auto& m1 = members_[w + 1];
+      for (size_t i = 0; i < m1.size() && i < kAhead; ++i) prefetch_slot(m1[i]);
+    }
+    if (m.empty()) continue;  // an empty load stays 0
+    std::fill(add.begin(), add.end(), 0.f);
+    std::fill(vol.begin(), vol.end(), 0.0);
+    for (size_t i = 0; i < m.size(); ++i) {
+      const size_t slot = m[i];
+      if (i + kAhead < m.size()) prefetch_slot(m[i + kAhead]);
+      const float* v = values + (keyed ? row_of_[slot] : row++) * Rk;
+      float* x = slot_data(slot);
+      for (size_t r = 0; r < R_; ++r) {
+        double dr = 0;
+        float* xr = x + r * T_;
+        const float* vr = v + r * k;
+        float* ar = add.data() + r * k;
+        for (size_t j = 0; j < k; ++j) {
+          size_t t = head_ + j;
+          if (t >= T_) t -= T_;
+          dr += static_cast<double>(vr[j]) - static_cast<double>(xr[t]);
+          xr[t] = vr[j];
+          ar[j] += vr[j];
+        }
+        double& sv = slot_vol_[slot * R_ + r];
+        sv += dr;
+        vol[r] += sv;
+      }
+    }
+    fleet_.set_steps(w, head_, k, add.data(), vol.data());
+    if (fleet_.over(w)) over.push_back(w);
+  }
+  head_ = (head_ + k) % T_;
+  rebuild_keys();
+  return over;
+}
+
+std::string Placer::check() const {
+  const size_t W = fleet_.size();
+  std::vector<float> load(R_ * T_);
+  std::vector<double> vol(R_);
+  const PackKernels& k = fleet_.kernels();
+  for (size_t w = 0; w < W; ++w) {
+    std::fill(load.begin(), load.end(), 0.f);
+    std::fill(vol.begin(), vol.end(), 0.0);
+    for (size_t slot : members_[w]) {
+      k.add(load.data(), slot_data(slot), R_ * T_);
+      for (size_t r = 0; r < R_; ++r) vol[r] += slot_vol_[slot * R_ + r];
+    }
+    if (std::memcmp(load.data(), fleet_.load(w), R_ * T_ * sizeof(float)) != 0)
+      return "worker " + std::to_string(w) + ": load is not the sum of its members";
+    for (size_t r = 0; r < R_; ++r)
+      if (vol[r] != fleet_.volume(w)[r]) return "worker " + std::to_string(w) + ": volume is not the sum of its members'";
+    std::string e = fleet_.check(w);
+    if (!e.empty()) return e;
+    if (key_[key_leaves_ + w] != load_key(w)) return "worker " + std::to_string(w) + ": least-loaded key is stale";
+  }
+  for (size_t i = key_leaves_ > 0 ? key_leaves_ - 1 : 0; i >= 1; --i)
+    if (key_[i] != std::min(key_[2 * i], key_[2 * i + 1])) return "least-loaded tree node " + std::to_string(i) + " is stale";
+  return "";
+}
+
 std::string Placer::snapshot() const {
   std::string out;
   out.append(kMagic, 8);
@@ -393,14 +621,21 @@ std::string Placer::snapshot() const {
   put<int64_t>(out, scan_limit_);
   for (double c : capacity_) put<double>(out, c);
   for (double h : headroom_) put<double>(out, h);
+  put<uint32_t>(out, static_cast<uint32_t>(head_));
   put<uint64_t>(out, fleet_.size());
   for (size_t w = 0; w < fleet_.size(); ++w) {
+    put<uint8_t>(out, fleet_.over(w) ? 1 : 0);
     put<uint64_t>(out, members_[w].size());
     for (size_t slot : members_[w]) {
       const std::string& key = slot_key_[slot];
       put<uint32_t>(out, static_cast<uint32_t>(key.size()));
       out.append(key);
-      out.append(reinterpret_cast<const char*>(slot_data(slot)), R_ * T_ * sizeof(float));
+      const char* x = reinterpret_cast<const char*>(slot_data(slot));
+      for (size_t r = 0; r < R_; ++r) {  // logical order
+        out.append(x + (r * T_ + head_) * sizeof(float), (T_ - head_) * sizeof(float));
+        out.append(x + r * T_ * sizeof(float), head_ * sizeof(float));
+      }
+      for (size_t r = 0; r < R_; ++r) put<double>(out, slot_vol_[slot * R_ + r]);
     }
   }
   put<uint64_t>(out, fnv1a(out.data(), out.size()));
@@ -438,7 +673,7 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
     throw std::invalid_argument("snapshot checksum mismatch (corrupt or truncated)");
   Reader rd{data, size - 8, 8};
   uint32_t version = rd.get<uint32_t>();
-  if (version != 1 && version != kVersion)
+  if (version < 1 || version > kVersion)
     throw std::invalid_argument("unsupported snapshot version " + std::to_string(version));
   const size_t R = rd.get<uint32_t>(), T = rd.get<uint32_t>();
   const int32_t strat = rd.get<int32_t>();
@@ -462,6 +697,13 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
   };
   Placer p = make();
   const size_t shape_bytes = R * T * sizeof(float);
+  const bool v3 = version >= 3;
+  const size_t member_bytes = shape_bytes + (v3 ? R * sizeof(double) : 0);  // after the key
+  if (v3) {
+    const uint32_t head = rd.get<uint32_t>();
+    if (head >= T) bad_snapshot("header: ring offset " + std::to_string(head) + " is not below T = " + std::to_string(T));
+    p.head_ = head;
+  }
 
   // Pass 1: the layout. Every count is checked against the bytes left before
   // it is used, so a header that names more than the bytes hold is refused
@@ -475,8 +717,9 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
     bad_snapshot("it holds " + std::to_string(W) + " workers, more than max_workers = " + std::to_string(maxw));
   uint64_t n_items = 0;
   for (uint64_t w = 0; w < W; ++w) {
+    if (v3 && rd.get<uint8_t>() > 1) bad_snapshot("worker " + std::to_string(w) + ": over flag is not 0 or 1");
     const uint64_t m = rd.get<uint64_t>();
-    if (m > rd.left() / (sizeof(uint32_t) + shape_bytes))
+    if (m > rd.left() / (sizeof(uint32_t) + member_bytes))
       bad_snapshot("worker " + std::to_string(w) + " names " + std::to_string(m) +
                    " members, more than the bytes left can hold");
     for (uint64_t k = 0; k < m; ++k) {
@@ -484,7 +727,7 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
       const char* key = rd.bytes(len);
       if (!valid_key(key, len))
         bad_snapshot("malformed id (worker " + std::to_string(w) + ", member " + std::to_string(k) + ")");
-      rd.bytes(shape_bytes);
+      rd.bytes(member_bytes);
     }
     n_items += m;
   }
@@ -507,6 +750,7 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
   for (uint64_t w = 0; w < W; ++w) {
     p.fleet_.open();
     p.members_.emplace_back();
+    const bool flagged = v3 && rd.get<uint8_t>() == 1;
     const uint64_t m = rd.get<uint64_t>();
     p.members_[w].reserve(m);
     for (uint64_t k = 0; k < m; ++k) {
@@ -516,21 +760,44 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
       if (p.index_.count(key)) bad_snapshot("it holds a duplicate id (worker " + std::to_string(w) + ")");
       size_t slot = p.alloc_slot();
       float* s = p.slot_data(slot);
-      std::memcpy(s, src, shape_bytes);
-      p.fleet_.summarize(s, p.ss_);
-      try {
-        p.check_shape(s, p.ss_);
-      } catch (const std::invalid_argument& e) {
-        bad_snapshot("worker " + std::to_string(w) + ", member " + std::to_string(k) + ": " + e.what());
+      const size_t h = p.head_;
+      for (size_t r = 0; r < R; ++r) {  // logical -> ring order
+        std::memcpy(s + r * T + h, src + r * T * sizeof(float), (T - h) * sizeof(float));
+        std::memcpy(s + r * T, src + (r * T + T - h) * sizeof(float), h * sizeof(float));
       }
+      const std::string where = "worker " + std::to_string(w) + ", member " + std::to_string(k) + ": ";
+      try {
+        if (flagged) {
+          p.check_values(s);  // a shape over capacity may sit on a worker flagged over
+        } else {
+          p.fleet_.summarize(s, p.ss_);
+          p.check_shape(s, p.ss_);
+        }
+      } catch (const std::invalid_argument& e) {
+        bad_snapshot(where + e.what());
+      }
+      if (v3) {  // the volumes as kept (advance() updates them in double): close to the shape's
+        for (size_t r = 0; r < R; ++r) {
+          const double v = rd.get<double>(), c = p.ss_.vol[r];
+          if (!std::isfinite(v) || !(std::fabs(v - c) <= 1e-6 * c + 1e-9 * static_cast<double>(T) * p.eff_[r]))
+            bad_snapshot(where + "volume " + num(v) + " of resource " + std::to_string(r) +
+                         " does not match its shape (" + num(c) + ")");
+          p.ss_.vol[r] = v;
+        }
+      }
+      std::memcpy(p.slot_vol_.data() + slot * R, p.ss_.vol.data(), R * sizeof(double));
       p.slot_worker_[slot] = static_cast<int64_t>(w);
       p.members_[w].push_back(slot);
       p.index_.emplace(key, slot);
       p.slot_key_[slot] = std::move(key);
       p.fleet_.add(static_cast<size_t>(w), s, p.ss_);
     }
-    if (!p.loads_within_capacity(static_cast<size_t>(w)))
+    if (flagged) {
+      if (!p.fleet_.over(static_cast<size_t>(w)))
+        bad_snapshot("worker " + std::to_string(w) + " is flagged over capacity but is not");
+    } else if (!p.loads_within_capacity(static_cast<size_t>(w))) {
       bad_snapshot("the load of worker " + std::to_string(w) + " (the sum of its members) is over its capacity");
+    }
     p.update_key(static_cast<size_t>(w));
   }
   return p;

@@ -2,8 +2,9 @@
 // with removal and a versioned binary snapshot.
 //
 // Invariant: a worker's load is the float32 sum of its members' shapes added
-// in member order (removal recomputes it from the members left), so a
-// restored snapshot reproduces the state bit for bit. Every operation checks
+// in member order (removal and update recompute it from the members), and
+// its volumes the sum of its members' volumes in member order, so a restored
+// snapshot reproduces the state bit for bit. Every operation checks
 // everything before it changes anything: on an exception the state is as
 // before the call.
 //
@@ -14,6 +15,38 @@
 // the lowest index on ties, found in O(log W) in a min segment tree over the
 // workers that place() and remove() keep up to date. So empty workers are
 // reused whatever their age, and the fleet does not grow under churn.
+//
+// Scores (score()). For one shape and some workers, without placing: the new
+// peak and the peak rise per resource (fractions of the effective capacity),
+// the steps over a threshold, whether the fit rule accepts it, and the
+// covariance and correlation with the worker's load, from the same kernels
+// as place() (max_sum, mark_over, and dot_fd for the products: bit-identical
+// at every SIMD level). Cost O(n R T) for n workers; it changes nothing that
+// place() reads (it keeps each load's sum of squares once computed).
+//
+// Live updates. update() replaces a placed shape with a new forecast in
+// place: the workload stays on its worker whatever the new shape, and the
+// call reports whether that worker still passes the fit rule ("report, don't
+// move": a scheduler decides whether to move it, with remove() + place()).
+// A worker over capacity takes nothing more until it is back under. Cost:
+// the worker's load is recomputed from its m members, O(m R T) (that keeps
+// the invariant below), plus O(log W).
+//
+// advance(k) moves the window of every placed shape by k steps: the oldest k
+// steps of every shape drop and k new ones (given per id) come in at the end.
+// Shapes and loads are ring buffers with one offset shared by the whole
+// Placer (head(): logical step t is stored at (head + t) mod T), so the k new
+// steps overwrite the k dropped ones in place: O(n R k) for the shapes and
+// the loads (the new steps of a load are summed from its members, in member
+// order, as everywhere else), O(W R (k + blk)) for the block summaries of
+// the blocks that hold them, O(W) to rebuild the least-loaded tree (with a
+// risk budget, plus O(R T) per worker that has steps over capacity, to count
+// them). Volumes
+// (used by best_fit and the complement tie-break) are kept per shape and
+// updated by what drops and what comes in (in double). Shapes given to
+// place(), update() and score() are rotated to the ring's order when the
+// offset is not 0 (one copy of R * T floats); load() and snapshots give the
+// logical order.
 //
 // Limits, checked where a Placer is made (constructor and restore() alike):
 // R <= kMaxResources, R * T <= Fleet::kMaxValues. Memory is proportional to
@@ -95,6 +128,36 @@ class Placer {
   int64_t scan_limit() const { return scan_limit_; }
   const Fleet& fleet() const { return fleet_; }
 
+  // Scores of shape (R x T floats) on the n workers (each < n_workers();
+  // workers nullptr: every worker, n ignored); threshold > 0, the fraction of
+  // the effective capacity that steps_over counts from. Throws
+  // std::invalid_argument for NaN / infinite / negative values, a bad
+  // threshold, std::out_of_range for a worker out of range. See ScoreOut.
+  void score(const float* shape, const size_t* workers, size_t n, double threshold, const ScoreOut& out);
+  // Replaces key's shape; returns whether its worker still passes the fit
+  // rule (it stays there either way). UnknownId; std::invalid_argument for
+  // NaN / infinite / negative values (the state is then unchanged).
+  bool update(const std::string& key, const float* shape);
+  // Advances every shape by k (1 <= k <= T) steps. values: n_items() rows of
+  // R * k floats (row i, resource r, new step j at [(i * R + r) * k + j]),
+  // row i for keys[i] (each placed key exactly once), or, keys nullptr, for
+  // the i-th key of ids(). Throws std::invalid_argument (bad k, values or
+  // keys) before anything changes. Returns the workers over capacity after.
+  std::vector<size_t> advance(size_t k, const std::vector<std::string>* keys, const float* values);
+  // Every placed key: worker 0's members in member order, then worker 1's, ...
+  std::vector<std::string> ids() const;
+  // key's shape (R x T floats, logical order) to out; UnknownId.
+  void shape_of(const std::string& key, float* out) const;
+  // w's load in logical order to out (R x T floats).
+  void load_logical(size_t w, float* out) const;
+  // Whether w's load breaks the fit rule (only update() and advance() can do that).
+  bool over_capacity(size_t w) const { return fleet_.over(w); }
+  std::vector<size_t> overloaded() const;
+  size_t head() const { return head_; }
+  // Recomputes every load, volume, summary, leaf and the least-loaded tree
+  // from the members and compares them bitwise: "" when all agree (tests).
+  std::string check() const;
+
   std::string snapshot() const;
   // Throws std::invalid_argument for anything that snapshot() cannot have
   // written: bad magic, checksum, version or header, sizes that the bytes do
@@ -110,6 +173,12 @@ class Placer {
   void check_shape(const float* shape, const ShapeSummary& ss) const;  // ss = summarize(shape)
   size_t alloc_slot();
   void recompute(size_t w);
+  // shape (logical order) in the ring's order: shape itself when head_ is 0,
+  // else a rotated copy in rot_
+  const float* physical(const float* shape);
+  // summarize(shape) to ss_ and refuse NaN / infinite / negative values (not too-large ones)
+  void check_values(const float* shape);
+  void rebuild_keys();
   // The least-loaded index (see the top of this file).
   float load_key(size_t w) const;  // max_r peak_r / eff_r of worker w
   void grow_keys(size_t n);        // room for n workers (rebuilds the tree when it grows)
@@ -142,6 +211,10 @@ class Placer {
   std::vector<std::string> slot_key_;
   std::vector<int64_t> slot_worker_;
   std::vector<size_t> free_;
+  std::vector<double> slot_vol_;  // R per slot: the shape's volumes (summarize(), then kept by advance())
+  size_t head_ = 0;               // ring offset (see the top of this file)
+  std::vector<float> rot_;
+  std::vector<size_t> row_of_;    // advance(): slot -> row of values
   std::vector<std::vector<size_t>> members_;  // worker -> slots in member order
   ShapeSummary ss_;
   std::vector<float> np_;

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal, Optional
+from typing import Callable, Literal, Optional, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -37,12 +37,24 @@ class Partners:
 
 
 Which = Literal["both", "corr", "anti"]
-Method = Literal["auto", "bruteforce", "pruned"]
+Method = Literal["auto", "bruteforce", "pruned", "int8"]
 
 # Below this many multiply-adds (n_queries * n * T) brute force is always
 # used: planning the pruned search costs about a second, brute force at this
 # size about as much on 2 cores.
 _PLAN_MIN_WORK = 1.5e11
+# method='int8': rows of at most this many steps (int32 accumulation of the products).
+_INT8_MAX_T = 65536
+# Below this much work (n_queries * n * T) 'auto' uses brute force: quantising
+# and starting the thresholds cost more than the int8 pass saves.
+_INT8_MIN_WORK = 2e9
+# Measured int8 / brute-force time (bench/RESULTS.md, 2 cores, AVX-512 VNNI):
+# 0.47-0.81 on structured, white-noise and real-derived data at n = 10,000.
+INT8_COST_RATIO = 0.8
+# The low-rank plan's estimate (pruned / brute-force cost) was measured up to
+# this factor too optimistic, so pruning is chosen only when its estimate,
+# so inflated, still beats the alternative.
+_PRUNED_TRUST = 2.0
 
 
 def top_partners(
@@ -79,9 +91,14 @@ def top_partners(
         only the pairs whose bounds can reach the running top-k: much faster
         on structured shapes, no faster on white noise (with nothing to
         project, e.g. T = 1 or only constant shapes, it runs brute force).
-        Every score is summed in the same order by both, so their results are
-        bitwise equal, ties included. ``'auto'`` picks by a cost model
-        measured on a sample of queries.
+        ``'int8'`` scores every pair in int8 (AVX-512 VNNI, or AVX2
+        ``vpmaddubsw`` where the CPU lacks it), bounds each pair's error from
+        its quantisation residuals and re-scores in float32 only the pairs
+        that can reach the running top-k (shapes of at most 65,536 steps).
+        Every score is summed in the same order by all three, so their
+        results are bitwise equal, ties included. ``'auto'`` picks by a cost
+        model (int8 unless the work is small, pruning when a plan measured on
+        a sample of queries predicts a clear win).
     rank : int, optional
         Projection rank for ``'pruned'`` (default: chosen by the cost model).
     n_threads : int, optional
@@ -100,7 +117,8 @@ def top_partners(
     Memory: besides the O(n k) result, the call holds a unit-norm copy of
     ``X`` (and of ``queries``) and ``X`` packed in panels for the kernel:
     ``8 n T`` bytes (``+ 4 q T``), e.g. 11.5 GB for n = 1,000,000 and
-    T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections. Inputs that
+    T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections; ``'int8'``
+    holds int8 copies (``2 n T`` bytes) instead of the packed ``X``. Inputs that
     are not C-contiguous float32 are converted once, which costs another
     ``4 n T`` bytes while the call runs: pass float32 to avoid it.
 
@@ -122,8 +140,10 @@ def top_partners(
         k = check_k(k, x.shape[0], "shapes in X")
     else:
         k = check_k(k, x.shape[0] - 1, "other shapes in X (a shape is not its own partner)")
-    if method not in ("auto", "bruteforce", "pruned"):
-        raise ValueError(f"method must be 'auto', 'bruteforce' or 'pruned', got {method!r}")
+    if method not in ("auto", "bruteforce", "pruned", "int8"):
+        raise ValueError(f"method must be 'auto', 'bruteforce', 'pruned' or 'int8', got {method!r}")
+    if method == "int8" and not 1 <= x.shape[1] <= _INT8_MAX_T:
+        raise ValueError(f"method='int8' needs shapes of 1..{_INT8_MAX_T} steps, got T = {x.shape[1]}")
     if rank is not None:
         if x.shape[1] < 2:
             raise ValueError(f"rank needs shapes of at least 2 steps (rank in [1, T - 1]), got T = {x.shape[1]}")
@@ -131,18 +151,43 @@ def top_partners(
     want_corr, want_anti = which != "anti", which != "corr"
     n_queries = x.shape[0] if q is None else q.shape[0]
     lr = None
-    if method == "pruned" or (method == "auto" and n_queries * x.shape[0] * x.shape[1] >= _PLAN_MIN_WORK):
-        lr = _lowrank.plan(u, q, k, want_corr, want_anti, rank=rank if method == "pruned" else None)
-        if lr.rank == 0 and method == "pruned" and x.shape[1] > 1:
+    if method == "auto":
+        method, lr = choose_method(n_queries, x.shape[0], x.shape[1],
+                                   lambda: _lowrank.plan(u, q, k, want_corr, want_anti))
+    elif method == "pruned":
+        lr = _lowrank.plan(u, q, k, want_corr, want_anti, rank=rank)
+        if lr.rank == 0 and x.shape[1] > 1:
             lr = _lowrank.plan(u, q, k, want_corr, want_anti, rank=min(32, x.shape[1] - 1))
     with progress_callback(progress, "top_partners") as cb:
-        if lr is not None and lr.rank > 0:
+        if method == "pruned" and lr is not None and lr.rank > 0:
             return _top_partners_pruned(u, q, lr, k, want_corr, want_anti, nt, cb)
+        elif method == "int8":
+            ci, cs, ai, as_, _ = _core.topk_int8(u, q, k=k, want_pos=want_corr, want_neg=want_anti, n_threads=nt,
+                                                 progress=cb)
         else:
             # the binding still says pos / neg for corr / anti
             ci, cs, ai, as_ = _core.topk(u, q, k=k, want_pos=want_corr, want_neg=want_anti, n_threads=nt,
                                          progress=cb)
     return Partners(ci, cs, ai, as_)
+
+
+def choose_method(n_queries: int, n: int, T: int,
+                  plan: Callable[[], _lowrank.LowRankPlan]) -> Tuple[str, Optional[_lowrank.LowRankPlan]]:
+    """The method 'auto' runs: ``(method, plan or None)``.
+
+    int8 wherever it applies and the work is large enough (measured faster
+    than brute force on every data kind of the bench); brute force for small
+    work; pruning only when the low-rank plan (``plan()``, costly: called only
+    for work >= _PLAN_MIN_WORK) predicts a win by a clear margin.
+    """
+    work = float(n_queries) * n * T
+    int8_ok = 1 <= T <= _INT8_MAX_T and work >= _INT8_MIN_WORK
+    fallback = "int8" if int8_ok else "bruteforce"
+    if work >= _PLAN_MIN_WORK and T > 1:
+        lr = plan()
+        if lr.rank > 0 and lr.est_cost_ratio * _PRUNED_TRUST < (INT8_COST_RATIO if int8_ok else 1.0):
+            return "pruned", lr
+    return fallback, None
 
 
 def _top_partners_pruned(u: np.ndarray, q: Optional[np.ndarray], lr: _lowrank.LowRankPlan, k: int, want_corr: bool,

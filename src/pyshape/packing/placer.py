@@ -7,6 +7,14 @@ worker opens), and the load is updated. Removal recomputes the worker's load
 from the shapes left, so the state is always exactly the sum of its members,
 and a snapshot restores it bit for bit.
 
+A scheduler that keeps its own placement loop uses :meth:`Placer.score` (per
+candidate worker: fits, new peak, peak rise, steps over a threshold,
+covariance and correlation with its load, without placing), and keeps the
+forecasts current with :meth:`Placer.update` (one workload's new shape; it
+stays on its worker and the call reports whether that still fits) and
+:meth:`Placer.advance` (every shape's window moves by k steps; ring buffers,
+no pass over whole shapes).
+
 Snapshots are a versioned binary format (see ``src/cpp/pack/placer.cpp``,
 checksummed) written to a temporary file in the target folder, flushed to
 disk and renamed over the target (:func:`os.replace`), so a crash leaves the
@@ -37,7 +45,7 @@ import socket
 import tempfile
 import zlib
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -174,6 +182,150 @@ class Placer:
     def remove(self, id: Id) -> int:
         """Remove ``id``; return the worker it was on. Raises :class:`UnknownIdError` (a KeyError)."""
         return self._p.remove(id)
+
+    # ------------------------------------------------------------------ scores and live updates
+    def score(self, shape: ArrayLike, workers: Optional[ArrayLike] = None, *,
+              threshold: float = 1.0) -> Dict[str, np.ndarray]:
+        """Scores of ``shape`` on candidate workers, without placing it (for a scheduler's own loop).
+
+        Parameters
+        ----------
+        shape : array_like, (R, T) (or (T,) when R = 1)
+            The workload's forecast, as :meth:`place` takes it.
+        workers : sequence of int, optional
+            Candidate workers (indices; repeats allowed); None: every open worker.
+        threshold : float
+            ``steps_over`` counts the steps where some resource is over
+            ``threshold`` times its effective capacity (default 1.0: over capacity).
+
+        Returns
+        -------
+        dict of ndarray, one row per candidate, in the order given:
+            ``worker`` (n,) int64; ``fits`` (n,) bool: whether :meth:`place`'s
+            fit rule accepts the shape there (capacity, headroom and risk
+            budget); ``new_peak`` (n, R) float64: max over t of load + shape,
+            as a fraction of the effective capacity ``capacity * (1 -
+            headroom)``; ``peak_rise`` (n, R): new peak minus the current peak,
+            same unit; ``steps_over`` (n,) int64; ``covariance`` (n, R):
+            population covariance over the T steps of the worker's load and
+            the shape, ``(sum_t L s - sum_t L sum_t s / T) / T`` (every
+            sum in double); ``correlation`` (n, R): Pearson r of
+            the same (0 when either is constant).
+
+        Notes
+        -----
+        Exact and computed by the kernels :meth:`place` uses (the peaks and
+        the steps by the same float32 additions; the products in double, in
+        one fixed order at every SIMD level): the C API
+        (``pyshape_placer_score``) returns the same bits. Costs O(n R T);
+        changes nothing that placement reads.
+
+        Raises
+        ------
+        IndexError, TypeError
+            A worker out of range / not an integer.
+        ValueError
+            A bad shape (size, NaN / infinite / negative values) or threshold.
+        """
+        threshold = float(threshold)
+        if workers is not None:
+            w = np.asarray(workers)
+            if w.ndim > 1 or (w.size and w.dtype.kind not in "iu"):
+                raise TypeError(f"workers must be a sequence of integers, got {w.dtype} of shape {w.shape}")
+            if w.dtype.kind == "u" and w.size and w.max() > INT64_MAX:
+                raise IndexError(f"worker {int(w.max())} out of range [0, {self.n_workers})")
+            workers = w.astype(np.int64, copy=False).reshape(-1)
+        return self._p.score(shape, workers, threshold)
+
+    def update(self, id: Id, shape: ArrayLike) -> bool:
+        """Replace the shape of the placed ``id`` by a new forecast; it stays on its worker.
+
+        Returns whether that worker still passes the fit rule. Policy: report,
+        don't move. The new shape is kept even when the worker is now over
+        capacity (False), or when its peak is above a worker's capacity
+        (such a shape could not be placed): the workload is running there, and the scheduler
+        decides whether to move it (:meth:`remove` then :meth:`place`). A
+        worker over capacity takes no new workload until it is back under;
+        :meth:`overloaded` lists such workers.
+
+        Cost: the worker's load is recomputed from its ``m`` members,
+        O(m R T), plus O(log W) (the load stays exactly the float32 sum of the
+        members, as after every operation).
+
+        Raises
+        ------
+        UnknownIdError
+            ``id`` is not placed.
+        ValueError
+            Wrong size, NaN / infinite or negative values (nothing changes).
+        """
+        return self._p.update(id, shape)
+
+    def advance(self, new_steps: Union[Dict[Id, ArrayLike], ArrayLike],
+                ids: Optional[Sequence[Id]] = None) -> np.ndarray:
+        """Move the window of every placed shape by k steps: the oldest k drop, k new ones come in.
+
+        Parameters
+        ----------
+        new_steps : dict or array_like
+            ``{id: (R, k) or (k,) when R = 1}`` for every placed id, or an
+            ``(n_items, R, k)`` array whose rows follow ``ids`` (or, ``ids``
+            None, the order of :meth:`ids`).
+        ids : sequence of ids, optional
+            The id of every row of an array ``new_steps`` (each placed id once).
+
+        Returns
+        -------
+        ndarray of int64
+            Workers over capacity after the step (see :meth:`update`: nothing moves).
+
+        Notes
+        -----
+        Shapes and loads are ring buffers sharing one offset, so the k new
+        steps overwrite the k dropped ones in place: O(n R k) for the shapes
+        and loads (each new step of a load is the float32 sum of its members'
+        in member order, as everywhere else), O(W R (k + 48)) for the block
+        summaries of the blocks that hold the new steps (T = 1440), O(W) for
+        the least-loaded tree; nothing is O(n T). ``1 <= k <= T``. Every value
+        is checked before anything changes.
+        """
+        if isinstance(new_steps, dict):
+            if ids is not None:
+                raise TypeError("ids is for an array of new steps, not a dict")
+            ids = list(new_steps.keys())
+            rows = [np.asarray(new_steps[i], dtype=np.float32) for i in ids]
+            R = self.R
+            rows = [r.reshape(1, -1) if r.ndim == 1 and R == 1 else r for r in rows]
+            if any(r.ndim != 2 or r.shape[0] != R for r in rows) or len({r.shape for r in rows}) > 1:
+                raise ValueError(f"every entry of new_steps must be (R, k) = ({R}, k), all with the same k")
+            values = np.stack(rows) if rows else np.empty((0, R, 1), np.float32)
+        else:
+            values = np.asarray(new_steps)
+            if values.dtype.kind == "c":
+                raise TypeError("new steps are complex: they take real values")
+            values = np.ascontiguousarray(values, dtype=np.float32)
+            if values.ndim == 2 and self.R == 1:
+                values = values[:, None, :]
+            if ids is not None:
+                ids = list(ids)
+        if values.ndim != 3:
+            raise ValueError(f"new steps must be (n_items, R, k) = ({len(self)}, {self.R}, k), got {values.shape}")
+        return self._p.advance(np.ascontiguousarray(values), ids)
+
+    def ids(self) -> List[Id]:
+        """Every placed id: worker 0's members in placement order, then worker 1's, ...
+
+        The row order of :meth:`advance` when it is given no ``ids``.
+        """
+        return self._p.ids()
+
+    def shape(self, id: Id) -> np.ndarray:
+        """The current shape of ``id`` (after :meth:`update` / :meth:`advance`), (R, T) float64."""
+        return self._p.shape(id)
+
+    def overloaded(self) -> np.ndarray:
+        """Workers whose load breaks the fit rule (only :meth:`update` and :meth:`advance` can cause it)."""
+        return self._p.overloaded()
 
     def worker_of(self, id: Id) -> int:
         """Worker of ``id``, or -1 when it is not placed."""

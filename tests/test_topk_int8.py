@@ -1,0 +1,141 @@
+"""method='int8': int8 candidates, exact answers. The per-pair bound must hold on
+adversarial inputs at every SIMD level, and the result must be bitwise that of
+method='bruteforce' (same float32 scores, same tie order)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pyshape
+from pyshape import _core
+from pyshape.correlate import topk as topk_mod
+from pyshape.correlate._common import unit_pair
+from pyshape.synthetic import make_shapes, white_noise
+
+
+def _unit(X):
+    _, u, _ = unit_pair(np.asarray(X, dtype=np.float32), None, "queries", 1)
+    return u
+
+
+def _same(a, b):
+    for f in ("corr_index", "corr_score", "anti_index", "anti_score"):
+        x, y = getattr(a, f), getattr(b, f)
+        if x is None or y is None:
+            assert x is None and y is None, f
+            continue
+        assert x.dtype == y.dtype and np.array_equal(x.view(np.uint8), y.view(np.uint8)), f
+
+
+def adversarial(rng, n=230, T=301):
+    """Near-ties, huge and tiny magnitudes within and across rows, constant rows, spikes."""
+    base = rng.standard_normal((8, T))
+    X = base[rng.integers(0, 8, n)] + 1e-4 * rng.standard_normal((n, T))  # clusters of near-ties
+    X[::17] = 5.0  # constant rows (zero after centring)
+    X[3::17] *= 1e30  # huge rows
+    X[5::17] *= 1e-30  # tiny rows
+    X[7::17, 0] += 1e4  # a spike dwarfing the rest: most entries quantise to 0
+    X[9::17] = np.where(np.arange(T) % 2, 1.0, -1.0)  # exact copies: exact ties
+    m = len(X[12::17])
+    X[11::17][:m] = -X[12::17]  # exact anti-copies
+    X[13::17, : T // 2] *= 1e-6  # half the row near zero
+    return X.astype(np.float64)
+
+
+def test_bound_holds_adversarial(simd, rng):
+    X = adversarial(rng)
+    u = _unit(X)
+    D, approx, err, delta, name, amax = _core.q8_bounds(u, u)
+    exact64 = u.astype(np.float64) @ u.astype(np.float64).T
+    f32 = pyshape.pearson(X)  # brute force's float32 scores (the same kernels)
+    assert np.all(np.abs(exact64 - approx) <= err * (1 + 1e-7) + 1e-12), name
+    assert np.all(np.abs(f32.astype(np.float64) - approx) <= err + delta), name
+    assert delta < 1e-4
+
+
+@pytest.mark.parametrize("kind", ["random", "structured", "white", "adversarial"])
+@pytest.mark.parametrize("which", ["both", "corr", "anti"])
+def test_int8_bitwise_equals_bruteforce(simd, rng, kind, which):
+    n, T, k = 403, 173, 9
+    if kind == "random":
+        X = rng.standard_normal((n, T)) * rng.uniform(0.1, 10, (n, 1))
+    elif kind == "structured":
+        X, _ = make_shapes(n, T, random_state=int(rng.integers(1 << 30)))
+    elif kind == "white":
+        X = white_noise(n, T, random_state=int(rng.integers(1 << 30)))
+    else:
+        X = adversarial(rng, n, T)
+    a = pyshape.top_partners(X, k, which=which, method="bruteforce")
+    b = pyshape.top_partners(X, k, which=which, method="int8")
+    _same(a, b)
+
+
+def test_int8_queries_threads_and_small(rng):
+    X = rng.standard_normal((700, 64))
+    Q = rng.standard_normal((37, 64))
+    for nt in (1, 2, 3):
+        _same(pyshape.top_partners(X, 5, queries=Q, method="bruteforce", n_threads=nt),
+              pyshape.top_partners(X, 5, queries=Q, method="int8", n_threads=nt))
+    for n, T in ((2, 1), (3, 2), (5, 3), (40, 5)):  # tiny n, T not a multiple of 4
+        Y = rng.standard_normal((n, T))
+        _same(pyshape.top_partners(Y, 1, method="bruteforce"), pyshape.top_partners(Y, 1, method="int8"))
+
+
+def test_int8_prunes():
+    X, _ = make_shapes(3000, 288, random_state=1)
+    u = _unit(X)
+    *_, st = _core.topk_int8(u, None, k=10)
+    assert st["candidates"] < 0.25 * 3000 * (3000 - 512), st
+
+
+def test_int8_without_vnni_variant():
+    """The AVX-512BW (vpmaddubsw) variant is reachable on a VNNI CPU with PYSHAPE_INT8_NO_VNNI."""
+    if "avx512" not in pyshape.available_simd_levels():
+        pytest.skip("no AVX-512 here")
+    code = ("import numpy as np, pyshape; from pyshape import _core;"
+            "X=np.random.default_rng(3).standard_normal((500,150));"
+            "a=pyshape.top_partners(X,7,method='bruteforce'); b=pyshape.top_partners(X,7,method='int8');"
+            "fs=('corr_index','corr_score','anti_index','anti_score');"
+            "assert all(np.array_equal(getattr(a,f),getattr(b,f)) for f in fs);"
+            "u=np.ascontiguousarray(X[:20]/np.linalg.norm(X[:20],axis=1,keepdims=True),dtype=np.float32);"
+            "print(_core.q8_bounds(u,u)[4])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYSHAPE_INT8_NO_VNNI": "1"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "avx512bw"
+
+
+def test_int8_bad_T():
+    X = np.random.default_rng(0).standard_normal((3, topk_mod._INT8_MAX_T + 1))
+    with pytest.raises(ValueError, match="int8"):
+        pyshape.top_partners(X, 1, method="int8")
+
+
+class _Plan:
+    def __init__(self, rank, ratio):
+        self.rank, self.est_cost_ratio = rank, ratio
+
+
+def test_auto_decision_logic():
+    calls = []
+
+    def plan(rank=16, ratio=0.5):
+        def f():
+            calls.append(1)
+            return _Plan(rank, ratio)
+        return f
+
+    choose = topk_mod.choose_method
+    assert choose(100, 100, 100, plan())[0] == "bruteforce" and not calls  # tiny: no plan
+    assert choose(10_000, 10_000, 1440, plan())[0] == "int8" and not calls  # below the plan's work
+    big = (50_000, 50_000, 1440)
+    assert choose(*big, plan(16, 0.5))[0] == "int8"  # pruning not clearly better than int8
+    assert choose(*big, plan(0, 1.0))[0] == "int8"
+    m, lr = choose(*big, plan(16, 0.1))
+    assert m == "pruned" and lr.rank == 16
+    assert choose(50_000, 50_000, 100_000, plan(16, 0.45))[0] == "pruned"  # no int8: vs brute force
+    assert choose(50_000, 50_000, 100_000, plan(0, 1.0))[0] == "bruteforce"
