@@ -20,6 +20,17 @@ from pyshape.cluster._base import (
 __all__ = ["CorrelationKMeans"]
 
 
+def centroid_update(C: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray, float]:
+    """The Lloyd step from the per-cluster sums of unit rows: new unit centroids (a cluster of
+    constant shapes only, whose sum is 0, keeps its centroid) and the squared shift. Shared by the
+    in-memory and the Dask fit, so both give the same centroids bit for bit."""
+    nrm = np.linalg.norm(sums, axis=1)
+    newC = C.copy()
+    ok = nrm > 0
+    newC[ok] = (sums[ok] / nrm[ok, None]).astype(np.float32)
+    return newC, float(((newC.astype(np.float64) - C) ** 2).sum())
+
+
 class CorrelationKMeans(ShapeClusterBase):
     """k-means on z-normalised shapes, assigning each shape to the centroid it
     correlates with most (Pearson r).
@@ -171,12 +182,7 @@ class CorrelationKMeans(ShapeClusterBase):
                 consistent = True  # C is the update from these very labels
                 break
             sums, counts = _core.label_sums(U, labels, k, n_threads=nt)
-            nrm = np.linalg.norm(sums, axis=1)
-            newC = C.copy()
-            ok = nrm > 0  # a cluster of constant shapes only keeps its centroid
-            newC[ok] = (sums[ok] / nrm[ok, None]).astype(np.float32)
-            shift = float(((newC.astype(np.float64) - C) ** 2).sum())
-            C = newC
+            C, shift = centroid_update(C, sums)
             prev = labels
             n_iter += 1
             if shift <= tol:

@@ -11,6 +11,7 @@ import numpy as np
 from pyshape import _core
 from pyshape._validation import as_shapes, check_finite_row, check_int, make_rng
 from pyshape.cluster._base import check_n_clusters, reseed_empty
+from pyshape.cluster.kmeans import centroid_update
 from pyshape.dask._common import as_rows, da, dask, rethrow_row
 
 __all__ = ["fit_kmeans", "predict", "kshape_assign", "unit_rows"]
@@ -211,13 +212,7 @@ def _lloyd(est, U, blocks, C, k, nt):
         if prev is not None and not changed:
             consistent = True  # C is the update from these very labels
             break
-        sums = state[0]
-        nrm = np.linalg.norm(sums, axis=1)
-        newC = C.copy()
-        ok = nrm > 0  # a cluster of constant shapes only keeps its centroid
-        newC[ok] = (sums[ok] / nrm[ok, None]).astype(np.float32)
-        shift = float(((newC.astype(np.float64) - C) ** 2).sum())
-        C = newC
+        C, shift = centroid_update(C, state[0])
         prev = labels
         n_iter += 1
         if shift <= tol:

@@ -309,16 +309,24 @@ def _read_vm_pandas(body: bytes, cols: Sequence[int]) -> Optional[np.ndarray]:
     return np.ascontiguousarray(a)
 
 
-def _fill_short_gaps(shapes: np.ndarray, have: np.ndarray, max_gap: int) -> np.ndarray:
-    """Repeat the sample before each run of at most ``max_gap`` empty steps (in place); return the filled mask."""
+def short_gaps(have: np.ndarray, max_gap: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The empty steps ``(n, T)`` of runs of at most ``max_gap`` between two samples, and for every
+    step the last sampled step at or before it (-1 when none): what every gap filler needs."""
     n, T = have.shape
-    if max_gap == 0 or T < 3:
-        return np.zeros_like(have)
     idx = np.arange(T)
     prev = np.maximum.accumulate(np.where(have, idx, -1), axis=1)
+    if max_gap == 0 or T < 3:
+        return np.zeros_like(have), prev
     nxt = np.minimum.accumulate(np.where(have, idx, T)[:, ::-1], axis=1)[:, ::-1]
-    filled = ~have & (prev >= 0) & (nxt < T) & (nxt - prev - 1 <= max_gap)
-    src = np.where(filled, prev, idx)
+    return ~have & (prev >= 0) & (nxt < T) & (nxt - prev - 1 <= max_gap), prev
+
+
+def _fill_short_gaps(shapes: np.ndarray, have: np.ndarray, max_gap: int) -> np.ndarray:
+    """Repeat the sample before each run of at most ``max_gap`` empty steps (in place); return the filled mask."""
+    filled, prev = short_gaps(have, max_gap)
+    if not filled.any():
+        return filled
+    src = np.where(filled, prev, np.arange(have.shape[1]))
     for r in range(shapes.shape[1]):
         shapes[:, r, :] = np.take_along_axis(shapes[:, r, :], src, axis=1)
     return filled

@@ -17,7 +17,7 @@ from pyshape.traces._frames import (
     times_seconds,
 )
 from pyshape.traces._trace import ResourceTrace, plain
-from pyshape.traces.bitbrains import _fill_short_gaps
+from pyshape.traces.bitbrains import _fill_short_gaps, short_gaps
 
 __all__ = ["load_long", "load_invocations", "parse_step"]
 
@@ -344,13 +344,7 @@ def _reduce(codes: np.ndarray, k: np.ndarray, V: np.ndarray, n: int, T: int,
 
 def _fill_value(shapes: np.ndarray, have: np.ndarray, max_gap: int, value: float) -> np.ndarray:
     """Put ``value`` in each run of at most ``max_gap`` empty steps between two samples; return the mask."""
-    n, T = have.shape
-    if max_gap == 0 or T < 3:
-        return np.zeros_like(have)
-    idx = np.arange(T)
-    prev = np.maximum.accumulate(np.where(have, idx, -1), axis=1)
-    nxt = np.minimum.accumulate(np.where(have, idx, T)[:, ::-1], axis=1)[:, ::-1]
-    filled = ~have & (prev >= 0) & (nxt < T) & (nxt - prev - 1 <= max_gap)
+    filled, _ = short_gaps(have, max_gap)
     if value != 0.0:
         for r in range(shapes.shape[1]):
             shapes[:, r, :][filled] = value
