@@ -179,7 +179,7 @@ def test_rolling_rows_per_strategy_and_worst_day_in_summary(rng):
                   headrooms=(0.0, 0.2), period=12)
     s = bt.summary()
     roll = s["forecaster"] == "rolling"
-    assert sorted(s["strategy"][roll].tolist()) == ["complement", "peak"]
+    assert sorted(s["strategy"][roll].tolist()) == ["auto", "peak"]  # the defaults' strategies
     assert s["days"][roll].tolist() == [4, 4]
     t = bt.table
     for j in range(len(s["forecaster"])):
@@ -219,6 +219,69 @@ def test_backtest_report_and_cli_share_the_defaults(tmp_path):
     assert headline(r.backtest) == headline(backtest(tr, cap))
     assert "cheapest peak-based plan within the same budget" in headline(r.backtest) or \
         "no peak-based setting" in headline(r.backtest)
+
+
+def test_defaults_compare_auto_with_peak_based(rng):
+    """The correlation-aware side of every comparison is pack's default ('auto'), and the
+    headline compares the cheapest plans within one budget, whatever their forecaster."""
+    from pyshape.packing._checks import DEFAULT_STRATEGY
+    from pyshape.report import headline
+
+    assert defaults.STRATEGIES == ("peak", DEFAULT_STRATEGY) == ("peak", "auto")
+    assert list(defaults.HEADROOMS) == sorted(defaults.HEADROOMS) and defaults.HEADROOMS[0] == 0.0
+    D = _trace(rng, days=5)
+    bt = backtest(D, 20.0, forecasters={"s": Scenarios(days=2), "m": pyshape.forecast.PeriodMax(window=2)},
+                  headrooms=(0.0, 0.2), period=12)
+    assert set(bt.table["strategy"].tolist()) == {"peak", "auto"}
+    best = bt.best(max_overflow=1.0, max_day_overflow=None, rolling=False)
+    peak = bt.best(max_overflow=1.0, max_day_overflow=None, strategy="peak", rolling=False)
+    s = bt.summary()
+    fixed = (s["forecaster"] != "rolling") & (s["forecaster"] != "oracle")
+    assert best["workers"] == s["workers"][fixed].min()
+    assert peak["workers"] == s["workers"][fixed & (s["strategy"] == "peak")].min()
+    text = headline(bt, max_overflow=1.0, max_day_overflow=None)
+    assert f"{best['workers']:.2f} workers/day" in text and f"{peak['workers']:.2f} workers/day" in text
+    assert "0 partial days" in text  # counted even when there are none
+
+
+# --------------------------------------------------------------------------- --min-coverage
+def _partial_npy(tmp_path):
+    """Four days of 12 two-hour steps; day 0 starts at 22:00 (one step of 12 seen)."""
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(30, days=4, step_seconds=7200, n_resources=2, random_state=3)
+    X[:, :, :11] = 0.0
+    path = tmp_path / "partial.npy"
+    np.save(path, X)
+    cap = X.max(axis=(0, 2)) * 3
+    return path, f"{cap[0]},{cap[1]}"
+
+
+def test_cli_min_coverage_flag(tmp_path, capsys):
+    from pyshape.cli import build_parser, main
+
+    parser = build_parser()
+    for cmd in (["evaluate", "x", "-c", "1"], ["report", "x", "-c", "1"], ["demo"]):
+        assert parser.parse_args(cmd).min_coverage == defaults.MIN_COVERAGE
+        assert parser.parse_args(cmd + ["--min-coverage", "0.5"]).min_coverage == 0.5
+        with pytest.raises(SystemExit):
+            parser.parse_args(cmd + ["--min-coverage", "1.5"])
+    capsys.readouterr()
+    path, c = _partial_npy(tmp_path)
+    base = ["evaluate", str(path), "-c", c, "--step-seconds", "7200", "--forecasters", "naive", "--headroom", "0",
+            "--full"]
+    assert main(base) == 0
+    out, err = capsys.readouterr()
+    days = {int(r.split(",")[0]) for r in out.splitlines()[1:]}
+    assert days == {2, 3} and "1 partial day(s) (coverage below 0.9)" in err  # day 0 left out, counted
+    assert main(base + ["--min-coverage", "0"]) == 0
+    out, err = capsys.readouterr()
+    assert {int(r.split(",")[0]) for r in out.splitlines()[1:]} == {1, 2, 3} and "0 partial days" in err
+    rep = tmp_path / "rep"
+    assert main(["report", str(path), "-c", c, "--step-seconds", "7200", "-d", str(rep), "--no-plots",
+                 "--min-coverage", "0.05"]) == 0  # one step of 12 (0.083) is enough at 0.05
+    text = (rep / "report.md").read_text()
+    assert "partial day(s)" not in text and "0 partial days (coverage below 0.05)" in text
 
 
 # --------------------------------------------------------------------------- figures

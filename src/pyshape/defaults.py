@@ -10,10 +10,14 @@ from __future__ import annotations
 #: ``'scenario'`` is not a point forecast but the joint history of the last days
 #: (:class:`pyshape.forecast.Scenarios`).
 FORECASTERS = ("naive", "mean", "quantile", "max", "cluster", "scenario")
-#: Placement strategies compared: peak-based (the baseline) and correlation-aware.
-STRATEGIES = ("peak", "complement")
-#: Safety margins tried, as fractions of capacity.
-HEADROOMS = (0.0, 0.05, 0.1, 0.2)
+#: Placement strategies compared: peak-based (the baseline) and correlation-aware
+#: (``'auto'``, the default of :func:`pyshape.pack`: the best of a portfolio of greedy
+#: constructions followed by local search).
+STRATEGIES = ("peak", "auto")
+#: Safety margins tried, as fractions of capacity. The small steps matter for the scenario
+#: planner: its plans sit at the lower bound of the scenarios, and a worker of saturated VMs
+#: can miss by 1-2% (their ceiling drifts), while 5% costs a whole worker on a small fleet.
+HEADROOMS = (0.0, 0.02, 0.05, 0.1, 0.2)
 #: Days of history the window forecasters look at.
 WINDOW = 7
 #: Days of joint history the scenario planner packs on (fewer when fewer are available).

@@ -205,6 +205,8 @@ def headline(bt: "Backtest", *, max_overflow: float = _d.MAX_OVERFLOW,
     if part:
         parts.append(f"{len(part)} partial day(s) (coverage below {bt.min_coverage:g}) left out of histories "
                      f"and evaluation: {', '.join(str(d) for d in part)}.")
+    else:
+        parts.append(f"0 partial days (coverage below {bt.min_coverage:g}).")
     return " ".join(parts)
 
 

@@ -232,7 +232,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _check_fits(tr, cap, args.input)
     try:
         bt = backtest(tr, cap, forecasters=forecasters, strategies=strategies, headrooms=headrooms,
-                      min_history=args.min_history, progress=show_progress(args))
+                      min_history=args.min_history, min_coverage=args.min_coverage, progress=show_progress(args))
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     say(args, f"backtest: {len(bt)} plans in {bt.seconds:.1f} s")
@@ -260,7 +260,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         rep = build_report(tr, cap, args.outdir, fmt=args.format, title=f"pyshape report: {args.input}",
                            headrooms=headrooms_arg(args.headroom), plots=not args.no_plots,
-                           progress=show_progress(args))
+                           min_coverage=args.min_coverage, progress=show_progress(args))
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
     except OSError as e:
@@ -275,7 +275,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Register the data subcommands on an argparse subparsers object."""
-    from pyshape.cli._common import CAPACITY_HELP, add_common, fraction, fraction_closed, nonnegative_int, positive_int
+    from pyshape.cli._common import (
+        CAPACITY_HELP,
+        add_common,
+        add_min_coverage,
+        fraction,
+        fraction_closed,
+        nonnegative_int,
+        positive_int,
+    )
 
     inp = "trace: .npy / .npz / .csv[.gz] / .parquet shapes, or a folder of Bitbrains VM files"
 
@@ -335,6 +343,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     e.add_argument("--min-history", type=positive_int, default=1, help="days of history before the first target day")
     e.add_argument("--max-overflow", type=fraction_closed, default=defaults.MAX_OVERFLOW,
                    help=f"pooled overflow budget for the headline ({defaults.MAX_OVERFLOW:g})")
+    add_min_coverage(e)
     e.add_argument("--full", action="store_true", help="one row per day instead of means over days")
     e.add_argument("--plot", metavar="PNG", help="also draw workers against overflow")
     add_common(e)
@@ -348,6 +357,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     r.add_argument("-d", "--outdir", default="pyshape-report", help="output folder (default pyshape-report)")
     r.add_argument("--format", choices=["md", "html"], default="md")
     r.add_argument("--headroom", default=_HEADROOMS, help=f"comma-separated fractions (default {_HEADROOMS})")
+    add_min_coverage(r)
     r.add_argument("--no-plots", action="store_true", help="tables only")
     add_common(r, output=False)
     r.set_defaults(func=cmd_report)

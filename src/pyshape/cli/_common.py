@@ -462,6 +462,16 @@ def precheck(args: argparse.Namespace) -> None:
         check_outdir(args.outdir, "-d")
 
 
+def add_min_coverage(p: argparse.ArgumentParser) -> None:
+    """``--min-coverage``: the share of a day a trace must have seen for the day to count
+    (partial days are left out of histories and evaluation, and counted in the output)."""
+    from pyshape import defaults
+
+    p.add_argument("--min-coverage", type=fraction_closed, default=defaults.MIN_COVERAGE,
+                   help="days whose observed share of (workload, step) cells is below this are partial: left out "
+                        f"of histories and evaluation, and counted (default {defaults.MIN_COVERAGE:g}; 0 keeps all)")
+
+
 def add_common(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     """Options every data subcommand takes."""
     if output:

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, List, Sequence, Tuple
 import numpy as np
 
 from pyshape import defaults
-from pyshape.cli._common import capacities, check_capacity_count, check_outdir, fraction_closed, say, show_progress
+from pyshape.cli._common import (
+    add_min_coverage,
+    capacities,
+    check_capacity_count,
+    check_outdir,
+    fraction_closed,
+    say,
+    show_progress,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyshape.evaluate import Backtest
@@ -70,7 +78,7 @@ def _azure(args: argparse.Namespace) -> None:
     D = tr.shapes
     fits = (D.max(axis=2) <= cap[None, :]).all(axis=1)
     rows = []
-    for s in ("peak", "complement"):
+    for s in defaults.STRATEGIES:
         plan = pyshape.pack(D[fits], cap, strategy=s)
         plan.verify()
         rows.append((s, plan.n_workers, plan.lower_bound, f"{plan.savings:.1%}",
@@ -129,7 +137,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     tr = tr.select(busy)
     # the defaults of pyshape.defaults, as `pyshape evaluate` and `pyshape report` use them
     rep = build_report(tr, cap, args.outdir, title="pyshape demo: Bitbrains Rnd sample",
-                       max_overflow=args.max_overflow, plots=not args.no_plots, progress=show_progress(args))
+                       max_overflow=args.max_overflow, plots=not args.no_plots, min_coverage=args.min_coverage,
+                       progress=show_progress(args))
     bt = rep.backtest
     assert bt is not None  # the sample has a week: at least two days to backtest
     planned = sorted(set(bt.table["day"].tolist()))
@@ -159,6 +168,7 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
                         f"(default {BITBRAINS_WORKER[0]:g},{BITBRAINS_WORKER[1]:g})")
     d.add_argument("--max-overflow", type=fraction_closed, default=defaults.MAX_OVERFLOW,
                    help=f"overflow budget, pooled fraction of worker-steps (default {defaults.MAX_OVERFLOW:g})")
+    add_min_coverage(d)
     d.add_argument("--no-plots", action="store_true", help="tables only")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages on stderr")
     d.set_defaults(func=cmd_demo)
