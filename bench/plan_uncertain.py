@@ -73,9 +73,26 @@ def one(label, bt, out_rows):
                      f"{1 - rc['workers'] / base['workers']:.1%} fewer workers; against rolling peak-based: "
                      f"{1 - rc['workers'] / rp['workers']:.1%}. Days chosen: "
                      + ", ".join(f"{k} x{v}" for k, v in _counts(bt).items()) + ".")
+    lines.append(margin_sensitivity(bt))
     lines.append("")
     out_rows += lines
     print("\n".join(lines), flush=True)
+
+
+def margin_sensitivity(bt, margins=(0.5, 1.0)) -> str:
+    """The correlation-aware rolling planner with other margins (hindsight: not the default)."""
+    from pyshape.evaluate import rolling_choice
+
+    t = {c: v[bt.table["forecaster"] != "rolling"] for c, v in bt.table.items()}
+    bits = []
+    for m in margins:
+        r = {c: np.asarray(v) for c, v in rolling_choice(t, margin=m).items()}
+        k = r["strategy"] != "peak"
+        pooled = r["overflow_steps"][k].sum() / max(r["worker_steps"][k].sum(), 1)
+        bits.append(f"margin {m:g}: {r['workers'][k].mean():.2f} workers/day, {pooled:.3%} pooled, "
+                    f"{r['overflow_fraction'][k].max():.3%} worst day")
+    return (f"Sensitivity of the rolling correlation-aware planner to its margin (default "
+            f"{defaults.ROLLING_MARGIN:g}): " + "; ".join(bits) + ".")
 
 
 def _counts(bt):
@@ -86,6 +103,53 @@ def _counts(bt):
     return dict(sorted(zip(vals.tolist(), cnt.tolist()), key=lambda kv: -kv[1]))
 
 
+def obstacles(D, observed, period, cpu_capacity: float = 32_000.0, window: int = defaults.SCENARIO_DAYS) -> str:
+    """What stands between history-based plans and the oracle, in numbers (no planning involved).
+
+    * Day-to-day variation of the fleet's total: the lower bound of the real day (its peak total
+      over a worker's capacity) against the largest lower bound of the ``window`` whole days
+      before it, which any plan that would have fitted each of those days needs.
+    * Big VMs (CPU peak above half a worker): how many there are on the real day and in the
+      window, and how many of their pairs fit one worker on the real day and on every day of
+      the window.
+    """
+    from pyshape.evaluate import day_coverage
+
+    n, R, T = D.shape
+    nd = T // period
+    X = D[:, :, : nd * period].reshape(n, R, nd, period)
+    cov = day_coverage(D[:, :, : nd * period], period, observed[:, : nd * period])
+    whole = [d for d in range(nd) if cov[d] >= defaults.MIN_COVERAGE]
+    targets = [d for k, d in enumerate(whole) if k >= defaults.WINDOW]
+    tot = X.sum(axis=0, dtype=np.float64)  # (R, days, period)
+    lines = ["| workers | real-day lower bound | largest lower bound of the 14 days before | "
+             "VMs bigger than a worker at some step, per day |", "|---|---|---|---|"]
+    for label, cpu, mem in WORKERS:
+        cap = np.array([cpu, mem])
+        lb = np.ceil((tot.max(axis=2) / cap[:, None]).max(axis=0))
+        hist = [lb[[w for w in whole if w < d][-window:]].max() for d in targets]
+        over = [int((X[:, :, d].max(axis=2) > cap[None, :]).any(axis=1).sum()) for d in targets]
+        lines.append(f"| {label} | {lb[targets].mean():.2f} | {np.mean(hist):.2f} | {np.mean(over):.1f} |")
+    cpu = X[:, 0].astype(np.float64)
+    half = cpu_capacity / 2
+    big_day, big_win, fit_day, fit_win = [], [], [], []
+    for d in targets:
+        win = [w for w in whole if w < d][-window:]
+        big = np.flatnonzero(cpu[:, win].max(axis=(1, 2)) > half)
+        big_day.append(int((cpu[:, d].max(axis=1) > half).sum()))
+        big_win.append(len(big))
+        if len(big) > 1:
+            iu = np.triu_indices(len(big), 1)
+            x, xh = cpu[big][:, d], cpu[big][:, win].reshape(len(big), -1)
+            fit_day.append(((x[:, None] + x[None]).max(axis=2) <= cpu_capacity)[iu].mean())
+            fit_win.append(((xh[:, None] + xh[None]).max(axis=2) <= cpu_capacity)[iu].mean())
+    lines += ["", f"VMs with a CPU peak above half a {cpu_capacity / 1000:g} GHz worker: {np.mean(big_day):.1f} per "
+              f"real day (from {min(big_day)} to {max(big_day)}), {np.mean(big_win):.1f} in the {window} days "
+              f"before; pairs of the latter that fit one worker: {np.mean(fit_day):.1%} on the real day, "
+              f"{np.mean(fit_win):.1%} on every one of the {window} days before."]
+    return "\n".join(lines)
+
+
 def main() -> None:
     here = Path(__file__).resolve().parent
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -94,6 +158,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="0,1,2", help="which worker sizes (indices into WORKERS)")
     ap.add_argument("--min-history", type=int, default=defaults.WINDOW)
     ap.add_argument("--azure", action="store_true", help="also the Azure Functions sample")
+    ap.add_argument("--why", action="store_true", help="also what stands in the way, in numbers")
     ap.add_argument("--out", default=None, help="write the Markdown here too")
     args = ap.parse_args()
     D, observed, period = load_month(args.data, args.cache)
@@ -106,6 +171,12 @@ def main() -> None:
         t0 = time.perf_counter()
         bt = backtest(D, [cpu, mem], period=period, observed=observed, min_history=args.min_history)
         one(f"Workers of {label} ({time.perf_counter() - t0:.0f} s)", bt, out_rows)
+        fits = (D.max(axis=2) <= np.array([cpu, mem])[None, :]).all(axis=1)
+        if not fits.all():  # VMs bigger than a worker overflow whatever the plan: also the fleet without them
+            t0 = time.perf_counter()
+            bt = backtest(D[fits], [cpu, mem], period=period, observed=observed[fits], min_history=args.min_history)
+            one(f"Workers of {label}, the {int(fits.sum())} VMs that fit one worker all month "
+                f"({time.perf_counter() - t0:.0f} s)", bt, out_rows)
     if args.azure:
         from pyshape.traces import load_azure_sample
 
@@ -119,6 +190,10 @@ def main() -> None:
             bt = backtest(X, cap, period=10, min_history=2)
             one(f"Azure Functions sample, {label} workers ({int(fits.sum())} of {tr.n} functions fit one; "
                 f"periods of 10 minutes; {time.perf_counter() - t0:.0f} s)", bt, out_rows)
+    if args.why:
+        text = obstacles(D, observed, period)
+        out_rows += ["#### What stands in the way", "", text, ""]
+        print(text, flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(out_rows) + "\n")
 
