@@ -173,6 +173,26 @@ def test_rolling_choice_uses_only_earlier_days():
     assert rolling_choice(t2)["chosen"][:3] == r["chosen"][:3]
 
 
+def test_rolling_choice_falls_back_to_peak_based_settings():
+    rows = []
+    for d in (1, 2, 3, 4):
+        rows.append((d, "scenario", "auto", 0.0, 5, 0 if d < 3 else 50))   # the bet fails from day 3 on
+        rows.append((d, "scenario", "auto", 0.1, 6, 0 if d < 2 else 40))   # ... and from day 2 on
+        rows.append((d, "max", "peak", 0.0, 9, 0))
+        rows.append((d, "naive", "peak", 0.0, 7, 30))
+    t = _table(rows)
+    r = rolling_choice(t, max_overflow=1e-3, max_day_overflow=5e-3)
+    auto = [c for c, s in zip(r["chosen"], r["strategy"]) if s == "auto"]
+    peak = [c for c, s in zip(r["chosen"], r["strategy"]) if s == "peak"]
+    # day 1: no past, the largest plan (peak-based max); days 2-3: the cheap bet held; day 4: it failed
+    # on day 3 and the 10% setting on days 2-3: the peak-based plan that stayed within the budget
+    assert auto == ["max@0/peak", "scenario@0", "scenario@0", "max@0/peak"]
+    assert peak == ["max@0", "max@0", "max@0", "max@0"]
+    assert r["workers"][r["strategy"].index("auto") + 3] == 9
+    own = rolling_choice(t, max_overflow=1e-3, max_day_overflow=5e-3, fallback=None)
+    assert [c for c, s in zip(own["chosen"], own["strategy"]) if s == "auto"][3] == "scenario@0"  # least bad
+
+
 def test_rolling_rows_per_strategy_and_worst_day_in_summary(rng):
     D = _trace(rng, days=5)
     bt = backtest(D, 20.0, forecasters={"s": Scenarios(days=2), "m": pyshape.forecast.PeriodMax(window=2)},

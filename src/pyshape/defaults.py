@@ -38,6 +38,10 @@ ROLLING_MARGIN = 0.25
 #: (the uncertainty-aware planner; its headroom is chosen out of sample). The peak-based
 #: baseline chooses among all forecasters.
 ROLLING_FORECASTERS = ("scenario",)
+#: ... and may also fall back to the settings of this strategy (every forecaster), so that
+#: when all its own settings overflowed on the past days it plans peak-based instead of betting
+#: on co-movement that did not hold (None: no fallback).
+ROLLING_FALLBACK = "peak"
 #: A day whose observed share of (workload, step) cells is below this is partial:
 #: left out of histories and of evaluation.
 MIN_COVERAGE = 0.9
@@ -47,5 +51,5 @@ NEW_RESERVE = 0.95
 RANDOM_STATE = 0
 
 __all__ = ["FORECASTERS", "HEADROOMS", "MAX_DAY_OVERFLOW", "MAX_OVERFLOW", "MIN_COVERAGE", "NEW_RESERVE",
-           "N_CLUSTERS", "RANDOM_STATE", "ROLLING_FORECASTERS", "ROLLING_MARGIN", "SCENARIO_DAYS",
+           "N_CLUSTERS", "RANDOM_STATE", "ROLLING_FALLBACK", "ROLLING_FORECASTERS", "ROLLING_MARGIN", "SCENARIO_DAYS",
            "SCENARIO_DILATE_HOURS", "STRATEGIES", "WINDOW"]

@@ -317,7 +317,8 @@ def day_coverage(shapes: ArrayLike, period: int, observed: Optional[ArrayLike] =
 def rolling_choice(table: Mapping[str, Column], *, strategies: Optional[Sequence[str]] = None,
                    max_overflow: float = _d.MAX_OVERFLOW, max_day_overflow: float = _d.MAX_DAY_OVERFLOW,
                    margin: float = _d.ROLLING_MARGIN,
-                   forecasters: Optional[Sequence[str]] = _d.ROLLING_FORECASTERS) -> Dict[str, List]:
+                   forecasters: Optional[Sequence[str]] = _d.ROLLING_FORECASTERS,
+                   fallback: Optional[str] = _d.ROLLING_FALLBACK) -> Dict[str, List]:
     """Choose each day's setting from the days before it only: out-of-sample planning.
 
     For every strategy and every planned day d (in order), among the settings
@@ -337,30 +338,42 @@ def rolling_choice(table: Mapping[str, Column], *, strategies: Optional[Sequence
     them is in the table, or it is None, every forecaster is a candidate.
     The peak-based strategy always chooses among every forecaster.
 
+    ``fallback`` (default :data:`pyshape.defaults.ROLLING_FALLBACK`, ``'peak'``):
+    the settings of this strategy (every forecaster) are candidates of the
+    other strategies too, so a correlation-aware planner whose own settings all
+    overflowed on the past days plans peak-based rather than with its least bad
+    setting: it is never forced to bet on co-movement that did not hold. None:
+    each strategy chooses among its own settings only.
+
     Returns
     -------
     dict of str to list
         Rows like :attr:`Backtest.table` with forecaster ``'rolling'``,
-        headroom NaN and ``chosen`` naming the setting used ('forecaster@headroom').
+        headroom NaN and ``chosen`` naming the setting used ('forecaster@headroom',
+        with ``/<strategy>`` appended when it is the fallback's).
     """
     t = {c: np.asarray(v) for c, v in table.items()}
     out: Dict[str, List] = {c: [] for c in t}
     strats = list(dict.fromkeys(t["strategy"].tolist())) if strategies is None else list(strategies)
     days = sorted(set(t["day"].tolist()))
+    planned = (t["forecaster"] != "oracle") & (t["forecaster"] != "rolling")
     for strat in strats:
-        cand = (t["strategy"] == strat) & (t["forecaster"] != "oracle") & (t["forecaster"] != "rolling")
+        cand = (t["strategy"] == strat) & planned
         if strat != "peak" and forecasters is not None:
             only = cand & np.isin(t["forecaster"], list(forecasters))
             if only.any():
                 cand = only
-        settings = list(dict.fromkeys(zip(t["forecaster"][cand].tolist(), t["headroom"][cand].tolist())))
+        if fallback is not None and strat != fallback and cand.any():
+            cand = cand | ((t["strategy"] == fallback) & planned)
+        settings = list(dict.fromkeys(zip(t["forecaster"][cand].tolist(), t["strategy"][cand].tolist(),
+                                          t["headroom"][cand].tolist())))
         if not settings:
             continue
         for d in days:
             best_key, best_i = None, None
             fallback_key, fallback_i = None, None
-            for f, h in settings:
-                m = cand & (t["forecaster"] == f) & (t["headroom"] == h)
+            for f, st, h in settings:
+                m = cand & (t["forecaster"] == f) & (t["strategy"] == st) & (t["headroom"] == h)
                 today = np.flatnonzero(m & (t["day"] == d))
                 if not len(today):
                     continue
@@ -383,8 +396,10 @@ def rolling_choice(table: Mapping[str, Column], *, strategies: Optional[Sequence
             for c in t:
                 out[c].append(t[c][i].item() if hasattr(t[c][i], "item") else t[c][i])
             out["forecaster"][-1] = "rolling"
+            out["strategy"][-1] = strat
             out["headroom"][-1] = float("nan")
-            out["chosen"][-1] = f"{t['forecaster'][i]}@{float(t['headroom'][i]):g}"
+            other = "" if t["strategy"][i] == strat else f"/{t['strategy'][i]}"
+            out["chosen"][-1] = f"{t['forecaster'][i]}@{float(t['headroom'][i]):g}{other}"
     return out
 
 
