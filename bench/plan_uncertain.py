@@ -5,11 +5,12 @@ For each worker size: :func:`pyshape.evaluate.backtest` with the shared defaults
 overflow budget 0.1% pooled / 0.5% worst day), then three numbers per size:
 
 * the cheapest peak-based setting within the budget, chosen in hindsight (the baseline);
-* ``rolling/peak`` and ``rolling/complement``: the setting chosen each day from the days
+* ``rolling/peak`` and ``rolling/auto``: the setting chosen each day from the days
   before it only (out of sample), per strategy;
 * the cheapest setting within the budget (hindsight), and the oracle.
 
-    python bench/plan_uncertain.py [--data ../shared/data/bitbrains_rnd_2013-07] [--cache out/bb.npz]
+    python bench/plan_uncertain.py [--data ../shared/data/bitbrains_rnd_2013-07] [--cache out/bb.npz] \
+        [--sizes 0,1,2] [--azure] [--why] [--out out/bench.md]
 """
 from __future__ import annotations
 

@@ -18,9 +18,13 @@ Honest by default:
 * the setting (forecaster, headroom) is also chosen out of sample: the
   ``'rolling'`` rows plan each day with the setting that was cheapest within
   the overflow budget on the days before it (:func:`rolling_choice`), per
-  strategy, so ``rolling/peak`` against ``rolling/complement`` compares two
-  planners that used the same information; the per-setting rows, chosen in
-  hindsight, are what a frontier shows;
+  strategy, so ``rolling/peak`` against ``rolling/auto`` compares two
+  planners that used the same information (the correlation-aware one may
+  fall back to a peak-based setting when its own overflowed before); the
+  per-setting rows, chosen in hindsight, are what a frontier shows;
+* the headline (:func:`pyshape.report.headline`) compares the cheapest plan
+  within the overflow budget with the cheapest peak-based plan within the
+  same budget, whatever forecaster and headroom each needed;
 * :meth:`Backtest.summary` shows the worst day's overflow beside the pooled
   figure, and :meth:`Backtest.best` can bound both.
 

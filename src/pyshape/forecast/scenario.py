@@ -23,6 +23,16 @@ Two refinements make the scenarios robust rather than a replay of the past:
   is not read as an idle one. Workloads with no demand on any of the days are left at 0
   (:func:`pyshape.evaluate.backtest` reserves a flat shape for those that arrive).
 
+Why scenarios and not a model: a per-step quantile of each workload plus a covariance of
+the sum (from the correlation engine) describes co-movement by one number per pair and
+assumes a shape of the distribution; batch workloads that run for hours at their ceiling
+are neither Gaussian nor stationary in time, and the joint history keeps both their levels
+and their timing as they were. Why ``risk`` is 0 by default: an overflow of a shared worker
+is rarely a few scattered steps; when two workloads' busy windows meet they overlap for
+hours, so a budget of a few scenario-steps buys almost nothing, and the headroom (a margin
+for levels that drift a little above what was seen), chosen out of sample, is the knob
+that pays.
+
 With :func:`pyshape.evaluate.backtest` the scenarios are planned with every strategy and
 headroom like the point forecasts (the ``'peak'`` strategy on them is peak-based planning
 on the maximum of the same days), the error columns compare the per-step maximum over the
