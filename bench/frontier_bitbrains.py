@@ -38,13 +38,14 @@ def main() -> None:
     t0 = time.perf_counter()
     tr = load_bitbrains(args.data)
     print(f"loaded {tr.shapes.shape} in {time.perf_counter() - t0:.1f} s")
-    md = [f"Bitbrains Rnd 2013-07, {tr.n} VMs, days {args.min_history}..{tr.n_days - 1} planned "
-          f"from the days before (pooled overflow over all planned days).", ""]
+    md = [f"Bitbrains Rnd 2013-07, {tr.n} VMs, every whole day after the first {args.min_history} whole days "
+          f"planned from the whole days before (pooled overflow over all planned days).", ""]
     for label, cpu, mem in WORKERS:
         t0 = time.perf_counter()
         bt = backtest(tr, [cpu, mem], min_history=args.min_history)  # the shared defaults (pyshape.defaults)
         s = bt.summary()
-        md += [f"### Workers of {label} ({time.perf_counter() - t0:.0f} s)", "", headline(bt), "",
+        md += [f"### Workers of {label} ({time.perf_counter() - t0:.0f} s; days planned: "
+               f"{', '.join(str(d) for d in sorted(set(bt.table['day'].tolist())))})", "", headline(bt), "",
                _table({c: s[c] for c in COLS if c in s})]
         tag = label.split()[0]
         try:

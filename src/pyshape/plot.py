@@ -576,9 +576,10 @@ def plot_frontier(
         size = ""
         if capacity is not None:
             names = list(resources) if resources is not None else [f"resource {r}" for r in range(len(capacity))]
-            size = ", worker = " + " / ".join(f"{float(c):g} {_resource_label(nm)}"
+            # on a second line: a worker's size is longer than the axis is high
+            size = "\nworker = " + " / ".join(f"{float(c):g} {_resource_label(nm)}"
                                                for c, nm in zip(capacity, names))
-        ax.set_ylabel(f"workers per day (mean{size})")
+        ax.set_ylabel(f"workers per day (mean){size}")
     else:
         ax.set_ylabel(y)
     ax.set_title(title if title is not None else f"{y} against {x.replace('_', ' ')} (labels: headroom)",
