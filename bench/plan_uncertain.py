@@ -151,6 +151,37 @@ def obstacles(D, observed, period, cpu_capacity: float = 32_000.0, window: int =
     return "\n".join(lines)
 
 
+def sensitivity(D, observed, period, sizes=(1, 2), min_history: int = defaults.WINDOW) -> str:
+    """Other scenario settings, each at fixed headrooms 0 and 2% with 'auto' (hindsight: what
+    each would have done; none of them is the default)."""
+    from pyshape.forecast import Scenarios
+
+    dil = defaults.SCENARIO_DILATE_HOURS
+    variants = {
+        "14 days, +-15 min (default)": Scenarios(days=defaults.SCENARIO_DAYS, dilate_hours=dil),
+        "14 days, no timing tolerance": Scenarios(days=defaults.SCENARIO_DAYS, dilate_hours=0.0),
+        "7 days": Scenarios(days=7, dilate_hours=dil),
+        "28 days": Scenarios(days=28, dilate_hours=dil),
+        "14 days, risk 1e-3": Scenarios(days=defaults.SCENARIO_DAYS, dilate_hours=dil, risk=1e-3),
+        "14 days, risk 1e-2": Scenarios(days=defaults.SCENARIO_DAYS, dilate_hours=dil, risk=1e-2),
+    }
+    lines = ["| workers | scenarios | headroom 0: workers, pooled / worst day "
+             "| headroom 2%: workers, pooled / worst day |", "|---|---|---|---|"]
+    for k in sizes:
+        label, cpu, mem = WORKERS[k]
+        bt = backtest(D, [cpu, mem], period=period, observed=observed, min_history=min_history,
+                      forecasters=variants, strategies=("auto",), headrooms=(0.0, 0.02), oracle=False, rolling=False)
+        s = bt.summary()
+        for name in variants:
+            cells = []
+            for h in (0.0, 0.02):
+                i = np.flatnonzero((s["forecaster"] == name) & (s["headroom"] == h))[0]
+                cells.append(f"{s['workers'][i]:.2f}, {s['overflow_fraction'][i]:.3%} / "
+                             f"{s['worst_day_overflow'][i]:.3%}")
+            lines.append(f"| {label} | {name} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     here = Path(__file__).resolve().parent
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -160,6 +191,7 @@ def main() -> None:
     ap.add_argument("--min-history", type=int, default=defaults.WINDOW)
     ap.add_argument("--azure", action="store_true", help="also the Azure Functions sample")
     ap.add_argument("--why", action="store_true", help="also what stands in the way, in numbers")
+    ap.add_argument("--sensitivity", action="store_true", help="also other scenario settings (32 and 128 GHz)")
     ap.add_argument("--out", default=None, help="write the Markdown here too")
     args = ap.parse_args()
     D, observed, period = load_month(args.data, args.cache)
@@ -167,7 +199,7 @@ def main() -> None:
                 f"pyshape.defaults (forecasters {', '.join(defaults.FORECASTERS)}; headrooms "
                 f"{', '.join(f'{h:g}' for h in defaults.HEADROOMS)}; budget {defaults.MAX_OVERFLOW:.1%} pooled, "
                 f"{defaults.MAX_DAY_OVERFLOW:.1%} worst day; min coverage {defaults.MIN_COVERAGE}).", ""]
-    for k in [int(x) for x in args.sizes.split(",")]:
+    for k in [int(x) for x in args.sizes.split(",") if x.strip()]:
         label, cpu, mem = WORKERS[k]
         t0 = time.perf_counter()
         bt = backtest(D, [cpu, mem], period=period, observed=observed, min_history=args.min_history)
@@ -194,6 +226,10 @@ def main() -> None:
     if args.why:
         text = obstacles(D, observed, period)
         out_rows += ["#### What stands in the way", "", text, ""]
+        print(text, flush=True)
+    if args.sensitivity:
+        text = sensitivity(D, observed, period, min_history=args.min_history)
+        out_rows += ["#### Other scenario settings (fixed, hindsight)", "", text, ""]
         print(text, flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(out_rows) + "\n")

@@ -100,6 +100,29 @@ def test_backtest_packs_scenarios_and_reports_their_envelope_error(rng):
     assert bt.table["mae_r0"][m][0] == pytest.approx(np.abs(env - actual)[:, 0].mean(), rel=1e-5)
 
 
+def test_scenario_risk_is_packed_with_and_checked(rng):
+    D = _trace(rng, n=40, days=5)
+    bt = backtest(D, 12.0, forecasters={"s": Scenarios(days=3, risk=0.2), "s0": Scenarios(days=3)},
+                  headrooms=(0.0,), period=12, keep_plans=True, oracle=False, rolling=False)
+    for d in sorted(set(bt.table["day"].tolist())):
+        assert bt.plans[(d, "s", "auto", 0.0)].risk == 0.2
+        assert bt.plans[(d, "s", "peak", 0.0)].risk == 0.0  # peak-based planning reserves peaks
+        assert bt.plans[(d, "s0", "auto", 0.0)].risk == 0.0
+        # the risk budget is honoured on the scenarios: at most floor(0.2 * 3 * 12) steps over per worker
+        plan = bt.plans[(d, "s", "auto", 0.0)]
+        hist = D[:, :, : d * 12]
+        S = Scenarios(days=3).forecast(hist, 12)
+        for w in range(plan.n_workers):
+            load = S[plan.assignment == w].sum(axis=0)
+            assert (load > 12.0 * (1 + 1e-6)).any(axis=0).sum() <= int(0.2 * S.shape[-1])
+    assert "risk=0.2" in Scenarios(risk=0.2).name
+    for bad in (-0.1, 1.0, float("nan")):
+        with pytest.raises(ValueError):
+            Scenarios(risk=bad)
+    with pytest.raises(TypeError):
+        Scenarios(risk="0.1")
+
+
 # --------------------------------------------------------------------------- partial days
 def test_day_coverage_with_and_without_a_mask():
     P = 24

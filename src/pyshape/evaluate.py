@@ -466,7 +466,9 @@ def backtest(
     forecasters : mapping of str to forecaster, or iterable of forecasters, optional
         Objects with ``forecast(history, period)`` (see :mod:`pyshape.forecast`),
         named by the mapping's keys or their ``name``. Default: the
-        :data:`FORECASTERS` by their short names. A forecaster may return
+        :data:`FORECASTERS` by their short names. A forecaster with a ``risk``
+        attribute (:class:`pyshape.forecast.Scenarios`) is packed with that risk
+        budget by the strategies other than ``'peak'``. A forecaster may return
         ``k * period`` steps (k >= 1, e.g. :class:`pyshape.forecast.Scenarios`):
         they are packed as k scenarios of the day, and the error columns use
         their per-step maximum.
@@ -581,6 +583,7 @@ def backtest(
             lb = _lower_bound(truth_total, cap)
             preds = [(nm, _as_prediction(f.forecast(history, period), n, R, period, nm))
                      for nm, f in zip(names, fcs)]
+            risks = dict(zip(names, (float(getattr(f, "risk", 0.0)) for f in fcs)))
             seen = history.reshape(n, -1).any(axis=1)
             new = ~seen & actual.reshape(n, -1).any(axis=1)
             n_new = int(new.sum())
@@ -598,7 +601,9 @@ def backtest(
                     plan_on = np.ascontiguousarray(plan_on, dtype=np.float32)
                     for s in strategies:
                         t0 = time.perf_counter()
-                        plan = _pack(plan_on, cap, strategy=s, headroom=h, n_threads=n_threads)
+                        # the scenario planner's risk budget; peak-based planning reserves peaks
+                        risk = risks.get(fname, 0.0) if s != "peak" else 0.0
+                        plan = _pack(plan_on, cap, strategy=s, headroom=h, risk=risk, n_threads=n_threads)
                         rep = plan.replay(actual)
                         dt = time.perf_counter() - t0
                         _append(rows, day=d, forecaster=fname, strategy=s, headroom=h, workers=plan.n_workers,

@@ -89,6 +89,10 @@ class Scenarios(Forecaster):
     dilate_hours : float, optional
         The same in hours, when the period is a day: ``round(dilate_hours * period / 24)``
         steps (overrides ``dilate``).
+    risk : float
+        Risk budget the plan is packed with (``pack(..., risk=risk)``; :func:`pyshape.evaluate.backtest`
+        passes it for the strategies other than ``'peak'``): a worker may exceed its capacity in
+        at most ``floor(risk * days * period)`` of the scenario-steps. 0: every scenario fits.
 
     Examples
     --------
@@ -101,15 +105,18 @@ class Scenarios(Forecaster):
     [[2.0, 2.0, 2.0, 0.0]]
     """
 
-    def __init__(self, days: Optional[int] = 14, dilate: int = 0, dilate_hours: Optional[float] = None) -> None:
+    def __init__(self, days: Optional[int] = 14, dilate: int = 0, dilate_hours: Optional[float] = None,
+                 risk: float = 0.0) -> None:
         self.days = check_window(days)
         self.dilate = check_count(dilate, "dilate", 0)
         self.dilate_hours = None if dilate_hours is None else check_real(dilate_hours, "dilate_hours", 0.0, 24.0)
+        self.risk = check_real(risk, "risk", 0.0, 1.0, high_open=True)
 
     @property
     def name(self) -> str:
         w = f"dilate_hours={self.dilate_hours:g}" if self.dilate_hours is not None else f"dilate={self.dilate}"
-        return f"Scenarios(days={self.days}, {w})"
+        r = f", risk={self.risk:g}" if self.risk else ""
+        return f"Scenarios(days={self.days}, {w}{r})"
 
     def dilate_steps(self, period: int) -> int:
         """Steps either side for a period of ``period`` steps (a day)."""
