@@ -287,6 +287,31 @@ def test_defaults_compare_auto_with_peak_based(rng):
     assert "0 partial days" in text  # counted even when there are none
 
 
+def test_evaluate_cli_gives_the_backtest_numbers(tmp_path, capsys):
+    """A fleet smaller than the default number of clusters: the CLI clips them as backtest does,
+    so its table and headline are backtest's."""
+    import csv
+
+    from pyshape.cli import main
+    from pyshape.report import headline
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(12, days=3, step_seconds=7200, n_resources=2, random_state=5)
+    path, out = tmp_path / "small.npy", tmp_path / "summary.csv"
+    np.save(path, X)
+    cap = [float(np.ceil(c * 1.2)) for c in X.max(axis=(0, 2))]
+    assert main(["evaluate", str(path), "-c", f"{cap[0]:g},{cap[1]:g}", "--step-seconds", "7200",
+                 "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    bt = backtest(X, cap, period=12)
+    assert headline(bt) in err
+    with out.open() as f:
+        rows = [r for r in csv.DictReader(f) if r["forecaster"] == "cluster"]
+    s = bt.summary()
+    ref = s["mae_r0"][s["forecaster"] == "cluster"]
+    np.testing.assert_allclose([float(r["mae_r0"]) for r in rows], ref, rtol=1e-6)
+
+
 # --------------------------------------------------------------------------- --min-coverage
 def _partial_npy(tmp_path):
     """Four days of 12 two-hour steps; day 0 starts at 22:00 (one step of 12 seen)."""

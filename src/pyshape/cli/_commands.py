@@ -194,12 +194,15 @@ def cmd_pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _forecasters(names: str) -> Dict[str, Forecaster]:
+def _forecasters(names: str, n: int = defaults.N_CLUSTERS) -> Dict[str, Forecaster]:
+    """The named forecasters, built as :func:`pyshape.evaluate.backtest` and the report build
+    them (the clusters clipped to the ``n`` workloads), so the same trace gives the same headline."""
     from pyshape.evaluate import FORECASTERS, make_forecaster
 
     chosen = FORECASTERS if names in ("", "all") else [nm.strip() for nm in names.split(",")]
+    k = max(2, min(defaults.N_CLUSTERS, int(n)))
     try:
-        return {nm: make_forecaster(nm) for nm in chosen}
+        return {nm: make_forecaster(nm, n_clusters=k) for nm in chosen}
     except ValueError as e:
         raise CliError(f"--forecasters: {e}") from None
 
@@ -220,7 +223,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     check_output(args.output, "-o")
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
-    forecasters = _forecasters(args.forecasters)          # options first: cheap, and before any loading
+    _forecasters(args.forecasters)          # options checked first: cheap, and before any loading
     strategies = [s.strip() for s in args.strategies.split(",")]
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -230,6 +233,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     check_values(tr, args.input)
     cap = capacity_arg(args, tr)
     _check_fits(tr, cap, args.input)
+    forecasters = _forecasters(args.forecasters, tr.n)
     try:
         bt = backtest(tr, cap, forecasters=forecasters, strategies=strategies, headrooms=headrooms,
                       min_history=args.min_history, min_coverage=args.min_coverage, progress=show_progress(args))
