@@ -363,7 +363,8 @@ def build_report(
               "Overflow = fraction of worker-steps where some resource exceeds the full capacity, pooled "
               "over days and on the worst day. 'scenario' packs the joint history of the last days as "
               "scenarios of the next; 'rolling' chooses each day's forecaster and headroom from the days "
-              "before it only; 'oracle' plans on the real day itself. Means over days.")
+              "before it only (the correlation-aware one falls back to a peak-based setting when its own "
+              "overflowed before); 'oracle' plans on the real day itself. Means over days.")
         doc.p(headline(bt, max_overflow=max_overflow, max_day_overflow=max_day_overflow))
         s = bt.summary()
         keep = ["forecaster", "strategy", "headroom", "workers", "lower_bound", "peak_workers",
