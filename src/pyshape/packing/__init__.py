@@ -1,8 +1,9 @@
 """Placement: pack workload shapes onto as few workers as possible.
 
 This package is ``pyshape.packing``: :func:`pack` (batch, ``pack.py``),
-:class:`Plan`, its reports and :func:`lower_bound` (``plan.py``), and the online
-:class:`Placer` (``placer.py``). ``pyshape.pack``, ``pyshape.Plan`` and
+:class:`Plan`, its reports and :func:`lower_bound` (``plan.py``), worker types
+for heterogeneous fleets, :class:`WorkerTypes` and :func:`cost_lower_bound`
+(``worker_types.py``), and the online :class:`Placer` (``placer.py``). ``pyshape.pack``, ``pyshape.Plan`` and
 ``pyshape.Placer`` are the same objects.
 
 A plan is feasible when, for every worker, resource and step, the summed
@@ -69,6 +70,7 @@ from pyshape.packing._checks import (
 from pyshape.packing.pack import pack
 from pyshape.packing.placer import DEFAULT_SCAN_LIMIT, Placer
 from pyshape.packing.plan import Plan, ReplayReport, VerifyReport, lower_bound
+from pyshape.packing.worker_types import WorkerTypes, cost_lower_bound
 
 __all__ = [
     "DEFAULT_SCAN_LIMIT",
@@ -82,6 +84,8 @@ __all__ = [
     "ShapeTooLargeError",
     "UnknownIdError",
     "VerifyReport",
+    "WorkerTypes",
+    "cost_lower_bound",
     "lower_bound",
     "pack",
 ]

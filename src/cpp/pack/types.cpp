@@ -1,0 +1,273 @@
+// Heterogeneous fleets (see types.hpp).
+#include "pack/types.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "common/parallel.hpp"
+#include "pack/policy.hpp"
+
+namespace pyshape {
+
+void check_worker_types(size_t n_types, size_t R, const double* capacity, const double* cost) {
+  if (n_types == 0) throw std::invalid_argument("worker types: need at least one type");
+  if (capacity == nullptr || cost == nullptr) throw std::invalid_argument("worker types: capacity and cost are required");
+  for (size_t t = 0; t < n_types; ++t) {
+    if (!(cost[t] > 0) || !std::isfinite(cost[t]))
+      throw std::invalid_argument("worker type " + std::to_string(t) + ": cost must be positive and finite, got " +
+                                  std::to_string(cost[t]));
+    for (size_t r = 0; r < R; ++r)
+      if (!(capacity[t * R + r] > 0) || !std::isfinite(capacity[t * R + r]))
+        throw std::invalid_argument("worker type " + std::to_string(t) + ": capacity must be positive and finite, got " +
+                                    std::to_string(capacity[t * R + r]) + " for resource " + std::to_string(r));
+  }
+}
+
+int open_type(const float* p, size_t R, const float* eff, const double* cost, size_t n_types) {
+  int best = -1;
+  double best_key = 0;
+  for (size_t t = 0; t < n_types; ++t) {
+    const float* e = eff + t * R;
+    bool holds = true;
+    double copies = std::numeric_limits<double>::infinity();
+    for (size_t r = 0; r < R; ++r) {
+      holds &= p[r] <= e[r];
+      if (p[r] > 0) copies = std::min(copies, static_cast<double>(e[r]) / p[r]);
+    }
+    if (!holds) continue;
+    const double key = cost[t] / copies;  // 0 for a shape of zeros: then the cost decides
+    if (best < 0 || key < best_key || (key == best_key && cost[t] < cost[best])) {
+      best = static_cast<int>(t);
+      best_key = key;
+    }
+  }
+  return best;
+}
+
+void downsize(const float* D, size_t n, size_t R, size_t T, const int64_t* assign, size_t W, const float* eff,
+              const double* cost, size_t n_types, double risk, int32_t* worker_type, int n_threads) {
+  if (n_types <= 1 || W == 0) return;
+  const size_t RT = R * T;
+  const size_t allowed = static_cast<size_t>(std::floor(risk * static_cast<double>(T) + 1e-9));
+  std::vector<size_t> by_cost(n_types);
+  for (size_t t = 0; t < n_types; ++t) by_cost[t] = t;
+  std::stable_sort(by_cost.begin(), by_cost.end(), [&](size_t a, size_t b) { return cost[a] < cost[b]; });
+  std::vector<size_t> starts(W + 1, 0), members(n);
+  for (size_t i = 0; i < n; ++i) ++starts[static_cast<size_t>(assign[i]) + 1];
+  for (size_t w = 0; w < W; ++w) starts[w + 1] += starts[w];
+  {
+    std::vector<size_t> next(starts.begin(), starts.end() - 1);
+    for (size_t i = 0; i < n; ++i) members[next[static_cast<size_t>(assign[i])]++] = i;
+  }
+  parallel_for(W, n_threads, [&](size_t w, int) {
+    std::vector<double> acc(RT, 0.0);
+    for (size_t k = starts[w]; k < starts[w + 1]; ++k) {
+      const float* x = D + members[k] * RT;
+      for (size_t j = 0; j < RT; ++j) acc[j] += static_cast<double>(x[j]);
+    }
+    std::vector<char> over(T);
+    for (size_t t : by_cost) {
+      if (!(cost[t] < cost[worker_type[w]])) break;  // sorted: nothing cheaper is left
+      const float* e = eff + t * R;
+      std::fill(over.begin(), over.end(), 0);
+      for (size_t r = 0; r < R; ++r)
+        for (size_t s = 0; s < T; ++s) over[s] |= acc[r * T + s] > static_cast<double>(e[r]);
+      size_t c = 0;
+      for (size_t s = 0; s < T; ++s) c += over[s];
+      if (c <= allowed) {
+        worker_type[w] = static_cast<int32_t>(t);
+        break;
+      }
+    }
+  });
+}
+
+namespace {
+
+// One greedy pass over order[0..m) on a fleet whose workers each have their
+// type's capacity: local worker indices to assign, their types to wtype.
+size_t pack_mixed_one(const PackKernels& pk, const float* D, size_t R, size_t T, const float* peaks, const float* eff,
+                      const double* cost, size_t n_types, const float* effmax, const int64_t* order, size_t m,
+                      const PackOptions& opt, int64_t* assign, std::vector<int32_t>& wtype) {
+  Fleet fleet(pk, R, T, effmax, opt.risk);
+  const size_t RT = R * T;
+  ShapeSummary ss;
+  std::vector<float> np(R);
+  wtype.clear();
+  for (size_t k = 0; k < m; ++k) {
+    const int64_t i = order[k];
+    const float* s = D + static_cast<size_t>(i) * RT;
+    fleet.summarize(s, ss);
+    int64_t w = fleet.choose(s, ss, opt.strategy, opt.candidates);
+    if (w < 0) {
+      const int t = open_type(peaks + static_cast<size_t>(i) * R, R, eff, cost, n_types);
+      if (t < 0) throw std::invalid_argument("shape " + std::to_string(i) + " fits no worker type");
+      w = static_cast<int64_t>(fleet.open(eff + static_cast<size_t>(t) * R));
+      wtype.push_back(t);
+      if (!fleet.fits(static_cast<size_t>(w), s, np.data()))
+        throw std::invalid_argument("shape " + std::to_string(i) + " does not fit an empty worker");
+    }
+    fleet.add(static_cast<size_t>(w), s, ss);
+    assign[i] = w;
+  }
+  return fleet.size();
+}
+
+// pack_mixed_one over round-robin shards of the order (as pack_shapes deals them).
+size_t pack_mixed(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
+                  const float* eff, const double* cost, size_t n_types, const int64_t* order, const PackOptions& opt,
+                  int64_t* assign, std::vector<int32_t>& wtype, int n_threads) {
+  std::vector<float> effmax(eff, eff + R);
+  for (size_t t = 1; t < n_types; ++t)
+    for (size_t r = 0; r < R; ++r) effmax[r] = std::max(effmax[r], eff[t * R + r]);
+  const size_t shard = opt.shard_size > 0 ? opt.shard_size : n;
+  const size_t S = std::max<size_t>(1, (n + shard - 1) / shard);
+  std::vector<std::vector<int64_t>> orders(S);
+  for (size_t k = 0; k < n; ++k) orders[k % S].push_back(order[k]);
+  std::vector<std::vector<int32_t>> types(S);
+  std::vector<size_t> Ws(S);
+  parallel_for(S, n_threads, [&](size_t j, int) {
+    Ws[j] = pack_mixed_one(pk, D, R, T, peaks, eff, cost, n_types, effmax.data(), orders[j].data(),
+                           orders[j].size(), opt, assign, types[j]);
+  });
+  size_t off = 0;
+  wtype.clear();
+  for (size_t j = 0; j < S; ++j) {
+    for (int64_t i : orders[j]) assign[i] += static_cast<int64_t>(off);
+    off += Ws[j];
+    wtype.insert(wtype.end(), types[j].begin(), types[j].end());
+  }
+  return off;
+}
+
+double plan_cost(const std::vector<int32_t>& wtype, const double* cost) {
+  double c = 0;
+  for (int32_t t : wtype) c += cost[t];
+  return c;
+}
+
+}  // namespace
+
+double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
+                  const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
+                  std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads) {
+  std::vector<int64_t> cand(n);
+  std::vector<int32_t> ctype;
+  bool have = false;
+  double best = 0;
+  auto keep = [&](size_t W) {
+    (void)W;
+    downsize(D, n, R, T, cand.data(), ctype.size(), eff, cost, n_types, opt.risk, ctype.data(), n_threads);
+    const double c = plan_cost(ctype, cost);
+    if (!have || c < best) {
+      std::copy(cand.begin(), cand.end(), assign);
+      worker_type = ctype;
+      best = c;
+      have = true;
+    }
+  };
+  for (size_t t = 0; t < n_types; ++t) {
+    const float* e = eff + t * R;
+    bool all_fit = true;
+    for (size_t i = 0; i < n && all_fit; ++i)
+      for (size_t r = 0; r < R; ++r) all_fit &= peaks[i * R + r] <= e[r];
+    if (!all_fit) continue;
+    const std::vector<int64_t> order = size_order(peaks, n, R, e);
+    const size_t W = pack_shapes(pk, D, n, R, T, e, order.data(), opt, cand.data(),
+                                 t == 0 ? progress : ProgressFn(), n_threads);
+    ctype.assign(W, static_cast<int32_t>(t));
+    keep(W);
+  }
+  if (n_types > 1) {
+    std::vector<float> effmax(eff, eff + R);
+    for (size_t t = 1; t < n_types; ++t)
+      for (size_t r = 0; r < R; ++r) effmax[r] = std::max(effmax[r], eff[t * R + r]);
+    const std::vector<int64_t> order = size_order(peaks, n, R, effmax.data());
+    const size_t W = pack_mixed(pk, D, n, R, T, peaks, eff, cost, n_types, order.data(), opt, cand.data(), ctype,
+                                n_threads);
+    keep(W);
+  }
+  return best;
+}
+
+namespace {
+
+// #{s : m[s] > C} for sorted m
+size_t count_above(const std::vector<double>& m, double C) {
+  return static_cast<size_t>(m.end() - std::upper_bound(m.begin(), m.end(), C));
+}
+
+}  // namespace
+
+double cost_lower_bound(const double* total, size_t R, size_t T, const double* eff, const double* cost,
+                        size_t n_types, double risk, const float* peaks, size_t n) {
+  if (R == 0 || n_types == 0) throw std::invalid_argument("cost lower bound: no resources or no types");
+  if (!(risk >= 0 && risk < 1)) throw std::invalid_argument("risk is a fraction of steps in [0, 1)");
+  if (T == 0) return 0.0;
+  const size_t k = static_cast<size_t>(std::floor(risk * static_cast<double>(T) + 1e-9));
+  const double shrink = 1.0 - 4.0 * std::ldexp(1.0, -23);
+  double cmin = cost[0];
+  for (size_t t = 1; t < n_types; ++t) cmin = std::min(cmin, cost[t]);
+  std::vector<double> c(R), effmax(R, 0.0);
+  for (size_t r = 0; r < R; ++r) {
+    c[r] = std::numeric_limits<double>::infinity();
+    for (size_t t = 0; t < n_types; ++t) {
+      c[r] = std::min(c[r], cost[t] / eff[t * R + r]);
+      effmax[r] = std::max(effmax[r], eff[t * R + r]);
+    }
+  }
+  std::vector<double> m(T);
+  for (size_t s = 0; s < T; ++s) {
+    double v = 0;
+    for (size_t r = 0; r < R; ++r) v = std::max(v, c[r] * total[r * T + s]);
+    m[s] = v * shrink;
+  }
+  std::sort(m.begin(), m.end());
+  if (!std::isfinite(m.back())) throw std::invalid_argument("cost lower bound: total demand * cost is not finite");
+  double vol;
+  if (k == 0) {
+    vol = m.back();
+  } else {
+    // ok(C): #{s : m[s] > C} <= floor(C / cmin) * k, monotone in C; the least
+    // C is 0, some m[s], or some j * cmin. First the least j with ok(j cmin).
+    auto ok = [&](double C) { return static_cast<double>(count_above(m, C)) <= std::floor(C / cmin) * k; };
+    double jlo = 0, jhi = std::ceil(m.back() / cmin);
+    if (ok(0)) {
+      jhi = 0;
+    } else {
+      while (jhi - jlo > 1) {  // ok(jhi cmin) holds (m.back() <= jhi cmin), ok(jlo cmin) does not
+        const double mid = std::floor((jlo + jhi) / 2);
+        if (ok(mid * cmin)) jhi = mid; else jlo = mid;
+      }
+    }
+    vol = jhi * cmin;
+    // inside ((jhi - 1) cmin, jhi cmin) the floor is jhi - 1: the least m[s] there that is ok
+    if (jhi > 0) {
+      const double lo = (jhi - 1) * cmin;
+      for (auto it = std::upper_bound(m.begin(), m.end(), lo); it != m.end() && *it < vol; ++it)
+        if (ok(*it)) {
+          vol = *it;
+          break;
+        }
+    }
+  }
+  double lb = vol;
+  lb = std::max(lb, cmin * static_cast<double>(pack_lower_bound(total, R, T, effmax.data(), risk)));
+  if (k == 0 && peaks != nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      double best = std::numeric_limits<double>::infinity();
+      for (size_t t = 0; t < n_types; ++t) {
+        bool holds = true;
+        for (size_t r = 0; r < R; ++r) holds &= static_cast<double>(peaks[i * R + r]) <= eff[t * R + r];
+        if (holds) best = std::min(best, cost[t]);
+      }
+      if (std::isfinite(best)) lb = std::max(lb, best);
+    }
+  }
+  return lb;
+}
+
+}  // namespace pyshape
