@@ -147,13 +147,14 @@ def pack(
     >>> plan.verify().ok
     True
 
-    Worker types: a big worker at 1.5 the cost of a small one with twice its capacity:
+    Worker types, each with a capacity and a cost (here the small one is cheaper per unit, and a
+    day and a night shape fill it at every step):
 
     >>> from pyshape.packing import WorkerTypes
-    >>> types = WorkerTypes(["small", "big"], [3.0, 6.0], [1.0, 1.5])
+    >>> types = WorkerTypes(["small", "big"], [3.0, 6.0], [1.0, 2.5])
     >>> plan = pyshape.pack(X, capacity=types)
-    >>> plan.cost, plan.type_counts, plan.cost_lower_bound
-    (2.0, {'small': 1, 'big': 1}, 1.5)
+    >>> plan.cost, plan.type_counts, round(plan.cost_lower_bound, 3)
+    (4.0, {'small': 4, 'big': 0}, 4.0)
     """
     t0 = time.perf_counter()
     if strategy not in STRATEGIES:
