@@ -353,3 +353,66 @@ def test_worker_types_value_semantics():
     with pytest.raises(ValueError):
         a.capacity[0, 0] = 5.0  # read-only
     assert list(itertools.islice(_partitions([0, 1, 2]), 100)).__len__() == 5
+
+
+# --------------------------------------------------------------------------- the CLI
+
+@pytest.fixture
+def days_npy(tmp_path):
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(40, days=2, step_seconds=7200, n_resources=2, random_state=5)
+    path = tmp_path / "days.npy"
+    np.save(path, X)
+    return path, X
+
+
+def test_cli_pack_with_worker_types_matches_the_library(days_npy, tmp_path, capsys):
+    import csv
+    import json
+
+    from pyshape.cli import main
+
+    path, X = days_npy
+    m = X.max(axis=(0, 2)).astype(np.float64)
+    caps = [(m * 1.5).tolist(), (m * 4).tolist()]
+    types = WorkerTypes(["small", "big"], caps, [1.0, 2.2])
+    spec = [f"{n}:{c[0]!r},{c[1]!r}:{k!r}" for n, c, k in zip(types.names, caps, types.cost.tolist())]
+    summ = tmp_path / "s.json"
+    args = ["pack", str(path), "--worker-type", spec[0], "--worker-type", spec[1], "--summary", str(summ), "-q"]
+    assert main(args) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    plan = pyshape.pack(X, types)
+    assert [int(r["worker"]) for r in rows] == plan.assignment.tolist()
+    assert [r["worker_type"] for r in rows] == [types.names[plan.worker_type[w]] for w in plan.assignment]
+    s = json.loads(summ.read_text())
+    assert s["cost"] == pytest.approx(plan.cost) and s["types"] == plan.type_counts
+    # the same types from a file (.csv with the trace's resource names, .json with capacity lists)
+    f = tmp_path / "types.csv"  # columns named as the .npy trace's resources, in another order
+    f.write_text("name,cost,r1,r0\n"
+                 + "".join(f"{n},{k!r},{c[1]!r},{c[0]!r}\n" for n, c, k in zip(types.names, caps, types.cost.tolist())))
+    assert main(["pack", str(path), "--types", str(f), "-q"]) == 0
+    assert [int(r["worker"]) for r in csv.DictReader(capsys.readouterr().out.splitlines())] == plan.assignment.tolist()
+    j = tmp_path / "types.json"
+    j.write_text(json.dumps([{"name": n, "capacity": [float(c[0]), float(c[1])], "cost": float(k)}
+                             for n, c, k in zip(types.names, caps, types.cost)]))
+    assert main(["pack", str(path), "--types", str(j), "-q"]) == 0
+    assert [int(r["worker"]) for r in csv.DictReader(capsys.readouterr().out.splitlines())] == plan.assignment.tolist()
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--worker-type", "small:1,2"], "NAME:CAPACITIES:COST"),
+    (["--worker-type", "small:1:1"], "needs 2 capacities for 2 resources"),
+    (["--worker-type", "small:1,2:-1"], "cost must be positive"),
+    (["--worker-type", "small:1,0:1"], "capacity must be positive"),
+    (["--worker-type", "a:1,2:1", "--worker-type", "a:3,4:2"], "unique"),
+    (["--worker-type", "a:1,2:1", "-c", "5,5"], "not both"),
+    ([], "needs --capacity"),
+    (["--worker-type", "tiny:0.001,0.001:1"], "exceed every worker type (tiny)"),
+])
+def test_cli_pack_bad_worker_types(days_npy, capsys, args, msg):
+    from pyshape.cli import main
+
+    path, _ = days_npy
+    assert main(["pack", str(path), *args, "-q"]) == 1
+    assert msg in capsys.readouterr().err

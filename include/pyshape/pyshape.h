@@ -53,7 +53,7 @@
 #include <stdint.h>
 
 #define PYSHAPE_API_VERSION_MAJOR 1
-#define PYSHAPE_API_VERSION_MINOR 1
+#define PYSHAPE_API_VERSION_MINOR 2
 #define PYSHAPE_API_VERSION (PYSHAPE_API_VERSION_MAJOR * 1000 + PYSHAPE_API_VERSION_MINOR)
 /* Nonzero when a library reporting api_version serves this header. */
 #define PYSHAPE_API_COMPATIBLE(api_version)                               \
@@ -197,6 +197,68 @@ PYSHAPE_EXPORT pyshape_status pyshape_pack(const float* shapes, size_t n, size_t
                                            const double* capacity, const double* headroom,
                                            const pyshape_pack_options* options, int64_t* assignment,
                                            pyshape_plan_figures* figures);
+
+/* ---- heterogeneous fleets (API 1.2) */
+
+/* A table of worker types: type t has capacity[t * R + r] of resource r
+ * (positive) and costs cost[t] (positive) per worker. */
+typedef struct pyshape_worker_types {
+  size_t n_types;
+  const double* capacity; /* n_types * R */
+  const double* cost;     /* n_types */
+} pyshape_worker_types;
+
+/* The figures of a plan on worker types, as in pyshape.Plan. */
+typedef struct pyshape_typed_figures {
+  size_t n_workers;        /* workers the plan uses */
+  size_t lower_bound;      /* the worker bound against the largest capacity per resource over the types */
+  size_t peak_workers;     /* workers of the peak-based baseline (the same typed policy on the peaks) */
+  double cost;             /* the plan's cost: the sum of its workers' type costs */
+  double cost_lower_bound; /* no plan costs less (pyshape.packing.cost_lower_bound) */
+  double peak_cost;        /* the cost of the peak-based baseline */
+} pyshape_typed_figures;
+
+/* pyshape_pack on a fleet of worker types: the plan minimises the total cost
+ * of its workers (pyshape.pack(shapes, capacity=WorkerTypes(...)); the policy
+ * is documented there and in src/cpp/pack/types.hpp). headroom[R] (NULL: 0)
+ * applies to every type. Writes the worker of every shape to assignment[n]
+ * and the type (a row of types) of every worker to worker_type, which must
+ * have room for n entries (a plan has at most n workers; the first
+ * figures->n_workers are written). A shape that fits no type is
+ * PYSHAPE_ETOOLARGE, its row in the message; a cost or capacity that is not
+ * positive and finite is PYSHAPE_EINVAL naming the type. A table of one type
+ * gives the plan pyshape_pack gives for that capacity. */
+PYSHAPE_EXPORT pyshape_status pyshape_pack_typed(const float* shapes, size_t n, size_t R, size_t T,
+                                                 const pyshape_worker_types* types, const double* headroom,
+                                                 const pyshape_pack_options* options, int64_t* assignment,
+                                                 int32_t* worker_type, pyshape_typed_figures* figures);
+
+/* ---- plan verification (API 1.2) */
+
+/* What pyshape.Plan.verify decides (the same code): see pyshape_plan_verify. */
+typedef struct pyshape_verify_report {
+  int ok;               /* 1 when the plan is feasible */
+  size_t allowed_steps; /* floor(risk * T): steps a worker may be over */
+  size_t out_of_range;  /* assignment entries outside [0, n_workers) */
+  size_t empty_workers; /* workers holding no shape */
+  size_t workers_over;  /* workers over capacity at more than allowed_steps steps */
+  char message[512];    /* "" when ok, else Plan.verify's message (cut to 511 bytes) */
+} pyshape_verify_report;
+
+/* Re-checks a plan from the shapes and the assignment alone (float64 sums):
+ * every entry in [0, n_workers), no empty worker, and every worker w within
+ * worker_capacity[w * R + r] * (1 - headroom[r]) (headroom NULL: 0) at all
+ * but floor(risk * T) steps, with a float32 allowance of (k + 1) * 2^-23 *
+ * capacity for a worker holding k shapes. worker_capacity is each worker's
+ * own capacity (n_workers * R; on worker types, its type's row). Optional
+ * outputs: steps_over[n_workers] (steps over per worker), max_excess[R] (the
+ * largest load - capacity, at least 0). A plan that is not feasible is still
+ * PYSHAPE_OK with report->ok = 0; PYSHAPE_EINVAL is for bad arguments. */
+PYSHAPE_EXPORT pyshape_status pyshape_plan_verify(const float* shapes, size_t n, size_t R, size_t T,
+                                                  const int64_t* assignment, size_t n_workers,
+                                                  const double* worker_capacity, const double* headroom,
+                                                  double risk, int64_t* steps_over, double* max_excess,
+                                                  pyshape_verify_report* report);
 
 /* ------------------------------------------------------------------ online placer */
 
