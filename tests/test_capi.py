@@ -418,7 +418,8 @@ def test_bench_placer_runs(capi):
 # ---------------------------------------------------------------- worker types and plan verification (API 1.2)
 
 class _WorkerTypes(ctypes.Structure):
-    _fields_ = [("n_types", ctypes.c_size_t), ("capacity", ctypes.c_void_p), ("cost", ctypes.c_void_p)]
+    _fields_ = [("n_types", ctypes.c_size_t), ("capacity", ctypes.c_void_p), ("cost", ctypes.c_void_p),
+                ("names", ctypes.POINTER(ctypes.c_char_p))]
 
 
 class _TypedFigures(ctypes.Structure):
@@ -438,7 +439,7 @@ def _c_pack_typed(L, D, types, head, strategy, risk=0.0):
     cap = np.ascontiguousarray(types.capacity, np.float64)
     cost = np.ascontiguousarray(types.cost, np.float64)
     head = np.ascontiguousarray(np.broadcast_to(np.asarray(head, np.float64), (R,)))
-    wt = _WorkerTypes(types.n_types, cap.ctypes.data, cost.ctypes.data)
+    wt = _WorkerTypes(types.n_types, cap.ctypes.data, cost.ctypes.data, None)
     opt = _PackOptions(_STRATEGIES[strategy], risk, 8, 2, 32768, 0)
     out, wtype, fig = np.empty(n, np.int64), np.full(n, -1, np.int32), _TypedFigures()
     st = L.pyshape_pack_typed(_ptr(D, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(R), ctypes.c_size_t(T),
@@ -492,7 +493,7 @@ def test_pack_typed_identical_to_python(lib, rng, strategy):
     assert st == 3 and b"fit no worker type" in lib.pyshape_last_error() and b"rows 0" in lib.pyshape_last_error()
     cap = np.ascontiguousarray(types.capacity)
     cost = np.array([1.0, -1.0, 2.0])
-    wt = _WorkerTypes(3, cap.ctypes.data, cost.ctypes.data)
+    wt = _WorkerTypes(3, cap.ctypes.data, cost.ctypes.data, None)
     out, wtp = np.empty(n, np.int64), np.empty(n, np.int32)
     assert lib.pyshape_pack_typed(_ptr(D, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(R), ctypes.c_size_t(T),
                                   ctypes.byref(wt), None, None, _ptr(out, ctypes.c_int64), _ptr(wtp, ctypes.c_int32),
@@ -531,3 +532,44 @@ def test_plan_verify_identical_to_python(lib, rng):
                                    _ptr(bad, ctypes.c_double), None, ctypes.c_double(0.0), None, None,
                                    ctypes.byref(rep)) == 1
     assert b"capacity must be positive" in lib.pyshape_last_error()
+
+
+def test_typed_placer_identical_to_python(lib, rng):
+    from pyshape.packing import WorkerTypes
+
+    R, T = 2, 24
+    types = WorkerTypes(["small", "large"], [[6.0, 8.0], [12.0, 16.0]], [1.0, 1.7])
+    cap, cost = np.ascontiguousarray(types.capacity), np.ascontiguousarray(types.cost)
+    names = (ctypes.c_char_p * 2)(b"small", b"large")
+    wt = _WorkerTypes(2, cap.ctypes.data, cost.ctypes.data, names)
+    p = ctypes.c_void_p()
+    assert lib.pyshape_placer_create_typed(ctypes.c_size_t(R), ctypes.c_size_t(T), ctypes.byref(wt), None, None,
+                                           ctypes.byref(p)) == 0, lib.pyshape_last_error()
+    py = pyshape.Placer(types, T)
+    shapes = rng.uniform(0, 3, size=(80, R, T)).astype(np.float32)
+    shapes[::9] *= np.float32(3.5)  # some need the large type
+    w = ctypes.c_int64()
+    for i, s in enumerate(shapes):
+        assert lib.pyshape_placer_place(p, f"vm-{i}".encode(), _ptr(s, ctypes.c_float), ctypes.byref(w)) == 0
+        assert w.value == py.place(f"vm-{i}", s)
+    t = ctypes.c_int32()
+    got = []
+    for k in range(py.n_workers):
+        assert lib.pyshape_placer_worker_type(p, ctypes.c_size_t(k), ctypes.byref(t)) == 0
+        got.append(t.value)
+    assert got == py.worker_type.tolist() and set(got) == {0, 1}
+    assert lib.pyshape_placer_worker_type(p, ctypes.c_size_t(py.n_workers), ctypes.byref(t)) == 1
+    data, size = ctypes.c_void_p(), ctypes.c_size_t()
+    assert lib.pyshape_placer_snapshot(p, ctypes.byref(data), ctypes.byref(size)) == 0
+    assert ctypes.string_at(data, size.value) == py.snapshot()  # version 4, the same bytes
+    lib.pyshape_free(data)
+    big = np.full((R, T), 13.0, np.float32)
+    assert lib.pyshape_placer_place(p, b"big", _ptr(big, ctypes.c_float), None) == 3
+    lib.pyshape_placer_free(p)
+    # an untyped placer: worker type -1
+    q = ctypes.c_void_p()
+    assert lib.pyshape_placer_create(ctypes.c_size_t(R), ctypes.c_size_t(T), _ptr(cap[1].copy(), ctypes.c_double),
+                                     None, None, ctypes.byref(q)) == 0
+    assert lib.pyshape_placer_place(q, b"a", _ptr(shapes[1], ctypes.c_float), None) == 0
+    assert lib.pyshape_placer_worker_type(q, ctypes.c_size_t(0), ctypes.byref(t)) == 0 and t.value == -1
+    lib.pyshape_placer_free(q)

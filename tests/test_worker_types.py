@@ -416,3 +416,54 @@ def test_cli_pack_bad_worker_types(days_npy, capsys, args, msg):
     path, _ = days_npy
     assert main(["pack", str(path), *args, "-q"]) == 1
     assert msg in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the Placer on worker types
+
+def test_placer_opens_the_cheapest_type_that_holds_the_shape(rng):
+    types = WorkerTypes(["cpu", "mem", "both"], [[10.0, 2.0], [2.0, 10.0], [10.0, 10.0]], [1.0, 1.0, 3.0])
+    p = pyshape.Placer(types, 4, strategy="first_fit")
+    assert p.place("c", [[5, 5, 5, 5], [1, 1, 1, 1]]) == 0 and p.worker_type.tolist() == [0]
+    assert p.place("m", [[1, 1, 1, 1], [5, 5, 5, 5]]) == 1 and p.worker_type.tolist() == [0, 1]
+    assert p.place("b", [[5, 5, 5, 5], [5, 5, 5, 5]]) == 2 and p.worker_type.tolist() == [0, 1, 2]
+    assert p.place("c2", [[4, 4, 4, 4], [1, 1, 1, 1]]) == 0  # fits on the cpu worker (first fit): no new one
+    assert p.cost == 5.0 and p.types == types and np.array_equal(p.capacity, [10.0, 10.0])
+    with pytest.raises(ShapeTooLargeError, match="fit no worker type"):
+        pyshape.Placer(WorkerTypes(["cpu", "mem"], [[10.0, 2.0], [2.0, 10.0]], [1.0, 1.0]), 4).place(
+            "x", [[5, 5, 5, 5], [5, 5, 5, 5]])
+    assert p._p._check() == ""
+
+
+def test_typed_placer_checks_each_worker_against_its_type_and_snapshots_round_trip(rng, tmp_path):
+    types = WorkerTypes(["s", "l"], [[4.0, 4.0], [12.0, 12.0]], [1.0, 2.5])
+    p = pyshape.Placer(types, 24, headroom=0.1)
+    X = rng.uniform(0, 1.2, size=(150, 2, 24)).astype(np.float32)
+    X[::10] *= np.float32(4.0)
+    for i, x in enumerate(X):
+        p.place(f"w{i}", x)
+    eff = types.capacity * 0.9
+    for w in range(p.n_workers):
+        assert (p.load(w) <= eff[p.worker_type[w]][:, None] * (1 + 1e-6)).all()
+    assert p.cost == pytest.approx(types.cost[p.worker_type].sum())
+    sc = p.score(X[0])
+    assert sc["fits"].shape == (p.n_workers,)
+    q = pyshape.Placer.restore(p.snapshot())
+    assert q.snapshot() == p.snapshot() and q.types == types and np.array_equal(q.worker_type, p.worker_type)
+    assert q.place("new", X[3]) == p.place("new", X[3])
+    path = tmp_path / "typed.snap"
+    p.snapshot(path)
+    assert pyshape.Placer.restore(path).types == types
+    # an untyped placer is unchanged: version 3 snapshots, no types
+    u = pyshape.Placer([4.0, 4.0], 24)
+    u.place("a", X[1])
+    assert u.types is None and u.worker_type is None and u.cost == 1.0
+    assert int.from_bytes(u.snapshot()[8:12], "little") == 3 and int.from_bytes(p.snapshot()[8:12], "little") == 4
+
+
+def test_single_type_placer_places_as_the_one_capacity_placer(rng):
+    X = rng.uniform(0, 1.5, size=(200, 2, 24)).astype(np.float32)
+    a = pyshape.Placer([4.0, 5.0], 24)
+    b = pyshape.Placer(WorkerTypes(["only"], [[4.0, 5.0]], [2.0]), 24)
+    for i, x in enumerate(X):
+        assert a.place(i, x) == b.place(i, x)
+    assert b.cost == 2.0 * a.n_workers

@@ -8,7 +8,9 @@
  * baseline as pyshape.pack; pyshape_top_partners the same partners and scores
  * (bit for bit) as pyshape.top_partners; the placer the same workers as
  * pyshape.Placer, and its snapshots are the Python Placer's (either side
- * restores the other's).
+ * restores the other's); on worker types (API 1.2) pyshape_pack_typed the
+ * plan of pyshape.pack(shapes, WorkerTypes(...)); pyshape_plan_verify the
+ * decision of pyshape.Plan.verify.
  *
  * Conventions
  * -----------
@@ -204,8 +206,9 @@ PYSHAPE_EXPORT pyshape_status pyshape_pack(const float* shapes, size_t n, size_t
  * (positive) and costs cost[t] (positive) per worker. */
 typedef struct pyshape_worker_types {
   size_t n_types;
-  const double* capacity; /* n_types * R */
-  const double* cost;     /* n_types */
+  const double* capacity;   /* n_types * R */
+  const double* cost;       /* n_types */
+  const char* const* names; /* n_types NUL-terminated UTF-8 names (kept in placer snapshots), or NULL: "0", "1", ... */
 } pyshape_worker_types;
 
 /* The figures of a plan on worker types, as in pyshape.Plan. */
@@ -284,6 +287,19 @@ PYSHAPE_EXPORT void pyshape_placer_options_init(pyshape_placer_options* options)
 PYSHAPE_EXPORT pyshape_status pyshape_placer_create(size_t R, size_t T, const double* capacity,
                                                     const double* headroom, const pyshape_placer_options* options,
                                                     pyshape_placer** out);
+/* A new empty placer on worker types (API 1.2; pyshape.Placer(WorkerTypes(...), T)):
+ * a new worker opens as the cheapest type (lowest cost, then lowest index)
+ * whose effective capacity holds the shape's peak and keeps that type; every
+ * fit test and score uses the worker's own capacity. A shape that fits no
+ * type is PYSHAPE_ETOOLARGE. Snapshots carry the types (format version 4). */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_create_typed(size_t R, size_t T, const pyshape_worker_types* types,
+                                                          const double* headroom,
+                                                          const pyshape_placer_options* options,
+                                                          pyshape_placer** out);
+/* *type = the type of worker (a row of the placer's types), or -1 for a
+ * placer without types. PYSHAPE_EINVAL when worker >= n_workers. (API 1.2) */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_worker_type(const pyshape_placer* placer, size_t worker,
+                                                         int32_t* type);
 /* Releases a placer (NULL is ignored). */
 PYSHAPE_EXPORT void pyshape_placer_free(pyshape_placer* placer);
 
@@ -362,8 +378,9 @@ PYSHAPE_EXPORT pyshape_status pyshape_placer_shape(const pyshape_placer* placer,
 
 /* The whole state as bytes: *data (release with pyshape_free) and *size. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_snapshot(const pyshape_placer* placer, void** data, size_t* size);
-/* A new placer from snapshot bytes (format version 3; versions 1 and 2,
- * written before API 1.1, are read too). PYSHAPE_ECORRUPT when they are not
+/* A new placer from snapshot bytes (format version 3, or 4 for a placer on
+ * worker types (API 1.2); versions 1 and 2, written before API 1.1, are read
+ * too). PYSHAPE_ECORRUPT when they are not
  * a valid snapshot. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_restore(const void* data, size_t size, pyshape_placer** out);
 /* The snapshot written to path atomically (a temporary file, fsync, rename). */

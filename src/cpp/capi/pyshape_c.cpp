@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,7 @@
 #include "correlate/pearson.hpp"
 #include "pack/placer.hpp"
 #include "pack/policy.hpp"
+#include "pack/types.hpp"
 #include "pack/verify.hpp"
 
 struct pyshape_placer {
@@ -432,6 +434,44 @@ pyshape_status pyshape_placer_create(size_t R, size_t T, const double* capacity,
     *out = new pyshape_placer{
         Placer(simd_tables().pack, R, T, capacity, head.data(), placer_strategy(o.strategy), o.risk, o.candidates, o.max_workers,
                o.scan_limit)};
+  });
+}
+
+pyshape_status pyshape_placer_create_typed(size_t R, size_t T, const pyshape_worker_types* types,
+                                           const double* headroom, const pyshape_placer_options* options,
+                                           pyshape_placer** out) {
+  return guard([&] {
+    need(out != nullptr, "out is NULL");
+    *out = nullptr;
+    need(types != nullptr && types->n_types > 0 && types->capacity != nullptr && types->cost != nullptr,
+         "types need n_types >= 1, a capacity table and costs");
+    need(R > 0, "R and T must be at least 1");
+    mul(types->n_types, R, "types");
+    check_worker_types(types->n_types, R, types->capacity, types->cost);
+    std::vector<double> capmax(types->capacity, types->capacity + R);  // the placer's capacity: the largest
+    for (size_t t = 1; t < types->n_types; ++t)
+      for (size_t r = 0; r < R; ++r) capmax[r] = std::max(capmax[r], types->capacity[t * R + r]);
+    std::vector<std::string> names(types->n_types);
+    for (size_t t = 0; t < types->n_types; ++t) {
+      names[t] = types->names && types->names[t] ? std::string(types->names[t]) : std::to_string(t);
+      need(!names[t].empty(), "worker type names must not be empty");
+    }
+    pyshape_placer* p = nullptr;
+    pyshape_status st = pyshape_placer_create(R, T, capmax.data(), headroom, options, &p);
+    if (st != PYSHAPE_OK) fail(st, pyshape_last_error());
+    std::unique_ptr<pyshape_placer> own(p);
+    own->p.set_types(types->n_types, types->capacity, types->cost, std::move(names));
+    *out = own.release();
+  });
+}
+
+pyshape_status pyshape_placer_worker_type(const pyshape_placer* p, size_t worker, int32_t* type) {
+  return guard([&] {
+    need(p != nullptr && type != nullptr, "placer and type are required");
+    if (worker >= p->p.n_workers())
+      fail(PYSHAPE_EINVAL, "worker " + std::to_string(worker) + " out of range [0, " +
+                               std::to_string(p->p.n_workers()) + ")");
+    *type = p->p.worker_type(worker);
   });
 }
 

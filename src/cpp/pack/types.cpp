@@ -47,6 +47,16 @@ int open_type(const float* p, size_t R, const float* eff, const double* cost, si
   return best;
 }
 
+int cheapest_type(const float* p, size_t R, const float* eff, const double* cost, size_t n_types) {
+  int best = -1;
+  for (size_t t = 0; t < n_types; ++t) {
+    bool holds = true;
+    for (size_t r = 0; r < R; ++r) holds &= p[r] <= eff[t * R + r];
+    if (holds && (best < 0 || cost[t] < cost[best])) best = static_cast<int>(t);
+  }
+  return best;
+}
+
 void downsize(const float* D, size_t n, size_t R, size_t T, const int64_t* assign, size_t W, const float* eff,
               const double* cost, size_t n_types, double risk, int32_t* worker_type, int n_threads) {
   if (n_types <= 1 || W == 0) return;

@@ -43,6 +43,11 @@ void check_worker_types(size_t n_types, size_t R, const double* capacity, const 
 // index); -1 when no type holds p.
 int open_type(const float* p, size_t R, const float* eff, const double* cost, size_t n_types);
 
+// The cheapest type (lowest cost, then lowest index) whose effective capacity
+// eff (n_types x R) holds the peaks p (R floats); -1 when none does. The
+// Placer opens its workers as this type.
+int cheapest_type(const float* p, size_t R, const float* eff, const double* cost, size_t n_types);
+
 // Per worker, the cheapest type (lowest cost, then lowest index) whose
 // effective capacity its load fits, when that type is cheaper than
 // worker_type[w]; worker_type (W entries) is updated in place. The load is

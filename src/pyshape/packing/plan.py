@@ -278,7 +278,9 @@ class Plan:
         """Total cost of the workers: the sum of their types' costs (without types, 1 per worker)."""
         if self.types is None or self.worker_type is None:
             return float(self.n_workers)
-        return float(self.types.cost[np.asarray(self.worker_type, dtype=np.int64)].sum())
+        c = self.types.cost[np.asarray(self.worker_type, dtype=np.int64)]
+        # added in worker order (cumsum is sequential), as the C++ policy and the C API add them
+        return float(np.cumsum(c)[-1]) if c.size else 0.0
 
     @property
     def type_counts(self) -> dict:

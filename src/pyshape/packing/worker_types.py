@@ -16,7 +16,7 @@ from pyshape import _core
 from pyshape._validation import real_array
 from pyshape.packing._checks import ArrayLike, check_capacity, check_risk
 
-__all__ = ["WorkerTypes", "as_worker_types", "cost_lower_bound"]
+__all__ = ["WorkerTypes", "as_worker_types", "cost_lower_bound", "type_table"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,20 +157,26 @@ def _is_frame(x: Any) -> bool:
     return hasattr(x, "columns") and hasattr(x, "to_numpy") and hasattr(x, "index")
 
 
+def type_table(capacity: Any) -> Optional[WorkerTypes]:
+    """``capacity`` as a :class:`WorkerTypes` when it is a table of types (a WorkerTypes or a
+    DataFrame), else None (a plain capacity)."""
+    if isinstance(capacity, WorkerTypes):
+        return capacity
+    if _is_frame(capacity):
+        return WorkerTypes.from_frame(capacity)
+    return None
+
+
 def as_worker_types(capacity: Any, R: int) -> Optional[WorkerTypes]:
-    """``capacity`` as a :class:`WorkerTypes` with R resources when it is a table of types (a
-    WorkerTypes or a DataFrame), else None (a plain capacity).
+    """:func:`type_table` of ``capacity``, checked to have R resources.
 
     Raises
     ------
     ValueError
         The table's resources differ from R.
     """
-    if isinstance(capacity, WorkerTypes):
-        wt = capacity
-    elif _is_frame(capacity):
-        wt = WorkerTypes.from_frame(capacity)
-    else:
+    wt = type_table(capacity)
+    if wt is None:
         return None
     if wt.R != R:
         raise ValueError(f"worker types have {wt.R} resource(s) but the shapes have R={R}")
