@@ -422,7 +422,7 @@ def test_cli_pack_bad_worker_types(days_npy, capsys, args, msg):
 
 def test_placer_opens_the_cheapest_type_that_holds_the_shape(rng):
     types = WorkerTypes(["cpu", "mem", "both"], [[10.0, 2.0], [2.0, 10.0], [10.0, 10.0]], [1.0, 1.0, 3.0])
-    p = pyshape.Placer(types, 4, strategy="first_fit")
+    p = pyshape.Placer(types, 4, strategy="first_fit", scan_limit=0)
     assert p.place("c", [[5, 5, 5, 5], [1, 1, 1, 1]]) == 0 and p.worker_type.tolist() == [0]
     assert p.place("m", [[1, 1, 1, 1], [5, 5, 5, 5]]) == 1 and p.worker_type.tolist() == [0, 1]
     assert p.place("b", [[5, 5, 5, 5], [5, 5, 5, 5]]) == 2 and p.worker_type.tolist() == [0, 1, 2]
