@@ -161,9 +161,89 @@ double plan_cost(const std::vector<int32_t>& wtype, const double* cost) {
 
 }  // namespace
 
-double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
-                  const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
-                  std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads) {
+namespace {
+
+double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
+                     const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
+                     std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads, bool tail);
+
+// Tail repack (see types.hpp): the shapes of the k emptiest workers
+// (k = 1 .. kTailWorkers, fill = sum_r volume_r / capacity_r of the worker's
+// own type) are packed again on their own by the typed candidates; when that
+// costs less than those k workers, they are replaced (the other workers keep
+// their order, the new ones follow). Repeated while it gains, at most
+// kTailRounds times. Deterministic.
+constexpr size_t kTailWorkers = 4, kTailRounds = 16, kTailShapes = 4096;
+
+void repack_tail(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
+                 const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
+                 std::vector<int32_t>& wtype, int n_threads) {
+  const size_t RT = R * T;
+  std::vector<double> vol(n * R);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t r = 0; r < R; ++r) vol[i * R + r] = Fleet::volume_of(D + i * RT + r * T, T);
+  for (size_t round = 0; round < kTailRounds; ++round) {
+    const size_t W = wtype.size();
+    std::vector<double> fill(W, 0.0);
+    std::vector<size_t> count(W, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t w = static_cast<size_t>(assign[i]);
+      ++count[w];
+      for (size_t r = 0; r < R; ++r) fill[w] += vol[i * R + r] / eff[static_cast<size_t>(wtype[w]) * R + r];
+    }
+    std::vector<size_t> by_fill(W);
+    for (size_t w = 0; w < W; ++w) by_fill[w] = w;
+    std::stable_sort(by_fill.begin(), by_fill.end(), [&](size_t a, size_t b) { return fill[a] < fill[b]; });
+    bool gained = false;
+    for (size_t k = 1; k <= std::min(kTailWorkers, W) && !gained; ++k) {
+      std::vector<char> chosen(W, 0);
+      double old_cost = 0;
+      size_t m = 0;
+      for (size_t j = 0; j < k; ++j) {
+        chosen[by_fill[j]] = 1;
+        old_cost += cost[wtype[by_fill[j]]];
+        m += count[by_fill[j]];
+      }
+      if (m == 0 || m > kTailShapes) break;
+      std::vector<size_t> rows;  // the subset, in input order
+      for (size_t i = 0; i < n; ++i)
+        if (chosen[static_cast<size_t>(assign[i])]) rows.push_back(i);
+      std::vector<float> Ds(m * RT), ps(m * R);
+      for (size_t j = 0; j < m; ++j) {
+        std::copy(D + rows[j] * RT, D + (rows[j] + 1) * RT, Ds.begin() + j * RT);
+        std::copy(peaks + rows[j] * R, peaks + (rows[j] + 1) * R, ps.begin() + j * R);
+      }
+      std::vector<int64_t> sub(m);
+      std::vector<int32_t> stype;
+      PackOptions so = opt;
+      so.shard_size = 0;
+      const double c = candidates_of(pk, Ds.data(), m, R, T, ps.data(), eff, cost, n_types, so, sub.data(), stype,
+                                     ProgressFn(), 1, false);
+      if (!(c < old_cost * (1.0 - 1e-12))) continue;
+      // replace: the kept workers renumbered in order, then the new ones
+      std::vector<int64_t> newid(W, -1);
+      std::vector<int32_t> types;
+      for (size_t w = 0; w < W; ++w)
+        if (!chosen[w]) {
+          newid[w] = static_cast<int64_t>(types.size());
+          types.push_back(wtype[w]);
+        }
+      const int64_t base = static_cast<int64_t>(types.size());
+      for (size_t i = 0; i < n; ++i)
+        if (!chosen[static_cast<size_t>(assign[i])]) assign[i] = newid[static_cast<size_t>(assign[i])];
+      for (size_t j = 0; j < m; ++j) assign[rows[j]] = base + sub[j];
+      types.insert(types.end(), stype.begin(), stype.end());
+      wtype.swap(types);
+      gained = true;
+    }
+    if (!gained) break;
+  }
+  (void)n_threads;
+}
+
+double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
+                     const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
+                     std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads, bool tail) {
   std::vector<int64_t> cand(n);
   std::vector<int32_t> ctype;
   bool have = false;
@@ -171,6 +251,7 @@ double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, siz
   auto keep = [&](size_t W) {
     (void)W;
     downsize(D, n, R, T, cand.data(), ctype.size(), eff, cost, n_types, opt.risk, ctype.data(), n_threads);
+    if (tail && n_types > 1) repack_tail(pk, D, n, R, T, peaks, eff, cost, n_types, opt, cand.data(), ctype, n_threads);
     const double c = plan_cost(ctype, cost);
     if (!have || c < best) {
       std::copy(cand.begin(), cand.end(), assign);
@@ -201,6 +282,14 @@ double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, siz
     keep(W);
   }
   return best;
+}
+
+}  // namespace
+
+double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
+                  const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
+                  std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads) {
+  return candidates_of(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type, progress, n_threads, true);
 }
 
 namespace {

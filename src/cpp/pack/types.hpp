@@ -16,12 +16,17 @@
 //
 // and then, in every candidate, each worker is downsized to the cheapest type
 // its final load fits (downsize()), so a worker opened big for an early large
-// shape ends as the smallest type that holds what it got. With a single type
-// only the one-type candidate runs and downsizing changes nothing: the plan is
-// bit for bit the one-type plan.
+// shape ends as the smallest type that holds what it got; then the tail is
+// repacked: the shapes of the k emptiest workers (k = 1..4, at most 4096
+// shapes) are packed again on their own by the candidates above (with
+// downsizing), and replace those workers when that costs less (a half-empty
+// large worker becomes a small one, or two mediums one large); repeated
+// while it gains, up to 16 times. With a single type only the one-type
+// candidate runs, and downsizing and the tail repack are skipped: the plan
+// is bit for bit the one-type plan.
 //
 // Cost: one engine run per type plus one greedy pass, so about n_types + 1
-// times the one-type cost.
+// times the one-type cost, plus the tail repacks (small subsets).
 #pragma once
 #include <cstddef>
 #include <cstdint>
