@@ -51,9 +51,9 @@ def worker_loads(D: np.ndarray, assignment: np.ndarray, n_workers: int, chunk: i
 
 
 def over_steps(loads: np.ndarray, limit: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``(W, T)`` bool: some resource of the worker exceeds ``limit`` (``(R,)``, or ``(W, R)`` per worker) at the step, beyond the
-    float32 rounding allowance ``(counts[w] + 1) * F32_UNIT * limit`` of a worker holding
-    ``counts[w]`` shapes."""
+    """``(W, T)`` bool: some resource of the worker exceeds ``limit`` (``(R,)``, or ``(W, R)`` per
+    worker) at the step, beyond the float32 rounding allowance ``(counts[w] + 1) * F32_UNIT * limit``
+    of a worker holding ``counts[w]`` shapes."""
     lim = limit[:, :, None] if limit.ndim == 2 else limit[None, :, None]  # per worker (W, R) or shared (R,)
     tol = (counts[:, None, None] + 1.0) * F32_UNIT * lim
     return ((loads - lim) > tol).any(axis=1)

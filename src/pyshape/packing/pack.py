@@ -162,7 +162,7 @@ def pack(
     D = as_shapes3(shapes)
     n, R, T = D.shape
     types = as_worker_types(capacity, R)
-    cap = types.capacity if types is not None else check_capacity(capacity, R)
+    cap = types.capacity if types is not None else check_capacity(capacity, R)  # type: ignore[arg-type]
     head = check_headroom(headroom, R)
     eps = check_risk(risk)
     if strategy == "peak" and eps > 0:
@@ -193,14 +193,12 @@ def pack(
         check_values(nonfinite, negative, ident)
         if types is None:
             raise_too_large(too_large, effective_capacity(cap, head), ident)
-        raise_too_large(too_large, cap * (1.0 - head), ident, types.names)
+        else:
+            raise_too_large(too_large, cap * (1.0 - head), ident, types.names)
     assert assign is not None  # None only for data the two checks above raise for
     assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
-    typed_fields = {}
-    if types is not None:
+    if wtype is not None:
         wtype.flags.writeable = False
-        typed_fields = dict(types=types, worker_type=wtype, cost_lower_bound=float(cost_lb),
-                            peak_cost=float(peak_cost))
     return Plan(
         assignment=assign,
         n_workers=int(W),
@@ -214,5 +212,8 @@ def pack(
         shapes=D,
         total=total,
         seconds=time.perf_counter() - t0,
-        **typed_fields,
+        types=types,
+        worker_type=wtype,
+        cost_lower_bound=None if types is None else float(cost_lb),
+        peak_cost=None if types is None else float(peak_cost),
     )

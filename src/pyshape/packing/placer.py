@@ -408,10 +408,10 @@ class Placer:
     @property
     def cost(self) -> float:
         """Total cost of the open workers (empty ones included; without types, 1 per worker)."""
-        wt = self._p.worker_type
-        if wt is None:
+        wt, types = self._p.worker_type, self._p.types
+        if wt is None or types is None:
             return float(self.n_workers)
-        return float(self._p.types[2][wt].sum())
+        return float(types[2][wt].sum())
 
     @property
     def headroom(self) -> np.ndarray:

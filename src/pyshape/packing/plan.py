@@ -2,7 +2,6 @@
 the lower bound on workers."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -422,12 +421,14 @@ class Plan:
         problem = ""
         if a.shape != (n,) or a.dtype.kind not in "iu":
             problem = f"assignment must be {n} integers, got {a.dtype} {a.shape}"
-        elif self.types is not None and (self.worker_type is None or np.shape(self.worker_type) != (W,)):
-            problem = f"worker_type must have one type per worker ({W}), got {np.shape(self.worker_type)}"
-        elif self.types is not None and W and not (
-                0 <= np.min(self.worker_type) and np.max(self.worker_type) < self.types.n_types):
+        wt = None if self.worker_type is None else np.asarray(self.worker_type)
+        if problem or self.types is None:
+            pass
+        elif wt is None or wt.shape != (W,):
+            problem = f"worker_type must have one type per worker ({W}), got {None if wt is None else wt.shape}"
+        elif W and not (0 <= wt.min() and wt.max() < self.types.n_types):
             problem = f"worker_type outside [0, {self.types.n_types})"
-        elif n and W == 0:
+        if not problem and n and W == 0:
             problem = "shapes but no workers"
         if problem:
             rep = VerifyReport(False, np.zeros(0, np.int64), 0, np.zeros(R), problem)
