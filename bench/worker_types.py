@@ -2,7 +2,12 @@
 and the cost lower bound, on each day of the bundled Bitbrains week (250 VMs, CPU MHz and memory
 GB, 288 five-minute steps per day), and the time against the one-type plans.
 
-    python bench/worker_types.py            # prints a Markdown table (bench/RESULTS.md)
+    python bench/worker_types.py            # prints two Markdown tables (bench/RESULTS.md)
+
+Second table: 200 tiny instances cut from the same week (8 random VMs of one day, downsampled to
+24 steps by the max in each window; the four types scaled so the small one is near the largest VM
+and prices drawn within 15% of the list's), where every partition of the shapes is tried (brute
+force): the typed plan's cost against the optimum, and the best one-type plan's.
 
 The one-type plans are the same engine (strategy 'auto') on each type's capacity alone, costed at
 that type's price: the best of them is what a fleet of one worker size would pay. Times are wall
@@ -56,7 +61,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for d, c, lb, b, bn, pc, counts, tt, to in rows:
         mix = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-        print(f"| {d} | {c:.1f} | {lb:.1f} | {c / lb:.3f} | {bn} ({b:.1f}) | {1 - c / b:.1%} | {pc:.1f} | {mix} | "
+        save = 1 - c / b if abs(1 - c / b) > 1e-12 else 0.0
+        print(f"| {d} | {c:.1f} | {lb:.1f} | {c / lb:.3f} | {bn} ({b:.1f}) | {save:.1%} | {pc:.1f} | {mix} | "
               f"{tt:.2f} s / {to:.2f} s |")
     c = np.array([r[1] for r in rows])
     b = np.array([r[3] for r in rows])
@@ -65,5 +71,68 @@ def main() -> None:
           f"plan of each day; time typed / one-type plans {sum(r[7] for r in rows) / sum(r[8] for r in rows):.2f}x")
 
 
+def _partitions(items):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for p in _partitions(rest):
+        yield [[first]] + p
+        for i in range(len(p)):
+            yield p[:i] + [[first] + p[i]] + p[i + 1:]
+
+
+def brute_force_cost(D: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> float:
+    """The optimal cost (risk 0): every partition, each block on its cheapest type that holds it."""
+    D64 = D.astype(np.float64)
+    memo: dict = {}
+    best = np.inf
+    for part in _partitions(list(range(D.shape[0]))):
+        c = 0.0
+        for b in part:
+            key = tuple(b)
+            if key not in memo:
+                load = D64[list(b)].sum(axis=0).max(axis=1)  # (R,) peak of the block's load
+                fits = (load[None, :] <= cap).all(axis=1)
+                memo[key] = cost[fits].min() if fits.any() else np.inf
+            c += memo[key]
+            if c >= best:
+                break
+        best = min(best, c)
+    return float(best)
+
+
+def tiny(n_instances: int = 200, n: int = 8, seed: int = 0) -> None:
+    week = load_bitbrains_sample()
+    rng = np.random.default_rng(seed)
+    ratios, one_ratios, times = [], [], []
+    for _ in range(n_instances):
+        day = week.day(int(rng.integers(0, 7))).shapes
+        D = day[rng.choice(day.shape[0], n, replace=False)]
+        D = D.reshape(n, 2, 24, -1).max(axis=3).astype(np.float32)  # 24 steps, max per window
+        # the small type near the largest VM (it may not hold it), the large one holding every VM, and
+        # prices within 15% of the list's: any type can be the cheapest per unit
+        scale = D.max(axis=(0, 2)) / np.array([12_000.0, 24.0]) * rng.uniform(0.6, 1.5)
+        cap = TYPES.capacity * scale
+        cap[2] = np.maximum(cap[2], D.max(axis=(0, 2)))
+        types = WorkerTypes(TYPES.names, cap, TYPES.cost * rng.uniform(0.85, 1.15, TYPES.n_types))
+        t0 = time.perf_counter()
+        plan = pyshape.pack(D, types)
+        times.append(time.perf_counter() - t0)
+        opt = brute_force_cost(D, types.capacity, types.cost)
+        ratios.append(plan.cost / opt)
+        best_one = min((types.cost[k] * pyshape.pack(D, types.capacity[k]).n_workers
+                        for k in range(types.n_types) if (D.max(axis=2) <= types.capacity[k]).all()), default=np.inf)
+        one_ratios.append(best_one / opt)
+    r, o = np.array(ratios), np.array(one_ratios)
+    print("\n| instances | typed / optimum: mean | optimal | worst | best one type / optimum: mean | optimal | "
+          "typed plan time (median) |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {n_instances} x {n} VMs x 24 steps x 2 resources, 4 types | {r.mean():.4f} | "
+          f"{int((r <= 1 + 1e-9).sum())} | {r.max():.3f} | {o.mean():.4f} | {int((o <= 1 + 1e-9).sum())} | "
+          f"{np.median(times) * 1e3:.1f} ms |")
+
+
 if __name__ == "__main__":
     main()
+    tiny()
