@@ -406,8 +406,6 @@ def test_cli_pack_with_worker_types_matches_the_library(days_npy, tmp_path, caps
     (["--worker-type", "small:1,2:-1"], "cost must be positive"),
     (["--worker-type", "small:1,0:1"], "capacity must be positive"),
     (["--worker-type", "a:1,2:1", "--worker-type", "a:3,4:2"], "unique"),
-    (["--worker-type", "a:1,2:1", "-c", "5,5"], "not both"),
-    ([], "needs --capacity"),
     (["--worker-type", "tiny:0.001,0.001:1"], "exceed every worker type (tiny)"),
 ])
 def test_cli_pack_bad_worker_types(days_npy, capsys, args, msg):

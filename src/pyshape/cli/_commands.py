@@ -155,11 +155,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
     tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input)
-    types = worker_types_arg(args, tr)
-    if types is not None and args.capacity is not None:
-        raise CliError("give --capacity or worker types (--worker-type / --types), not both")
-    if types is None and args.capacity is None:
-        raise CliError("pack needs --capacity, or worker types with --worker-type / --types")
+    types = worker_types_arg(args, tr)  # argparse lets through one of -c, --worker-type, --types
     cap = capacity_arg(args, tr) if types is None else types
     head = headrooms_arg(args.headroom)
     if len(head) != 1:
@@ -328,9 +324,10 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("input", help=inp)
     from pyshape.cli._types import TYPES_FILE_HELP, WORKER_TYPE_HELP
 
-    p.add_argument("-c", "--capacity", help=CAPACITY_HELP + "; or give worker types instead")
-    p.add_argument("--worker-type", action="append", metavar="NAME:CAPS:COST", help=WORKER_TYPE_HELP)
-    p.add_argument("--types", metavar="FILE", help=TYPES_FILE_HELP)
+    fleet = p.add_mutually_exclusive_group(required=True)  # one capacity, or worker types
+    fleet.add_argument("-c", "--capacity", help=CAPACITY_HELP + "; or give worker types instead")
+    fleet.add_argument("--worker-type", action="append", metavar="NAME:CAPS:COST", help=WORKER_TYPE_HELP)
+    fleet.add_argument("--types", metavar="FILE", help=TYPES_FILE_HELP)
     from pyshape.packing import STRATEGIES
     from pyshape.packing._checks import DEFAULT_STRATEGY
 

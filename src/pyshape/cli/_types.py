@@ -107,8 +107,6 @@ def worker_types_arg(args: argparse.Namespace, trace: ResourceTrace) -> Optional
     path = getattr(args, "types", None)
     if not specs and not path:
         return None
-    if specs and path:
-        raise CliError("give worker types with --worker-type or --types, not both")
     resources = list(trace.resources)
     rows = read_types_file(path, resources) if path else [parse_worker_type(s, len(resources)) for s in specs]
     try:

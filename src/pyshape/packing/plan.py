@@ -61,6 +61,10 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray, risk: float = 0.0) -> i
     Each ``m[t]`` is lowered by 4 float32 units (relative) before the count, as
     the packer sums and compares in float32.
 
+    See Also
+    --------
+    cost_lower_bound : the bound on cost for a fleet of worker types.
+
     Examples
     --------
     >>> import numpy as np
