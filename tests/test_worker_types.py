@@ -175,8 +175,11 @@ def _cost_lb_numpy(total, cap, cost, risk, peaks=None):
     """cost_lower_bound by its definition, with a scan over every candidate C (reference)."""
     R, T = total.shape
     k = math.floor(risk * T + 1e-9)
-    c = (cost[:, None] / cap).min(axis=0)
-    m = (c[:, None] * total).max(axis=0) * (1 - 4 * 2.0 ** -23)
+    from scipy.optimize import linprog
+
+    # the cheapest fractional fleet covering each step, by an LP solver (max y.d, y.cap_t <= cost_t, y >= 0)
+    m = np.array([-linprog(-total[:, s], A_ub=cap, b_ub=cost, bounds=(0, None), method="highs").fun
+                  for s in range(T)]) * (1 - 4 * 2.0 ** -23)
     cmin = cost.min()
     if k == 0:
         vol = m.max()
@@ -194,8 +197,8 @@ def _cost_lb_numpy(total, cap, cost, risk, peaks=None):
 
 
 def test_cost_lower_bound_matches_numpy_reference(rng):
-    for _ in range(150):
-        R, T, nt = int(rng.integers(1, 4)), int(rng.integers(1, 80)), int(rng.integers(1, 5))
+    for _ in range(120):
+        R, T, nt = int(rng.integers(1, 4)), int(rng.integers(1, 40)), int(rng.integers(1, 6))
         total = rng.uniform(0, 40, size=(R, T)) ** rng.uniform(0.5, 2)
         cap = rng.uniform(1, 10, size=(nt, R))
         cost = rng.uniform(0.5, 4, size=nt)
@@ -204,7 +207,8 @@ def test_cost_lower_bound_matches_numpy_reference(rng):
         types = WorkerTypes([f"t{i}" for i in range(nt)], cap, cost)
         got = cost_lower_bound(total, types, risk, peaks)
         want = _cost_lb_numpy(total, cap, cost, risk, peaks.astype(np.float64))
-        assert got == pytest.approx(want, rel=1e-12, abs=1e-12), (R, T, nt, risk)
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (R, T, nt, risk)
+        assert got <= want * (1 + 1e-9) + 1e-12  # never above the exact LP's (it must stay a bound)
     with pytest.raises(ValueError, match="R=2"):
         cost_lower_bound(np.ones((1, 3)), TYPES)
     with pytest.raises(ValueError, match="finite"):

@@ -301,6 +301,93 @@ size_t count_above(const std::vector<double>& m, double C) {
 
 }  // namespace
 
+namespace {
+
+// Prices per unit of each resource that no worker type beats: y >= 0 with
+// sum_r y_r eff_t[r] <= cost_t for every type t. Any such y bounds the cost
+// of covering a demand d by workers (sum_w eff_w >= d in every resource):
+// cost = sum_w cost_w >= sum_w y . eff_w >= y . d. The best y for d is a
+// vertex of this polytope (the LP dual of "cheapest fractional fleet that
+// covers d"), so the vertices are enumerated once (R of the n_types + R
+// constraints tight, an R x R solve each) and every step takes the best of
+// them. Each vertex is clipped to y >= 0 and scaled down until every type's
+// constraint holds, so rounding never makes a price too high. The R vertices
+// with one resource priced (y_r = min_t cost_t / eff_t[r], the rest 0) are
+// always in the list; above kMaxPriceSystems systems only those are used.
+constexpr size_t kMaxPriceSystems = 20000;
+
+std::vector<double> cover_prices(size_t R, const double* eff, const double* cost, size_t n_types,
+                                 const std::vector<double>& unit) {
+  std::vector<double> Y;
+  for (size_t r = 0; r < R; ++r) {  // one resource priced at its cheapest unit
+    for (size_t q = 0; q < R; ++q) Y.push_back(q == r ? unit[r] : 0.0);
+  }
+  if (R < 2) return Y;
+  const size_t N = n_types + R;  // constraints: the types, then y_r >= 0
+  double systems = 1;            // C(N, R), stopping early when it is too many
+  for (size_t k = 0; k < R; ++k) systems = systems * static_cast<double>(N - k) / static_cast<double>(k + 1);
+  if (systems > static_cast<double>(kMaxPriceSystems)) return Y;
+  std::vector<size_t> pick(R);
+  for (size_t k = 0; k < R; ++k) pick[k] = k;
+  std::vector<double> A(R * R), b(R), y(R);
+  while (true) {
+    // the system: rows of the picked constraints, A y = b
+    for (size_t k = 0; k < R; ++k) {
+      const size_t j = pick[k];
+      for (size_t r = 0; r < R; ++r) A[k * R + r] = j < n_types ? eff[j * R + r] : (r == j - n_types ? 1.0 : 0.0);
+      b[k] = j < n_types ? cost[j] : 0.0;
+    }
+    bool singular = false;  // Gaussian elimination with partial pivoting
+    for (size_t col = 0; col < R && !singular; ++col) {
+      size_t piv = col;
+      for (size_t k = col + 1; k < R; ++k)
+        if (std::fabs(A[k * R + col]) > std::fabs(A[piv * R + col])) piv = k;
+      if (!(std::fabs(A[piv * R + col]) > 1e-300)) {
+        singular = true;
+        break;
+      }
+      if (piv != col) {
+        for (size_t r = 0; r < R; ++r) std::swap(A[col * R + r], A[piv * R + r]);
+        std::swap(b[col], b[piv]);
+      }
+      for (size_t k = col + 1; k < R; ++k) {
+        const double f = A[k * R + col] / A[col * R + col];
+        for (size_t r = col; r < R; ++r) A[k * R + r] -= f * A[col * R + r];
+        b[k] -= f * b[col];
+      }
+    }
+    if (!singular) {
+      for (size_t k = R; k-- > 0;) {
+        double v = b[k];
+        for (size_t r = k + 1; r < R; ++r) v -= A[k * R + r] * y[r];
+        y[k] = v / A[k * R + k];
+      }
+      bool ok = true;
+      for (size_t r = 0; r < R; ++r) {
+        ok &= std::isfinite(y[r]) && y[r] > -1e-9 * (1.0 + std::fabs(y[r]));
+        y[r] = std::max(0.0, y[r]);
+      }
+      double scale = 1.0;  // largest scale <= 1 that keeps every type's constraint
+      for (size_t t = 0; t < n_types && ok; ++t) {
+        double lhs = 0;
+        for (size_t r = 0; r < R; ++r) lhs += y[r] * eff[t * R + r];
+        if (lhs > cost[t]) scale = std::min(scale, cost[t] / lhs);
+      }
+      if (ok && scale > 1.0 - 1e-9)  // a vertex (up to rounding): keep it, scaled to be feasible
+        for (size_t r = 0; r < R; ++r) Y.push_back(y[r] * scale);
+    }
+    // next combination of R out of N
+    size_t k = R;
+    while (k > 0 && pick[k - 1] == N - R + k - 1) --k;
+    if (k == 0) break;
+    ++pick[k - 1];
+    for (size_t q = k; q < R; ++q) pick[q] = pick[q - 1] + 1;
+  }
+  return Y;
+}
+
+}  // namespace
+
 double cost_lower_bound(const double* total, size_t R, size_t T, const double* eff, const double* cost,
                         size_t n_types, double risk, const float* peaks, size_t n) {
   if (R == 0 || n_types == 0) throw std::invalid_argument("cost lower bound: no resources or no types");
@@ -318,11 +405,18 @@ double cost_lower_bound(const double* total, size_t R, size_t T, const double* e
       effmax[r] = std::max(effmax[r], eff[t * R + r]);
     }
   }
+  // m[s]: the fluid cost of step s, max over prices y of y . total[:, s] (see cover_prices)
+  const std::vector<double> Y = cover_prices(R, eff, cost, n_types, c);
+  const size_t nv = Y.size() / R;
   std::vector<double> m(T);
   for (size_t s = 0; s < T; ++s) {
     double v = 0;
-    for (size_t r = 0; r < R; ++r) v = std::max(v, c[r] * total[r * T + s]);
-    m[s] = v * shrink;
+    for (size_t k = 0; k < nv; ++k) {
+      double d = 0;
+      for (size_t r = 0; r < R; ++r) d += Y[k * R + r] * total[r * T + s];
+      v = std::max(v, d);
+    }
+    m[s] = v * shrink * (1.0 - 1e-12);  // 1e-12: the rounding of the prices and of the sum
   }
   std::sort(m.begin(), m.end());
   if (!std::isfinite(m.back())) throw std::invalid_argument("cost lower bound: total demand * cost is not finite");

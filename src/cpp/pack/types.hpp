@@ -73,8 +73,11 @@ double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, siz
 
 // A lower bound on the cost of every plan within the risk budget
 // (pyshape.packing.cost_lower_bound): the largest of
-//   volume   with c_r = min_t cost_t / eff_t[r] and m[s] = max_r c_r * total[r, s]
-//            (lowered by 4 float32 units): the smallest C >= 0 with
+//   volume   with m[s] the cheapest fractional fleet that covers step s,
+//            max { y . total[:, s] : y >= 0, y . eff_t <= cost_t for all t }
+//            (the vertices y enumerated once, types.cpp; at least
+//            max_r c_r * total[r, s] with c_r = min_t cost_t / eff_t[r]),
+//            lowered by 4 float32 units: the smallest C >= 0 with
 //            #{s : m[s] > C} <= floor(C / cmin) * k, k = floor(risk * T)
 //            (risk 0: max_s m[s])
 //   workers  cmin * pack_lower_bound(total, max_t eff_t, risk)

@@ -202,13 +202,17 @@ def cost_lower_bound(total: np.ndarray, types: WorkerTypes, risk: float = 0.0,
     Returns
     -------
     float
-        The largest of three bounds, where ``c_r = min_t cost_t / capacity_t[r]``
-        is the least cost of one unit of resource r and ``cmin`` the least cost:
+        The largest of three bounds, where ``cmin`` is the least cost:
 
         volume
-            ``m[s] = max_r c_r * total[r, s]``; the smallest ``C >= 0`` with
-            ``#{s : m[s] > C} <= floor(C / cmin) * k``, ``k = floor(risk * T)``
-            (with risk 0: ``max_s m[s]``).
+            ``m[s]``, the cost of the cheapest *fractional* fleet whose
+            capacities cover step s's total in every resource, by LP duality
+            ``max {y . total[:, s] : y >= 0, y . capacity_t <= cost_t for every
+            type t}`` (prices per unit of each resource that no type beats;
+            at least ``max_r c_r * total[r, s]`` with ``c_r = min_t cost_t /
+            capacity_t[r]``, the least cost of one unit of r); the smallest
+            ``C >= 0`` with ``#{s : m[s] > C} <= floor(C / cmin) * k``,
+            ``k = floor(risk * T)`` (with risk 0: ``max_s m[s]``).
         workers
             ``cmin * lower_bound(total, max_t capacity_t, risk)``.
         shapes
@@ -220,9 +224,11 @@ def cost_lower_bound(total: np.ndarray, types: WorkerTypes, risk: float = 0.0,
     Why each is a bound. Take any plan, with workers w of types ``t(w)``.
     Volume: at a step s where no worker is over capacity, every worker's load
     of r is within ``capacity_t(w)[r]``, and the loads add up to the total, so
-    ``total[r, s] <= sum_w capacity_t(w)[r]``, and, as ``cost_t >= c_r *
-    capacity_t[r]`` for every type, ``cost = sum_w cost_t(w) >= c_r *
-    total[r, s]``: ``m[s] <= cost``. Every worker costs at least cmin, so the
+    ``total[:, s] <= sum_w capacity_t(w)`` in every resource; for prices y as
+    above, ``cost = sum_w cost_t(w) >= sum_w y . capacity_t(w) >= y .
+    total[:, s]``: ``m[s] <= cost``. (The prices are the vertices of that
+    polytope, enumerated once for all steps; each is made exactly feasible
+    before use, so rounding never raises the bound.) Every worker costs at least cmin, so the
     plan has at most ``floor(cost / cmin)`` workers, each over at most k
     steps: at most ``floor(cost / cmin) * k`` steps have some worker over, so
     ``#{s : m[s] > cost} <= floor(cost / cmin) * k``; the left side falls and
