@@ -46,6 +46,14 @@ the size of shape i is ``max_r peak[i, r] / C[r]``, ties kept in input order):
     segment tree, see ``src/cpp/pack/fleet.hpp``) keeps the exact SIMD fit
     check to a few workers per shape.
 
+Worker types (heterogeneous fleets): ``capacity`` may be a :class:`WorkerTypes`
+table, each type with a capacity per resource and a cost; :func:`pack` then
+minimises the total cost (the cheapest of one plan per type and a mixed greedy
+pass, every worker downsized to the cheapest type its load fits and the
+emptiest workers repacked), :meth:`Plan.verify` checks each worker against its
+own type, :func:`cost_lower_bound` bounds the cost from below, and the
+:class:`Placer` opens each new worker as the cheapest type that holds the shape.
+
 Examples
 --------
 >>> import numpy as np, pyshape
