@@ -356,6 +356,11 @@ def test_worker_types_value_semantics():
         a.index("x")
     with pytest.raises(ValueError):
         a.capacity[0, 0] = 5.0  # read-only
+    import copy
+    import pickle
+
+    for b2 in (pickle.loads(pickle.dumps(a)), copy.deepcopy(a)):
+        assert b2 == a and not b2.capacity.flags.writeable and not b2.cost.flags.writeable
     assert list(itertools.islice(_partitions([0, 1, 2]), 100)).__len__() == 5
 
 

@@ -121,6 +121,10 @@ class WorkerTypes:
     def __hash__(self) -> int:
         return hash((self.names, self.capacity.tobytes(), self.cost.tobytes()))
 
+    def __reduce__(self) -> tuple:
+        # pickle and copy through the constructor: checked again, and the arrays read-only again
+        return (WorkerTypes, (self.names, np.array(self.capacity), np.array(self.cost)))
+
     def index(self, name: str) -> int:
         """The row of the type called ``name`` (KeyError when there is none)."""
         try:
