@@ -3,6 +3,7 @@ and the cost lower bound, on each day of the bundled Bitbrains week (250 VMs, CP
 GB, 288 five-minute steps per day), and the time against the one-type plans.
 
     python bench/worker_types.py            # prints two Markdown tables (bench/RESULTS.md)
+    python bench/worker_types.py --cpsat    # and a third: 20-VM instances against CP-SAT (ortools)
 
 Second table: 200 tiny instances cut from the same week (8 random VMs of one day, downsampled to
 24 steps by the max in each window; the four types scaled so the small one is near the largest VM
@@ -133,6 +134,75 @@ def tiny(n_instances: int = 200, n: int = 8, seed: int = 0) -> None:
           f"{np.median(times) * 1e3:.1f} ms |")
 
 
+def cpsat_typed(D: np.ndarray, types: WorkerTypes, time_limit: float = 20.0, scale: int = 1_000_000) -> dict:
+    """The cheapest typed plan by OR-Tools CP-SAT (demands rounded up on a grid of 1/scale of the
+    largest capacity, so its plans are feasible for the real data; costs on a grid of 1e-6):
+    ``{'status', 'cost', 'bound'}``."""
+    from ortools.sat.python import cp_model
+
+    n, R, T = D.shape
+    unit = types.capacity.max(axis=0) / scale
+    q = np.ceil(D.astype(np.float64) / unit[None, :, None] - 1e-9).astype(np.int64)
+    capq = np.floor(types.capacity / unit[None, :] + 1e-9).astype(np.int64)
+    costq = np.round(types.cost * 1e6).astype(np.int64)
+    nt, W = types.n_types, n
+    m = cp_model.CpModel()
+    x = [[m.NewBoolVar(f"x{i}_{w}") if w <= i else None for w in range(W)] for i in range(n)]
+    z = [[m.NewBoolVar(f"z{w}_{t}") for t in range(nt)] for w in range(W)]
+    for i in range(n):
+        m.AddExactlyOne(x[i][w] for w in range(i + 1))
+    for w in range(W):
+        m.AddAtMostOne(z[w])
+        items = [i for i in range(n) if w <= i]
+        for i in items:
+            m.AddBoolOr([x[i][w].Not()] + z[w])  # a used worker has a type
+        for r in range(R):
+            for t in range(T):
+                terms = [(int(q[i, r, t]), x[i][w]) for i in items if q[i, r, t] > 0]
+                if terms:
+                    m.Add(sum(c * v for c, v in terms) <= sum(int(capq[k, r]) * z[w][k] for k in range(nt)))
+    m.Minimize(sum(int(costq[k]) * z[w][k] for w in range(W) for k in range(nt)))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_search_workers = 1
+    st = solver.Solve(m)
+    ok = st in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return {"status": solver.StatusName(st), "cost": solver.ObjectiveValue() / 1e6 if ok else None,
+            "bound": solver.BestObjectiveBound() / 1e6}
+
+
+def medium(n_instances: int = 10, n: int = 20, seed: int = 1, time_limit: float = 20.0) -> None:
+    """Instances of n VMs against CP-SAT (a time limit: optimal when proven, else its best and bound)."""
+    week = load_bitbrains_sample()
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n_instances):
+        day = week.day(int(rng.integers(0, 7))).shapes
+        D = day[rng.choice(day.shape[0], n, replace=False)]
+        D = D.reshape(n, 2, 24, -1).max(axis=3).astype(np.float32)
+        scale = D.max(axis=(0, 2)) / np.array([12_000.0, 24.0]) * rng.uniform(0.6, 1.5)
+        cap = TYPES.capacity * scale
+        cap[2] = np.maximum(cap[2], D.max(axis=(0, 2)))
+        types = WorkerTypes(TYPES.names, cap, TYPES.cost * rng.uniform(0.85, 1.15, TYPES.n_types))
+        plan = pyshape.pack(D, types)
+        cp = cpsat_typed(D, types, time_limit)
+        rows.append((plan.cost, plan.cost_lower_bound, cp["cost"], cp["bound"], cp["status"]))
+    print(f"\n| instance ({n} VMs x 24 steps x 2, 4 types) | typed cost | cost lower bound | CP-SAT best | "
+          "CP-SAT bound | status | typed / CP-SAT bound |")
+    print("|---|---|---|---|---|---|---|")
+    for k, (c, lb, cb, bd, st) in enumerate(rows):
+        print(f"| {k} | {c:.3f} | {lb:.3f} | {cb if cb is None else round(cb, 3)} | {bd:.3f} | {st} | "
+              f"{c / bd:.3f} |")
+    r = np.array([c / max(bd, lb) for c, lb, _, bd, _ in rows])
+    print(f"\nmean typed / best proven bound {r.mean():.4f}, worst {r.max():.3f}; "
+          f"typed <= CP-SAT best on {sum(c <= cb * (1 + 1e-5) for c, _, cb, _, _ in rows if cb is not None)} "
+          f"of {len(rows)}")
+
+
 if __name__ == "__main__":
+    import sys
+
     main()
     tiny()
+    if "--cpsat" in sys.argv:
+        medium()

@@ -100,15 +100,6 @@ double Fleet::volume_of(const float* x, size_t n) {
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-void Fleet::set_cap(size_t w, const float* cap) {
-  std::copy(cap, cap + R_, wcap_.begin() + w * R_);
-  for (size_t r = 0; r < R_; ++r) wtol_[w * R_ + r] = cap[r] * 1e-6f;
-  // the witnesses hold this worker's old capacity: start them afresh (step 0 of resource 0)
-  wit_[w] = wit2_[w] = 0;
-  wit_cap_[w] = wit2_cap_[w] = cap[0];
-  blocks_changed(w);
-}
-
 void Fleet::reserve(size_t W) {
   load_.reserve(W * R_ * T_);
   bmax_.reserve(W * RB_);

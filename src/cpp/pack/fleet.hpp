@@ -1,9 +1,9 @@
 // A fleet of workers with time-varying loads, the state shared by batch
 // packing (pack.cpp) and the online Placer (placer.cpp).
 //
-// Every worker w keeps its own capacity cap_w[r] (heterogeneous fleets: one
-// per worker type; by default the fleet's), its load L_w[r, t] (float32, R x T), per-resource
-// peaks and volumes (sum over t), and block summaries: for B blocks of blk
+// Every worker w keeps its own capacity cap_w[r] (heterogeneous fleets: its
+// worker type's; by default the fleet's), its load L_w[r, t] (float32, R x T),
+// per-resource peaks and volumes (sum over t), and block summaries: for B blocks of blk
 // consecutive steps, the max and min of L_w over each block. A shape s fits
 // on w when L_w[r, t] + s[r, t] <= cap_w[r] for every r and t (risk budget 0),
 // or when the steps t at which some resource is over capacity number at most
@@ -50,7 +50,7 @@ enum class PackStrategy : int { kFirstFit = 0, kBestFit = 1, kComplement = 2 };
 
 // Scores of one shape against some workers (Fleet::score), each output
 // optional (nullptr: not computed). Per candidate k and resource r at
-// [k * R + r]; capacities are the effective ones (cap()).
+// [k * R + r]; capacities are each worker's own effective ones (cap(w)).
 struct ScoreOut {
   double* new_peak = nullptr;     // max_t (L + s)[r, t] / cap[r]
   double* peak_rise = nullptr;    // (max_t (L + s)[r, t] - max_t L[r, t]) / cap[r]
@@ -97,8 +97,6 @@ class Fleet {
   // Opens a new empty worker and returns its index. cap (R floats): the
   // worker's own capacity (heterogeneous fleets); nullptr: the fleet's.
   size_t open(const float* cap = nullptr);
-  // Gives w another capacity (R floats): a worker changing type.
-  void set_cap(size_t w, const float* cap);
   // Room for W workers without reallocating (W * R * T floats of loads).
   void reserve(size_t W);
   // Exact fit check of s on w. On success writes max_t(L_w + s) per resource
