@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "common/parallel.hpp"
 #include "pack/policy.hpp"
@@ -175,6 +176,85 @@ double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, 
 // kTailRounds times. Deterministic.
 constexpr size_t kTailWorkers = 4, kTailRounds = 16, kTailShapes = 4096;
 
+// Fixed bins: the shapes (Ds, m x R x T, peaks ps) into workers opened up
+// front as the types `bins` (largest first), in decreasing size with `rule`;
+// true when every shape finds a place (sub: the local worker of each).
+bool pack_into(const PackKernels& pk, const float* Ds, size_t m, size_t R, size_t T, const float* ps,
+               const float* eff, const std::vector<int32_t>& bins, PackStrategy rule, const PackOptions& opt,
+               int64_t* sub) {
+  std::vector<float> effmax(eff + static_cast<size_t>(bins[0]) * R, eff + static_cast<size_t>(bins[0]) * R + R);
+  for (int32_t t : bins)
+    for (size_t r = 0; r < R; ++r) effmax[r] = std::max(effmax[r], eff[static_cast<size_t>(t) * R + r]);
+  Fleet fleet(pk, R, T, effmax.data(), opt.risk);
+  for (int32_t t : bins) fleet.open(eff + static_cast<size_t>(t) * R);
+  const std::vector<int64_t> order = size_order(ps, m, R, effmax.data());
+  ShapeSummary ss;
+  for (size_t k = 0; k < m; ++k) {
+    const float* x = Ds + static_cast<size_t>(order[k]) * R * T;
+    fleet.summarize(x, ss);
+    const int64_t w = fleet.choose(x, ss, rule, opt.candidates);
+    if (w < 0) return false;
+    fleet.add(static_cast<size_t>(w), x, ss);
+    sub[order[k]] = w;
+  }
+  return true;
+}
+
+// The cheapest multiset of at most k types, cheaper than `below`, whose
+// workers take the shapes by pack_into (first_fit, best_fit or complement);
+// multisets in increasing cost (ties: table order), those whose summed
+// capacity is below the shapes' total at some step skipped. Returns the cost
+// (infinity when none), the types to bins and the workers to sub.
+double cheapest_bins(const PackKernels& pk, const float* Ds, size_t m, size_t R, size_t T, const float* ps,
+                     const float* eff, const double* cost, size_t n_types, size_t k, double below,
+                     const PackOptions& opt, std::vector<int32_t>& bins, int64_t* sub) {
+  std::vector<double> need(R, 0.0);  // max_t of the shapes' total per resource
+  {
+    std::vector<double> tot(R * T, 0.0);
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = 0; j < R * T; ++j) tot[j] += Ds[i * R * T + j];
+    for (size_t r = 0; r < R; ++r) need[r] = *std::max_element(tot.begin() + r * T, tot.begin() + (r + 1) * T);
+  }
+  std::vector<std::pair<double, std::vector<int32_t>>> sets;
+  std::vector<int32_t> cur;
+  // multisets as non-decreasing type sequences of length 1..k
+  auto rec = [&](auto&& self, int32_t from, double c) -> void {
+    if (!cur.empty() && c < below * (1.0 - 1e-12)) sets.emplace_back(c, cur);
+    if (cur.size() == k || sets.size() > 4096) return;
+    for (int32_t t = from; t < static_cast<int32_t>(n_types); ++t) {
+      cur.push_back(t);
+      self(self, t, c + cost[t]);
+      cur.pop_back();
+    }
+  };
+  rec(rec, 0, 0.0);
+  std::stable_sort(sets.begin(), sets.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const PackStrategy rules[3] = {PackStrategy::kFirstFit, PackStrategy::kBestFit, PackStrategy::kComplement};
+  size_t tried = 0;
+  for (auto& [c, set] : sets) {
+    bool covers = true;  // a fluid check first: the capacities must hold the total at every step
+    for (size_t r = 0; r < R && covers; ++r) {
+      double capsum = 0;
+      for (int32_t t : set) capsum += eff[static_cast<size_t>(t) * R + r];
+      covers = capsum >= need[r] * (1.0 - 1e-6) || opt.risk > 0;
+    }
+    if (!covers) continue;
+    if (++tried > 64) break;
+    // largest first, so first fit fills the big workers before the small ones
+    std::stable_sort(set.begin(), set.end(), [&](int32_t a, int32_t b) {
+      double fa = 0, fb = 0;
+      for (size_t r = 0; r < R; ++r) fa += eff[static_cast<size_t>(a) * R + r], fb += eff[static_cast<size_t>(b) * R + r];
+      return fa > fb;
+    });
+    for (PackStrategy rule : rules)
+      if (pack_into(pk, Ds, m, R, T, ps, eff, set, rule, opt, sub)) {
+        bins = set;
+        return c;
+      }
+  }
+  return std::numeric_limits<double>::infinity();
+}
+
 void repack_tail(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
                  const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
                  std::vector<int32_t>& wtype, int n_threads) {
@@ -217,8 +297,25 @@ void repack_tail(const PackKernels& pk, const float* D, size_t n, size_t R, size
       std::vector<int32_t> stype;
       PackOptions so = opt;
       so.shard_size = 0;
-      const double c = candidates_of(pk, Ds.data(), m, R, T, ps.data(), eff, cost, n_types, so, sub.data(), stype,
-                                     ProgressFn(), 1, false);
+      double c = candidates_of(pk, Ds.data(), m, R, T, ps.data(), eff, cost, n_types, so, sub.data(), stype,
+                               ProgressFn(), 1, false);
+      if (!(c < old_cost * (1.0 - 1e-12))) {  // then fixed workers of a cheaper mix of types
+        c = cheapest_bins(pk, Ds.data(), m, R, T, ps.data(), eff, cost, n_types, k, old_cost, so, stype, sub.data());
+        if (std::isfinite(c)) {  // drop bins left empty, keeping the order of the others
+          std::vector<int64_t> id(stype.size(), -1);
+          for (size_t j = 0; j < m; ++j) id[static_cast<size_t>(sub[j])] = 0;
+          std::vector<int32_t> kept;
+          c = 0;
+          for (size_t b = 0; b < stype.size(); ++b)
+            if (id[b] == 0) {
+              id[b] = static_cast<int64_t>(kept.size());
+              kept.push_back(stype[b]);
+              c += cost[stype[b]];
+            }
+          for (size_t j = 0; j < m; ++j) sub[j] = id[static_cast<size_t>(sub[j])];
+          stype.swap(kept);
+        }
+      }
       if (!(c < old_cost * (1.0 - 1e-12))) continue;
       // replace: the kept workers renumbered in order, then the new ones
       std::vector<int64_t> newid(W, -1);

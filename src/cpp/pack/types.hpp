@@ -19,9 +19,12 @@
 // shape ends as the smallest type that holds what it got; then the tail is
 // repacked: the shapes of the k emptiest workers (k = 1..4, at most 4096
 // shapes) are packed again on their own by the candidates above (with
-// downsizing), and replace those workers when that costs less (a half-empty
-// large worker becomes a small one, or two mediums one large); repeated
-// while it gains, up to 16 times. With a single type only the one-type
+// downsizing), or, when that gains nothing, into fixed workers of the
+// cheapest mix of at most k types that takes them (mixes cheaper than those
+// k workers in increasing cost, at most 64 tried, each by first fit, best
+// fit and complement, largest worker first), and replace those workers when
+// that costs less (a half-empty large worker becomes a small one, two
+// mediums a medium and a small); repeated while it gains, up to 16 times. With a single type only the one-type
 // candidate runs, and downsizing and the tail repack are skipped: the plan
 // is bit for bit the one-type plan.
 //
