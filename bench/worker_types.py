@@ -4,7 +4,7 @@ GB, 288 five-minute steps per day), and the time against the one-type plans.
 
     python bench/worker_types.py            # prints two Markdown tables (bench/RESULTS.md)
     python bench/worker_types.py --cpsat    # and a third: 20-VM instances against CP-SAT (ortools);
-                                            # medium(n=24, seed=2, time_limit=30) for the fresh set
+                                            # medium(n=24, seed=3, time_limit=30) for the fresh set
 
 Second table: 200 tiny instances cut from the same week (8 random VMs of one day, downsampled to
 24 steps by the max in each window; the four types scaled so the small one is near the largest VM

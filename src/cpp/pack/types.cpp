@@ -200,7 +200,7 @@ bool pack_into(const PackKernels& pk, const float* Ds, size_t m, size_t R, size_
   return true;
 }
 
-// The cheapest multiset of at most k types, cheaper than `below`, whose
+// The cheapest multiset of at most k types (k workers), cheaper than `below`, whose
 // workers take the shapes by pack_into (first_fit, best_fit or complement);
 // multisets in increasing cost (ties: table order), those whose summed
 // capacity is below the shapes' total at some step skipped. Returns the cost
@@ -220,7 +220,7 @@ double cheapest_bins(const PackKernels& pk, const float* Ds, size_t m, size_t R,
   // multisets as non-decreasing type sequences of length 1..k
   auto rec = [&](auto&& self, int32_t from, double c) -> void {
     if (!cur.empty() && c < below * (1.0 - 1e-12)) sets.emplace_back(c, cur);
-    if (cur.size() == k || sets.size() > 4096) return;
+    if (cur.size() == k || sets.size() > 4096) return;  // k: the most workers a mix may have
     for (int32_t t = from; t < static_cast<int32_t>(n_types); ++t) {
       cur.push_back(t);
       self(self, t, c + cost[t]);
@@ -300,7 +300,9 @@ void repack_tail(const PackKernels& pk, const float* D, size_t n, size_t R, size
       double c = candidates_of(pk, Ds.data(), m, R, T, ps.data(), eff, cost, n_types, so, sub.data(), stype,
                                ProgressFn(), 1, false);
       if (!(c < old_cost * (1.0 - 1e-12))) {  // then fixed workers of a cheaper mix of types
-        c = cheapest_bins(pk, Ds.data(), m, R, T, ps.data(), eff, cost, n_types, k, old_cost, so, stype, sub.data());
+        // up to two workers more than it replaces: several small ones can be cheaper than one big
+        c = cheapest_bins(pk, Ds.data(), m, R, T, ps.data(), eff, cost, n_types, k + 2, old_cost, so, stype,
+                          sub.data());
         if (std::isfinite(c)) {  // drop bins left empty, keeping the order of the others
           std::vector<int64_t> id(stype.size(), -1);
           for (size_t j = 0; j < m; ++j) id[static_cast<size_t>(sub[j])] = 0;

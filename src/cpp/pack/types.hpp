@@ -20,7 +20,7 @@
 // repacked: the shapes of the k emptiest workers (k = 1..4, at most 4096
 // shapes) are packed again on their own by the candidates above (with
 // downsizing), or, when that gains nothing, into fixed workers of the
-// cheapest mix of at most k types that takes them (mixes cheaper than those
+// cheapest mix of at most k + 2 workers that takes them (mixes cheaper than those
 // k workers in increasing cost, at most 64 tried, each by first fit, best
 // fit and complement, largest worker first), and replace those workers when
 // that costs less (a half-empty large worker becomes a small one, two
