@@ -413,3 +413,163 @@ def test_bench_placer_runs(capi):
     r = _run([capi["tests"] / "bench_placer", "50", "2000", "96", "200"])
     lines = [x for x in r.stdout.splitlines() if not x.startswith("#")]
     assert len(lines) == 7 and all("median" in x and "p99" in x for x in lines), r.stdout
+
+
+# ---------------------------------------------------------------- worker types and plan verification (API 1.2)
+
+class _WorkerTypes(ctypes.Structure):
+    _fields_ = [("n_types", ctypes.c_size_t), ("capacity", ctypes.c_void_p), ("cost", ctypes.c_void_p),
+                ("names", ctypes.POINTER(ctypes.c_char_p))]
+
+
+class _TypedFigures(ctypes.Structure):
+    _fields_ = [("n_workers", ctypes.c_size_t), ("lower_bound", ctypes.c_size_t), ("peak_workers", ctypes.c_size_t),
+                ("cost", ctypes.c_double), ("cost_lower_bound", ctypes.c_double), ("peak_cost", ctypes.c_double)]
+
+
+class _VerifyReport(ctypes.Structure):
+    _fields_ = [("ok", ctypes.c_int), ("allowed_steps", ctypes.c_size_t), ("out_of_range", ctypes.c_size_t),
+                ("empty_workers", ctypes.c_size_t), ("workers_over", ctypes.c_size_t),
+                ("message", ctypes.c_char * 512)]
+
+
+def _c_pack_typed(L, D, types, head, strategy, risk=0.0):
+    D = np.ascontiguousarray(D, dtype=np.float32)
+    n, R, T = D.shape
+    cap = np.ascontiguousarray(types.capacity, np.float64)
+    cost = np.ascontiguousarray(types.cost, np.float64)
+    head = np.ascontiguousarray(np.broadcast_to(np.asarray(head, np.float64), (R,)))
+    wt = _WorkerTypes(types.n_types, cap.ctypes.data, cost.ctypes.data, None)
+    opt = _PackOptions(_STRATEGIES[strategy], risk, 8, 2, 32768, 0)
+    out, wtype, fig = np.empty(n, np.int64), np.full(n, -1, np.int32), _TypedFigures()
+    st = L.pyshape_pack_typed(_ptr(D, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(R), ctypes.c_size_t(T),
+                              ctypes.byref(wt), _ptr(head, ctypes.c_double), ctypes.byref(opt),
+                              _ptr(out, ctypes.c_int64), _ptr(wtype, ctypes.c_int32), ctypes.byref(fig))
+    return st, out, wtype[:fig.n_workers], fig
+
+
+def _c_verify(L, D, a, cap, head, risk):
+    D = np.ascontiguousarray(D, np.float32)
+    n, R, T = D.shape
+    a = np.ascontiguousarray(a, np.int64)
+    cap = np.ascontiguousarray(cap, np.float64)
+    head = np.ascontiguousarray(head, np.float64)
+    W = cap.shape[0]
+    over, excess, rep = np.full(W, -1, np.int64), np.full(R, np.nan), _VerifyReport()
+    st = L.pyshape_plan_verify(_ptr(D, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(R), ctypes.c_size_t(T),
+                               _ptr(a, ctypes.c_int64), ctypes.c_size_t(W), _ptr(cap, ctypes.c_double),
+                               _ptr(head, ctypes.c_double), ctypes.c_double(risk), _ptr(over, ctypes.c_int64),
+                               _ptr(excess, ctypes.c_double), ctypes.byref(rep))
+    assert st == 0, L.pyshape_last_error()
+    return rep, over, excess
+
+
+@pytest.mark.parametrize("strategy", ["auto", "complement", "peak"])
+def test_pack_typed_identical_to_python(lib, rng, strategy):
+    from pyshape.packing import WorkerTypes
+
+    assert lib.pyshape_api_version() % 1000 >= 2
+    n, R, T = 200, 2, 48
+    t = np.arange(T)
+    D = (rng.uniform(0.5, 3, size=(n, R, 1)) * (1.2 + np.sin(2 * np.pi * t / T + rng.uniform(0, 7, (n, R, 1))))
+         ).astype(np.float32)
+    types = WorkerTypes(["s", "m", "l"], [[8.0, 10.0], [14.0, 18.0], [30.0, 36.0]], [1.0, 1.6, 3.1])
+    for head in (0.0, [0.1, 0.0]):
+        plan = pyshape.pack(D, types, strategy, headroom=head)
+        st, a, wtype, fig = _c_pack_typed(lib, D, types, head, strategy)
+        assert st == 0, lib.pyshape_last_error()
+        assert np.array_equal(a, plan.assignment) and np.array_equal(wtype, plan.worker_type)
+        assert (fig.n_workers, fig.lower_bound, fig.peak_workers) == (plan.n_workers, plan.lower_bound,
+                                                                      plan.peak_workers)
+        assert (fig.cost, fig.cost_lower_bound, fig.peak_cost) == (plan.cost, plan.cost_lower_bound, plan.peak_cost)
+    # one type: pyshape_pack's plan
+    one = WorkerTypes(["only"], [[14.0, 18.0]], [2.0])
+    st, a, wtype, fig = _c_pack_typed(lib, D, one, 0.0, strategy)
+    b, fig1 = _c_pack(lib, D, [14.0, 18.0], 0.0, strategy)
+    assert st == 0 and np.array_equal(a, b) and fig.n_workers == fig1.n_workers and fig.cost == 2.0 * fig1.n_workers
+    # errors: a shape that fits no type (its row named), a bad cost (its type named)
+    small = WorkerTypes(["s"], [[1.0, 1.0]], [1.0])
+    st, *_ = _c_pack_typed(lib, D, small, 0.0, strategy)
+    assert st == 3 and b"fit no worker type" in lib.pyshape_last_error() and b"rows 0" in lib.pyshape_last_error()
+    cap = np.ascontiguousarray(types.capacity)
+    cost = np.array([1.0, -1.0, 2.0])
+    wt = _WorkerTypes(3, cap.ctypes.data, cost.ctypes.data, None)
+    out, wtp = np.empty(n, np.int64), np.empty(n, np.int32)
+    assert lib.pyshape_pack_typed(_ptr(D, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(R), ctypes.c_size_t(T),
+                                  ctypes.byref(wt), None, None, _ptr(out, ctypes.c_int64), _ptr(wtp, ctypes.c_int32),
+                                  None) == 1
+    assert b"worker type 1: cost must be positive" in lib.pyshape_last_error()
+
+
+def test_plan_verify_identical_to_python(lib, rng):
+    import dataclasses
+
+    from pyshape.packing import WorkerTypes
+
+    n, R, T = 120, 2, 30
+    D = rng.uniform(0, 2, size=(n, R, T)).astype(np.float32)
+    types = WorkerTypes(["s", "l"], [[6.0, 6.0], [12.0, 12.0]], [1.0, 1.8])
+    for risk in (0.0, 0.1):
+        for plan in (pyshape.pack(D, 9.0, headroom=0.1, risk=risk), pyshape.pack(D, types, headroom=0.1, risk=risk)):
+            for k in range(4):
+                a = plan.assignment.copy()
+                if k == 1:
+                    a[: n // 3] = 0
+                elif k == 2:
+                    a[3] = -2
+                elif k == 3:
+                    a[a == 1] = 0
+                p = dataclasses.replace(plan, assignment=a)
+                want = p.verify(raise_on_error=False)
+                rep, over, excess = _c_verify(lib, D, a, p.worker_capacity, p.headroom, risk)
+                assert bool(rep.ok) == want.ok and rep.message.decode() == want.message
+                assert rep.allowed_steps == want.allowed_steps
+                assert np.array_equal(over, want.steps_over) and np.array_equal(excess, want.max_excess)
+    rep = _VerifyReport()
+    bad = np.array([[1.0, -1.0]])
+    assert lib.pyshape_plan_verify(_ptr(D, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(R),
+                                   ctypes.c_size_t(T), _ptr(np.zeros(n, np.int64), ctypes.c_int64), ctypes.c_size_t(1),
+                                   _ptr(bad, ctypes.c_double), None, ctypes.c_double(0.0), None, None,
+                                   ctypes.byref(rep)) == 1
+    assert b"capacity must be positive" in lib.pyshape_last_error()
+
+
+def test_typed_placer_identical_to_python(lib, rng):
+    from pyshape.packing import WorkerTypes
+
+    R, T = 2, 24
+    types = WorkerTypes(["small", "large"], [[6.0, 8.0], [12.0, 16.0]], [1.0, 1.7])
+    cap, cost = np.ascontiguousarray(types.capacity), np.ascontiguousarray(types.cost)
+    names = (ctypes.c_char_p * 2)(b"small", b"large")
+    wt = _WorkerTypes(2, cap.ctypes.data, cost.ctypes.data, names)
+    p = ctypes.c_void_p()
+    assert lib.pyshape_placer_create_typed(ctypes.c_size_t(R), ctypes.c_size_t(T), ctypes.byref(wt), None, None,
+                                           ctypes.byref(p)) == 0, lib.pyshape_last_error()
+    py = pyshape.Placer(types, T)
+    shapes = rng.uniform(0, 3, size=(80, R, T)).astype(np.float32)
+    shapes[::9] *= np.float32(3.5)  # some need the large type
+    w = ctypes.c_int64()
+    for i, s in enumerate(shapes):
+        assert lib.pyshape_placer_place(p, f"vm-{i}".encode(), _ptr(s, ctypes.c_float), ctypes.byref(w)) == 0
+        assert w.value == py.place(f"vm-{i}", s)
+    t = ctypes.c_int32()
+    got = []
+    for k in range(py.n_workers):
+        assert lib.pyshape_placer_worker_type(p, ctypes.c_size_t(k), ctypes.byref(t)) == 0
+        got.append(t.value)
+    assert got == py.worker_type.tolist() and set(got) == {0, 1}
+    assert lib.pyshape_placer_worker_type(p, ctypes.c_size_t(py.n_workers), ctypes.byref(t)) == 1
+    data, size = ctypes.c_void_p(), ctypes.c_size_t()
+    assert lib.pyshape_placer_snapshot(p, ctypes.byref(data), ctypes.byref(size)) == 0
+    assert ctypes.string_at(data, size.value) == py.snapshot()  # version 4, the same bytes
+    lib.pyshape_free(data)
+    big = np.full((R, T), 13.0, np.float32)
+    assert lib.pyshape_placer_place(p, b"big", _ptr(big, ctypes.c_float), None) == 3
+    lib.pyshape_placer_free(p)
+    # an untyped placer: worker type -1
+    q = ctypes.c_void_p()
+    assert lib.pyshape_placer_create(ctypes.c_size_t(R), ctypes.c_size_t(T), _ptr(cap[1].copy(), ctypes.c_double),
+                                     None, None, ctypes.byref(q)) == 0
+    assert lib.pyshape_placer_place(q, b"a", _ptr(shapes[1], ctypes.c_float), None) == 0
+    assert lib.pyshape_placer_worker_type(q, ctypes.c_size_t(0), ctypes.byref(t)) == 0 and t.value == -1
+    lib.pyshape_placer_free(q)

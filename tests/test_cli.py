@@ -329,7 +329,8 @@ def test_demo_checks_its_arguments_before_any_work(tmp_path, capsys, args, msg):
     (["evaluate", "{p}", "-c", "1e9,1e9", "--min-history", "0"], "argument --min-history: must be a positive"),
     (["evaluate", "{p}", "-c", "1e9,1e9", "--max-overflow", "nan"], "argument --max-overflow: must be a fraction"),
     (["demo", "--max-overflow", "2"], "argument --max-overflow: must be a fraction in [0, 1], got 2"),
-    (["pack", "{p}"], "the following arguments are required: -c/--capacity"),
+    (["pack", "{p}"], "one of the arguments -c/--capacity --worker-type --types is required"),
+    (["pack", "{p}", "-c", "5,5", "--worker-type", "a:1,2:1"], "argument --worker-type: not allowed with"),
 ])
 def test_usage_errors_are_one_line_exit_2(days_npy, capsys, args, msg):
     path, _ = days_npy

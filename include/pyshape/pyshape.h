@@ -8,7 +8,9 @@
  * baseline as pyshape.pack; pyshape_top_partners the same partners and scores
  * (bit for bit) as pyshape.top_partners; the placer the same workers as
  * pyshape.Placer, and its snapshots are the Python Placer's (either side
- * restores the other's).
+ * restores the other's); on worker types (API 1.2) pyshape_pack_typed the
+ * plan of pyshape.pack(shapes, WorkerTypes(...)); pyshape_plan_verify the
+ * decision of pyshape.Plan.verify.
  *
  * Conventions
  * -----------
@@ -53,7 +55,7 @@
 #include <stdint.h>
 
 #define PYSHAPE_API_VERSION_MAJOR 1
-#define PYSHAPE_API_VERSION_MINOR 1
+#define PYSHAPE_API_VERSION_MINOR 2
 #define PYSHAPE_API_VERSION (PYSHAPE_API_VERSION_MAJOR * 1000 + PYSHAPE_API_VERSION_MINOR)
 /* Nonzero when a library reporting api_version serves this header. */
 #define PYSHAPE_API_COMPATIBLE(api_version)                               \
@@ -198,6 +200,69 @@ PYSHAPE_EXPORT pyshape_status pyshape_pack(const float* shapes, size_t n, size_t
                                            const pyshape_pack_options* options, int64_t* assignment,
                                            pyshape_plan_figures* figures);
 
+/* ---- heterogeneous fleets (API 1.2) */
+
+/* A table of worker types: type t has capacity[t * R + r] of resource r
+ * (positive) and costs cost[t] (positive) per worker. */
+typedef struct pyshape_worker_types {
+  size_t n_types;
+  const double* capacity;   /* n_types * R */
+  const double* cost;       /* n_types */
+  const char* const* names; /* n_types NUL-terminated UTF-8 names (kept in placer snapshots), or NULL: "0", "1", ... */
+} pyshape_worker_types;
+
+/* The figures of a plan on worker types, as in pyshape.Plan. */
+typedef struct pyshape_typed_figures {
+  size_t n_workers;        /* workers the plan uses */
+  size_t lower_bound;      /* the worker bound against the largest capacity per resource over the types */
+  size_t peak_workers;     /* workers of the peak-based baseline (the same typed policy on the peaks) */
+  double cost;             /* the plan's cost: the sum of its workers' type costs */
+  double cost_lower_bound; /* no plan costs less (pyshape.packing.cost_lower_bound) */
+  double peak_cost;        /* the cost of the peak-based baseline */
+} pyshape_typed_figures;
+
+/* pyshape_pack on a fleet of worker types: the plan minimises the total cost
+ * of its workers (pyshape.pack(shapes, capacity=WorkerTypes(...)); the policy
+ * is documented there and in src/cpp/pack/types.hpp). headroom[R] (NULL: 0)
+ * applies to every type. Writes the worker of every shape to assignment[n]
+ * and the type (a row of types) of every worker to worker_type, which must
+ * have room for n entries (a plan has at most n workers; the first
+ * figures->n_workers are written). A shape that fits no type is
+ * PYSHAPE_ETOOLARGE, its row in the message; a cost or capacity that is not
+ * positive and finite is PYSHAPE_EINVAL naming the type. A table of one type
+ * gives the plan pyshape_pack gives for that capacity. */
+PYSHAPE_EXPORT pyshape_status pyshape_pack_typed(const float* shapes, size_t n, size_t R, size_t T,
+                                                 const pyshape_worker_types* types, const double* headroom,
+                                                 const pyshape_pack_options* options, int64_t* assignment,
+                                                 int32_t* worker_type, pyshape_typed_figures* figures);
+
+/* ---- plan verification (API 1.2) */
+
+/* What pyshape.Plan.verify decides (the same code): see pyshape_plan_verify. */
+typedef struct pyshape_verify_report {
+  int ok;               /* 1 when the plan is feasible */
+  size_t allowed_steps; /* floor(risk * T): steps a worker may be over */
+  size_t out_of_range;  /* assignment entries outside [0, n_workers) */
+  size_t empty_workers; /* workers holding no shape */
+  size_t workers_over;  /* workers over capacity at more than allowed_steps steps */
+  char message[512];    /* "" when ok, else Plan.verify's message (cut to 511 bytes) */
+} pyshape_verify_report;
+
+/* Re-checks a plan from the shapes and the assignment alone (float64 sums):
+ * every entry in [0, n_workers), no empty worker, and every worker w within
+ * worker_capacity[w * R + r] * (1 - headroom[r]) (headroom NULL: 0) at all
+ * but floor(risk * T) steps, with a float32 allowance of (k + 1) * 2^-23 *
+ * capacity for a worker holding k shapes. worker_capacity is each worker's
+ * own capacity (n_workers * R; on worker types, its type's row). Optional
+ * outputs: steps_over[n_workers] (steps over per worker), max_excess[R] (the
+ * largest load - capacity, at least 0). A plan that is not feasible is still
+ * PYSHAPE_OK with report->ok = 0; PYSHAPE_EINVAL is for bad arguments. */
+PYSHAPE_EXPORT pyshape_status pyshape_plan_verify(const float* shapes, size_t n, size_t R, size_t T,
+                                                  const int64_t* assignment, size_t n_workers,
+                                                  const double* worker_capacity, const double* headroom,
+                                                  double risk, int64_t* steps_over, double* max_excess,
+                                                  pyshape_verify_report* report);
+
 /* ------------------------------------------------------------------ online placer */
 
 /* One workload at a time onto a growing fleet of workers, with removal and
@@ -222,6 +287,19 @@ PYSHAPE_EXPORT void pyshape_placer_options_init(pyshape_placer_options* options)
 PYSHAPE_EXPORT pyshape_status pyshape_placer_create(size_t R, size_t T, const double* capacity,
                                                     const double* headroom, const pyshape_placer_options* options,
                                                     pyshape_placer** out);
+/* A new empty placer on worker types (API 1.2; pyshape.Placer(WorkerTypes(...), T)):
+ * a new worker opens as the cheapest type (lowest cost, then lowest index)
+ * whose effective capacity holds the shape's peak and keeps that type; every
+ * fit test and score uses the worker's own capacity. A shape that fits no
+ * type is PYSHAPE_ETOOLARGE. Snapshots carry the types (format version 4). */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_create_typed(size_t R, size_t T, const pyshape_worker_types* types,
+                                                          const double* headroom,
+                                                          const pyshape_placer_options* options,
+                                                          pyshape_placer** out);
+/* *type = the type of worker (a row of the placer's types), or -1 for a
+ * placer without types. PYSHAPE_EINVAL when worker >= n_workers. (API 1.2) */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_worker_type(const pyshape_placer* placer, size_t worker,
+                                                         int32_t* type);
 /* Releases a placer (NULL is ignored). */
 PYSHAPE_EXPORT void pyshape_placer_free(pyshape_placer* placer);
 
@@ -300,8 +378,9 @@ PYSHAPE_EXPORT pyshape_status pyshape_placer_shape(const pyshape_placer* placer,
 
 /* The whole state as bytes: *data (release with pyshape_free) and *size. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_snapshot(const pyshape_placer* placer, void** data, size_t* size);
-/* A new placer from snapshot bytes (format version 3; versions 1 and 2,
- * written before API 1.1, are read too). PYSHAPE_ECORRUPT when they are not
+/* A new placer from snapshot bytes (format version 3, or 4 for a placer on
+ * worker types (API 1.2); versions 1 and 2, written before API 1.1, are read
+ * too). PYSHAPE_ECORRUPT when they are not
  * a valid snapshot. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_restore(const void* data, size_t size, pyshape_placer** out);
 /* The snapshot written to path atomically (a temporary file, fsync, rename). */

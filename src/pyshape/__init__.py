@@ -27,7 +27,7 @@ from pyshape.correlate import (
     top_partners,
     znorm,
 )
-from pyshape.packing import Placer, Plan, pack
+from pyshape.packing import Placer, Plan, WorkerTypes, pack
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyshape.cluster import CorrelationKMeans, KShape
@@ -69,6 +69,7 @@ __all__ = [
     "Placer",
     "Plan",
     "SeasonalNaive",
+    "WorkerTypes",
     "available_simd_levels",
     "carry_forward",
     "lagged_correlation",

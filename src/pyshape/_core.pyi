@@ -113,11 +113,24 @@ def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.
 
 def pack_plan(shapes: F32, capacity: npt.NDArray[np.float64], headroom: npt.NDArray[np.float64], strategy: str,
               risk: float, candidates: int, improve: int, shard_size: int, n_threads: int = 0,
-              progress: Progress = None, effort: float = 1.0
-              ) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64]:
+              progress: Progress = None, effort: float = 1.0, cost: Optional[npt.NDArray[np.float64]] = None
+              ) -> Tuple[Optional[I64], int, int, int, npt.NDArray[np.float64], int, int, I64, Optional[I64],
+                         float, float, float]:
     """pyshape.pack's policy (src/cpp/pack/policy.hpp, shared with the C API): (assignment or None,
-    n_workers, lower_bound, peak_workers, total (R, T), nonfinite_row, negative_row, too_large_rows);
-    the assignment is None when the data has a problem, which the rows locate."""
+    n_workers, lower_bound, peak_workers, total (R, T), nonfinite_row, negative_row, too_large_rows,
+    worker_type or None, cost, cost_lower_bound, peak_cost); the assignment is None when the data has
+    a problem, which the rows locate. cost given (n_types,): capacity is a worker type table
+    (n_types, R) and the plan minimises cost (src/cpp/pack/types.hpp)."""
+
+def cost_lower_bound(total: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64],
+                     cost: npt.NDArray[np.float64], risk: float = 0.0, peaks: Optional[F32] = None) -> float:
+    """A lower bound on the cost of any plan on worker types (pyshape.packing.cost_lower_bound)."""
+
+def verify_plan(shapes: F32, assignment: I64, n_workers: int, capacity: npt.NDArray[np.float64],
+                headroom: npt.NDArray[np.float64], risk: float, n_threads: int = 0
+                ) -> Tuple[bool, I64, npt.NDArray[np.float64], int, str]:
+    """Plan.verify's decision (src/cpp/pack/verify.hpp): (ok, steps_over (W,), max_excess (R,),
+    allowed_steps, message); capacity is each worker's own, (n_workers, R)."""
 
 def lower_bound(total: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64], risk: float = 0.0) -> int:
     """Fewest workers any plan within the risk budget can use (pyshape.packing.lower_bound)."""
@@ -173,6 +186,12 @@ class Placer:
     def overloaded(self) -> npt.NDArray[np.int64]: ...
     @property
     def head(self) -> int: ...
+    def set_types(self, capacity: npt.NDArray[np.float64], cost: npt.NDArray[np.float64], names: list[str]) -> None:
+        """Worker types, before any worker opens (capacity must be the table's largest per resource)."""
+    @property
+    def types(self) -> Optional[Tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]]: ...
+    @property
+    def worker_type(self) -> Optional[I64]: ...
     def _check(self) -> str: ...
     def snapshot(self) -> bytes: ...
     @staticmethod

@@ -124,6 +124,64 @@ int main(int argc, char** argv) {
   EXPECT_ERR(pyshape_pack(shapes, (size_t)1 << 62, 1024, 1024, cap, head, NULL, assign, &fig), PYSHAPE_EINVAL,
              "overflow");
 
+  /* worker types and plan verification (API 1.2) */
+  {
+    double tcap[4] = {5.0, 5.0, 10.0, 10.0}, tcost[2] = {1.0, 1.8}, wcap[6];
+    const char* names[2] = {"small", "large"};
+    pyshape_worker_types wt;
+    pyshape_typed_figures tf;
+    pyshape_verify_report rep;
+    int32_t wtype[3];
+    int64_t over[3];
+    double excess[2];
+    size_t k;
+    wt.n_types = 2;
+    wt.capacity = tcap;
+    wt.cost = tcost;
+    wt.names = names;
+    EXPECT(pyshape_pack_typed(shapes, 3, 2, 4, &wt, NULL, NULL, assign, wtype, &tf) == PYSHAPE_OK);
+    EXPECT(tf.cost >= tf.cost_lower_bound && tf.cost_lower_bound > 0 && tf.n_workers >= 1);
+    for (k = 0; k < tf.n_workers; ++k) {
+      wcap[2 * k] = tcap[2 * wtype[k]];
+      wcap[2 * k + 1] = tcap[2 * wtype[k] + 1];
+    }
+    EXPECT(pyshape_plan_verify(shapes, 3, 2, 4, assign, tf.n_workers, wcap, NULL, 0.0, over, excess, &rep) ==
+           PYSHAPE_OK);
+    EXPECT(rep.ok == 1 && rep.message[0] == '\0' && excess[0] == 0.0);
+    for (k = 0; k < 3; ++k) assign[k] = 0; /* everything on one small worker: over capacity */
+    wcap[0] = wcap[1] = 5.0;
+    EXPECT(pyshape_plan_verify(shapes, 3, 2, 4, assign, 1, wcap, NULL, 0.0, over, excess, &rep) == PYSHAPE_OK);
+    EXPECT(rep.ok == 0 && rep.workers_over == 1 && over[0] == 3 && strstr(rep.message, "over capacity") != NULL);
+    EXPECT_ERR(pyshape_plan_verify(shapes, 3, 2, 4, assign, 1, wcap, NULL, 0.0, over, excess, NULL), PYSHAPE_EINVAL,
+               "report");
+    EXPECT_ERR(pyshape_plan_verify(shapes, 3, 2, 4, assign, 1, NULL, NULL, 0.0, over, excess, &rep), PYSHAPE_EINVAL,
+               "worker_capacity");
+    EXPECT_ERR(pyshape_plan_verify(shapes, 3, 2, 4, assign, 1, wcap, NULL, 1.5, over, excess, &rep), PYSHAPE_EINVAL,
+               "risk");
+    tcost[1] = -1.0;
+    EXPECT_ERR(pyshape_pack_typed(shapes, 3, 2, 4, &wt, NULL, NULL, assign, wtype, &tf), PYSHAPE_EINVAL,
+               "worker type 1: cost");
+    tcost[1] = 1.8;
+    tcap[0] = tcap[2] = 0.5; /* no type holds the shapes (peak 4) */
+    tcap[2] = 3.0;
+    EXPECT_ERR(pyshape_pack_typed(shapes, 3, 2, 4, &wt, NULL, NULL, assign, wtype, &tf), PYSHAPE_ETOOLARGE,
+               "fit no worker type");
+    tcap[0] = 5.0;
+    tcap[2] = 10.0;
+    EXPECT_ERR(pyshape_pack_typed(shapes, 3, 2, 4, NULL, NULL, NULL, assign, wtype, &tf), PYSHAPE_EINVAL, "required");
+    EXPECT_ERR(pyshape_pack_typed(shapes, 3, 2, 4, &wt, NULL, NULL, assign, NULL, &tf), PYSHAPE_EINVAL, "required");
+    wt.n_types = 0;
+    EXPECT_ERR(pyshape_pack_typed(shapes, 3, 2, 4, &wt, NULL, NULL, assign, wtype, &tf), PYSHAPE_EINVAL, "n_types");
+    wt.n_types = 2;
+    EXPECT_ERR(pyshape_placer_create_typed(2, 4, NULL, NULL, NULL, &p), PYSHAPE_EINVAL, "types");
+    EXPECT(pyshape_placer_create_typed(2, 4, &wt, NULL, NULL, &p) == PYSHAPE_OK);
+    EXPECT(pyshape_placer_place(p, "a", shapes, NULL) == PYSHAPE_OK);
+    EXPECT(pyshape_placer_worker_type(p, 0, &wtype[0]) == PYSHAPE_OK && wtype[0] == 0);
+    EXPECT_ERR(pyshape_placer_worker_type(p, 5, &wtype[0]), PYSHAPE_EINVAL, "out of range");
+    pyshape_placer_free(p);
+    p = NULL;
+  }
+
   /* online placer */
   pyshape_placer_options_init(&po);
   po.max_workers = 1;

@@ -258,6 +258,32 @@ void bind_pack(py::module_& m) {
       .def("remove", [](Placer& p, py::handle id) { return p.remove(encode_id(id)); }, py::arg("id"))
       .def("worker_of", [](const Placer& p, py::handle id) { return p.worker_of(encode_id(id)); }, py::arg("id"))
       .def("contains", [](const Placer& p, py::handle id) { return is_id(id) && p.worker_of(encode_id(id)) >= 0; })
+      .def("set_types",
+           [](Placer& p, const DArray& cap, const DArray& cost, const std::vector<std::string>& names) {
+             if (cap.ndim() != 2 || static_cast<size_t>(cap.shape(1)) != p.R() || cost.ndim() != 1 ||
+                 cost.shape(0) != cap.shape(0))
+               throw std::invalid_argument("worker types need a capacity table (n_types, R) and one cost per type");
+             p.set_types(static_cast<size_t>(cap.shape(0)), cap.data(), cost.data(), names);
+           },
+           py::arg("capacity"), py::arg("cost"), py::arg("names"))
+      .def_property_readonly("types",
+           [](const Placer& p) -> py::object {
+             if (p.n_types() == 0) return py::none();
+             py::array_t<double> cap({p.n_types(), p.R()});
+             std::copy(p.type_capacity().begin(), p.type_capacity().end(), cap.mutable_data());
+             py::array_t<double> cost(p.n_types());
+             std::copy(p.type_cost().begin(), p.type_cost().end(), cost.mutable_data());
+             py::list names;
+             for (const auto& nm : p.type_names()) names.append(py::str(nm));
+             return py::make_tuple(names, cap, cost);
+           })
+      .def_property_readonly("worker_type",
+           [](const Placer& p) -> py::object {
+             if (p.n_types() == 0) return py::none();
+             py::array_t<int64_t> out(p.n_workers());
+             for (size_t w = 0; w < p.n_workers(); ++w) out.mutable_data()[w] = p.worker_type(w);
+             return out;
+           })
       .def_property_readonly("n_workers", &Placer::n_workers)
       .def_property_readonly("n_items", &Placer::n_items)
       .def_property_readonly("R", &Placer::R)

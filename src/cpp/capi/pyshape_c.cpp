@@ -6,9 +6,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -24,6 +26,8 @@
 #include "correlate/pearson.hpp"
 #include "pack/placer.hpp"
 #include "pack/policy.hpp"
+#include "pack/types.hpp"
+#include "pack/verify.hpp"
 
 struct pyshape_placer {
   pyshape::Placer p;
@@ -141,6 +145,71 @@ pyshape_placer* restore_bytes(const std::string& bytes) {
   } catch (const std::out_of_range& e) {
     fail(PYSHAPE_ECORRUPT, e.what());
   }
+}
+
+// pyshape_pack and pyshape_pack_typed: the request from the options, the
+// policy, the data's problems worded as pyshape.pack's (rows as the ids).
+PackFigures run_pack(const float* shapes, size_t n, size_t R, size_t T, const double* capacity,
+                     const pyshape_worker_types* types, const double* headroom, const pyshape_pack_options* options,
+                     int64_t* assignment) {
+  pyshape_pack_options o;
+  pyshape_pack_options_init(&o);
+  if (options) o = *options;
+  need(shapes != nullptr && (capacity != nullptr || types != nullptr) && assignment != nullptr,
+       types ? "shapes, types and assignment are required" : "shapes, capacity and assignment are required");
+  check_strategy(o.strategy, true);
+  mul(mul(n, R, "shapes"), T, "shapes");
+  PackRequest rq;
+  rq.shapes = shapes;
+  rq.n = n;
+  rq.R = R;
+  rq.T = T;
+  rq.capacity = capacity;
+  if (types) {
+    need(types->n_types > 0 && types->capacity != nullptr && types->cost != nullptr,
+         "types need n_types >= 1, a capacity table and costs");
+    mul(types->n_types, R, "types");
+    rq.n_types = types->n_types;
+    rq.type_capacity = types->capacity;
+    rq.type_cost = types->cost;
+  }
+  rq.headroom = headroom;
+  rq.strategy = static_cast<PlanStrategy>(o.strategy);
+  rq.risk = o.risk;
+  rq.candidates = o.candidates;
+  rq.improve = o.improve;
+  rq.shard_size = o.shard_size;
+  PackFigures fig;
+  PackProblem prob;
+  if (!plan_pack(simd_tables().pack, rq, assignment, std::vector<double>(R * T).data(), &fig, &prob, ProgressFn(), o.n_threads)) {
+    if (prob.nonfinite_row >= 0)
+      fail(PYSHAPE_EINVAL, "shape " + std::to_string(prob.nonfinite_row) + " (row " +
+                               std::to_string(prob.nonfinite_row) + ") has a NaN or infinite value");
+    if (prob.negative_row >= 0)
+      fail(PYSHAPE_EINVAL, "shape " + std::to_string(prob.negative_row) + " (row " +
+                               std::to_string(prob.negative_row) + ") has a negative value");
+    std::string msg = std::to_string(prob.too_large_rows.size()) + " shape(s) ";
+    auto caps = [&](const double* c) {
+      std::vector<float> eff = effective_capacity(R, c, headroom);
+      std::string out = "[";
+      for (size_t r = 0; r < R; ++r) out += (r ? ", " : "") + std::to_string(eff[r]);
+      return out + "]";
+    };
+    if (types) {
+      msg += "fit no worker type (effective capacities: ";
+      for (size_t t = 0; t < types->n_types; ++t) msg += (t ? ", type " : "type ") + std::to_string(t) + " " +
+                                                        caps(types->capacity + t * R);
+      msg += "): rows ";
+    } else {
+      msg += "peak above the effective capacity " + caps(capacity) + " of an empty worker: rows ";
+    }
+    for (size_t i = 0; i < prob.too_large_rows.size() && i < 10; ++i)
+      msg += (i ? ", " : "") + std::to_string(prob.too_large_rows[i]);
+    if (prob.too_large_rows.size() > 10) msg += " and " + std::to_string(prob.too_large_rows.size() - 10) + " more";
+    msg += ". Nothing was placed; use bigger workers, less headroom, or split them.";
+    fail(PYSHAPE_ETOOLARGE, msg);
+  }
+  return fig;
 }
 
 }  // namespace
@@ -282,46 +351,8 @@ pyshape_status pyshape_pack(const float* shapes, size_t n, size_t R, size_t T, c
                             const double* headroom, const pyshape_pack_options* options, int64_t* assignment,
                             pyshape_plan_figures* figures) {
   return guard([&] {
-    pyshape_pack_options o;
-    pyshape_pack_options_init(&o);
-    if (options) o = *options;
-    need(shapes != nullptr && capacity != nullptr && assignment != nullptr,
-         "shapes, capacity and assignment are required");
-    check_strategy(o.strategy, true);
-    mul(mul(n, R, "shapes"), T, "shapes");
-    PackRequest rq;
-    rq.shapes = shapes;
-    rq.n = n;
-    rq.R = R;
-    rq.T = T;
-    rq.capacity = capacity;
-    rq.headroom = headroom;
-    rq.strategy = static_cast<PlanStrategy>(o.strategy);
-    rq.risk = o.risk;
-    rq.candidates = o.candidates;
-    rq.improve = o.improve;
-    rq.shard_size = o.shard_size;
-    PackFigures fig;
-    PackProblem prob;
-    if (!plan_pack(simd_tables().pack, rq, assignment, std::vector<double>(R * T).data(), &fig, &prob, ProgressFn(), o.n_threads)) {
-      // worded as pyshape.pack's messages, with row numbers as the ids
-      if (prob.nonfinite_row >= 0)
-        fail(PYSHAPE_EINVAL, "shape " + std::to_string(prob.nonfinite_row) + " (row " +
-                                 std::to_string(prob.nonfinite_row) + ") has a NaN or infinite value");
-      if (prob.negative_row >= 0)
-        fail(PYSHAPE_EINVAL, "shape " + std::to_string(prob.negative_row) + " (row " +
-                                 std::to_string(prob.negative_row) + ") has a negative value");
-      std::vector<float> eff = effective_capacity(R, capacity, headroom);
-      std::string msg = std::to_string(prob.too_large_rows.size()) +
-                        " shape(s) peak above the effective capacity [";
-      for (size_t r = 0; r < R; ++r) msg += (r ? ", " : "") + std::to_string(eff[r]);
-      msg += "] of an empty worker: rows ";
-      for (size_t i = 0; i < prob.too_large_rows.size() && i < 10; ++i)
-        msg += (i ? ", " : "") + std::to_string(prob.too_large_rows[i]);
-      if (prob.too_large_rows.size() > 10) msg += " and " + std::to_string(prob.too_large_rows.size() - 10) + " more";
-      msg += ". Nothing was placed; use bigger workers, less headroom, or split them.";
-      fail(PYSHAPE_ETOOLARGE, msg);
-    }
+    need(capacity != nullptr, "shapes, capacity and assignment are required");
+    PackFigures fig = run_pack(shapes, n, R, T, capacity, nullptr, headroom, options, assignment);
     if (figures) {
       figures->n_workers = fig.n_workers;
       figures->lower_bound = fig.lower_bound;
@@ -329,6 +360,49 @@ pyshape_status pyshape_pack(const float* shapes, size_t n, size_t R, size_t T, c
     }
   });
 }
+
+pyshape_status pyshape_pack_typed(const float* shapes, size_t n, size_t R, size_t T, const pyshape_worker_types* types,
+                                  const double* headroom, const pyshape_pack_options* options, int64_t* assignment,
+                                  int32_t* worker_type, pyshape_typed_figures* figures) {
+  return guard([&] {
+    need(types != nullptr && worker_type != nullptr, "types and worker_type are required");
+    PackFigures fig = run_pack(shapes, n, R, T, nullptr, types, headroom, options, assignment);
+    std::copy(fig.worker_type.begin(), fig.worker_type.end(), worker_type);
+    if (figures) {
+      figures->n_workers = fig.n_workers;
+      figures->lower_bound = fig.lower_bound;
+      figures->peak_workers = fig.peak_workers;
+      figures->cost = fig.cost;
+      figures->cost_lower_bound = fig.cost_lower_bound;
+      figures->peak_cost = fig.peak_cost;
+    }
+  });
+}
+
+pyshape_status pyshape_plan_verify(const float* shapes, size_t n, size_t R, size_t T, const int64_t* assignment,
+                                   size_t n_workers, const double* worker_capacity, const double* headroom,
+                                   double risk, int64_t* steps_over, double* max_excess,
+                                   pyshape_verify_report* report) {
+  return guard([&] {
+    need(report != nullptr, "report is required");
+    need((shapes != nullptr && assignment != nullptr) || n == 0, "shapes and assignment are required");
+    need(worker_capacity != nullptr || n_workers == 0, "worker_capacity is required");
+    mul(mul(n, R, "shapes"), T, "shapes");
+    mul(n_workers, R, "worker_capacity");
+    VerifyResult res = verify_plan(shapes, n, R, T, assignment, n_workers, worker_capacity, headroom, risk, 0);
+    if (steps_over) std::copy(res.steps_over.begin(), res.steps_over.end(), steps_over);
+    if (max_excess) std::copy(res.max_excess.begin(), res.max_excess.end(), max_excess);
+    report->ok = res.ok ? 1 : 0;
+    report->allowed_steps = res.allowed_steps;
+    report->out_of_range = res.out_of_range;
+    report->empty_workers = res.empty_workers;
+    report->workers_over = res.workers_over;
+    const size_t len = std::min(res.message.size(), sizeof(report->message) - 1);
+    std::memcpy(report->message, res.message.data(), len);
+    report->message[len] = '\0';
+  });
+}
+
 
 // ------------------------------------------------------------------ online placer
 
@@ -360,6 +434,44 @@ pyshape_status pyshape_placer_create(size_t R, size_t T, const double* capacity,
     *out = new pyshape_placer{
         Placer(simd_tables().pack, R, T, capacity, head.data(), placer_strategy(o.strategy), o.risk, o.candidates, o.max_workers,
                o.scan_limit)};
+  });
+}
+
+pyshape_status pyshape_placer_create_typed(size_t R, size_t T, const pyshape_worker_types* types,
+                                           const double* headroom, const pyshape_placer_options* options,
+                                           pyshape_placer** out) {
+  return guard([&] {
+    need(out != nullptr, "out is NULL");
+    *out = nullptr;
+    need(types != nullptr && types->n_types > 0 && types->capacity != nullptr && types->cost != nullptr,
+         "types need n_types >= 1, a capacity table and costs");
+    need(R > 0, "R and T must be at least 1");
+    mul(types->n_types, R, "types");
+    check_worker_types(types->n_types, R, types->capacity, types->cost);
+    std::vector<double> capmax(types->capacity, types->capacity + R);  // the placer's capacity: the largest
+    for (size_t t = 1; t < types->n_types; ++t)
+      for (size_t r = 0; r < R; ++r) capmax[r] = std::max(capmax[r], types->capacity[t * R + r]);
+    std::vector<std::string> names(types->n_types);
+    for (size_t t = 0; t < types->n_types; ++t) {
+      names[t] = types->names && types->names[t] ? std::string(types->names[t]) : std::to_string(t);
+      need(!names[t].empty(), "worker type names must not be empty");
+    }
+    pyshape_placer* p = nullptr;
+    pyshape_status st = pyshape_placer_create(R, T, capmax.data(), headroom, options, &p);
+    if (st != PYSHAPE_OK) fail(st, pyshape_last_error());
+    std::unique_ptr<pyshape_placer> own(p);
+    own->p.set_types(types->n_types, types->capacity, types->cost, std::move(names));
+    *out = own.release();
+  });
+}
+
+pyshape_status pyshape_placer_worker_type(const pyshape_placer* p, size_t worker, int32_t* type) {
+  return guard([&] {
+    need(p != nullptr && type != nullptr, "placer and type are required");
+    if (worker >= p->p.n_workers())
+      fail(PYSHAPE_EINVAL, "worker " + std::to_string(worker) + " out of range [0, " +
+                               std::to_string(p->p.n_workers()) + ")");
+    *type = p->p.worker_type(worker);
   });
 }
 

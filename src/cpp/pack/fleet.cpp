@@ -73,8 +73,6 @@ Fleet::Fleet(const PackKernels& kernels, size_t R, size_t T, const float* cap, d
   B_ = (T + blk_ - 1) / blk_;
   RB_ = R * B_;
   cap_.assign(cap, cap + R);
-  tol_.resize(R);
-  for (size_t r = 0; r < R; ++r) tol_[r] = cap_[r] * 1e-6f;
   allowed_ = risk > 0 ? static_cast<size_t>(std::floor(risk * static_cast<double>(T) + 1e-9)) : 0;
   exact_ = allowed_ == 0;
   // flags_ (risk mode, T bytes) is sized by the first fits(): a fleet costs
@@ -108,10 +106,15 @@ void Fleet::reserve(size_t W) {
   bmin_.reserve(W * RB_);
   peak_.reserve(W * R_);
   vol_.reserve(W * R_);
+  wcap_.reserve(W * R_);
+  wtol_.reserve(W * R_);
 }
 
-size_t Fleet::open() {
+size_t Fleet::open(const float* cap) {
+  if (cap == nullptr) cap = cap_.data();
   size_t w = W_++;
+  wcap_.insert(wcap_.end(), cap, cap + R_);
+  for (size_t r = 0; r < R_; ++r) wtol_.push_back(cap[r] * 1e-6f);
   load_.resize(W_ * R_ * T_, 0.f);
   bmax_.resize(W_ * RB_, 0.f);
   bmin_.resize(W_ * RB_, 0.f);
@@ -120,10 +123,10 @@ size_t Fleet::open() {
   enabled_.push_back(1);
   wit_.push_back(0);
   wit_val_.push_back(0.f);
-  wit_cap_.push_back(cap_[0]);
+  wit_cap_.push_back(cap[0]);
   wit2_.push_back(0);
   wit2_val_.push_back(0.f);
-  wit2_cap_.push_back(cap_[0]);
+  wit2_cap_.push_back(cap[0]);
   sq_.resize(W_ * R_, 0.0);
   sum_.resize(W_ * R_, 0.0);
   sq_ok_.push_back(0);
@@ -145,11 +148,13 @@ void Fleet::set_leaf(size_t w) {
   float* lo = lo_.data() + node * RB_;
   float* hi = hi_.data() + node * RB_;
   if (w < W_ && enabled_[w]) {
+    const float* C = cap(w);
+    const float* tl = wtol_.data() + w * R_;
     for (size_t r = 0; r < R_; ++r)
       for (size_t b = 0; b < B_; ++b) {
         size_t k = r * B_ + b;
-        lo[k] = cap_[r] - bmin_[w * RB_ + k] + tol_[r];
-        hi[k] = cap_[r] - bmax_[w * RB_ + k] + tol_[r];
+        lo[k] = C[r] - bmin_[w * RB_ + k] + tl[r];
+        hi[k] = C[r] - bmax_[w * RB_ + k] + tl[r];
       }
   } else {
     std::fill(lo, lo + RB_, kNegInf);
@@ -183,14 +188,14 @@ void Fleet::blocks_changed(size_t w) {
 void Fleet::set_witness(size_t w, const float* s) {
   const float* L = load_.data() + w * R_ * T_;
   for (size_t r = 0; r < R_; ++r) {
-    size_t t = k_.first_over(L + r * T_, s + r * T_, T_, cap_[r]);
+    size_t t = k_.first_over(L + r * T_, s + r * T_, T_, cap(w)[r]);
     if (t < T_) {
       wit2_[w] = wit_[w];
       wit2_val_[w] = wit_val_[w];
       wit2_cap_[w] = wit_cap_[w];
       wit_[w] = static_cast<uint32_t>(r * T_ + t);
       wit_val_[w] = L[r * T_ + t];
-      wit_cap_[w] = cap_[r];
+      wit_cap_[w] = cap(w)[r];
       return;
     }
   }
@@ -199,10 +204,11 @@ void Fleet::set_witness(size_t w, const float* s) {
 bool Fleet::fits(size_t w, const float* s, float* newpeak) {
   ++full_checks_;
   const float* L = load_.data() + w * R_ * T_;
+  const float* C = cap(w);
   if (exact_) {
     for (size_t r = 0; r < R_; ++r) {
-      float m = k_.max_sum(L + r * T_, s + r * T_, T_, cap_[r]);
-      if (!(m <= cap_[r])) {
+      float m = k_.max_sum(L + r * T_, s + r * T_, T_, C[r]);
+      if (!(m <= C[r])) {
         set_witness(w, s);
         return false;
       }
@@ -211,7 +217,7 @@ bool Fleet::fits(size_t w, const float* s, float* newpeak) {
     return true;
   }
   flags_.assign(T_, 0);
-  for (size_t r = 0; r < R_; ++r) k_.mark_over(L + r * T_, s + r * T_, T_, cap_[r], flags_.data());
+  for (size_t r = 0; r < R_; ++r) k_.mark_over(L + r * T_, s + r * T_, T_, C[r], flags_.data());
   size_t over = 0;
   for (size_t t = 0; t < T_; ++t) over += flags_[t];
   if (over > allowed_) return false;
@@ -270,13 +276,14 @@ void Fleet::set_steps(size_t w, size_t p0, size_t k, const float* vals, const do
 
 bool Fleet::over(size_t w) const {
   bool above = false;
-  for (size_t r = 0; r < R_; ++r) above |= peak_[w * R_ + r] > cap_[r];
+  const float* C = cap(w);
+  for (size_t r = 0; r < R_; ++r) above |= peak_[w * R_ + r] > C[r];
   if (exact_ || !above) return above;  // with a risk budget, count the steps only when some are over
   const float* L = load_.data() + w * R_ * T_;
   size_t n = 0;
   for (size_t t = 0; t < T_; ++t) {
     bool o = false;
-    for (size_t r = 0; r < R_; ++r) o |= L[r * T_ + t] > cap_[r];
+    for (size_t r = 0; r < R_; ++r) o |= L[r * T_ + t] > C[r];
     n += o;
   }
   return n > allowed_;
@@ -293,8 +300,7 @@ void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const
     ones_.assign(T_, 1.0);
   }
   np_.resize(2 * R_);
-  float* thr = np_.data() + R_;  // threshold * cap as the float the steps are compared with
-  for (size_t r = 0; r < R_; ++r) thr[r] = static_cast<float>(threshold * static_cast<double>(cap_[r]));
+  float* thr = np_.data() + R_;  // threshold * cap as the float the steps are compared with (per worker: its cap)
   const bool thr_is_cap = threshold == 1.0;
   auto count_over = [&](size_t w, const float* lim, std::vector<uint8_t>& flags) {
     const float* L = load_.data() + w * RT;
@@ -313,6 +319,8 @@ void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const
   for (size_t k = 0; k < n; ++k) {
     const size_t w = ws[k];
     const float* L = load_.data() + w * RT;
+    const float* C = cap(w);
+    for (size_t r = 0; r < R_; ++r) thr[r] = static_cast<float>(threshold * static_cast<double>(C[r]));
     if (k + 1 < n) {  // the next candidate's load from memory while this one is scored
       const char* nx = reinterpret_cast<const char*>(load_.data() + ws[k + 1] * RT);
       for (size_t b = 0; b < RT * sizeof(float); b += 64) __builtin_prefetch(nx + b);
@@ -320,11 +328,11 @@ void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const
     bool above_thr = false, above_cap = false;
     for (size_t r = 0; r < R_; ++r) {
       const float m = k_.max_sum(L + r * T_, s + r * T_, T_, std::numeric_limits<float>::infinity());
-      const double c = cap_[r];
+      const double c = C[r];
       if (out.new_peak) out.new_peak[k * R_ + r] = static_cast<double>(m) / c;
       if (out.peak_rise) out.peak_rise[k * R_ + r] = (static_cast<double>(m) - peak_[w * R_ + r]) / c;
       above_thr |= m > thr[r];
-      above_cap |= m > cap_[r];
+      above_cap |= m > C[r];
     }
     int64_t steps = -1;
     if (out.steps_over) {
@@ -336,7 +344,7 @@ void Fleet::score(const float* s, const double* vol_s, const double* sq_s, const
       if (!above_cap) ok = true;
       else if (exact_) ok = false;
       else if (thr_is_cap && steps >= 0) ok = static_cast<size_t>(steps) <= allowed_;
-      else ok = static_cast<size_t>(count_over(w, cap_.data(), over_cap_)) <= allowed_;
+      else ok = static_cast<size_t>(count_over(w, C, over_cap_)) <= allowed_;
       out.fits[k] = ok ? 1 : 0;
     }
     if (!dot) continue;
@@ -385,11 +393,13 @@ std::string Fleet::check(size_t w) const {
     return "worker " + std::to_string(w) + ": witness value is stale";
   const float* lo = lo_.data() + (leaves_ + w) * RB_;
   const float* hi = hi_.data() + (leaves_ + w) * RB_;
+  const float* C = cap(w);
+  const float* tl = wtol_.data() + w * R_;
   for (size_t r = 0; r < R_; ++r)
     for (size_t b = 0; b < B_; ++b) {
       const size_t k = r * B_ + b;
       const bool on = enabled_[w] != 0;
-      if (lo[k] != (on ? cap_[r] - mn[k] + tol_[r] : kNegInf) || hi[k] != (on ? cap_[r] - mx[k] + tol_[r] : kNegInf))
+      if (lo[k] != (on ? C[r] - mn[k] + tl[r] : kNegInf) || hi[k] != (on ? C[r] - mx[k] + tl[r] : kNegInf))
         return "worker " + std::to_string(w) + ": candidate tree leaf is stale";
     }
   if (sq_ok_[w]) {
@@ -503,7 +513,7 @@ void Fleet::anti_scores(const size_t* ws, size_t nw, const float* s, const Shape
     double score = 0;
     for (size_t r = 0; r < R_; ++r) {
       double cov = dot_out_[k * R_ + r] - vol_[w * R_ + r] * ss.vol[r] / static_cast<double>(T_);
-      score += cov / (static_cast<double>(cap_[r]) * cap_[r]);
+      score += cov / (static_cast<double>(cap(w)[r]) * cap(w)[r]);
     }
     out[k] = score;
   }
@@ -524,9 +534,9 @@ int64_t Fleet::choose(const float* s, const ShapeSummary& ss, PackStrategy strat
     }
     double score = 0;
     if (strategy == PackStrategy::kBestFit) {
-      for (size_t r = 0; r < R_; ++r) score -= vol_[w * R_ + r] / cap_[r];
+      for (size_t r = 0; r < R_; ++r) score -= vol_[w * R_ + r] / cap(w)[r];
     } else {
-      for (size_t r = 0; r < R_; ++r) score += (static_cast<double>(np[r]) - peak_[w * R_ + r]) / cap_[r];
+      for (size_t r = 0; r < R_; ++r) score += (static_cast<double>(np[r]) - peak_[w * R_ + r]) / cap(w)[r];
     }
     if (best < 0 || score < best_score - 1e-6) {
       best = static_cast<int64_t>(w);

@@ -1,10 +1,11 @@
 // A fleet of workers with time-varying loads, the state shared by batch
 // packing (pack.cpp) and the online Placer (placer.cpp).
 //
-// Every worker w keeps its load L_w[r, t] (float32, R x T), per-resource
-// peaks and volumes (sum over t), and block summaries: for B blocks of blk
+// Every worker w keeps its own capacity cap_w[r] (heterogeneous fleets: its
+// worker type's; by default the fleet's), its load L_w[r, t] (float32, R x T),
+// per-resource peaks and volumes (sum over t), and block summaries: for B blocks of blk
 // consecutive steps, the max and min of L_w over each block. A shape s fits
-// on w when L_w[r, t] + s[r, t] <= cap[r] for every r and t (risk budget 0),
+// on w when L_w[r, t] + s[r, t] <= cap_w[r] for every r and t (risk budget 0),
 // or when the steps t at which some resource is over capacity number at most
 // floor(risk * T).
 //
@@ -49,7 +50,7 @@ enum class PackStrategy : int { kFirstFit = 0, kBestFit = 1, kComplement = 2 };
 
 // Scores of one shape against some workers (Fleet::score), each output
 // optional (nullptr: not computed). Per candidate k and resource r at
-// [k * R + r]; capacities are the effective ones (cap()).
+// [k * R + r]; capacities are each worker's own effective ones (cap(w)).
 struct ScoreOut {
   double* new_peak = nullptr;     // max_t (L + s)[r, t] / cap[r]
   double* peak_rise = nullptr;    // (max_t (L + s)[r, t] - max_t L[r, t]) / cap[r]
@@ -83,7 +84,8 @@ class Fleet {
   size_t T() const { return T_; }
   size_t size() const { return W_; }
   size_t blocks() const { return B_; }  // blocks per resource in a ShapeSummary
-  const float* cap() const { return cap_.data(); }
+  const float* cap() const { return cap_.data(); }  // the fleet's capacity (new workers' default)
+  const float* cap(size_t w) const { return wcap_.data() + w * R_; }  // worker w's own
   size_t allowed_over() const { return allowed_; }
   const PackKernels& kernels() const { return k_; }
 
@@ -92,8 +94,9 @@ class Fleet {
   // (deterministic; 8 independent chains instead of one long one).
   static double volume_of(const float* x, size_t n);
 
-  // Opens a new empty worker and returns its index.
-  size_t open();
+  // Opens a new empty worker and returns its index. cap (R floats): the
+  // worker's own capacity (heterogeneous fleets); nullptr: the fleet's.
+  size_t open(const float* cap = nullptr);
   // Room for W workers without reallocating (W * R * T floats of loads).
   void reserve(size_t W);
   // Exact fit check of s on w. On success writes max_t(L_w + s) per resource
@@ -176,7 +179,11 @@ class Fleet {
   void anti_scores(const size_t* ws, size_t nw, const float* s, const ShapeSummary& ss, double* out);
 
   size_t R_, T_, B_, blk_, RB_;
-  std::vector<float> cap_, tol_;
+  std::vector<float> cap_;
+  // per worker (R each): capacity and the pruning tolerance 1e-6 * capacity.
+  // Every worker's fit test, leaf, witness and score reads its own; with one
+  // capacity for all they are the fleet's, so plans are unchanged.
+  std::vector<float> wcap_, wtol_;
   size_t allowed_;
   bool exact_;
   const PackKernels& k_;

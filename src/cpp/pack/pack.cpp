@@ -75,7 +75,7 @@ size_t drain(Fleet& fleet, const float* D, size_t n, const int64_t* order, const
     if (ws.size() <= 1) break;
     auto fill = [&](size_t w) {
       double f = 0;
-      for (size_t r = 0; r < R; ++r) f += fleet.volume(w)[r] / fleet.cap()[r];
+      for (size_t r = 0; r < R; ++r) f += fleet.volume(w)[r] / fleet.cap(w)[r];
       return f;
     };
     std::vector<double> f(W);

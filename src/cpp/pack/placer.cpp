@@ -1,6 +1,7 @@
 // Online Placer and its snapshot format.
 //
-// Snapshot, version 3 (all integers and floats little-endian):
+// Snapshot, version 3 (all integers and floats little-endian; version 4, written
+// by a Placer with worker types, adds the lines marked v4):
 //   8 bytes  magic "PYSHPLC\0"
 //   u32      version (3; versions 1 and 2 are read too: v1 has no
 //            scan_limit (taken as 0); v1 and v2 have no ring offset, over
@@ -9,9 +10,12 @@
 //   i64      scan_limit (version >= 2)
 //   f64[R]   capacity, f64[R] headroom
 //   u32      ring offset (head(), < T) (version >= 3)
+//   v4: u32 number of types, then per type: u32 name length, name bytes,
+//       f64[R] capacity, f64 cost (capacity above is the types' largest)
 //   u64      number of workers W
 //   per worker: u8 over (version >= 3: 1 when the load breaks the fit rule,
-//               which only update() and advance() can cause), u64 members m,
+//               which only update() and advance() can cause), v4: u32 type,
+//               u64 members m,
 //               then per member: u32 key length, key bytes, f32[R*T] shape
 //               (logical order: step 0 the oldest), f64[R] volumes (version >= 3)
 //   u64      FNV-1a 64 hash of every byte before it
@@ -24,6 +28,8 @@
 // lengths against the bytes left, keys), allocating nothing that the header
 // sizes, then the shapes, into the state.
 #include "pack/placer.hpp"
+
+#include "pack/types.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +51,7 @@ namespace {
 
 constexpr char kMagic[8] = {'P', 'Y', 'S', 'H', 'P', 'L', 'C', '\0'};
 constexpr uint32_t kVersion = 3;
+constexpr uint32_t kVersionTyped = 4;  // version 3 + worker types (written only by a typed Placer)
 
 uint64_t fnv1a(const char* p, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -223,8 +230,47 @@ Placer::Placer(const PackKernels& kernels, size_t R, size_t T, const double* cap
 
 float Placer::load_key(size_t w) const {
   float k = 0.f;
-  for (size_t r = 0; r < R_; ++r) k = std::max(k, fleet_.peak(w, r) / eff_[r]);
+  const float* c = fleet_.cap(w);  // the worker's own (its type's; eff_ without types)
+  for (size_t r = 0; r < R_; ++r) k = std::max(k, fleet_.peak(w, r) / c[r]);
   return k;
+}
+
+void Placer::set_types(size_t n_types, const double* capacity, const double* cost, std::vector<std::string> names) {
+  if (fleet_.size() > 0) throw std::invalid_argument("worker types are set before any worker opens");
+  check_worker_types(n_types, R_, capacity, cost);
+  if (names.size() != n_types) throw std::invalid_argument("worker types need one name per type");
+  for (size_t r = 0; r < R_; ++r) {
+    double mx = capacity[r];
+    for (size_t t = 1; t < n_types; ++t) mx = std::max(mx, capacity[t * R_ + r]);
+    if (mx != capacity_[r])
+      throw std::invalid_argument("a typed placer's capacity must be the types' largest per resource");
+  }
+  std::vector<float> eff(n_types * R_);
+  for (size_t t = 0; t < n_types; ++t) {
+    const std::vector<float> e = effective(R_, capacity + t * R_, headroom_.data());
+    std::copy(e.begin(), e.end(), eff.begin() + t * R_);
+  }
+  type_cap_.assign(capacity, capacity + n_types * R_);
+  type_cost_.assign(cost, cost + n_types);
+  type_eff_ = std::move(eff);
+  type_names_ = std::move(names);
+}
+
+std::vector<float> Placer::peaks_of(const ShapeSummary& ss) const {
+  const size_t B = fleet_.blocks();
+  std::vector<float> p(R_);
+  for (size_t r = 0; r < R_; ++r) p[r] = *std::max_element(ss.bmax.begin() + r * B, ss.bmax.begin() + (r + 1) * B);
+  return p;
+}
+
+size_t Placer::open_worker(const ShapeSummary& ss) {
+  if (type_cost_.empty()) return fleet_.open();
+  const int t = cheapest_type(peaks_of(ss).data(), R_, type_eff_.data(), type_cost_.data(), type_cost_.size());
+  if (t < 0) throw ShapeTooLarge("the shape fits no worker type");  // check_shape refused it already
+  wtype_.reserve(fleet_.size() + 1);
+  const size_t w = fleet_.open(type_eff_.data() + static_cast<size_t>(t) * R_);
+  wtype_.push_back(t);
+  return w;
 }
 
 void Placer::grow_keys(size_t n) {
@@ -280,6 +326,13 @@ void Placer::check_shape(const float* s, const ShapeSummary& ss) const {
     throw ShapeTooLarge("shape peak " + std::to_string(peak) + " exceeds the effective capacity " +
                         std::to_string(eff_[r]) + " of resource " + std::to_string(r));
   }
+  // with types, within the largest per resource is not enough: one type must hold every resource's peak
+  if (!type_cost_.empty() &&
+      cheapest_type(peaks_of(ss).data(), R_, type_eff_.data(), type_cost_.data(), type_cost_.size()) < 0) {
+    std::string p;
+    for (float v : peaks_of(ss)) p += (p.empty() ? "" : ", ") + std::to_string(v);
+    throw ShapeTooLarge("shape peaks [" + p + "] fit no worker type");
+  }
 }
 
 size_t Placer::alloc_slot() {
@@ -330,7 +383,7 @@ int64_t Placer::place(const std::string& key, const float* shape) {
       throw FleetFull("no open worker can take the shape and max_workers=" + std::to_string(max_workers_) +
                       " are open");
     grow_keys(fleet_.size() + 1);
-    w = static_cast<int64_t>(fleet_.open());
+    w = static_cast<int64_t>(open_worker(ss_));
     members_.emplace_back();
   }
   // from here on nothing throws except allocation failure
@@ -611,7 +664,8 @@ std::string Placer::check() const {
 std::string Placer::snapshot() const {
   std::string out;
   out.append(kMagic, 8);
-  put<uint32_t>(out, kVersion);
+  const bool typed = !type_cost_.empty();
+  put<uint32_t>(out, typed ? kVersionTyped : kVersion);  // untyped placers keep writing version 3
   put<uint32_t>(out, static_cast<uint32_t>(R_));
   put<uint32_t>(out, static_cast<uint32_t>(T_));
   put<int32_t>(out, static_cast<int32_t>(strategy_));
@@ -622,9 +676,19 @@ std::string Placer::snapshot() const {
   for (double c : capacity_) put<double>(out, c);
   for (double h : headroom_) put<double>(out, h);
   put<uint32_t>(out, static_cast<uint32_t>(head_));
+  if (typed) {
+    put<uint32_t>(out, static_cast<uint32_t>(type_cost_.size()));
+    for (size_t t = 0; t < type_cost_.size(); ++t) {
+      put<uint32_t>(out, static_cast<uint32_t>(type_names_[t].size()));
+      out.append(type_names_[t]);
+      for (size_t r = 0; r < R_; ++r) put<double>(out, type_cap_[t * R_ + r]);
+      put<double>(out, type_cost_[t]);
+    }
+  }
   put<uint64_t>(out, fleet_.size());
   for (size_t w = 0; w < fleet_.size(); ++w) {
     put<uint8_t>(out, fleet_.over(w) ? 1 : 0);
+    if (typed) put<uint32_t>(out, static_cast<uint32_t>(wtype_[w]));
     put<uint64_t>(out, members_[w].size());
     for (size_t slot : members_[w]) {
       const std::string& key = slot_key_[slot];
@@ -647,14 +711,14 @@ bool Placer::loads_within_capacity(size_t w) const {
   const double slack = 1.0 + static_cast<double>(members_[w].size() + 1) * std::ldexp(1.0, -23);
   if (fleet_.allowed_over() == 0) {
     for (size_t r = 0; r < R_; ++r)
-      if (!(static_cast<double>(fleet_.peak(w, r)) <= static_cast<double>(eff_[r]) * slack)) return false;
+      if (!(static_cast<double>(fleet_.peak(w, r)) <= static_cast<double>(fleet_.cap(w)[r]) * slack)) return false;
     return true;
   }
   const float* L = fleet_.load(w);
   size_t over = 0;
   for (size_t t = 0; t < T_; ++t) {
     bool o = false;
-    for (size_t r = 0; r < R_; ++r) o |= !(static_cast<double>(L[r * T_ + t]) <= static_cast<double>(eff_[r]) * slack);
+    for (size_t r = 0; r < R_; ++r) o |= !(static_cast<double>(L[r * T_ + t]) <= static_cast<double>(fleet_.cap(w)[r]) * slack);
     over += o;
   }
   return over <= fleet_.allowed_over();
@@ -673,7 +737,7 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
     throw std::invalid_argument("snapshot checksum mismatch (corrupt or truncated)");
   Reader rd{data, size - 8, 8};
   uint32_t version = rd.get<uint32_t>();
-  if (version < 1 || version > kVersion)
+  if (version < 1 || version > kVersionTyped)
     throw std::invalid_argument("unsupported snapshot version " + std::to_string(version));
   const size_t R = rd.get<uint32_t>(), T = rd.get<uint32_t>();
   const int32_t strat = rd.get<int32_t>();
@@ -704,6 +768,26 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
     if (head >= T) bad_snapshot("header: ring offset " + std::to_string(head) + " is not below T = " + std::to_string(T));
     p.head_ = head;
   }
+  const bool v4 = version >= 4;
+  if (v4) {
+    const uint32_t nt = rd.get<uint32_t>();
+    if (nt == 0 || nt > rd.left() / (sizeof(uint32_t) + (R + 1) * sizeof(double)))
+      bad_snapshot("header: " + std::to_string(nt) + " worker types");
+    std::vector<std::string> names(nt);
+    std::vector<double> tcap(nt * R), tcost(nt);
+    for (uint32_t t = 0; t < nt; ++t) {
+      const uint32_t len = rd.get<uint32_t>();
+      names[t].assign(rd.bytes(len), len);
+      rd.need((R + 1) * sizeof(double));
+      for (size_t r = 0; r < R; ++r) tcap[t * R + r] = rd.get<double>();
+      tcost[t] = rd.get<double>();
+    }
+    try {
+      p.set_types(nt, tcap.data(), tcost.data(), std::move(names));
+    } catch (const std::invalid_argument& e) {
+      bad_snapshot(std::string("header: ") + e.what());
+    }
+  }
 
   // Pass 1: the layout. Every count is checked against the bytes left before
   // it is used, so a header that names more than the bytes hold is refused
@@ -718,6 +802,7 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
   uint64_t n_items = 0;
   for (uint64_t w = 0; w < W; ++w) {
     if (v3 && rd.get<uint8_t>() > 1) bad_snapshot("worker " + std::to_string(w) + ": over flag is not 0 or 1");
+    if (v4 && rd.get<uint32_t>() >= p.n_types()) bad_snapshot("worker " + std::to_string(w) + ": unknown type");
     const uint64_t m = rd.get<uint64_t>();
     if (m > rd.left() / (sizeof(uint32_t) + member_bytes))
       bad_snapshot("worker " + std::to_string(w) + " names " + std::to_string(m) +
@@ -748,9 +833,15 @@ Placer Placer::restore(const PackKernels& kernels, const char* data, size_t size
   p.index_.reserve(n_items);
   p.members_.reserve(W);
   for (uint64_t w = 0; w < W; ++w) {
-    p.fleet_.open();
     p.members_.emplace_back();
     const bool flagged = v3 && rd.get<uint8_t>() == 1;
+    if (v4) {
+      const uint32_t t = rd.get<uint32_t>();
+      p.fleet_.open(p.type_eff_.data() + static_cast<size_t>(t) * R);
+      p.wtype_.push_back(static_cast<int32_t>(t));
+    } else {
+      p.fleet_.open();
+    }
     const uint64_t m = rd.get<uint64_t>();
     p.members_[w].reserve(m);
     for (uint64_t k = 0; k < m; ++k) {

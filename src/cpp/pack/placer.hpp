@@ -104,6 +104,25 @@ class Placer {
   Placer(const PackKernels& kernels, size_t R, size_t T, const double* capacity, const double* headroom,
          PackStrategy strategy, double risk, int candidates, int64_t max_workers, int64_t scan_limit = 0);
 
+  // Worker types (heterogeneous fleets; types.hpp). Called before any worker
+  // opens, on a Placer whose capacity is the table's largest per resource:
+  // n_types types with capacity (n_types x R), cost (n_types) and names.
+  // From then on a new worker opens as the cheapest type (lowest cost, then
+  // lowest index) whose effective capacity holds the shape's peak, and keeps
+  // that type (online: no later resizing); every fit test, score and
+  // least-loaded key uses the worker's own capacity, and a shape that fits no
+  // type is ShapeTooLarge. Snapshots of a typed Placer are version 4 (they
+  // carry the table and each worker's type). Throws std::invalid_argument
+  // for a bad table, a capacity that is not the table's largest, or workers
+  // already open.
+  void set_types(size_t n_types, const double* capacity, const double* cost, std::vector<std::string> names);
+  size_t n_types() const { return type_cost_.size(); }
+  const std::vector<double>& type_capacity() const { return type_cap_; }
+  const std::vector<double>& type_cost() const { return type_cost_; }
+  const std::vector<std::string>& type_names() const { return type_names_; }
+  // The type of worker w (a row of the table), or -1 without types.
+  int32_t worker_type(size_t w) const { return wtype_.empty() ? -1 : wtype_[w]; }
+
   size_t R() const { return R_; }
   size_t T() const { return T_; }
   // Places a shape (R x T floats) under key; returns its worker.
@@ -171,6 +190,8 @@ class Placer {
   static size_t check_dims(size_t R, size_t T);  // returns R
   static std::vector<float> effective(size_t R, const double* capacity, const double* headroom);
   void check_shape(const float* shape, const ShapeSummary& ss) const;  // ss = summarize(shape)
+  std::vector<float> peaks_of(const ShapeSummary& ss) const;          // max_t per resource, from the blocks
+  size_t open_worker(const ShapeSummary& ss);  // a new worker (of the cheapest type that holds the shape)
   size_t alloc_slot();
   void recompute(size_t w);
   // shape (logical order) in the ring's order: shape itself when head_ is 0,
@@ -196,6 +217,12 @@ class Placer {
   int64_t max_workers_;
   int64_t scan_limit_;
   std::vector<float> eff_;
+  // worker types (set_types): the table, its effective capacities (float32,
+  // n_types x R), and each worker's type (empty without types)
+  std::vector<double> type_cap_, type_cost_;
+  std::vector<float> type_eff_;
+  std::vector<std::string> type_names_;
+  std::vector<int32_t> wtype_;
   Fleet fleet_;
   std::unordered_map<std::string, size_t> index_;  // key -> slot
   // Every placed shape (R * T floats per slot), in chunks of chunk_slots_

@@ -1,6 +1,8 @@
 // The packing policy (see policy.hpp).
 #include "pack/policy.hpp"
 
+#include "pack/types.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -18,14 +20,33 @@ PlanStrategy parse_plan_strategy(const std::string& s) {
                               s + "'");
 }
 
+namespace {
+
+// The checks of a request against one capacity (R values): the request's, or each type's.
+void check_one_capacity(const PackRequest& rq, const double* capacity);
+
+}  // namespace
+
 void check_pack_request(const PackRequest& rq) {
-  if (rq.shapes == nullptr || rq.capacity == nullptr) throw std::invalid_argument("shapes and capacity are required");
+  if (rq.n_types > 0) {
+    if (rq.shapes == nullptr) throw std::invalid_argument("shapes are required");
+    check_worker_types(rq.n_types, rq.R, rq.type_capacity, rq.type_cost);
+    for (size_t t = 0; t < rq.n_types; ++t) check_one_capacity(rq, rq.type_capacity + t * rq.R);
+    return;
+  }
+  check_one_capacity(rq, rq.capacity);
+}
+
+namespace {
+
+void check_one_capacity(const PackRequest& rq, const double* capacity) {
+  if (rq.shapes == nullptr || capacity == nullptr) throw std::invalid_argument("shapes and capacity are required");
   if (rq.n == 0 || rq.R == 0 || rq.T == 0)
     throw std::invalid_argument("shapes is empty (n=" + std::to_string(rq.n) + ", R=" + std::to_string(rq.R) +
                                 ", T=" + std::to_string(rq.T) + "): need at least one shape, resource and step");
   for (size_t r = 0; r < rq.R; ++r) {
-    if (!(rq.capacity[r] > 0) || !std::isfinite(rq.capacity[r]))
-      throw std::invalid_argument("capacity must be positive and finite, got " + std::to_string(rq.capacity[r]) +
+    if (!(capacity[r] > 0) || !std::isfinite(capacity[r]))
+      throw std::invalid_argument("capacity must be positive and finite, got " + std::to_string(capacity[r]) +
                                   " for resource " + std::to_string(r));
     double h = rq.headroom ? rq.headroom[r] : 0.0;
     if (!(h >= 0 && h < 1))
@@ -33,7 +54,7 @@ void check_pack_request(const PackRequest& rq) {
                                   " for resource " + std::to_string(r));
   }
   {
-    const std::vector<float> eff = effective_capacity(rq.R, rq.capacity, rq.headroom);
+    const std::vector<float> eff = effective_capacity(rq.R, capacity, rq.headroom);
     for (size_t r = 0; r < rq.R; ++r)
       if (!(eff[r] >= std::numeric_limits<float>::min()))
         throw std::invalid_argument("the effective capacity capacity * (1 - headroom) of resource " +
@@ -51,6 +72,8 @@ void check_pack_request(const PackRequest& rq) {
   if (rq.candidates < 0 || rq.improve < 0)
     throw std::invalid_argument("candidates, improve and shard_size must be non-negative");
 }
+
+}  // namespace
 
 std::vector<float> effective_capacity(size_t R, const double* capacity, const double* headroom) {
   std::vector<float> eff(R);
@@ -115,9 +138,90 @@ size_t pack_lower_bound(const double* total, size_t R, size_t T, const double* c
   return lo;
 }
 
+namespace {
+
+// The options of the plan's engine for a request (the peak baseline has its own).
+PackOptions plan_options(const PackRequest& rq) {
+  PackOptions opt;
+  opt.strategy = rq.strategy == PlanStrategy::kFirstFit  ? PackStrategy::kFirstFit
+                 : rq.strategy == PlanStrategy::kBestFit ? PackStrategy::kBestFit
+                                                         : PackStrategy::kComplement;
+  opt.risk = rq.risk;
+  opt.candidates = rq.candidates;
+  opt.improve = rq.strategy == PlanStrategy::kComplement || rq.strategy == PlanStrategy::kAuto ? rq.improve : 0;
+  opt.search = rq.strategy == PlanStrategy::kAuto;
+  opt.effort = rq.effort;
+  opt.shard_size = rq.shard_size;
+  return opt;
+}
+
+// The peak-based baseline's options: first-fit decreasing on one-step shapes
+// (the peaks), sharded like the placement (so pack stays linear in n).
+PackOptions peak_options(const PackRequest& rq) {
+  PackOptions base;
+  base.strategy = PackStrategy::kFirstFit;
+  base.risk = 0;
+  base.candidates = 1;
+  base.improve = 0;
+  base.shard_size = rq.shard_size;
+  return base;
+}
+
+// plan_pack with a type table (types.hpp), after the request is checked.
+bool plan_pack_typed(const PackKernels& pk, const PackRequest& rq, int64_t* assign, double* total,
+                     PackFigures* figures, PackProblem* problem, const ProgressFn& progress, int n_threads) {
+  const size_t n = rq.n, R = rq.R, T = rq.T, nt = rq.n_types;
+  std::vector<float> eff(nt * R);
+  for (size_t t = 0; t < nt; ++t) {
+    const std::vector<float> e = effective_capacity(R, rq.type_capacity + t * R, rq.headroom);
+    std::copy(e.begin(), e.end(), eff.begin() + t * R);
+  }
+  std::vector<float> peaks(n * R);
+  PackProblem found;
+  pack_stats(pk, rq.shapes, n, R, T, peaks.data(), total, &found.nonfinite_row, &found.negative_row, n_threads);
+  if (found.nonfinite_row < 0 && found.negative_row < 0) {
+    for (size_t i = 0; i < n; ++i)
+      if (open_type(peaks.data() + i * R, R, eff.data(), rq.type_cost, nt) < 0)
+        found.too_large_rows.push_back(static_cast<int64_t>(i));
+  }
+  if (found.any()) {
+    if (problem) *problem = std::move(found);
+    return false;
+  }
+  std::vector<int32_t> peak_type, plan_type;
+  std::vector<int64_t> peak_assign(rq.strategy == PlanStrategy::kPeak ? 0 : n);
+  int64_t* pa = rq.strategy == PlanStrategy::kPeak ? assign : peak_assign.data();
+  const double peak_cost = pack_typed(pk, peaks.data(), n, R, 1, peaks.data(), eff.data(), rq.type_cost, nt,
+                                      peak_options(rq), pa, peak_type, ProgressFn(), n_threads);
+  double cost = peak_cost;
+  if (rq.strategy == PlanStrategy::kPeak) {
+    plan_type = peak_type;
+  } else {
+    cost = pack_typed(pk, rq.shapes, n, R, T, peaks.data(), eff.data(), rq.type_cost, nt, plan_options(rq), assign,
+                      plan_type, progress, n_threads);
+  }
+  if (figures) {
+    std::vector<double> effd(eff.begin(), eff.end()), effmax(effd.begin(), effd.begin() + R);
+    for (size_t t = 1; t < nt; ++t)
+      for (size_t r = 0; r < R; ++r) effmax[r] = std::max(effmax[r], effd[t * R + r]);
+    figures->n_workers = plan_type.size();
+    figures->peak_workers = peak_type.size();
+    figures->lower_bound = pack_lower_bound(total, R, T, effmax.data(), rq.risk);
+    figures->cost = cost;
+    figures->peak_cost = peak_cost;
+    figures->cost_lower_bound =
+        cost_lower_bound(total, R, T, effd.data(), rq.type_cost, nt, rq.risk, peaks.data(), n);
+    figures->worker_type = std::move(plan_type);
+  }
+  return true;
+}
+
+}  // namespace
+
 bool plan_pack(const PackKernels& pk, const PackRequest& rq, int64_t* assign, double* total, PackFigures* figures, PackProblem* problem,
                const ProgressFn& progress, int n_threads) {
   check_pack_request(rq);
+  if (rq.n_types > 0) return plan_pack_typed(pk, rq, assign, total, figures, problem, progress, n_threads);
   const size_t n = rq.n, R = rq.R, T = rq.T;
   const std::vector<float> eff = effective_capacity(R, rq.capacity, rq.headroom);
   std::vector<float> peaks(n * R);
@@ -137,37 +241,24 @@ bool plan_pack(const PackKernels& pk, const PackRequest& rq, int64_t* assign, do
   }
   const std::vector<int64_t> order = size_order(peaks.data(), n, R, eff.data());
 
-  // The peak-based baseline: first-fit decreasing on one-step shapes (the
-  // peaks), sharded like the placement (so pack stays linear in n).
-  PackOptions base;
-  base.strategy = PackStrategy::kFirstFit;
-  base.risk = 0;
-  base.candidates = 1;
-  base.improve = 0;
-  base.shard_size = rq.shard_size;
+  // The peak-based baseline.
   std::vector<int64_t> peak_assign(rq.strategy == PlanStrategy::kPeak ? 0 : n);
   int64_t* pa = rq.strategy == PlanStrategy::kPeak ? assign : peak_assign.data();
-  size_t peak_w = pack_shapes(pk, peaks.data(), n, R, 1, eff.data(), order.data(), base, pa, ProgressFn(), n_threads);
+  size_t peak_w =
+      pack_shapes(pk, peaks.data(), n, R, 1, eff.data(), order.data(), peak_options(rq), pa, ProgressFn(), n_threads);
 
   size_t W = peak_w;
-  if (rq.strategy != PlanStrategy::kPeak) {
-    PackOptions opt;
-    opt.strategy = rq.strategy == PlanStrategy::kFirstFit ? PackStrategy::kFirstFit
-                   : rq.strategy == PlanStrategy::kBestFit ? PackStrategy::kBestFit
-                                                           : PackStrategy::kComplement;
-    opt.risk = rq.risk;
-    opt.candidates = rq.candidates;
-    opt.improve = rq.strategy == PlanStrategy::kComplement || rq.strategy == PlanStrategy::kAuto ? rq.improve : 0;
-    opt.search = rq.strategy == PlanStrategy::kAuto;
-    opt.effort = rq.effort;
-    opt.shard_size = rq.shard_size;
-    W = pack_shapes(pk, rq.shapes, n, R, T, eff.data(), order.data(), opt, assign, progress, n_threads);
-  }
+  if (rq.strategy != PlanStrategy::kPeak)
+    W = pack_shapes(pk, rq.shapes, n, R, T, eff.data(), order.data(), plan_options(rq), assign, progress, n_threads);
   if (figures) {
     std::vector<double> effd(eff.begin(), eff.end());
     figures->n_workers = W;
     figures->peak_workers = peak_w;
     figures->lower_bound = pack_lower_bound(total, R, T, effd.data(), rq.risk);
+    figures->cost = static_cast<double>(W);
+    figures->peak_cost = static_cast<double>(peak_w);
+    figures->cost_lower_bound = static_cast<double>(figures->lower_bound);
+    figures->worker_type.clear();
   }
   return true;
 }

@@ -8,6 +8,10 @@
 //   plan                pack_shapes() in that order with the strategy's options
 //                       (improve only for complement and auto; 'peak' is the baseline itself;
 //                       'auto': portfolio + local search, portfolio.hpp)
+//   worker types        (a type table instead of capacity) the cheapest of the candidate plans of
+//                       types.hpp, each worker downsized to the cheapest type its load fits; the
+//                       peak baseline the same on the peaks with first_fit; the worker lower bound
+//                       against the largest effective capacity per resource, plus a cost bound
 //   lower bound         the smallest W >= 1 with #{t : m[t] > W} <= W * floor(risk * T), where
 //                       m[t] = max_r total[r, t] / C_eff[r] * (1 - 4 * 2^-23) (pyshape.packing.lower_bound)
 #pragma once
@@ -39,6 +43,12 @@ struct PackRequest {
   int improve = PackOptions().improve;
   size_t shard_size = PackOptions().shard_size;
   double effort = PackOptions().effort;  // kAuto: scale of the local-search budget
+  // Worker types (types.hpp): n_types > 0 replaces capacity by a table of
+  // types, type_capacity (n_types x R) and type_cost (n_types); the plan
+  // minimises the total cost. capacity is then ignored (may be null).
+  size_t n_types = 0;
+  const double* type_capacity = nullptr;
+  const double* type_cost = nullptr;
 };
 
 // Problems found in the data itself (the caller words the message, with its ids).
@@ -51,6 +61,12 @@ struct PackProblem {
 
 struct PackFigures {
   size_t n_workers = 0, lower_bound = 0, peak_workers = 0;
+  // The cost of the plan, a lower bound on it (cost_lower_bound, types.hpp)
+  // and the cost of the peak-based baseline. Without types every worker
+  // costs 1: the worker counts (lower_bound, peak_workers).
+  double cost = 0, cost_lower_bound = 0, peak_cost = 0;
+  // With types: the type of every worker (n_workers entries); else empty.
+  std::vector<int32_t> worker_type;
 };
 
 // Throws std::invalid_argument (message as pyshape.pack's) for bad sizes or

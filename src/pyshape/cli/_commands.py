@@ -151,12 +151,17 @@ def cmd_pack(args: argparse.Namespace) -> int:
     check_output(args.output, "-o")
     check_output(args.summary, "--summary", suffixes=(".json",), stdout_ok=False)
     check_output(args.plot, "--plot", suffixes=(".png", ".pdf", ".svg"), stdout_ok=False)
+    from pyshape.cli._types import worker_types_arg
+
     tr = load_trace(args.input, step_seconds=args.step_seconds, args=args)
     check_values(tr, args.input)
-    cap = capacity_arg(args, tr)
+    types = worker_types_arg(args, tr)  # argparse lets through one of -c, --worker-type, --types
+    cap = capacity_arg(args, tr) if types is None else types
     head = headrooms_arg(args.headroom)
     if len(head) != 1:
         raise CliError("pack takes one --headroom value")
+    if types is not None and scheduler_of(args) is not None:
+        raise CliError("worker types are packed on this machine only: drop --scheduler")
     try:
         with dask_client(args) as pdask:
             if pdask is None:
@@ -170,7 +175,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
                 plan = sp.to_plan(tr.shapes, id_list(tr))
     except ShapeTooLargeError as e:
         ids = list(getattr(e, "ids", []))
-        raise CliError(f"{args.input}: {len(ids)} shape(s) exceed a worker's capacity: "
+        what = "a worker's capacity" if types is None else f"every worker type ({', '.join(types.names)})"
+        raise CliError(f"{args.input}: {len(ids)} shape(s) exceed {what}: "
                        f"{', '.join(map(str, ids[:5]))}{' ...' if len(ids) > 5 else ''}") from None
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None
@@ -178,7 +184,13 @@ def cmd_pack(args: argparse.Namespace) -> int:
     s = plan.summary()
     say(args, f"{s['strategy']}: {s['workers']} workers (lower bound {s['lower_bound']}, peak-based "
               f"{s['peak_workers']}, savings {s['savings vs peak']:.1%}) in {s['seconds']:.2f} s")
-    write({"id": ids_of(tr), "worker": plan.assignment}, args.output, args)
+    cols: Dict[str, Any] = {"id": ids_of(tr), "worker": plan.assignment}
+    if plan.types is not None and plan.worker_type is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in plan.type_counts.items())
+        say(args, f"cost {plan.cost:g} (lower bound {s['cost_lower_bound']:g}, peak-based {s['peak_cost']:g}); "
+                  f"workers per type: {counts}")
+        cols["worker_type"] = np.asarray(plan.types.names, dtype=object)[plan.worker_type[plan.assignment]]
+    write(cols, args.output, args)
     if args.summary:
         try:
             with open(args.summary, "w") as f:
@@ -318,10 +330,16 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     k.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("pack", help="place shapes on as few workers as possible",
-                       description="Pack shapes onto workers; writes id,worker and reports workers, "
-                                   "lower bound and peak-based workers on stderr.")
+                       description="Pack shapes onto workers; writes id,worker (and worker_type with worker "
+                                   "types) and reports workers, lower bound and peak-based workers "
+                                   "(and cost) on stderr.")
     p.add_argument("input", help=inp)
-    p.add_argument("-c", "--capacity", required=True, help=CAPACITY_HELP)
+    from pyshape.cli._types import TYPES_FILE_HELP, WORKER_TYPE_HELP
+
+    fleet = p.add_mutually_exclusive_group(required=True)  # one capacity, or worker types
+    fleet.add_argument("-c", "--capacity", help=CAPACITY_HELP + "; or give worker types instead")
+    fleet.add_argument("--worker-type", action="append", metavar="NAME:CAPS:COST", help=WORKER_TYPE_HELP)
+    fleet.add_argument("--types", metavar="FILE", help=TYPES_FILE_HELP)
     from pyshape.packing import STRATEGIES
     from pyshape.packing._checks import DEFAULT_STRATEGY
 

@@ -1,8 +1,9 @@
 """Placement: pack workload shapes onto as few workers as possible.
 
 This package is ``pyshape.packing``: :func:`pack` (batch, ``pack.py``),
-:class:`Plan`, its reports and :func:`lower_bound` (``plan.py``), and the online
-:class:`Placer` (``placer.py``). ``pyshape.pack``, ``pyshape.Plan`` and
+:class:`Plan`, its reports and :func:`lower_bound` (``plan.py``), worker types
+for heterogeneous fleets, :class:`WorkerTypes` and :func:`cost_lower_bound`
+(``worker_types.py``), and the online :class:`Placer` (``placer.py``). ``pyshape.pack``, ``pyshape.Plan`` and
 ``pyshape.Placer`` are the same objects.
 
 A plan is feasible when, for every worker, resource and step, the summed
@@ -45,6 +46,14 @@ the size of shape i is ``max_r peak[i, r] / C[r]``, ties kept in input order):
     segment tree, see ``src/cpp/pack/fleet.hpp``) keeps the exact SIMD fit
     check to a few workers per shape.
 
+Worker types (heterogeneous fleets): ``capacity`` may be a :class:`WorkerTypes`
+table, each type with a capacity per resource and a cost; :func:`pack` then
+minimises the total cost (the cheapest of one plan per type and a mixed greedy
+pass, every worker downsized to the cheapest type its load fits and the
+emptiest workers repacked), :meth:`Plan.verify` checks each worker against its
+own type, :func:`cost_lower_bound` bounds the cost from below, and the
+:class:`Placer` opens each new worker as the cheapest type that holds the shape.
+
 Examples
 --------
 >>> import numpy as np, pyshape
@@ -69,6 +78,7 @@ from pyshape.packing._checks import (
 from pyshape.packing.pack import pack
 from pyshape.packing.placer import DEFAULT_SCAN_LIMIT, Placer
 from pyshape.packing.plan import Plan, ReplayReport, VerifyReport, lower_bound
+from pyshape.packing.worker_types import WorkerTypes, cost_lower_bound
 
 __all__ = [
     "DEFAULT_SCAN_LIMIT",
@@ -82,6 +92,8 @@ __all__ = [
     "ShapeTooLargeError",
     "UnknownIdError",
     "VerifyReport",
+    "WorkerTypes",
+    "cost_lower_bound",
     "lower_bound",
     "pack",
 ]

@@ -133,13 +133,20 @@ def check_values(nonfinite: int, negative: int, ids: np.ndarray) -> None:
         raise ValueError(f"shape {ids[negative]!r} (row {negative}) has a negative value")
 
 
-def raise_too_large(too: np.ndarray, eff: np.ndarray, ids: np.ndarray) -> None:
-    """Raise :class:`ShapeTooLargeError` for the rows ``too`` (if any) of shapes peaking above ``eff``."""
+def raise_too_large(too: np.ndarray, eff: np.ndarray, ids: np.ndarray,
+                    type_names: Optional[Sequence[str]] = None) -> None:
+    """Raise :class:`ShapeTooLargeError` for the rows ``too`` (if any) of shapes peaking above ``eff``
+    (``(R,)``, or with ``type_names`` one row per worker type: the shapes fit none of them)."""
     if too.size:
         shown = ", ".join(repr(ids[i].item() if hasattr(ids[i], "item") else ids[i]) for i in too[:10])
         more = f" and {too.size - 10} more" if too.size > 10 else ""
+        if type_names is None:
+            where = f"peak above the effective capacity {eff.tolist()} of an empty worker"
+        else:
+            kinds = ", ".join(f"{nm} {row}" for nm, row in zip(type_names, eff.tolist()))
+            where = f"fit no worker type (effective capacities: {kinds})"
         err = ShapeTooLargeError(
-            f"{too.size} shape(s) peak above the effective capacity {eff.tolist()} of an empty worker: "
+            f"{too.size} shape(s) {where}: "
             f"ids {shown}{more}. Nothing was placed; use bigger workers, less headroom, or split them."
         )
         err.ids = ids[too]  # type: ignore[attr-defined]  # set here only, not by the C++ Placer

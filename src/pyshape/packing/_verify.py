@@ -1,8 +1,10 @@
 """Independent checks of placement plans, in plain NumPy (float64).
 
 Nothing here calls the packing code: per-worker loads are summed again from
-the shapes and the assignment, so :meth:`pyshape.Plan.verify` catches a bug in
-the C++ packer instead of repeating it.
+the shapes and the assignment. :meth:`pyshape.Plan.replay` and
+:meth:`pyshape.Plan.load` use these; :meth:`pyshape.Plan.verify` decides in
+C++ (``src/cpp/pack/verify.hpp``) and ``steps_over`` here is its NumPy
+reference in the tests.
 """
 from __future__ import annotations
 
@@ -49,17 +51,18 @@ def worker_loads(D: np.ndarray, assignment: np.ndarray, n_workers: int, chunk: i
 
 
 def over_steps(loads: np.ndarray, limit: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``(W, T)`` bool: some resource of the worker exceeds ``limit`` at the step, beyond the
-    float32 rounding allowance ``(counts[w] + 1) * F32_UNIT * limit`` of a worker holding
-    ``counts[w]`` shapes."""
-    tol = (counts[:, None, None] + 1.0) * F32_UNIT * limit[None, :, None]
-    return ((loads - limit[None, :, None]) > tol).any(axis=1)
+    """``(W, T)`` bool: some resource of the worker exceeds ``limit`` (``(R,)``, or ``(W, R)`` per
+    worker) at the step, beyond the float32 rounding allowance ``(counts[w] + 1) * F32_UNIT * limit``
+    of a worker holding ``counts[w]`` shapes."""
+    lim = limit[:, :, None] if limit.ndim == 2 else limit[None, :, None]  # per worker (W, R) or shared (R,)
+    tol = (counts[:, None, None] + 1.0) * F32_UNIT * lim
+    return ((loads - lim) > tol).any(axis=1)
 
 
 def steps_over(loads: np.ndarray, limit: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per worker: the number of steps at which some resource exceeds ``limit`` (with the float32
     tolerance for ``counts`` shapes), and per resource the largest excess over ``limit``."""
     over = over_steps(loads, limit, counts)
-    excess = loads - limit[None, :, None]
+    excess = loads - (limit[:, :, None] if limit.ndim == 2 else limit[None, :, None])
     max_excess = np.maximum(excess.max(axis=(0, 2)), 0.0) if loads.size else np.zeros(limit.shape)
     return over.sum(axis=1), max_excess

@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from typing import Optional, Union
 
+import numpy as np
+
 from pyshape import _core
 from pyshape._progress import ProgressArg, check_progress, progress_callback
 from pyshape._system import resolve_threads
@@ -25,13 +27,14 @@ from pyshape.packing._checks import (
     raise_too_large,
 )
 from pyshape.packing.plan import Plan
+from pyshape.packing.worker_types import WorkerTypes, as_worker_types
 
 __all__ = ["pack"]
 
 
 def pack(
     shapes: ArrayLike,
-    capacity: Union[float, ArrayLike],
+    capacity: Union[float, ArrayLike, WorkerTypes],
     strategy: str = DEFAULT_STRATEGY,
     *,
     ids: Optional[ArrayLike] = None,
@@ -51,8 +54,20 @@ def pack(
     shapes : array_like, shape (n, R, T) or (n, T)
         Non-negative, finite demand of n workloads on R resources over T steps
         (float32 C-contiguous input is used without a copy).
-    capacity : float or array_like, shape (R,)
-        Capacity of a worker per resource (one number: the same for all).
+    capacity : float, array_like of shape (R,), or WorkerTypes
+        Capacity of a worker per resource (one number: the same for all), or
+        a table of worker types (:class:`~pyshape.packing.WorkerTypes`, or a
+        pandas DataFrame as :meth:`WorkerTypes.from_frame` reads it), each
+        with a capacity per resource and a cost: the plan then minimises the
+        total cost of its workers. It keeps the cheapest of one plan per type
+        that every shape fits (the whole engine of the chosen strategy on that
+        type) and a mixed greedy pass in which a new worker opens as the type
+        with the least cost per copy of the shape it holds; in each, every
+        worker is then downsized to the cheapest type its final load fits
+        (checked exactly at every step and resource). ``plan.worker_type``,
+        ``plan.type_counts``, ``plan.cost`` and ``plan.cost_lower_bound``
+        report it. A table of one type gives bit for bit the plan of that
+        type's capacity.
     strategy : {'auto', 'complement', 'first_fit', 'best_fit', 'peak'}
         See the module docstring. Default ``'auto'``: per shard, the best of
         a portfolio of greedy constructions (size orders x first_fit,
@@ -113,8 +128,9 @@ def pack(
         capacity or headroom that is not a number, a ``progress`` that is not
         a bool, None or a callable, ids that are not hashable.
     ShapeTooLargeError
-        Some shape's peak exceeds the effective capacity; ``err.ids`` lists
-        them all (nothing is dropped: every shape is placed or reported).
+        Some shape's peak exceeds the effective capacity (of every worker
+        type); ``err.ids`` lists them all (nothing is dropped: every shape is
+        placed or reported).
     DuplicateIdError
         Repeated ids.
 
@@ -130,13 +146,23 @@ def pack(
     (2, 3, 2)
     >>> plan.verify().ok
     True
+
+    Worker types, each with a capacity and a cost (here the small one is cheaper per unit, and a
+    day and a night shape fill it at every step):
+
+    >>> from pyshape.packing import WorkerTypes
+    >>> types = WorkerTypes(["small", "big"], [3.0, 6.0], [1.0, 2.5])
+    >>> plan = pyshape.pack(X, capacity=types)
+    >>> plan.cost, plan.type_counts, round(plan.cost_lower_bound, 3)
+    (4.0, {'small': 4, 'big': 0}, 4.0)
     """
     t0 = time.perf_counter()
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     D = as_shapes3(shapes)
     n, R, T = D.shape
-    cap = check_capacity(capacity, R)
+    types = as_worker_types(capacity, R)
+    cap = types.capacity if types is not None else check_capacity(capacity, R)  # type: ignore[arg-type]
     head = check_headroom(headroom, R)
     eps = check_risk(risk)
     if strategy == "peak" and eps > 0:
@@ -148,35 +174,46 @@ def pack(
     eff_scale = check_real(effort, "effort", 0.0, 1e6)
     nt = resolve_threads(n_threads)
     check_progress(progress)
-    effective_capacity(cap, head)  # refuses an effective capacity below float32's range
+    for row in np.atleast_2d(cap):
+        effective_capacity(row, head)  # refuses an effective capacity below float32's range
+    typed = {} if types is None else {"cost": types.cost}  # only with types: one call for the common case
     # The policy (effective capacity, size order, peak baseline, plan, lower
     # bound) is decided in C++ (src/cpp/pack/policy.hpp), the same code the C
     # API runs; here only the data's problems are worded, with the ids. (The
     # peak-based baseline is sharded like the placement: pack stays linear in n.)
     if strategy == "peak":
         res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp, shard_size=shard,
-                              n_threads=nt, progress=None, effort=eff_scale)
+                              n_threads=nt, progress=None, effort=eff_scale, **typed)
     else:
         with progress_callback(progress, f"pack ({strategy})") as cb:
             res = _core.pack_plan(D, cap, head, strategy, risk=eps, candidates=cand, improve=imp,
-                                  shard_size=shard, n_threads=nt, progress=cb, effort=eff_scale)
-    assign, W, lb, peak_w, total, nonfinite, negative, too_large = res
+                                  shard_size=shard, n_threads=nt, progress=cb, effort=eff_scale, **typed)
+    assign, W, lb, peak_w, total, nonfinite, negative, too_large, wtype, cost, cost_lb, peak_cost = res
     if assign is None:
         check_values(nonfinite, negative, ident)
-        raise_too_large(too_large, effective_capacity(cap, head), ident)
+        if types is None:
+            raise_too_large(too_large, effective_capacity(cap, head), ident)
+        else:
+            raise_too_large(too_large, cap * (1.0 - head), ident, types.names)
     assert assign is not None  # None only for data the two checks above raise for
     assign.flags.writeable = False  # the plan's index of shapes by worker is built from it once
+    if wtype is not None:
+        wtype.flags.writeable = False
     return Plan(
         assignment=assign,
         n_workers=int(W),
         lower_bound=int(lb),
         peak_workers=int(peak_w),
         strategy=strategy,
-        capacity=cap,
+        capacity=cap if types is None else cap.max(axis=0),
         headroom=head,
         risk=eps,
         ids=ident,
         shapes=D,
         total=total,
         seconds=time.perf_counter() - t0,
+        types=types,
+        worker_type=wtype,
+        cost_lower_bound=None if types is None else float(cost_lb),
+        peak_cost=None if types is None else float(peak_cost),
     )

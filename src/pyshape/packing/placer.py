@@ -45,7 +45,7 @@ import socket
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -63,6 +63,9 @@ from pyshape.packing._checks import (
     check_risk,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from pyshape.packing.worker_types import WorkerTypes
+
 #: Workers examined per :meth:`Placer.place` at most (see ``scan_limit``).
 DEFAULT_SCAN_LIMIT = 256
 
@@ -79,8 +82,18 @@ class Placer:
 
     Parameters
     ----------
-    capacity : float or array_like, shape (R,)
-        Worker capacity per resource (R = number of values).
+    capacity : float, array_like of shape (R,), or WorkerTypes
+        Worker capacity per resource (R = number of values), or a table of
+        worker types (:class:`~pyshape.packing.WorkerTypes`, or a DataFrame as
+        :meth:`WorkerTypes.from_frame` reads it). With types, a new worker
+        opens as the cheapest type (lowest cost, then first in the table)
+        whose effective capacity holds the shape's peak, and keeps that type:
+        an online placer does not resize workers later (pack the fleet again
+        with :func:`pyshape.pack` for a cost-optimised plan). Every fit test,
+        score and least-loaded choice uses each worker's own capacity; a shape
+        that fits no type raises :class:`ShapeTooLargeError`; :attr:`capacity`
+        is the largest per resource; :attr:`worker_type` and :attr:`cost` tell
+        the fleet's types and cost; snapshots carry the table.
     T : int
         Steps per shape.
     strategy : {'complement', 'first_fit', 'best_fit'}
@@ -136,12 +149,18 @@ class Placer:
 
     __slots__ = ("_p",)
 
-    def __init__(self, capacity: Union[float, ArrayLike], T: int, *, strategy: str = "complement",
+    def __init__(self, capacity: Union[float, ArrayLike, "WorkerTypes"], T: int, *, strategy: str = "complement",
                  headroom: Union[float, ArrayLike] = 0.0, risk: float = 0.0,
                  candidates: int = DEFAULT_CANDIDATES, max_workers: Optional[int] = None,
                  scan_limit: Optional[int] = None) -> None:
+        from pyshape.packing.worker_types import type_table
+
         scan_limit = check_int(DEFAULT_SCAN_LIMIT if scan_limit is None else scan_limit, "scan_limit", 0, INT64_MAX)
-        cap = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
+        types = type_table(capacity)
+        if types is not None:
+            cap = types.capacity.max(axis=0)
+        else:
+            cap = np.atleast_1d(np.asarray(capacity, dtype=np.float64))
         R = cap.size
         cap = check_capacity(cap, R)
         head = check_headroom(headroom, R)
@@ -153,6 +172,8 @@ class Placer:
         max_workers = 0 if max_workers is None else check_int(max_workers, "max_workers", 1, INT64_MAX)
         candidates = check_int(candidates, "candidates", 0, INT32_MAX)
         self._p = _core.Placer(R, T, cap, head, strategy, check_risk(risk), candidates, max_workers, scan_limit)
+        if types is not None:
+            self._p.set_types(types.capacity, types.cost, list(types.names))
 
     # ------------------------------------------------------------------ the request path
     def place(self, id: Id, shape: ArrayLike) -> int:
@@ -368,7 +389,29 @@ class Placer:
 
     @property
     def capacity(self) -> np.ndarray:
+        """Capacity per resource (with worker types: the largest over the types)."""
         return self._p.capacity
+
+    @property
+    def types(self) -> Optional["WorkerTypes"]:
+        """The worker types (None for one capacity)."""
+        from pyshape.packing.worker_types import WorkerTypes
+
+        t = self._p.types
+        return None if t is None else WorkerTypes(*t)
+
+    @property
+    def worker_type(self) -> Optional[np.ndarray]:
+        """With worker types: the type of every open worker, ``(n_workers,)`` int64 rows of :attr:`types`."""
+        return self._p.worker_type
+
+    @property
+    def cost(self) -> float:
+        """Total cost of the open workers (empty ones included; without types, 1 per worker)."""
+        wt, types = self._p.worker_type, self._p.types
+        if wt is None or types is None:
+            return float(self.n_workers)
+        return float(types[2][wt].sum())
 
     @property
     def headroom(self) -> np.ndarray:

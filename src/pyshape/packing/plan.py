@@ -2,7 +2,6 @@
 the lower bound on workers."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -14,9 +13,9 @@ from pyshape.packing._checks import ArrayLike, InfeasiblePlanError, check_risk
 from pyshape.packing._verify import (
     members_index,
     over_steps,
-    steps_over,
     worker_loads,
 )
+from pyshape.packing.worker_types import WorkerTypes
 
 __all__ = ["Plan", "ReplayReport", "VerifyReport", "lower_bound"]
 
@@ -61,6 +60,10 @@ def lower_bound(total: np.ndarray, capacity: np.ndarray, risk: float = 0.0) -> i
 
     Each ``m[t]`` is lowered by 4 float32 units (relative) before the count, as
     the packer sums and compares in float32.
+
+    See Also
+    --------
+    cost_lower_bound : the bound on cost for a fleet of worker types.
 
     Examples
     --------
@@ -208,6 +211,19 @@ class Plan:
         The shapes packed (a reference, not a copy).
     seconds : float
         Wall time of the packing call.
+    types : WorkerTypes or None
+        The worker types of a heterogeneous plan (``pack(..., capacity=types)``);
+        None for one capacity. With types, ``capacity`` is the largest capacity
+        per resource over the types and ``lower_bound`` the worker bound against
+        it; each worker's own capacity is :attr:`worker_capacity`.
+    worker_type : ndarray of int64, shape (W,), or None
+        With types: each worker's type, a row of ``types``.
+    cost_lower_bound : float or None
+        With types: :func:`~pyshape.packing.cost_lower_bound` of the plan's
+        input (effective capacities, risk, peaks); no plan costs less.
+    peak_cost : float or None
+        With types: the cost of the peak-based baseline (the same typed
+        policy on the peaks, first-fit).
     """
 
     assignment: np.ndarray
@@ -222,6 +238,10 @@ class Plan:
     shapes: np.ndarray = field(repr=False)
     total: np.ndarray = field(repr=False)
     seconds: float = 0.0
+    types: Optional[WorkerTypes] = None
+    worker_type: Optional[np.ndarray] = None
+    cost_lower_bound: Optional[float] = None
+    peak_cost: Optional[float] = None
     # (assignment, n_workers, order, starts): shapes by worker, see _members_index
     _index: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
 
@@ -250,6 +270,31 @@ class Plan:
         return self.capacity * (1.0 - self.headroom)
 
     @property
+    def worker_capacity(self) -> np.ndarray:
+        """Each worker's own capacity, ``(W, R)`` float64: its type's, or ``capacity`` for every worker."""
+        if self.types is None or self.worker_type is None:
+            return np.broadcast_to(self.capacity, (self.n_workers, self.capacity.shape[0]))
+        return self.types.capacity[np.asarray(self.worker_type, dtype=np.int64)]
+
+    @property
+    def cost(self) -> float:
+        """Total cost of the workers: the sum of their types' costs (without types, 1 per worker)."""
+        if self.types is None or self.worker_type is None:
+            return float(self.n_workers)
+        c = self.types.cost[np.asarray(self.worker_type, dtype=np.int64)]
+        # added in worker order (cumsum is sequential), as the C++ policy and the C API add them
+        return float(np.cumsum(c)[-1]) if c.size else 0.0
+
+    @property
+    def type_counts(self) -> dict:
+        """Workers per type name, in the table's order (types unused included, at 0); without types
+        ``{'worker': n_workers}``."""
+        if self.types is None or self.worker_type is None:
+            return {"worker": self.n_workers}
+        c = np.bincount(np.asarray(self.worker_type, dtype=np.int64), minlength=self.types.n_types)
+        return {nm: int(k) for nm, k in zip(self.types.names, c)}
+
+    @property
     def savings(self) -> float:
         """``1 - n_workers / peak_workers``: the fraction of workers saved over peak-based placement."""
         return 1.0 - self.n_workers / self.peak_workers
@@ -258,6 +303,9 @@ class Plan:
     def utilisation(self) -> np.ndarray:
         """Per resource: mean demand over the capacity of the workers used (``(R,)``, in [0, 1])."""
         T = self.total.shape[1]
+        if self.types is not None:
+            held = (self.worker_capacity * (1.0 - self.headroom)).sum(axis=0)
+            return self.total.sum(axis=1) / (held * T)
         return self.total.sum(axis=1) / (self.n_workers * self.effective_capacity * T)
 
     @property
@@ -344,14 +392,18 @@ class Plan:
         return np.add.reduce(self.shapes[order[starts[w]:starts[w + 1]]], axis=0, dtype=np.float64)
 
     def verify(self, *, raise_on_error: bool = True) -> VerifyReport:
-        """Re-check the plan from scratch, independently of the packing code (NumPy, float64).
+        """Re-check the plan from scratch, independently of the packing code (float64).
 
         Checks that every shape is on exactly one worker in ``0 .. n_workers-1``,
         that no worker is empty, and that each worker's summed load is within
-        the effective capacity at all but ``floor(risk * T)`` steps. Loads
-        are compared with a float32 rounding allowance of
-        ``(k + 1) * 2**-23 * capacity`` for a worker holding k shapes (the
-        packer sums in float32).
+        its own effective capacity (its type's, with worker types) at all but
+        ``floor(risk * T)`` steps. Loads are compared with a float32 rounding
+        allowance of ``(k + 1) * 2**-23 * capacity`` for a worker holding k
+        shapes (the packer sums in float32).
+
+        The decision is made in C++ (``src/cpp/pack/verify.hpp``, the same
+        code as the C API's ``pyshape_plan_verify``), from the shapes and the
+        assignment alone: loads are summed again, never read from the packer.
 
         Raises
         ------
@@ -369,31 +421,30 @@ class Plan:
         raise_on_error = check_bool(raise_on_error, "raise_on_error")
         n, R, T = self.shapes.shape
         a = np.asarray(self.assignment)
-        problems = []
+        W = self.n_workers
+        problem = ""
         if a.shape != (n,) or a.dtype.kind not in "iu":
-            problems.append(f"assignment must be {n} integers, got {a.dtype} {a.shape}")
-            rep = VerifyReport(False, np.zeros(0, np.int64), 0, np.zeros(R), "; ".join(problems))
+            problem = f"assignment must be {n} integers, got {a.dtype} {a.shape}"
+        wt = None if self.worker_type is None else np.asarray(self.worker_type)
+        if problem or self.types is None:
+            pass
+        elif wt is None or wt.shape != (W,):
+            problem = f"worker_type must have one type per worker ({W}), got {None if wt is None else wt.shape}"
+        elif W and not (0 <= wt.min() and wt.max() < self.types.n_types):
+            problem = f"worker_type outside [0, {self.types.n_types})"
+        if not problem and n and W == 0:
+            problem = "shapes but no workers"
+        if problem:
+            rep = VerifyReport(False, np.zeros(0, np.int64), 0, np.zeros(R), problem)
             if raise_on_error:
                 raise InfeasiblePlanError(rep.message)
             return rep
-        if n and (a.min() < 0 or a.max() >= self.n_workers):
-            problems.append(f"assignment outside [0, {self.n_workers})")
-            a = np.clip(a, 0, max(self.n_workers - 1, 0))
-        counts = np.bincount(a, minlength=self.n_workers)
-        if (counts == 0).any():
-            problems.append(f"{int((counts == 0).sum())} empty worker(s)")
-        loads = worker_loads(self.shapes, a, self.n_workers)
-        limit = self.effective_capacity
-        over, excess = steps_over(loads, limit, counts)
-        allowed = int(math.floor(self.risk * T + 1e-9))
-        bad = np.flatnonzero(over > allowed)
-        if bad.size:
-            problems.append(
-                f"{bad.size} worker(s) over capacity at more than {allowed} step(s), e.g. worker {int(bad[0])} "
-                f"at {int(over[bad[0]])} step(s); largest excess {excess.tolist()}"
-            )
-        rep = VerifyReport(not problems, over.astype(np.int64), allowed, excess, "; ".join(problems))
-        if problems and raise_on_error:
+        D = np.ascontiguousarray(self.shapes, dtype=np.float32)
+        cap = np.ascontiguousarray(self.worker_capacity, dtype=np.float64)
+        ok, over, excess, allowed, message = _core.verify_plan(
+            D, a.astype(np.int64, copy=False), W, cap, np.ascontiguousarray(self.headroom, np.float64), self.risk)
+        rep = VerifyReport(bool(ok), over, int(allowed), excess, message)
+        if not ok and raise_on_error:
             raise InfeasiblePlanError(rep.message)
         return rep
 
@@ -431,11 +482,14 @@ class Plan:
         if against not in ("capacity", "effective"):
             raise ValueError("against must be 'capacity' or 'effective'")
         limit = self.capacity if against == "capacity" else self.effective_capacity
+        if self.types is not None:  # each worker against its own type
+            limit = self.worker_capacity if against == "capacity" else self.worker_capacity * (1.0 - self.headroom)
         order, _ = self._members_index()
         loads = worker_loads(D2, self.assignment, self.n_workers, order=order)
         over_wt = over_steps(loads, limit, self.counts)  # (W, T')
         over = over_wt.sum(axis=1, dtype=np.int64)
-        excess = loads - limit[None, :, None]
+        lim3 = limit[:, :, None] if limit.ndim == 2 else limit[None, :, None]
+        excess = loads - lim3
         worker_excess = np.maximum(excess.max(axis=2), 0.0)  # (W, R)
         T2 = D2.shape[2]
         return ReplayReport(
@@ -445,7 +499,8 @@ class Plan:
             overflow_fraction=float(over.sum() / (self.n_workers * T2)),
             max_excess=worker_excess.max(axis=0),
             excess_volume=np.maximum(excess, 0.0).sum(axis=(0, 2)),
-            peak_utilisation=loads.max(axis=(0, 2)) / limit,
+            peak_utilisation=(loads.max(axis=(0, 2)) / limit if limit.ndim == 1
+                              else (loads / lim3).max(axis=(0, 2), initial=0.0)),
             over_per_step=over_wt.sum(axis=0, dtype=np.int64),
             worker_max_excess=worker_excess,
         )
@@ -462,4 +517,10 @@ class Plan:
             "savings vs peak": round(self.savings, 4),
             "utilisation": [round(float(u), 4) for u in self.utilisation],
             "seconds": round(self.seconds, 4),
-        }
+        } | ({} if self.types is None else {
+            "cost": round(self.cost, 6),
+            "cost_lower_bound": round(float(self.cost_lower_bound or 0.0), 6),
+            "cost / cost_lower_bound": round(self.cost / self.cost_lower_bound, 4) if self.cost_lower_bound else None,
+            "peak_cost": round(float(self.peak_cost or 0.0), 6),
+            "types": self.type_counts,
+        })
