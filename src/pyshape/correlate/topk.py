@@ -93,8 +93,10 @@ def top_partners(
         project, e.g. T = 1 or only constant shapes, it runs brute force).
         ``'int8'`` scores every pair in int8 (AVX-512 VNNI, or AVX2
         ``vpmaddubsw`` where the CPU lacks it), bounds each pair's error from
-        its quantisation residuals and re-scores in float32 only the pairs
-        that can reach the running top-k (shapes of at most 65,536 steps).
+        its quantisation residuals, checks the pairs whose bound reaches the
+        running top-k again with the residuals quantised too (a bound ~100x
+        tighter), and re-scores in float32 only the pairs that still can
+        (shapes of at most 65,536 steps).
         Every score is summed in the same order by all three, so their
         results are bitwise equal, ties included. ``'auto'`` picks by a cost
         model (int8 unless the work is small, pruning when a plan measured on
@@ -118,7 +120,7 @@ def top_partners(
     ``X`` (and of ``queries``) and ``X`` packed in panels for the kernel:
     ``8 n T`` bytes (``+ 4 q T``), e.g. 11.5 GB for n = 1,000,000 and
     T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections; ``'int8'``
-    holds int8 copies (``2 n T`` bytes) instead of the packed ``X``. Inputs that
+    holds int8 copies (about ``3 n T + q T`` bytes) instead of the packed ``X``. Inputs that
     are not C-contiguous float32 are converted once, which costs another
     ``4 n T`` bytes while the call runs: pass float32 to avoid it.
 
