@@ -198,11 +198,29 @@ def test_auto_decision_logic():
 
     choose = topk_mod.choose_method
     assert choose(100, 100, 100, plan())[0] == "bruteforce" and not calls  # tiny: no plan
-    assert choose(10_000, 10_000, 1440, plan())[0] == "int8" and not calls  # below the plan's work
-    big = (50_000, 50_000, 1440)
-    assert choose(*big, plan(16, 0.5))[0] == "int8"  # pruning not clearly better than int8
-    assert choose(*big, plan(0, 1.0))[0] == "int8"
-    m, lr = choose(*big, plan(16, 0.1))
-    assert m == "pruned" and lr.rank == 16
-    assert choose(50_000, 50_000, 100_000, plan(16, 0.45))[0] == "pruned"  # no int8: vs brute force
-    assert choose(50_000, 50_000, 100_000, plan(0, 1.0))[0] == "bruteforce"
+    assert choose(10_000, 10_000, 1440, plan())[0] == "int8" and not calls
+    assert choose(1_000, 1_000, 1999, plan())[0] == "bruteforce"  # just below 2e9 multiply-adds
+    assert choose(1_000, 1_000, 2000, plan())[0] == "int8"
+    # int8 applies: no plan is made, pruning is not run even where a plan would promise much
+    assert choose(50_000, 50_000, 1440, plan(16, 0.1))[0] == "int8" and not calls
+    # too long for int8: the plan decides between pruning and brute force
+    long_T = topk_mod._INT8_MAX_T + 1
+    assert choose(10, 10, long_T, plan())[0] == "bruteforce" and not calls  # small work: no plan
+    m, lr = choose(50_000, 50_000, long_T, plan(16, 0.45))
+    assert m == "pruned" and lr.rank == 16 and len(calls) == 1
+    assert choose(50_000, 50_000, long_T, plan(16, 0.55)) == ("bruteforce", None)  # not clearly better
+    assert choose(50_000, 50_000, long_T, plan(0, 1.0)) == ("bruteforce", None)
+
+
+def test_auto_method_from_cpp_matches_python_partners(rng):
+    """top_partners records the method that ran; 'auto' runs what the C++ cost model says."""
+    for n, T in ((50, 16), (2200, 1000)):
+        X = rng.standard_normal((n, T))
+        p = pyshape.top_partners(X, 3)
+        assert p.method == _core.topk_auto_method(n, n, T) == ("int8" if n * n * T >= 2e9 else "bruteforce")
+    X = rng.standard_normal((60, 20))
+    assert pyshape.top_partners(X, 2, method="int8").method == "int8"
+    assert pyshape.top_partners(X, 2, method="bruteforce").method == "bruteforce"
+    assert pyshape.top_partners(X, 2, method="pruned", rank=4).method == "pruned"
+    with pytest.raises(ValueError, match="sizes"):
+        _core.topk_auto_method(-1, 1, 1)
