@@ -30,59 +30,66 @@ constexpr double kRel = 1 + 1e-9;  // covers the float64 rounding of the norms b
 }  // namespace
 
 namespace {
-// One level: q = round(x / s), s = max|x| / amax, into q; returns s (0 for a
-// row too small to scale) and writes the residual x - s q to r (exact in
-// float64: s q has at most 31 significant bits, and x - s q spans few more).
-float quantize_level(const double* x, size_t T, int amax, int8_t* q, double* r) {
-  double m = 0;
-  for (size_t k = 0; k < T; ++k) m = std::max(m, std::fabs(x[k]));
-  const float s = static_cast<float>(m / amax);
-  if (!(s > 0) || !std::isfinite(s) || !std::isnormal(s)) {  // nothing to scale (or too tiny): all residual
-    std::fill(q, q + T, int8_t{0});
-    std::copy(x, x + T, r);
-    return 0.f;
-  }
-  // q = x / s rounded to nearest (adding and subtracting 1.5 * 2^52 rounds
-  // |y| < 2^51 to an integer in the default rounding mode; vectorisable, unlike
-  // nearbyint); any integer would do, as the residual is kept exactly.
-  const double inv = 1.0 / s, big = 6755399441055744.0, lim = amax;
-  for (size_t k = 0; k < T; ++k) {
-    double t = (x[k] * inv + big) - big;
-    t = t > lim ? lim : (t < -lim ? -lim : t);
-    q[k] = static_cast<int8_t>(t);
-    r[k] = x[k] - static_cast<double>(s) * t;
-  }
-  return s;
+// x rounded to the nearest integer, for |x| < 2^51 (adding and subtracting
+// 1.5 * 2^52 rounds in the default rounding mode; vectorisable, unlike
+// nearbyint). Any integer would do: the residuals are kept exactly.
+inline double round_int(double x) {
+  constexpr double big = 6755399441055744.0;
+  return (x + big) - big;
 }
-double norm2(const double* x, size_t T) {
-  double nn = 0;
-  for (size_t k = 0; k < T; ++k) nn += x[k] * x[k];
-  return nn;
+// s = max|x| / amax as float32, or 0 for a row with nothing to scale (zero,
+// or so tiny that s is not a normal float).
+float level_scale(double m, int amax) {
+  const float s = static_cast<float>(m / amax);
+  return (s > 0 && std::isfinite(s) && std::isnormal(s)) ? s : 0.f;
 }
 }  // namespace
 
 void q8_quantize_row(const float* u, size_t T, int amax, int8_t* q, int8_t* p, Q8Row& row) {
-  thread_local std::vector<double> x, r, g, v;  // no allocation per row
-  x.assign(u, u + T);
+  thread_local std::vector<double> r;  // the level-1 residual; no allocation per row
   r.resize(T);
-  g.resize(T);
-  v.resize(T);
-  row.N = up(std::sqrt(norm2(x.data(), T)) * kRel);
-  row.s = quantize_level(x.data(), T, amax, q, r.data());
-  row.A = up(std::sqrt(norm2(r.data(), T)) * kRel);
-  // The residual's own quantisation: g = r - t p, exact in float64 too (r
-  // spans ~26 bits below s, t p ~34 bits; kRel covers the norms' roundings).
-  row.t = quantize_level(r.data(), T, amax, p, g.data());
-  double qq = 0, pp = 0;
+  const double lim = amax;
+  double m = 0, uu = 0;
   for (size_t k = 0; k < T; ++k) {
-    qq += double(q[k]) * q[k];
-    pp += double(p[k]) * p[k];
-    v[k] = static_cast<double>(row.s) * q[k] + static_cast<double>(row.t) * p[k];  // exact: both have <= 31 bits
+    const double x = u[k];
+    m = std::max(m, std::fabs(x));
+    uu += x * x;
   }
-  row.B = up(static_cast<double>(row.s) * std::sqrt(qq) * kRel);
-  row.S = up(static_cast<double>(row.t) * std::sqrt(pp) * kRel);
-  row.V = up(std::sqrt(norm2(v.data(), T)) * kRel);
-  row.G = up(std::sqrt(norm2(g.data(), T)) * kRel);
+  row.N = up(std::sqrt(uu) * kRel);
+  // Level 1: q = round(u / s), r = u - s q (exact in float64: s q has at most
+  // 31 significant bits, and u - s q spans few more).
+  row.s = level_scale(m, amax);
+  const double s = row.s, inv_s = row.s > 0 ? 1.0 / s : 0.0;
+  double rr = 0, qq = 0, mr = 0;
+  for (size_t k = 0; k < T; ++k) {
+    const double x = u[k];
+    const double t = std::min(lim, std::max(-lim, round_int(x * inv_s)));
+    q[k] = static_cast<int8_t>(t);
+    const double d = x - s * t;
+    r[k] = d;
+    rr += d * d;
+    qq += t * t;
+    mr = std::max(mr, std::fabs(d));
+  }
+  row.A = up(std::sqrt(rr) * kRel);
+  row.B = up(s * std::sqrt(qq) * kRel);
+  // Level 2: p = round(r / t), g = r - t p, exact in float64 too (r spans ~26
+  // bits below s, t p ~34 bits); v = s q + t p exact (~40 bits). kRel covers
+  // the norms' roundings.
+  row.t = level_scale(mr, amax);
+  const double tt = row.t, inv_t = row.t > 0 ? 1.0 / tt : 0.0;
+  double pp = 0, gg = 0, vv = 0;
+  for (size_t k = 0; k < T; ++k) {
+    const double c = std::min(lim, std::max(-lim, round_int(r[k] * inv_t)));
+    p[k] = static_cast<int8_t>(c);
+    const double g = r[k] - tt * c, v = s * q[k] + tt * c;
+    pp += c * c;
+    gg += g * g;
+    vv += v * v;
+  }
+  row.S = up(tt * std::sqrt(pp) * kRel);
+  row.V = up(std::sqrt(vv) * kRel);
+  row.G = up(std::sqrt(gg) * kRel);
 }
 
 double q8_delta(size_t T, double n_q, double n_db, double b_q, double b_db, double a_q, double r_db) {
@@ -107,6 +114,13 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
   if (T == 0 || T > kQ8MaxT) throw std::logic_error("topk_q8: rows must have 1..65536 steps");
   const size_t mr8 = kt.q8_mr, nr8 = kt.q8_nr, K4 = (T + 3) / 4, L = padded(T);
   const int aoff = kt.q8_aoff, amax = kt.q8_amax;
+
+  size_t mb = row_block(kt);
+  mb = std::max(mb / std::lcm(mr8, static_cast<size_t>(kt.mr)), size_t{1}) * std::lcm(mr8, static_cast<size_t>(kt.mr));
+  const size_t blocks = (nq + mb - 1) / mb;
+  // The setup passes report no progress but let the callback see Ctrl-C.
+  ProgressFn setup_check;
+  if (progress) setup_check = [&](size_t, size_t) { progress(0, blocks); };
 
   // ---- database: q in signed-byte panels of nr8 columns (K4 x nr8 x 4) for
   // the tiles; [p | q] row-major (2 L bytes a row, zero padded) for level 2.
@@ -133,25 +147,41 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
       bsum[j] = static_cast<int32_t>(aoff * qs);
       psum[j] = static_cast<int32_t>(ps);
     }
-  });
+  }, setup_check);
 
-  // ---- queries: offset bytes in panels of mr8 rows (K4 x mr8 x 4), per-row data
+  // ---- queries: offset bytes in panels of mr8 rows (K4 x mr8 x 4) for the
+  // tiles, per-row data, and [q + aoff | p + aoff] row-major for level 2. A
+  // self-search whose query side has the database's range (amax 127, offset
+  // 128) reuses the database's quantisation: its bytes are Bw's, halves
+  // swapped, each xor 0x80 (= + 128), made per block (no n x 2L copy).
+  const bool reuse = Q == DB && nq == n && amax == 127 && aoff == 128;
   const size_t npa = (nq + mr8 - 1) / mr8;
-  std::vector<uint8_t> Aq(npa * K4 * mr8 * 4, static_cast<uint8_t>(aoff));
+  std::vector<uint8_t> Aq(npa * K4 * mr8 * 4, static_cast<uint8_t>(aoff)), Aw(reuse ? 0 : nq * 2 * L);
   std::vector<float> as(npa * mr8, 0.f), aA(npa * mr8, 0.f), aB(npa * mr8, 0.f);
-  std::vector<Q8Row> arow(nq);
+  std::vector<Q8Row> arow_own(reuse ? 0 : nq);
+  const std::vector<Q8Row>& arow = reuse ? brow : arow_own;
   parallel_for(npa, n_threads, [&](size_t pn, int) {
     std::vector<int8_t> q(T), pq(T);
     uint8_t* P = Aq.data() + pn * K4 * mr8 * 4;
     for (size_t r = 0; r < mr8 && pn * mr8 + r < nq; ++r) {
       const size_t i = pn * mr8 + r;
-      q8_quantize_row(Q + i * T, T, amax, q.data(), pq.data(), arow[i]);
+      if (reuse) {
+        std::copy(Bw.data() + i * 2 * L + L, Bw.data() + i * 2 * L + L + T, q.begin());
+      } else {
+        q8_quantize_row(Q + i * T, T, amax, q.data(), pq.data(), arow_own[i]);
+        uint8_t* w = Aw.data() + i * 2 * L;
+        std::fill(w, w + 2 * L, static_cast<uint8_t>(aoff));
+        for (size_t t = 0; t < T; ++t) {
+          w[t] = static_cast<uint8_t>(q[t] + aoff);
+          w[L + t] = static_cast<uint8_t>(pq[t] + aoff);
+        }
+      }
       as[i] = arow[i].s;
       aA[i] = arow[i].A;
       aB[i] = arow[i].B;
       for (size_t t = 0; t < T; ++t) P[((t / 4) * mr8 + r) * 4 + t % 4] = static_cast<uint8_t>(q[t] + aoff);
     }
-  });
+  }, setup_check);
   double mN[2] = {0, 0}, mB[2] = {0, 0}, mA[2] = {0, 0};
   for (const auto& r : arow) mN[0] = std::max<double>(mN[0], r.N), mB[0] = std::max<double>(mB[0], r.B), mA[0] = std::max<double>(mA[0], r.A);
   for (const auto& r : brow) mN[1] = std::max<double>(mN[1], r.N), mB[1] = std::max<double>(mB[1], r.B), mA[1] = std::max<double>(mA[1], r.A);
@@ -164,9 +194,6 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
   PackedRows warm = pack_rows(DB, W0, T, T, kt.nr, n_threads);
   const size_t p0 = W0 == n ? np8 : W0 / nr8;  // first int8 panel (W0 < n is a multiple of nr8)
 
-  size_t mb = row_block(kt);
-  mb = std::max(mb / std::lcm(mr8, static_cast<size_t>(kt.mr)), size_t{1}) * std::lcm(mr8, static_cast<size_t>(kt.mr));
-  const size_t blocks = (nq + mb - 1) / mb;
   const int threads = std::max(1, std::min<int>(resolve_threads(n_threads), static_cast<int>(blocks)));
   constexpr int kMaxPanels = 6;  // = kMaxRowPanels of every level
   const size_t cap = kMaxPanels * kt.nr;
@@ -202,11 +229,17 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
     s.pend.resize(mb * kPend);
     s.pendD.resize(mb * kPend);
     s.n_pend.resize(mb);
-    s.aw.resize(mb * 2 * L);
+    s.aw.resize(reuse ? mb * 2 * L : 0);
     s.lbh.resize(mb * k);
     s.ubh.resize(mb * k);
   }
   std::atomic<uint64_t> cand_total{0}, refined_total{0};
+  // Cancellation within a block (a block is 192 rows against all n columns:
+  // seconds at n = 1e6): the calling thread reports progress every few panels
+  // (the callback checks Ctrl-C, throttled); when it throws, the others leave
+  // their blocks at their next panel.
+  std::atomic<size_t> blocks_done{0};
+  std::atomic<bool> cancelled{false};
 
   parallel_for(
       blocks, threads,
@@ -219,20 +252,19 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
         auto self_of = [&](size_t r) {
           return self_offset >= 0 ? self_offset + static_cast<int64_t>(i0 + r) : int64_t{-1};
         };
-        // The block's query bytes for level 2 (the same quantisation as the panels).
-        {
-          std::vector<int8_t> q(T), pq(T);
-          Q8Row unused;
-          std::fill(s.aw.begin(), s.aw.begin() + rows * 2 * L, static_cast<uint8_t>(aoff));
+        // The block's query bytes for level 2.
+        auto qbytes = [&](size_t r) -> const uint8_t* {
+          return reuse ? s.aw.data() + r * 2 * L : Aw.data() + (i0 + r) * 2 * L;
+        };
+        if (reuse)
           for (size_t r = 0; r < rows; ++r) {
-            q8_quantize_row(Q + (i0 + r) * T, T, amax, q.data(), pq.data(), unused);
+            const int8_t* b = Bw.data() + (i0 + r) * 2 * L;
             uint8_t* w = s.aw.data() + r * 2 * L;
-            for (size_t t = 0; t < T; ++t) {
-              w[t] = static_cast<uint8_t>(q[t] + aoff);
-              w[L + t] = static_cast<uint8_t>(pq[t] + aoff);
+            for (size_t t = 0; t < L; ++t) {
+              w[t] = static_cast<uint8_t>(b[L + t]) ^ 0x80u;
+              w[L + t] = static_cast<uint8_t>(b[t]) ^ 0x80u;
             }
           }
-        }
         // Warm-up: brute force on the first W0 columns.
         pack_panels(Q + i0 * T, rows, T, T, kt.mr, s.afull.data());
         PanelView A{s.afull.data(), rows, T, static_cast<size_t>(kt.mr)};
@@ -343,7 +375,7 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
             rp[t] = Bw.data() + static_cast<size_t>(idx[t]) * 2 * L;
             rq[t] = rp[t] + L;
           }
-          const uint8_t* w = s.aw.data() + r * 2 * L;
+          const uint8_t* w = qbytes(r);
           kt.q8_rows(w, rp, m, L, X);
           kt.q8_rows(w + L, rq, m, L, Y);
           const Q8Row& ar = arow[i0 + r];
@@ -370,6 +402,17 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
         };
         const size_t a_panels = (rows + mr8 - 1) / mr8;
         for (size_t p = p0; p < np8; ++p) {
+          if ((p & 15) == 0) {
+            if (cancelled.load(std::memory_order_relaxed)) return;
+            if (tid == 0 && progress) {
+              try {
+                progress(blocks_done.load(std::memory_order_relaxed), blocks);
+              } catch (...) {
+                cancelled.store(true);
+                throw;
+              }
+            }
+          }
           const Q8Cols cols{bsum.data() + p * nr8, bs.data() + p * nr8, bN.data() + p * nr8, bR.data() + p * nr8};
           const size_t j0 = p * nr8, valid_cols = std::min(nr8, n - j0);
           const uint32_t valid = valid_cols >= 32 ? ~0u : ((1u << valid_cols) - 1u);
@@ -406,6 +449,7 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
         for (auto& h : heaps) h.finish();
         cand_total.fetch_add(n_cand_total, std::memory_order_relaxed);
         refined_total.fetch_add(n_refined, std::memory_order_relaxed);
+        blocks_done.fetch_add(1, std::memory_order_relaxed);
       },
       progress);
   if (stats) {
