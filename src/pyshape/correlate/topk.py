@@ -28,16 +28,16 @@ class Partners:
         into the database, float32 Pearson r). None when not requested.
     anti_index, anti_score : ndarray, shape (n_queries, k), or None
         The k most anti-correlated partners, lowest (most negative) score first.
-    method : str
+    method : str or None
         The method that ran (``'bruteforce'``, ``'pruned'`` or ``'int8'``;
-        what ``'auto'`` chose), or ``''`` where not recorded.
+        what ``'auto'`` chose), or None where not recorded (Dask).
     """
 
     corr_index: Optional[np.ndarray]
     corr_score: Optional[np.ndarray]
     anti_index: Optional[np.ndarray]
     anti_score: Optional[np.ndarray]
-    method: str = field(default="", compare=False)
+    method: Optional[str] = field(default=None, compare=False)
 
 
 Which = Literal["both", "corr", "anti"]
@@ -205,4 +205,4 @@ def _top_partners_pruned(u: np.ndarray, q: Optional[np.ndarray], lr: _lowrank.Lo
         b = np.empty_like(a)
         b[rows] = a
         out.append(b)
-    return Partners(*out, method="pruned")
+    return Partners(out[0], out[1], out[2], out[3], "pruned")
