@@ -290,7 +290,10 @@ def bench_topk_kinds(kind):
                 p = pyshape.top_partners(X, k, which="both", method=impl.split("_", 1)[1],
                                          n_threads=CONFIG.threads)
                 outs[impl] = (p.corr_index, p.anti_index, p.corr_score, p.anti_score)
-                ran[impl] = p.method
+                if impl == "pyshape_auto":
+                    from pyshape.correlate.topk import top_partners_auto_method
+
+                    ran[impl] = top_partners_auto_method(n, n, T)
             elif impl == "faiss":
                 outs[impl] = faiss_topk(U, k, "both")
             else:

@@ -231,7 +231,7 @@ def test_top_partners_auto_method_same_as_python(lib):
     for n, T, nq in sizes:
         c = names[lib.pyshape_top_partners_auto_method(ctypes.c_size_t(n), ctypes.c_size_t(T), ctypes.c_size_t(nq))]
         py = pyshape.correlate.topk.choose_method(nq, n, T, lambda: pytest.fail("no plan for T <= 65536"))[0]
-        assert c == py, (n, T, nq)
+        assert c == py == pyshape.correlate.topk.top_partners_auto_method(nq, n, T), (n, T, nq)
     # T > 65536 with large work: Python makes a plan; C has none and runs brute force
     c = names[lib.pyshape_top_partners_auto_method(ctypes.c_size_t(50_000), ctypes.c_size_t(70_000),
                                                    ctypes.c_size_t(50_000))]
@@ -255,7 +255,7 @@ def test_top_partners_method_bitwise_and_reports_method(lib, rng):
                 _ptr(ci, ctypes.c_int64), _ptr(cs, ctypes.c_float), _ptr(ai, ctypes.c_int64),
                 _ptr(as_, ctypes.c_float), 0, _TOPK[method], ctypes.byref(ran))
             assert st == 0, lib.pyshape_last_error()
-            expect = pyshape.top_partners(X, k, queries=queries, method=method).method
+            expect = pyshape.correlate.topk.top_partners_auto_method(rows, n, T) if method == "auto" else method
             assert ran.value == _TOPK[expect], (method, ran.value)
             assert np.array_equal(ci, want.corr_index) and np.array_equal(cs.view(np.int32),
                                                                            want.corr_score.view(np.int32))
@@ -269,7 +269,7 @@ def test_top_partners_method_bitwise_and_reports_method(lib, rng):
                                            None, ctypes.c_size_t(0), 3, _ptr(ci, ctypes.c_int64),
                                            _ptr(cs, ctypes.c_float), None, None, 0, 0, ctypes.byref(ran)) == 0
     p = pyshape.top_partners(Y, 3, which="corr")
-    assert ran.value == _TOPK["int8"] == _TOPK[p.method]
+    assert ran.value == _TOPK["int8"] == _TOPK[pyshape.correlate.topk.top_partners_auto_method(1500, 1500, 1000)]
     assert np.array_equal(ci, p.corr_index) and np.array_equal(cs.view(np.int32), p.corr_score.view(np.int32))
     # errors: pruned is Python only; unknown methods; int8 beyond its length
     for bad, msg in ((3, b"Python only"), (7, b"method must be")):

@@ -1,7 +1,7 @@
 """Exact top-k most correlated / anti-correlated partners, never n x n."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Literal, Optional, Tuple
 
 import numpy as np
@@ -14,7 +14,7 @@ from pyshape._validation import check_int, check_k
 from pyshape.correlate import _lowrank
 from pyshape.correlate._common import unit_pair
 
-__all__ = ["Partners", "top_partners"]
+__all__ = ["Partners", "top_partners", "top_partners_auto_method"]
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,12 @@ class Partners:
         into the database, float32 Pearson r). None when not requested.
     anti_index, anti_score : ndarray, shape (n_queries, k), or None
         The k most anti-correlated partners, lowest (most negative) score first.
-    method : str or None
-        The method that ran (``'bruteforce'``, ``'pruned'`` or ``'int8'``;
-        what ``'auto'`` chose), or None where not recorded (Dask).
     """
 
     corr_index: Optional[np.ndarray]
     corr_score: Optional[np.ndarray]
     anti_index: Optional[np.ndarray]
     anti_score: Optional[np.ndarray]
-    method: Optional[str] = field(default=None, compare=False)
 
 
 Which = Literal["both", "corr", "anti"]
@@ -91,7 +87,7 @@ def top_partners(
         results are bitwise equal, ties included. ``'auto'`` picks by a cost
         model (int8 unless the work is small; for shapes too long for int8,
         pruning when a plan measured on a sample of queries predicts a clear
-        win); ``choose_method`` tells which.
+        win); ``top_partners_auto_method`` tells which.
     rank : int, optional
         Projection rank for ``'pruned'`` (default: chosen by the cost model).
     n_threads : int, optional
@@ -158,11 +154,39 @@ def top_partners(
             ci, cs, ai, as_, _ = _core.topk_int8(u, q, k=k, want_pos=want_corr, want_neg=want_anti, n_threads=nt,
                                                  progress=cb)
         else:  # brute force (also 'pruned' with nothing to project)
-            method = "bruteforce"
             # the binding still says pos / neg for corr / anti
             ci, cs, ai, as_ = _core.topk(u, q, k=k, want_pos=want_corr, want_neg=want_anti, n_threads=nt,
                                          progress=cb)
-    return Partners(ci, cs, ai, as_, method)
+    return Partners(ci, cs, ai, as_)
+
+
+def top_partners_auto_method(n_queries: int, n: int, T: int) -> str:
+    """The method ``top_partners(method='auto')`` runs for these sizes.
+
+    The C API's ``pyshape_top_partners_auto_method`` makes the same choice
+    (one C++ cost model, src/cpp/correlate/topk_method.hpp).
+
+    Parameters
+    ----------
+    n_queries, n, T : int
+        Queries (``n`` for the partners of the database's own rows), database
+        shapes and steps per shape.
+
+    Returns
+    -------
+    str
+        ``'int8'`` (T <= 65,536 and at least 2e9 multiply-adds),
+        ``'bruteforce'``, or ``'pruned'`` where a low-rank plan made on the
+        data decides between pruning and brute force (longer shapes, large
+        work; the C API runs brute force there).
+
+    Examples
+    --------
+    >>> from pyshape.correlate.topk import top_partners_auto_method
+    >>> top_partners_auto_method(50_000, 50_000, 1440), top_partners_auto_method(100, 100, 1440)
+    ('int8', 'bruteforce')
+    """
+    return str(_core.topk_auto_method(int(n_queries), int(n), int(T)))
 
 
 def choose_method(n_queries: int, n: int, T: int,
@@ -205,4 +229,4 @@ def _top_partners_pruned(u: np.ndarray, q: Optional[np.ndarray], lr: _lowrank.Lo
         b = np.empty_like(a)
         b[rows] = a
         out.append(b)
-    return Partners(out[0], out[1], out[2], out[3], "pruned")
+    return Partners(*out)
