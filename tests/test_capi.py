@@ -218,6 +218,68 @@ def test_top_partners_bitwise_identical(lib, rng):
             assert np.array_equal(ai, p.anti_index) and np.array_equal(as_.view(np.int32), p.anti_score.view(np.int32))
 
 
+_TOPK = {"auto": 0, "bruteforce": 1, "int8": 2, "pruned": 3}
+
+
+def test_top_partners_auto_method_same_as_python(lib):
+    """The C API's 'auto' choice is Python's (one C++ cost model), on both sides of every threshold."""
+    lib.pyshape_top_partners_auto_method.restype = ctypes.c_int
+    names = {v: k for k, v in _TOPK.items()}
+    sizes = [(1, 1, 1), (100, 100, 100), (1000, 1999, 1000), (1000, 2000, 1000), (1000, 2001, 1000),
+             (10_000, 1440, 10_000), (10_000, 288, 10), (50_000, 1440, 50_000), (2, 65536, 2),
+             (200_000, 65536, 200_000), (10, 65537, 10)]
+    for n, T, nq in sizes:
+        c = names[lib.pyshape_top_partners_auto_method(ctypes.c_size_t(n), ctypes.c_size_t(T), ctypes.c_size_t(nq))]
+        py = pyshape.correlate.topk.choose_method(nq, n, T, lambda: pytest.fail("no plan for T <= 65536"))[0]
+        assert c == py == pyshape.correlate.topk.top_partners_auto_method(nq, n, T), (n, T, nq)
+    # T > 65536 with large work: Python makes a plan; C has none and runs brute force
+    c = names[lib.pyshape_top_partners_auto_method(ctypes.c_size_t(50_000), ctypes.c_size_t(70_000),
+                                                   ctypes.c_size_t(50_000))]
+    assert c == "bruteforce"
+
+
+def test_top_partners_method_bitwise_and_reports_method(lib, rng):
+    n, nq, T, k = 700, 40, 96, 6
+    X = (rng.standard_normal((n, T)).cumsum(axis=1)).astype(np.float32)
+    Q = (rng.standard_normal((nq, T)).cumsum(axis=1)).astype(np.float32)
+    for queries in (None, Q):
+        rows = n if queries is None else nq
+        want = pyshape.top_partners(X, k, queries=queries, method="bruteforce")
+        for method in ("auto", "bruteforce", "int8"):
+            ci, cs = np.empty((rows, k), np.int64), np.empty((rows, k), np.float32)
+            ai, as_ = np.empty((rows, k), np.int64), np.empty((rows, k), np.float32)
+            ran = ctypes.c_int(-1)
+            qp = None if queries is None else _ptr(queries, ctypes.c_float)
+            st = lib.pyshape_top_partners_method(
+                _ptr(X, ctypes.c_float), ctypes.c_size_t(n), ctypes.c_size_t(T), qp, ctypes.c_size_t(rows), k,
+                _ptr(ci, ctypes.c_int64), _ptr(cs, ctypes.c_float), _ptr(ai, ctypes.c_int64),
+                _ptr(as_, ctypes.c_float), 0, _TOPK[method], ctypes.byref(ran))
+            assert st == 0, lib.pyshape_last_error()
+            expect = pyshape.correlate.topk.top_partners_auto_method(rows, n, T) if method == "auto" else method
+            assert ran.value == _TOPK[expect], (method, ran.value)
+            assert np.array_equal(ci, want.corr_index) and np.array_equal(cs.view(np.int32),
+                                                                           want.corr_score.view(np.int32))
+            assert np.array_equal(ai, want.anti_index) and np.array_equal(as_.view(np.int32),
+                                                                           want.anti_score.view(np.int32))
+    # a large enough call for 'auto' to run int8, one side only
+    Y = rng.standard_normal((1500, 1000)).astype(np.float32)
+    ci, cs = np.empty((1500, 3), np.int64), np.empty((1500, 3), np.float32)
+    ran = ctypes.c_int(-1)
+    assert lib.pyshape_top_partners_method(_ptr(Y, ctypes.c_float), ctypes.c_size_t(1500), ctypes.c_size_t(1000),
+                                           None, ctypes.c_size_t(0), 3, _ptr(ci, ctypes.c_int64),
+                                           _ptr(cs, ctypes.c_float), None, None, 0, 0, ctypes.byref(ran)) == 0
+    p = pyshape.top_partners(Y, 3, which="corr")
+    assert ran.value == _TOPK["int8"] == _TOPK[pyshape.correlate.topk.top_partners_auto_method(1500, 1500, 1000)]
+    assert np.array_equal(ci, p.corr_index) and np.array_equal(cs.view(np.int32), p.corr_score.view(np.int32))
+    # errors: pruned is Python only; unknown methods; int8 beyond its length
+    for bad, msg in ((3, b"Python only"), (7, b"method must be")):
+        assert lib.pyshape_top_partners_method(_ptr(Y, ctypes.c_float), ctypes.c_size_t(1500),
+                                               ctypes.c_size_t(1000), None, ctypes.c_size_t(0), 3,
+                                               _ptr(ci, ctypes.c_int64), _ptr(cs, ctypes.c_float), None, None, 0,
+                                               bad, None) != 0
+        assert msg in lib.pyshape_last_error()
+
+
 def test_pearson_and_lagged_identical(lib, rng):
     n, m, T, L = 20, 7, 50, 6
     X = rng.standard_normal((n, T)).astype(np.float32)

@@ -140,13 +140,45 @@ PYSHAPE_EXPORT pyshape_status pyshape_pearson(const float* x, size_t n, const fl
  * queries = NULL: partners of x's own rows among the other rows (n_queries is
  * ignored and taken as n; 1 <= k <= n - 1); otherwise 1 <= k <= n.
  * This is the brute-force search (every pair scored by blocked SIMD
- * products); pyshape.top_partners in Python returns bitwise the same result
- * with any method ('bruteforce', 'pruned' or 'auto'), as both sum every score
+ * products; pyshape_top_partners_method below offers the faster ones);
+ * pyshape.top_partners in Python returns bitwise the same result with any
+ * method ('bruteforce', 'pruned', 'int8' or 'auto'), as all sum every score
  * in the same order. */
 PYSHAPE_EXPORT pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const float* queries,
                                                    size_t n_queries, int k, int64_t* corr_index,
                                                    float* corr_score, int64_t* anti_index, float* anti_score,
                                                    int n_threads);
+
+/* Search methods of pyshape_top_partners_method (the values of Python's
+ * top_partners(method=...)); every method gives bitwise the same result. */
+typedef enum {
+  PYSHAPE_TOPK_AUTO = 0,       /* the cost model's choice, as Python's method='auto' */
+  PYSHAPE_TOPK_BRUTEFORCE = 1, /* every pair scored by blocked float32 products */
+  PYSHAPE_TOPK_INT8 = 2,       /* int8 candidates with rigorous error bounds, exact re-scoring; T <= 65536 */
+  PYSHAPE_TOPK_PRUNED = 3      /* low-rank pruning: Python only (its plan is NumPy code); EINVAL here */
+} pyshape_topk_method;
+
+/* The method PYSHAPE_TOPK_AUTO runs for n database shapes of T steps and
+ * n_queries queries (n_queries = n for the partners of x's own rows): the
+ * same cost model (C++) as pyshape.top_partners(method='auto'), so the same
+ * choice: PYSHAPE_TOPK_INT8 wherever it applies (T <= 65536) and the work
+ * n_queries * n * T is at least 2e9, PYSHAPE_TOPK_BRUTEFORCE otherwise.
+ * (For T > 65536 and large work, Python may run low-rank pruning where a plan
+ * made on a sample predicts a clear win; this API runs brute force there.)
+ * Added in API version 1.2. */
+PYSHAPE_EXPORT pyshape_topk_method pyshape_top_partners_auto_method(size_t n, size_t T, size_t n_queries);
+
+/* pyshape_top_partners with a choice of method (PYSHAPE_TOPK_AUTO,
+ * PYSHAPE_TOPK_BRUTEFORCE or PYSHAPE_TOPK_INT8; PYSHAPE_TOPK_INT8 needs
+ * T <= 65536). method_run (may be NULL) gets the method that ran. The result
+ * is bitwise that of pyshape_top_partners whatever the method; 'int8' holds
+ * about 3 n T + n_queries T bytes of int8 copies besides the float copies.
+ * Added in API version 1.2. */
+PYSHAPE_EXPORT pyshape_status pyshape_top_partners_method(const float* x, size_t n, size_t T, const float* queries,
+                                                          size_t n_queries, int k, int64_t* corr_index,
+                                                          float* corr_score, int64_t* anti_index,
+                                                          float* anti_score, int n_threads, int method,
+                                                          int* method_run);
 
 /* Lagged correlation: for every pair, the maximum over shifts s in
  * [-max_lag, max_lag] of the normalised cross-correlation

@@ -61,12 +61,18 @@ def topk_int8(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool 
               n_threads: int = 0, progress: Progress = None
               ) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], Dict[str, Any]]:
     """Exact top-k with int8 candidates (bitwise equal to topk), then a dict of statistics
-    (candidates re-scored, warm-up pairs, the rounding margin delta)."""
+    (pairs given the level-2 check, candidates re-scored, warm-up pairs, the rounding margin delta)."""
+
+def topk_auto_method(n_queries: int, n: int, T: int, plan_rank: Optional[int] = None,
+                     est_cost_ratio: Optional[float] = None) -> str:
+    """The method top_partners(method='auto') runs (the C API's choice too): 'bruteforce' or 'int8',
+    or 'pruned' meaning 'make a low-rank plan and ask again with its rank and estimate'."""
 
 def q8_bounds(q: F32, db: F32) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float64], npt.NDArray[np.float64],
-                                        float, str, int]:
-    """For tests: int8 products, approximations and error bounds of every pair at the active level,
-    the margin delta, the int8 variant's name and the query-side amax."""
+                                        npt.NDArray[np.float64], npt.NDArray[np.float64], float, str, int]:
+    """For tests: int8 products, level-1 approximations and error bounds, level-2 approximations and
+    error bounds of every pair at the active level, the margin delta, the int8 variant's name and the
+    query-side amax."""
 
 def lagged(u: F32, v: Optional[F32] = None, *, max_lag: int, n_threads: int = 0, progress: Progress = None,
            method: str = "auto") -> Tuple[F32, I32]:

@@ -9,6 +9,7 @@
 #include "correlate/lagged.hpp"
 #include "correlate/normalize.hpp"
 #include "correlate/pearson.hpp"
+#include "correlate/topk_method.hpp"
 #include "correlate/topk_pruned.hpp"
 #include "correlate/topk_q8.hpp"
 
@@ -167,6 +168,7 @@ py::tuple topk_int8(const FArray& db, py::object queries, int k, bool want_pos, 
     topk_q8(kt, q.data(), nq, db.data(), n, T, k, self ? 0 : -1, res.out, n_threads, pf, &st);
   }
   py::dict stats;
+  stats["refined"] = st.refined;
   stats["candidates"] = st.candidates;
   stats["warm_pairs"] = st.warm_pairs;
   stats["delta"] = st.delta;
@@ -179,11 +181,20 @@ py::tuple q8_bounds(const FArray& q, const FArray& db) {
   size_t nq = q.shape(0), n = db.shape(0), T = q.shape(1);
   if (static_cast<size_t>(db.shape(1)) != T) throw std::invalid_argument("q and db differ in length");
   py::array_t<int32_t> D({nq, n});
-  py::array_t<double> approx({nq, n}), err({nq, n});
+  py::array_t<double> approx({nq, n}), err({nq, n}), approx2({nq, n}), err2({nq, n});
   const KernelTable& kt = simd_tables().k;
   double delta = q8_pair_bounds(kt, q.data(), nq, db.data(), n, T, D.mutable_data(), approx.mutable_data(),
-                                err.mutable_data());
-  return py::make_tuple(D, approx, err, delta, std::string(kt.q8_name), kt.q8_amax);
+                                err.mutable_data(), approx2.mutable_data(), err2.mutable_data());
+  return py::make_tuple(D, approx, err, approx2, err2, delta, std::string(kt.q8_name), kt.q8_amax);
+}
+
+std::string topk_auto_method_py(int64_t n_queries, int64_t n, int64_t T, py::object plan_rank,
+                               py::object est_cost_ratio) {
+  if (n_queries < 0 || n < 0 || T < 0) throw std::invalid_argument("topk_auto_method: sizes must be >= 0");
+  const auto nq = static_cast<size_t>(n_queries), nn = static_cast<size_t>(n), tt = static_cast<size_t>(T);
+  if (plan_rank.is_none()) return topk_method_name(topk_auto_method(nq, nn, tt));
+  return topk_method_name(
+      topk_auto_method_with_plan(nq, nn, tt, plan_rank.cast<int>(), est_cost_ratio.cast<double>()));
 }
 
 LaggedMethod lagged_method(const std::string& method) {
@@ -234,8 +245,13 @@ void bind_correlate(py::module_& m) {
         py::arg("want_pos") = true, py::arg("want_neg") = true, py::arg("n_threads") = 0,
         py::arg("progress") = py::none(),
         "Exact top-k with int8 candidates (bitwise = topk); returns the 4 arrays and a stats dict.");
+  m.def("topk_auto_method", &topk_auto_method_py, py::arg("n_queries"), py::arg("n"), py::arg("T"),
+        py::arg("plan_rank") = py::none(), py::arg("est_cost_ratio") = py::none(),
+        "The method top_partners(method='auto') runs (the C API's choice too): 'bruteforce' or 'int8', or "
+        "'pruned' meaning 'make a low-rank plan and ask again with its rank and estimate'.");
   m.def("q8_bounds", &q8_bounds, py::arg("q"), py::arg("db"),
-        "For tests: int8 products, approximations, error bounds and delta of every pair at the active level; "
+        "For tests: int8 products, level-1 and level-2 approximations and error bounds, and delta, of every pair "
+        "at the active level; "
         "also the int8 variant's name and the query-side amax.");
   m.def("lagged", &lagged, py::arg("u"), py::arg("v") = py::none(), py::arg("max_lag"),
         py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("method") = "auto",

@@ -24,6 +24,8 @@
 #include "correlate/lagged.hpp"
 #include "correlate/normalize.hpp"
 #include "correlate/pearson.hpp"
+#include "correlate/topk_method.hpp"
+#include "correlate/topk_q8.hpp"
 #include "pack/placer.hpp"
 #include "pack/policy.hpp"
 #include "pack/types.hpp"
@@ -281,9 +283,16 @@ pyshape_status pyshape_pearson(const float* x, size_t n, const float* y, size_t 
   });
 }
 
-pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const float* queries, size_t n_queries,
-                                    int k, int64_t* corr_index, float* corr_score, int64_t* anti_index,
-                                    float* anti_score, int n_threads) {
+pyshape_topk_method pyshape_top_partners_auto_method(size_t n, size_t T, size_t n_queries) {
+  // kPruned ("make a plan") has no plan here: brute force, as documented.
+  const TopKMethod m = topk_auto_method(n_queries, n, T);
+  return m == TopKMethod::kInt8 ? PYSHAPE_TOPK_INT8 : PYSHAPE_TOPK_BRUTEFORCE;
+}
+
+pyshape_status pyshape_top_partners_method(const float* x, size_t n, size_t T, const float* queries,
+                                           size_t n_queries, int k, int64_t* corr_index, float* corr_score,
+                                           int64_t* anti_index, float* anti_score, int n_threads, int method,
+                                           int* method_run) {
   return guard([&] {
     const SimdTables& simd = simd_tables();  // the level, read once for the whole call
     need(x != nullptr, "x is required");
@@ -291,6 +300,13 @@ pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const fl
     need((corr_index == nullptr) == (corr_score == nullptr) && (anti_index == nullptr) == (anti_score == nullptr),
          "give both arrays of a side (index and score) or neither");
     need(corr_index != nullptr || anti_index != nullptr, "no output: give the corr_* or the anti_* arrays");
+    if (method == PYSHAPE_TOPK_PRUNED)
+      fail(PYSHAPE_EINVAL, "method PYSHAPE_TOPK_PRUNED is Python only (its low-rank plan is NumPy code)");
+    if (method != PYSHAPE_TOPK_AUTO && method != PYSHAPE_TOPK_BRUTEFORCE && method != PYSHAPE_TOPK_INT8)
+      fail(PYSHAPE_EINVAL, "method must be PYSHAPE_TOPK_AUTO, PYSHAPE_TOPK_BRUTEFORCE or PYSHAPE_TOPK_INT8, got " +
+                               std::to_string(method));
+    if (method == PYSHAPE_TOPK_INT8 && T > kQ8MaxT)
+      fail(PYSHAPE_EINVAL, "method PYSHAPE_TOPK_INT8 needs T <= 65536, got T = " + std::to_string(T));
     const bool self = (queries == nullptr);
     if (self) n_queries = n;
     need(n_queries > 0, "queries is empty: need at least one shape");
@@ -299,6 +315,7 @@ pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const fl
       fail(PYSHAPE_EINVAL, "k=" + std::to_string(k) + " is out of range [1, " + std::to_string(avail) + "]" +
                                (self ? " (a shape is not its own partner)" : ""));
     mul(n_queries, static_cast<size_t>(k), "output");
+    if (method == PYSHAPE_TOPK_AUTO) method = pyshape_top_partners_auto_method(n, T, n_queries);
     std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
     std::vector<float> q;
     if (!self) q = unit_rows(queries, n_queries, T, "queries", n_threads);
@@ -307,10 +324,22 @@ pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const fl
     out.pos_score = corr_score;
     out.neg_index = anti_index;
     out.neg_score = anti_score;
-    PackedRows packed = pack_rows(u.data(), n, T, T, simd.k.nr, n_threads);
-    topk_bruteforce(simd.k, self ? u.data() : q.data(), n_queries, T, packed.view, k, self ? 0 : -1, out, n_threads,
-                    ProgressFn());
+    const float* qp = self ? u.data() : q.data();
+    if (method == PYSHAPE_TOPK_INT8) {
+      topk_q8(simd.k, qp, n_queries, u.data(), n, T, k, self ? 0 : -1, out, n_threads, ProgressFn(), nullptr);
+    } else {
+      PackedRows packed = pack_rows(u.data(), n, T, T, simd.k.nr, n_threads);
+      topk_bruteforce(simd.k, qp, n_queries, T, packed.view, k, self ? 0 : -1, out, n_threads, ProgressFn());
+    }
+    if (method_run) *method_run = method;
   });
+}
+
+pyshape_status pyshape_top_partners(const float* x, size_t n, size_t T, const float* queries, size_t n_queries,
+                                    int k, int64_t* corr_index, float* corr_score, int64_t* anti_index,
+                                    float* anti_score, int n_threads) {
+  return pyshape_top_partners_method(x, n, T, queries, n_queries, k, corr_index, corr_score, anti_index, anti_score,
+                                     n_threads, PYSHAPE_TOPK_BRUTEFORCE, nullptr);
 }
 
 pyshape_status pyshape_lagged_correlation(const float* x, size_t n, const float* y, size_t m, size_t T,

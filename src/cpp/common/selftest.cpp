@@ -51,6 +51,7 @@ class SelfTest {
     row_panels();
     dots_rows();
     q8_tile();
+    q8_rows();
     select_outside();
     bound_tile();
     fft();
@@ -284,10 +285,10 @@ class SelfTest {
           lo[i] = hi[i] - 0.1f;
         }
         std::vector<uint32_t> mask(mr, 0xdeadbeef);
-        std::vector<float> bounds(2 * mr * nr);
+        std::vector<int32_t> dq(mr * nr);
         bool any = lv_.k.q8_tile(Ap.data(), mv, Bp.data(), K4, Q8Cols{bsum.data(), sb.data(), N.data(), R.data()},
                                  Q8Rows{sa.data(), A.data(), Bn.data(), hi.data(), lo.data()}, mask.data(), nullptr,
-                                 bounds.data());
+                                 dq.data());
         bool any_want = false;
         for (int i = 0; i < mv; ++i)
           for (int j = 0; j < nr; ++j) {
@@ -297,12 +298,41 @@ class SelfTest {
             const bool clear_yes = up >= hi[i] + tol || dn <= lo[i] - tol;
             const bool clear_no = up < hi[i] - tol && dn > lo[i] + tol;
             any_want |= got;
-            if ((clear_yes && !got) || (clear_no && got) || std::fabs(bounds[i * nr + j] - dn) > tol ||
-                std::fabs(bounds[mr * nr + i * nr + j] - up) > tol)
-              return fail("q8_tile", "K4=" + std::to_string(K4) + " flag or bounds of (" + std::to_string(i) + "," +
+            if ((clear_yes && !got) || (clear_no && got) || dq[i * nr + j] != exact[i * nr + j])
+              return fail("q8_tile", "K4=" + std::to_string(K4) + " flag or product of (" + std::to_string(i) + "," +
                                          std::to_string(j) + ") wrong");
           }
         if (any != any_want) return fail("q8_tile", "wrong 'any'");
+      }
+    return true;
+  }
+
+  // q8_rows: exact integer sums, extreme bytes included (the largest query
+  // byte the variant takes: 255 where the products are summed in int32
+  // directly, 127 where vpmaddubsw pairs them in int16).
+  bool q8_rows() {
+    Lcg g(13);
+    const int ab = lv_.k.q8_aoff + lv_.k.q8_amax;
+    for (size_t L : {size_t(64), size_t(128), size_t(1472)})
+      for (int m = 1; m <= 8; ++m) {
+        std::vector<uint8_t> a(L);
+        std::vector<std::vector<int8_t>> rows(m, std::vector<int8_t>(L));
+        for (size_t k = 0; k < L; ++k) a[k] = static_cast<uint8_t>(k % 5 == 0 ? ab : g.next() % (ab + 1));
+        const int8_t* rp[8];
+        for (int p = 0; p < m; ++p) {
+          for (size_t k = 0; k < L; ++k)
+            rows[p][k] = static_cast<int8_t>(k % 3 == 0 ? (k % 2 ? 127 : -127) : static_cast<int>(g.next() % 255) - 127);
+          rp[p] = rows[p].data();
+        }
+        int32_t out[8];
+        lv_.k.q8_rows(a.data(), rp, m, L, out);
+        for (int p = 0; p < m; ++p) {
+          int64_t want = 0;
+          for (size_t k = 0; k < L; ++k) want += int64_t(a[k]) * rows[p][k];
+          if (want != out[p])
+            return fail("q8_rows", "L=" + std::to_string(L) + " m=" + std::to_string(m) + ": " + std::to_string(out[p]) +
+                                       ", expected " + std::to_string(want));
+        }
       }
     return true;
   }

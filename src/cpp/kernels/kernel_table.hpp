@@ -81,10 +81,14 @@ struct KernelTable {
   // the data are meaningless: the caller masks them). With dots non-null,
   // only stores the raw products of the stored bytes, sum_k (q_i[k] + aoff)
   // q_j[k] (q8_mr x q8_nr, row-major; D = raw - bsum), and returns false.
-  // bounds (when not null, q8_mr x q8_nr each, row-major) gets a - e, then
-  // a + e, of every entry of the tile (rows < m_valid).
+  // dq (when not null, q8_mr x q8_nr, row-major) gets D of every entry of the
+  // tile (rows < m_valid), for the finer check of the flagged pairs.
   bool (*q8_tile)(const uint8_t* Ap, int m_valid, const int8_t* Bp, size_t K4, const Q8Cols& b,
-                  const Q8Rows& a, uint32_t* mask, int32_t* dots, float* bounds);
+                  const Q8Rows& a, uint32_t* mask, int32_t* dots, int32_t* dq);
+  // One row a (unsigned bytes, values <= 127 unless the variant is avx512vnni
+  // or scalar) against m <= 8 rows (rows[p], signed bytes), L bytes each (a
+  // multiple of 64): out[p] = sum_k a[k] rows[p][k], exact in int32 (L <= kQ8MaxT).
+  void (*q8_rows)(const uint8_t* a, const int8_t* const* rows, int m, size_t L, int32_t* out);
 };
 
 namespace scalar { const KernelTable* table(); }

@@ -3,6 +3,8 @@
 // saturation for the byte ranges of each variant, K4 * 4 <= kQ8MaxT); the
 // float epilogue turns them into approximate scores and flags the pairs whose
 // error bound reaches the running top-k thresholds (correlate/topk_q8.hpp).
+// q8_rows (one byte row against up to 8 others, exact int32 sums) serves the
+// second, finer check of the flagged pairs.
 //
 // Variants:
 //   avx512vnni  vpdpbusd: query bytes q + 128 (q in [-127, 127]) times signed
@@ -26,7 +28,7 @@ namespace q8 {
 // The float epilogue on a stored tile D (MR x NR int32, offset not yet removed).
 template <int MR, int NR>
 inline bool epilogue(const int32_t* D, int m_valid, const Q8Cols& b, const Q8Rows& a, uint32_t* mask,
-                     float* bounds) {
+                     int32_t* dq) {
   static_assert(NR % Vec::W == 0, "tile width must be whole vectors");
   constexpr int NV = NR / Vec::W;
   Vec sb[NV], Nb[NV], Rb[NV];
@@ -36,22 +38,19 @@ inline bool epilogue(const int32_t* D, int m_valid, const Q8Cols& b, const Q8Row
     Nb[v] = Vec::load(b.N + v * Vec::W);
     Rb[v] = Vec::load(b.R + v * Vec::W);
   }
+  int32_t* c = dq ? dq : corr;
   for (int i = 0; i < m_valid; ++i)
-    for (int j = 0; j < NR; ++j) corr[i * NR + j] = D[i * NR + j] - b.bsum[j];
+    for (int j = 0; j < NR; ++j) c[i * NR + j] = D[i * NR + j] - b.bsum[j];
   uint32_t any = 0;
   for (int i = 0; i < m_valid; ++i) {
     const Vec sa = Vec::set1(a.s[i]), Aa = Vec::set1(a.A[i]), Ba = Vec::set1(a.B[i]);
     const Vec hi = Vec::set1(a.hi[i]), lo = Vec::set1(a.lo[i]);
     uint32_t m = 0;
     for (int v = 0; v < NV; ++v) {
-      const Vec approx = (Vec::from_i32(corr + i * NR + v * Vec::W) * sb[v]) * sa;
+      const Vec approx = (Vec::from_i32(c + i * NR + v * Vec::W) * sb[v]) * sa;
       const Vec e = Aa * Nb[v] + Ba * Rb[v];
       const Vec upper = approx + e, lower = approx - e;
       const uint32_t bits = Vec::ge_mask(upper, hi) | Vec::le_mask(lower, lo);
-      if (bounds) {
-        lower.store(bounds + i * NR + v * Vec::W);
-        upper.store(bounds + MR * NR + i * NR + v * Vec::W);
-      }
       m |= bits << (v * Vec::W);
     }
     mask[i] = m;
@@ -109,18 +108,71 @@ inline void dots_bw(const uint8_t* Ap, const int8_t* Bp, size_t K4, int32_t* D) 
 
 __attribute__((target("avx512vnni"))) inline bool tile_vnni(const uint8_t* Ap, int m_valid, const int8_t* Bp,
                                                              size_t K4, const Q8Cols& b, const Q8Rows& a,
-                                                             uint32_t* mask, int32_t* dots, float* bounds) {
+                                                             uint32_t* mask, int32_t* dots, int32_t* dq) {
   alignas(64) int32_t D[kMR * kNR];
   dots_vnni(Ap, Bp, K4, dots ? dots : D);
   if (dots) return false;
-  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, bounds);
+  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, dq);
 }
 inline bool tile_bw(const uint8_t* Ap, int m_valid, const int8_t* Bp, size_t K4, const Q8Cols& b,
-                    const Q8Rows& a, uint32_t* mask, int32_t* dots, float* bounds) {
+                    const Q8Rows& a, uint32_t* mask, int32_t* dots, int32_t* dq) {
   alignas(64) int32_t D[kMR * kNR];
   dots_bw(Ap, Bp, K4, dots ? dots : D);
   if (dots) return false;
-  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, bounds);
+  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, dq);
+}
+
+// One row a (unsigned bytes) against m <= 8 rows (signed bytes), L bytes each
+// (a multiple of 64): out[p] = sum_k a[k] rows[p][k], exact in int32.
+template <int M>
+__attribute__((target("avx512vnni"))) inline void rows_vnni_n(const uint8_t* a, const int8_t* const* rows,
+                                                              size_t L, int32_t* out) {
+  __m512i c[M];
+  for (int p = 0; p < M; ++p) c[p] = _mm512_setzero_si512();
+  for (size_t k = 0; k < L; k += 64) {
+    const __m512i av = _mm512_loadu_si512(a + k);
+#pragma GCC unroll 8
+    for (int p = 0; p < M; ++p) c[p] = _mm512_dpbusd_epi32(c[p], av, _mm512_loadu_si512(rows[p] + k));
+  }
+  for (int p = 0; p < M; ++p) out[p] = _mm512_reduce_add_epi32(c[p]);
+}
+template <int M>
+inline void rows_bw_n(const uint8_t* a, const int8_t* const* rows, size_t L, int32_t* out) {
+  __m512i c[M];
+  for (int p = 0; p < M; ++p) c[p] = _mm512_setzero_si512();
+  const __m512i ones = _mm512_set1_epi16(1);
+  for (size_t k = 0; k < L; k += 64) {
+    const __m512i av = _mm512_loadu_si512(a + k);
+#pragma GCC unroll 8
+    for (int p = 0; p < M; ++p)
+      c[p] = _mm512_add_epi32(c[p], _mm512_madd_epi16(_mm512_maddubs_epi16(av, _mm512_loadu_si512(rows[p] + k)), ones));
+  }
+  for (int p = 0; p < M; ++p) out[p] = _mm512_reduce_add_epi32(c[p]);
+}
+__attribute__((target("avx512vnni"))) inline void rows_vnni(const uint8_t* a, const int8_t* const* rows, int m,
+                                                             size_t L, int32_t* out) {
+  switch (m) {
+    case 1: rows_vnni_n<1>(a, rows, L, out); break;
+    case 2: rows_vnni_n<2>(a, rows, L, out); break;
+    case 3: rows_vnni_n<3>(a, rows, L, out); break;
+    case 4: rows_vnni_n<4>(a, rows, L, out); break;
+    case 5: rows_vnni_n<5>(a, rows, L, out); break;
+    case 6: rows_vnni_n<6>(a, rows, L, out); break;
+    case 7: rows_vnni_n<7>(a, rows, L, out); break;
+    default: rows_vnni_n<8>(a, rows, L, out); break;
+  }
+}
+inline void rows_bw(const uint8_t* a, const int8_t* const* rows, int m, size_t L, int32_t* out) {
+  switch (m) {
+    case 1: rows_bw_n<1>(a, rows, L, out); break;
+    case 2: rows_bw_n<2>(a, rows, L, out); break;
+    case 3: rows_bw_n<3>(a, rows, L, out); break;
+    case 4: rows_bw_n<4>(a, rows, L, out); break;
+    case 5: rows_bw_n<5>(a, rows, L, out); break;
+    case 6: rows_bw_n<6>(a, rows, L, out); break;
+    case 7: rows_bw_n<7>(a, rows, L, out); break;
+    default: rows_bw_n<8>(a, rows, L, out); break;
+  }
 }
 
 inline void fill(KernelTable& t) {
@@ -134,11 +186,13 @@ inline void fill(KernelTable& t) {
     t.q8_amax = 127;
     t.q8_aoff = 128;
     t.q8_tile = &tile_vnni;
+    t.q8_rows = &rows_vnni;
   } else {
     t.q8_name = "avx512bw";
     t.q8_amax = 63;
     t.q8_aoff = 64;
     t.q8_tile = &tile_bw;
+    t.q8_rows = &rows_bw;
   }
   t.q8_mr = kMR;
   t.q8_nr = kNR;
@@ -148,7 +202,7 @@ inline void fill(KernelTable& t) {
 constexpr int kMR = 4, kNR = 16;
 
 inline bool tile(const uint8_t* Ap, int m_valid, const int8_t* Bp, size_t K4, const Q8Cols& b,
-                 const Q8Rows& a, uint32_t* mask, int32_t* dots, float* bounds) {
+                 const Q8Rows& a, uint32_t* mask, int32_t* dots, int32_t* dq) {
   __m256i c[kMR][2];
   for (int i = 0; i < kMR; ++i) c[i][0] = c[i][1] = _mm256_setzero_si256();
   const __m256i ones = _mm256_set1_epi16(1);
@@ -172,7 +226,40 @@ inline bool tile(const uint8_t* Ap, int m_valid, const int8_t* Bp, size_t K4, co
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i * kNR + 8), c[i][1]);
   }
   if (dots) return false;
-  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, bounds);
+  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, dq);
+}
+
+template <int M>
+inline void rows_n(const uint8_t* a, const int8_t* const* rows, size_t L, int32_t* out) {
+  __m256i c[M];
+  for (int p = 0; p < M; ++p) c[p] = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (size_t k = 0; k < L; k += 32) {
+    const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + k));
+#pragma GCC unroll 8
+    for (int p = 0; p < M; ++p) {
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[p] + k));
+      c[p] = _mm256_add_epi32(c[p], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b), ones));
+    }
+  }
+  for (int p = 0; p < M; ++p) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(c[p]), _mm256_extracti128_si256(c[p], 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    out[p] = _mm_cvtsi128_si32(s);
+  }
+}
+inline void rows(const uint8_t* a, const int8_t* const* r, int m, size_t L, int32_t* out) {
+  switch (m) {
+    case 1: rows_n<1>(a, r, L, out); break;
+    case 2: rows_n<2>(a, r, L, out); break;
+    case 3: rows_n<3>(a, r, L, out); break;
+    case 4: rows_n<4>(a, r, L, out); break;
+    case 5: rows_n<5>(a, r, L, out); break;
+    case 6: rows_n<6>(a, r, L, out); break;
+    case 7: rows_n<7>(a, r, L, out); break;
+    default: rows_n<8>(a, r, L, out); break;
+  }
 }
 
 inline void fill(KernelTable& t) {
@@ -182,13 +269,14 @@ inline void fill(KernelTable& t) {
   t.q8_amax = 63;
   t.q8_aoff = 64;
   t.q8_tile = &tile;
+  t.q8_rows = &rows;
 }
 
 #else
 constexpr int kMR = 4, kNR = 16;
 
 inline bool tile(const uint8_t* Ap, int m_valid, const int8_t* Bp, size_t K4, const Q8Cols& b,
-                 const Q8Rows& a, uint32_t* mask, int32_t* dots, float* bounds) {
+                 const Q8Rows& a, uint32_t* mask, int32_t* dots, int32_t* dq) {
   int32_t D[kMR * kNR] = {};
   for (size_t g = 0; g < K4; ++g)
     for (int i = 0; i < kMR; ++i)
@@ -202,7 +290,27 @@ inline bool tile(const uint8_t* Ap, int m_valid, const int8_t* Bp, size_t K4, co
     for (int x = 0; x < kMR * kNR; ++x) dots[x] = D[x];
     return false;
   }
-  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, bounds);
+  return epilogue<kMR, kNR>(D, m_valid, b, a, mask, dq);
+}
+
+template <int M>
+inline void rows_n(const uint8_t* a, const int8_t* const* rows, size_t L, int32_t* out) {
+  int32_t c[M] = {};
+  for (size_t k = 0; k < L; ++k)
+    for (int p = 0; p < M; ++p) c[p] += static_cast<int32_t>(a[k]) * static_cast<int32_t>(rows[p][k]);
+  for (int p = 0; p < M; ++p) out[p] = c[p];
+}
+inline void rows(const uint8_t* a, const int8_t* const* r, int m, size_t L, int32_t* out) {
+  switch (m) {
+    case 1: rows_n<1>(a, r, L, out); break;
+    case 2: rows_n<2>(a, r, L, out); break;
+    case 3: rows_n<3>(a, r, L, out); break;
+    case 4: rows_n<4>(a, r, L, out); break;
+    case 5: rows_n<5>(a, r, L, out); break;
+    case 6: rows_n<6>(a, r, L, out); break;
+    case 7: rows_n<7>(a, r, L, out); break;
+    default: rows_n<8>(a, r, L, out); break;
+  }
 }
 
 inline void fill(KernelTable& t) {
@@ -212,6 +320,7 @@ inline void fill(KernelTable& t) {
   t.q8_amax = 127;
   t.q8_aoff = 128;
   t.q8_tile = &tile;
+  t.q8_rows = &rows;
 }
 #endif
 

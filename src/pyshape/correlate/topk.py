@@ -14,7 +14,7 @@ from pyshape._validation import check_int, check_k
 from pyshape.correlate import _lowrank
 from pyshape.correlate._common import unit_pair
 
-__all__ = ["Partners", "top_partners"]
+__all__ = ["Partners", "top_partners", "top_partners_auto_method"]
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,8 @@ class Partners:
 Which = Literal["both", "corr", "anti"]
 Method = Literal["auto", "bruteforce", "pruned", "int8"]
 
-# Below this many multiply-adds (n_queries * n * T) brute force is always
-# used: planning the pruned search costs about a second, brute force at this
-# size about as much on 2 cores.
-_PLAN_MIN_WORK = 1.5e11
 # method='int8': rows of at most this many steps (int32 accumulation of the products).
 _INT8_MAX_T = 65536
-# Below this much work (n_queries * n * T) 'auto' uses brute force: quantising
-# and starting the thresholds cost more than the int8 pass saves.
-_INT8_MIN_WORK = 2e9
-# Measured int8 / brute-force time (bench/RESULTS.md, 2 cores, AVX-512 VNNI):
-# 0.47-0.81 on structured, white-noise and real-derived data at n = 10,000.
-INT8_COST_RATIO = 0.8
-# The low-rank plan's estimate (pruned / brute-force cost) was measured up to
-# this factor too optimistic, so pruning is chosen only when its estimate,
-# so inflated, still beats the alternative.
-_PRUNED_TRUST = 2.0
 
 
 def top_partners(
@@ -84,8 +70,8 @@ def top_partners(
         Most correlated (``'corr'``), most anti-correlated (``'anti'``) or both.
     queries : array_like, shape (q, T), optional
         Find partners in ``X`` for these shapes instead of for ``X`` itself.
-    method : {'auto', 'bruteforce', 'pruned'}
-        Both are exact. ``'bruteforce'`` scores every pair (blocked float32
+    method : {'auto', 'bruteforce', 'pruned', 'int8'}
+        All are exact. ``'bruteforce'`` scores every pair (blocked float32
         products). ``'pruned'`` bounds every pair from a rank-``rank``
         projection (a basis learnt from a sample of rows) and scores exactly
         only the pairs whose bounds can reach the running top-k: much faster
@@ -93,12 +79,15 @@ def top_partners(
         project, e.g. T = 1 or only constant shapes, it runs brute force).
         ``'int8'`` scores every pair in int8 (AVX-512 VNNI, or AVX2
         ``vpmaddubsw`` where the CPU lacks it), bounds each pair's error from
-        its quantisation residuals and re-scores in float32 only the pairs
-        that can reach the running top-k (shapes of at most 65,536 steps).
+        its quantisation residuals, checks the pairs whose bound reaches the
+        running top-k again with the residuals quantised too (a bound ~100x
+        tighter), and re-scores in float32 only the pairs that still can
+        (shapes of at most 65,536 steps).
         Every score is summed in the same order by all three, so their
         results are bitwise equal, ties included. ``'auto'`` picks by a cost
-        model (int8 unless the work is small, pruning when a plan measured on
-        a sample of queries predicts a clear win).
+        model (int8 unless the work is small; for shapes too long for int8,
+        pruning when a plan measured on a sample of queries predicts a clear
+        win); ``top_partners_auto_method`` tells which.
     rank : int, optional
         Projection rank for ``'pruned'`` (default: chosen by the cost model).
     n_threads : int, optional
@@ -118,7 +107,7 @@ def top_partners(
     ``X`` (and of ``queries``) and ``X`` packed in panels for the kernel:
     ``8 n T`` bytes (``+ 4 q T``), e.g. 11.5 GB for n = 1,000,000 and
     T = 1440; ``'pruned'`` adds ``O(n rank)`` for the projections; ``'int8'``
-    holds int8 copies (``2 n T`` bytes) instead of the packed ``X``. Inputs that
+    holds int8 copies (about ``3 n T + q T`` bytes) instead of the packed ``X``. Inputs that
     are not C-contiguous float32 are converted once, which costs another
     ``4 n T`` bytes while the call runs: pass float32 to avoid it.
 
@@ -164,30 +153,59 @@ def top_partners(
         elif method == "int8":
             ci, cs, ai, as_, _ = _core.topk_int8(u, q, k=k, want_pos=want_corr, want_neg=want_anti, n_threads=nt,
                                                  progress=cb)
-        else:
+        else:  # brute force (also 'pruned' with nothing to project)
             # the binding still says pos / neg for corr / anti
             ci, cs, ai, as_ = _core.topk(u, q, k=k, want_pos=want_corr, want_neg=want_anti, n_threads=nt,
                                          progress=cb)
     return Partners(ci, cs, ai, as_)
 
 
+def top_partners_auto_method(n_queries: int, n: int, T: int) -> str:
+    """The method ``top_partners(method='auto')`` runs for these sizes.
+
+    The C API's ``pyshape_top_partners_auto_method`` makes the same choice
+    (one C++ cost model, src/cpp/correlate/topk_method.hpp).
+
+    Parameters
+    ----------
+    n_queries, n, T : int
+        Queries (``n`` for the partners of the database's own rows), database
+        shapes and steps per shape.
+
+    Returns
+    -------
+    str
+        ``'int8'`` (T <= 65,536 and at least 2e9 multiply-adds),
+        ``'bruteforce'``, or ``'pruned'`` where a low-rank plan made on the
+        data decides between pruning and brute force (longer shapes, large
+        work; the C API runs brute force there).
+
+    Examples
+    --------
+    >>> from pyshape.correlate.topk import top_partners_auto_method
+    >>> top_partners_auto_method(50_000, 50_000, 1440), top_partners_auto_method(100, 100, 1440)
+    ('int8', 'bruteforce')
+    """
+    return str(_core.topk_auto_method(int(n_queries), int(n), int(T)))
+
+
 def choose_method(n_queries: int, n: int, T: int,
                   plan: Callable[[], _lowrank.LowRankPlan]) -> Tuple[str, Optional[_lowrank.LowRankPlan]]:
     """The method 'auto' runs: ``(method, plan or None)``.
 
-    int8 wherever it applies and the work is large enough (measured faster
-    than brute force on every data kind of the bench); brute force for small
-    work; pruning only when the low-rank plan (``plan()``, costly: called only
-    for work >= _PLAN_MIN_WORK) predicts a win by a clear margin.
+    The cost model is C++ (src/cpp/correlate/topk_method.hpp), shared with the
+    C API's ``pyshape_top_partners_method``: int8 wherever it applies and the
+    work is not small (measured faster than brute force and than pruning on
+    every data kind of the bench), brute force for small work. Only where int8
+    does not apply (T > 65,536) and the work is large is the low-rank plan
+    (``plan()``, costly) made, and pruning run if it predicts a clear win.
     """
-    work = float(n_queries) * n * T
-    int8_ok = 1 <= T <= _INT8_MAX_T and work >= _INT8_MIN_WORK
-    fallback = "int8" if int8_ok else "bruteforce"
-    if work >= _PLAN_MIN_WORK and T > 1:
-        lr = plan()
-        if lr.rank > 0 and lr.est_cost_ratio * _PRUNED_TRUST < (INT8_COST_RATIO if int8_ok else 1.0):
-            return "pruned", lr
-    return fallback, None
+    method = _core.topk_auto_method(n_queries, n, T)
+    if method != "pruned":
+        return method, None
+    lr = plan()
+    method = _core.topk_auto_method(n_queries, n, T, plan_rank=lr.rank, est_cost_ratio=lr.est_cost_ratio)
+    return method, (lr if method == "pruned" else None)
 
 
 def _top_partners_pruned(u: np.ndarray, q: Optional[np.ndarray], lr: _lowrank.LowRankPlan, k: int, want_corr: bool,
