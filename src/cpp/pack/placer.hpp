@@ -214,6 +214,7 @@ class Placer {
   std::vector<double> slot_vol_;  // R per slot: the shape's volumes (summarize(), then kept by advance())
   size_t head_ = 0;               // ring offset (see the top of this file)
   std::vector<float> rot_;
+  std::vector<size_t> all_;       // score(): every worker
   std::vector<size_t> row_of_;    // advance(): slot -> row of values
   std::vector<std::vector<size_t>> members_;  // worker -> slots in member order
   ShapeSummary ss_;
