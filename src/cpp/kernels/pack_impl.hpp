@@ -345,7 +345,7 @@ inline double dot_fd(const float* a, const double* b, size_t n) {
 // fused multiply-add rounds as dot_fd's does.
 template <bool kOver, int kWhat>
 inline float score_row_t(const float* a, const float* b, const double* bd, size_t n, float limit, uint64_t* over,
-                         double* dots) {
+                         double* dots, const float* next) {
   constexpr int kV = 32 / kW;  // float vectors per iteration
   alignas(64) double l[3][32];
   size_t i = 0;
@@ -363,6 +363,10 @@ inline float score_row_t(const float* a, const float* b, const double* bd, size_
     for (int j = 0; j < 32; ++j) l[k][j] = 0;
 #endif
   for (; i + 32 <= n; i += 32) {
+    if (next) {  // locality 1: prefetcht2, to L2 (measured: to L1 they overlap far less)
+      __builtin_prefetch(next + i, 0, 1);
+      __builtin_prefetch(next + i + 16, 0, 1);
+    }
     uint64_t mk = 0;
     for (int j = 0; j < kV; ++j) {
       const Vec x = Vec::load(a + i + j * kW) + Vec::load(b + i + j * kW);
@@ -416,6 +420,8 @@ inline float score_row_t(const float* a, const float* b, const double* bd, size_
     m = x > m ? x : m;
     if (kOver && x > limit) over[t >> 6] |= uint64_t{1} << (t & 63);
   }
+  if (next)
+    for (size_t t = n - n % 32; t < n; t += 16) __builtin_prefetch(next + t, 0, 1);
   i = n - n % 32;  // the dots' tail goes lane by lane (lane t mod 32), as dot_fd's
 #if defined(__AVX512F__)
   for (int q = 0; q < 4; ++q) {
@@ -450,15 +456,15 @@ inline float score_row_t(const float* a, const float* b, const double* bd, size_
 }
 
 inline float score_row(const float* a, const float* b, const double* bd, size_t n, float limit, uint64_t* over,
-                       double* dots, int what) {
+                       double* dots, int what, const float* next) {
   if (over) {
-    if (what == 0) return score_row_t<true, 0>(a, b, bd, n, limit, over, dots);
-    if (what == 1) return score_row_t<true, 1>(a, b, bd, n, limit, over, dots);
-    return score_row_t<true, 2>(a, b, bd, n, limit, over, dots);
+    if (what == 0) return score_row_t<true, 0>(a, b, bd, n, limit, over, dots, next);
+    if (what == 1) return score_row_t<true, 1>(a, b, bd, n, limit, over, dots, next);
+    return score_row_t<true, 2>(a, b, bd, n, limit, over, dots, next);
   }
-  if (what == 0) return score_row_t<false, 0>(a, b, bd, n, limit, over, dots);
-  if (what == 1) return score_row_t<false, 1>(a, b, bd, n, limit, over, dots);
-  return score_row_t<false, 2>(a, b, bd, n, limit, over, dots);
+  if (what == 0) return score_row_t<false, 0>(a, b, bd, n, limit, over, dots, next);
+  if (what == 1) return score_row_t<false, 1>(a, b, bd, n, limit, over, dots, next);
+  return score_row_t<false, 2>(a, b, bd, n, limit, over, dots, next);
 }
 
 inline float block_bounds(const float* ax, const float* an, const float* bx, const float* bn, size_t B, float limit,

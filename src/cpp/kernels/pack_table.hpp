@@ -70,9 +70,11 @@ struct PackKernels {
   // or-ed with (a[t] + b[t] > limit). what: 0 nothing more; 1 dots[0] =
   // dot_fd(a, bd); 2 also dots[1] = dot_fd(a, ones) and dots[2] =
   // dot_fd(a, a as doubles) (the load's sum and sum of squares): the same
-  // bits as dot_fd, which shares its order of additions.
+  // bits as dot_fd, which shares its order of additions. next (may be
+  // nullptr): n floats to prefetch to L2 along the way (the next candidate's
+  // row: spread over the pass, those misses overlap this row's work).
   float (*score_row)(const float* a, const float* b, const double* bd, size_t n, float limit, uint64_t* over,
-                     double* dots, int what);
+                     double* dots, int what, const float* next);
 
   // Bounds of the block sums of one row (Fleet::score), from the block
   // maxima and minima of a load (ax, an) and of a shape (bx, bn), B <= 64

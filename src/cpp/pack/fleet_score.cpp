@@ -68,7 +68,9 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
   // large fleet: candidates go in groups of kGroup, whose bounds are all
   // computed (their summaries prefetched one group ahead) and the blocks
   // those bounds may send the scans to prefetched, before any is scanned,
-  // so that the misses overlap instead of queueing one after another.
+  // so that the misses overlap instead of queueing one after another. The
+  // prefetches go to L2 (locality 1: prefetcht2): measured on the 2-core
+  // EPYC (bench/RESULTS.md), the same to L1 overlapped far less.
   constexpr size_t kGroup = 16;
   over_.resize(words);
   bits_.resize(kGroup * 3 * R_);   // per slot and row: the blocks that may hold the peak (pk),
@@ -83,7 +85,7 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
     sq_s = vol_s + R_;
     for (size_t r = 0; r < R_; ++r) {
       double d[3];
-      k_.score_row(s + r * T_, s + r * T_, sd_.data() + r * T_, T_, kInf, nullptr, d, 2);
+      k_.score_row(s + r * T_, s + r * T_, sd_.data() + r * T_, T_, kInf, nullptr, d, 2, nullptr);
       vol_s[r] = d[1];
       sq_s[r] = d[2];
     }
@@ -106,8 +108,8 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
         const size_t b = static_cast<size_t>(__builtin_ctzll(q));
         const char* x = L + b * blk_ * sizeof(float);
         const size_t len = (b + 1 == B_ ? last : blk_) * sizeof(float);
-        for (size_t o2 = 0; o2 < len; o2 += 64) __builtin_prefetch(x + o2);
-        __builtin_prefetch(x + len - 1);
+        for (size_t o2 = 0; o2 < len; o2 += 64) __builtin_prefetch(x + o2, 0, 1);
+        __builtin_prefetch(x + len - 1, 0, 1);
       }
     }
   };
@@ -130,7 +132,7 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
       std::fill(over_.begin(), over_.begin() + static_cast<std::ptrdiff_t>(nw), uint64_t{0});
       for (size_t r = 0; r < R_; ++r)
         if ((some[r] >> b) & 1)
-          k_.score_row(L + r * T_ + s0, s + r * T_ + s0, nullptr, len, lim[r], over_.data(), nullptr, 0);
+          k_.score_row(L + r * T_ + s0, s + r * T_ + s0, nullptr, len, lim[r], over_.data(), nullptr, 0, nullptr);
       c += popcount(over_.data(), nw);
     }
     return c;
@@ -167,8 +169,8 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
     const char* bx = reinterpret_cast<const char*>(bmax_.data() + w * RB_);
     const char* bn = reinterpret_cast<const char*>(bmin_.data() + w * RB_);
     for (size_t b = 0; b < RB_ * sizeof(float); b += 64) {
-      __builtin_prefetch(bx + b);
-      __builtin_prefetch(bn + b);
+      __builtin_prefetch(bx + b, 0, 1);
+      __builtin_prefetch(bn + b, 0, 1);
     }
   };
   if (!dot)
@@ -178,17 +180,15 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
     const float* L = load_.data() + w * RT;
     int64_t steps = -1;
     if (dot) {
-      if (k + 1 < n) {  // the next candidate's load from memory while this one is scored
-        const char* nx = reinterpret_cast<const char*>(load_.data() + ws[k + 1] * RT);
-        for (size_t b = 0; b < RT * sizeof(float); b += 64) __builtin_prefetch(nx + b);
-      }
+      // the next candidate's load is prefetched along this one's pass (score_row's next)
+      const float* nx = k + 1 < n ? load_.data() + ws[k + 1] * RT : nullptr;
       const bool bits = out.steps_over != nullptr;
       if (bits) std::fill(over_.begin(), over_.end(), uint64_t{0});
       const int what = sq_ok_[w] ? 1 : 2;
       for (size_t r = 0; r < R_; ++r) {
         double d[3];
         peak[r] = k_.score_row(L + r * T_, s + r * T_, sd_.data() + r * T_, T_, thr[r], bits ? over_.data() : nullptr,
-                               d, what);
+                               d, what, nx ? nx + r * T_ : nullptr);
         const double vl = what == 2 ? d[1] : sum_[w * R_ + r];
         if (what == 2) {
           sum_[w * R_ + r] = d[1];
