@@ -73,9 +73,10 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
   // EPYC (bench/RESULTS.md), the same to L1 overlapped far less.
   constexpr size_t kGroup = 16;
   over_.resize(words);
-  bits_.resize(kGroup * 3 * R_);   // per slot and row: the blocks that may hold the peak (pk),
+  bits_.resize(kGroup * 4 * R_);   // per slot and row: the blocks that may hold the peak (pk),
   up_.resize(kGroup * (RB_ + R_));  // that are over the limit everywhere (all) or maybe somewhere
-                                    // (some); the blocks' upper bounds (up) and the peak's lower one (lo)
+                                    // (some), that the steps have read (done); the blocks' upper
+                                    // bounds (up) and the peak's lower one (lo)
   double* vol_s = nullptr;
   double* sq_s = nullptr;
   if (dot) {  // the shape as doubles, and its sum and sum of squares (dot_fd's bits)
@@ -97,12 +98,13 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
   auto bounds = [&](size_t w, const float* lim, size_t j) {
     const float* bx = bmax_.data() + w * RB_;
     const float* bn = bmin_.data() + w * RB_;
-    uint64_t* pk = bits_.data() + j * 3 * R_;
+    uint64_t* pk = bits_.data() + j * 4 * R_;
     float* up = up_.data() + j * (RB_ + R_);
     for (size_t r = 0; r < R_; ++r) {
       const size_t o = r * B_;
       up[RB_ + r] = k_.block_bounds(bx + o, bn + o, ss.bmax.data() + o, ss.bmin.data() + o, B_, lim[r], up + o,
                                     pk + r, pk + R_ + r, pk + 2 * R_ + r);
+      pk[3 * R_ + r] = 0;
       const char* L = reinterpret_cast<const char*>(load_.data() + w * RT + r * T_);
       for (uint64_t q = pk[r] | (pk[2 * R_ + r] & ~pk[R_ + r]); q; q &= q - 1) {
         const size_t b = static_cast<size_t>(__builtin_ctzll(q));
@@ -113,11 +115,16 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
       }
     }
   };
-  // Steps of w where L + s is over lim[r] for some r, from slot j of bounds(w, lim, j).
-  auto count_blocks = [&](size_t w, const float* lim, size_t j) -> int64_t {
+  // Steps of w where L + s is over lim[r] for some r, from slot j of
+  // bounds(w, lim, j). record: the maxima of the blocks read raise the
+  // peaks' lower bounds, and those blocks are marked done, so that
+  // peaks_blocks does not read them again (the peak is often in them).
+  auto count_blocks = [&](size_t w, const float* lim, size_t j, bool record) -> int64_t {
     const float* L = load_.data() + w * RT;
-    const uint64_t* all = bits_.data() + j * 3 * R_ + R_;
+    const uint64_t* all = bits_.data() + j * 4 * R_ + R_;
     const uint64_t* some = all + R_;
+    uint64_t* done = bits_.data() + j * 4 * R_ + 3 * R_;
+    float* lo = up_.data() + j * (RB_ + R_) + RB_;
     uint64_t A = 0, S = 0;
     for (size_t r = 0; r < R_; ++r) {
       A |= all[r];
@@ -131,20 +138,27 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
       const size_t s0 = b * blk_, len = b + 1 == B_ ? last : blk_, nw = (len + 63) / 64;
       std::fill(over_.begin(), over_.begin() + static_cast<std::ptrdiff_t>(nw), uint64_t{0});
       for (size_t r = 0; r < R_; ++r)
-        if ((some[r] >> b) & 1)
-          k_.score_row(L + r * T_ + s0, s + r * T_ + s0, nullptr, len, lim[r], over_.data(), nullptr, 0, nullptr);
+        if ((some[r] >> b) & 1) {
+          const float m =
+              k_.score_row(L + r * T_ + s0, s + r * T_ + s0, nullptr, len, lim[r], over_.data(), nullptr, 0, nullptr);
+          if (record) {
+            lo[r] = std::max(lo[r], m);
+            done[r] |= uint64_t{1} << b;
+          }
+        }
       c += popcount(over_.data(), nw);
     }
     return c;
   };
-  // The new peak of every row of w to peak[], from slot j of bounds(w, ., j).
+  // The new peak of every row of w to peak[], from slot j of bounds(w, ., j)
+  // (and of count_blocks(w, ., j, true) when it ran first).
   auto peaks_blocks = [&](size_t w, size_t j) {
     for (size_t r = 0; r < R_; ++r) {
       const float* L = load_.data() + w * RT + r * T_;
       const float* x = s + r * T_;
       const float* u = up_.data() + j * (RB_ + R_) + r * B_;
       float best = up_[j * (RB_ + R_) + RB_ + r];
-      uint64_t P = bits_[j * 3 * R_ + r];
+      uint64_t P = bits_[j * 4 * R_ + r] & ~bits_[j * 4 * R_ + 3 * R_ + r];
       peak[r] = best;
       if (!P) continue;
       size_t tb = static_cast<size_t>(__builtin_ctzll(P));
@@ -156,7 +170,7 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
         const size_t s0 = b * blk_;
         best = std::max(best, k_.max_sum(L + s0, x + s0, b + 1 == B_ ? last : blk_, kInf));
       };
-      scan(tb);
+      if (u[tb] > best) scan(tb);
       for (P &= ~(uint64_t{1} << tb); P; P &= P - 1) {
         const size_t b = static_cast<size_t>(__builtin_ctzll(P));
         if (u[b] > best) scan(b);
@@ -214,6 +228,9 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
         for (size_t j = k + kGroup; j < std::min(n, k + 2 * kGroup); ++j) prefetch_summaries(ws[j]);
         for (size_t j = k; j < std::min(n, k + kGroup); ++j) bounds(ws[j], thr, j - k);
       }
+      // the steps first (0 when no block is over thr, as the peak then is not):
+      // the blocks they read need not be read again for the peak
+      if (out.steps_over) steps = count_blocks(w, thr, k % kGroup, true);
       peaks_blocks(w, k % kGroup);
     }
     bool above_thr = false, above_cap = false;
@@ -225,7 +242,7 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
       above_cap |= peak[r] > cap[r];
     }
     if (out.steps_over) {
-      if (steps < 0) steps = above_thr ? count_blocks(w, thr, k % kGroup) : 0;
+      if (steps < 0) steps = above_thr ? count_blocks(w, thr, k % kGroup, false) : 0;
       out.steps_over[k] = steps;
     }
     if (out.fits) {
@@ -235,7 +252,7 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
       else if (thr_is_cap && steps >= 0) ok = static_cast<size_t>(steps) <= allowed_;
       else {
         bounds(w, cap, k % kGroup);  // this candidate's slot, read above
-        ok = static_cast<size_t>(count_blocks(w, cap, k % kGroup)) <= allowed_;
+        ok = static_cast<size_t>(count_blocks(w, cap, k % kGroup, false)) <= allowed_;
       }
       out.fits[k] = ok ? 1 : 0;
     }
