@@ -311,7 +311,9 @@ PYSHAPE_EXPORT pyshape_status pyshape_placer_advance(pyshape_placer* placer, siz
  * alone (*size is still set: call again with that much). workers (may be
  * NULL; n_items entries, owned by the caller) gets the worker of the i-th
  * id, as pyshape_placer_worker_of gives it. An id placed from Python as an
- * int is listed as its decimal digits. Read-only (see Thread safety). */
+ * int is listed as its decimal digits (a Python str id holding a NUL
+ * character cannot be told from two ids here). Read-only (see Thread
+ * safety). */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_ids(const pyshape_placer* placer, char* buffer, size_t capacity,
                                                  size_t* size, int64_t* workers);
 
