@@ -437,7 +437,7 @@ def test_placer_ids_lists_every_id_and_its_worker(lib, rng):
     assert ids0 == [] and w0.size == 0
     py = pyshape.Placer(cap, T)
     names = [f"vm-{i}" for i in range(40)] + ["", "ünï-€", "x" * 300]  # empty, non-ASCII, long
-    for i, name in enumerate(names):
+    for name in names:
         s = rng.uniform(0, 2, (R, T)).astype(np.float32)
         assert lib.pyshape_placer_place(p, name.encode(), _ptr(s, ctypes.c_float), None) == 0
         py.place(name, s)

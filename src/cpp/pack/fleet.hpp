@@ -201,8 +201,8 @@ class Fleet {
   std::vector<char> sq_ok_;
   std::vector<double> sd_;      // score(): s as doubles
   std::vector<uint64_t> over_;  // score(): per-step bits
-  std::vector<uint64_t> bits_;  // score(): per-block bits, 3 R words
-  std::vector<float> up_;       // score(): per-block upper bounds, R * B
+  std::vector<uint64_t> bits_;  // score(): per-block bits of a group of candidates (fleet_score.cpp)
+  std::vector<float> up_;       // score(): their per-block upper bounds and limits
   std::vector<const float*> dot_a_, dot_b_;  // scratch of anti_scores
   std::vector<double> dot_out_;
   uint64_t full_checks_ = 0;

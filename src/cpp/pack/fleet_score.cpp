@@ -58,11 +58,15 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
   const bool dot = out.covariance || out.correlation;
   const size_t RT = R_ * T_, words = (T_ + 63) / 64;
   const double Td = static_cast<double>(T_);
-  const float* cap = cap_.data();
+  // a worker's effective capacity (one per fleet; with worker types, cap(w))
+  auto cap_of = [&](size_t) -> const float* { return cap_.data(); };
+  // threshold * cap as the float the steps are compared with
+  auto set_thr = [&](size_t w, float* out) {
+    for (size_t r = 0; r < R_; ++r) out[r] = static_cast<float>(threshold * static_cast<double>(cap_of(w)[r]));
+  };
   np_.resize(2 * R_);
   float* peak = np_.data();
-  float* thr = np_.data() + R_;  // threshold * cap as the float the steps are compared with
-  for (size_t r = 0; r < R_; ++r) thr[r] = static_cast<float>(threshold * static_cast<double>(cap[r]));
+  float* thr = np_.data() + R_;  // the candidate's
   const bool thr_is_cap = threshold == 1.0;
   // Without dots, the few lines each candidate needs are far apart in a
   // large fleet: candidates go in groups of kGroup, whose bounds are all
@@ -74,9 +78,9 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
   constexpr size_t kGroup = 16;
   over_.resize(words);
   bits_.resize(kGroup * 4 * R_);   // per slot and row: the blocks that may hold the peak (pk),
-  up_.resize(kGroup * (RB_ + R_));  // that are over the limit everywhere (all) or maybe somewhere
+  up_.resize(kGroup * (RB_ + 2 * R_));  // that are over the limit everywhere (all) or maybe somewhere
                                     // (some), that the steps have read (done); the blocks' upper
-                                    // bounds (up) and the peak's lower one (lo)
+                                    // bounds (up), the peak's lower one (lo), the candidate's thr
   double* vol_s = nullptr;
   double* sq_s = nullptr;
   if (dot) {  // the shape as doubles, and its sum and sum of squares (dot_fd's bits)
@@ -99,7 +103,7 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
     const float* bx = bmax_.data() + w * RB_;
     const float* bn = bmin_.data() + w * RB_;
     uint64_t* pk = bits_.data() + j * 4 * R_;
-    float* up = up_.data() + j * (RB_ + R_);
+    float* up = up_.data() + j * (RB_ + 2 * R_);
     for (size_t r = 0; r < R_; ++r) {
       const size_t o = r * B_;
       up[RB_ + r] = k_.block_bounds(bx + o, bn + o, ss.bmax.data() + o, ss.bmin.data() + o, B_, lim[r], up + o,
@@ -124,7 +128,7 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
     const uint64_t* all = bits_.data() + j * 4 * R_ + R_;
     const uint64_t* some = all + R_;
     uint64_t* done = bits_.data() + j * 4 * R_ + 3 * R_;
-    float* lo = up_.data() + j * (RB_ + R_) + RB_;
+    float* lo = up_.data() + j * (RB_ + 2 * R_) + RB_;
     uint64_t A = 0, S = 0;
     for (size_t r = 0; r < R_; ++r) {
       A |= all[r];
@@ -156,8 +160,8 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
     for (size_t r = 0; r < R_; ++r) {
       const float* L = load_.data() + w * RT + r * T_;
       const float* x = s + r * T_;
-      const float* u = up_.data() + j * (RB_ + R_) + r * B_;
-      float best = up_[j * (RB_ + R_) + RB_ + r];
+      const float* u = up_.data() + j * (RB_ + 2 * R_) + r * B_;
+      float best = up_[j * (RB_ + 2 * R_) + RB_ + r];
       uint64_t P = bits_[j * 4 * R_ + r] & ~bits_[j * 4 * R_ + 3 * R_ + r];
       peak[r] = best;
       if (!P) continue;
@@ -192,6 +196,8 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
   for (size_t k = 0; k < n; ++k) {
     const size_t w = ws[k];
     const float* L = load_.data() + w * RT;
+    const float* cap = cap_of(w);
+    set_thr(w, thr);
     int64_t steps = -1;
     if (dot) {
       // the next candidate's load is prefetched along this one's pass (score_row's next)
@@ -226,7 +232,11 @@ void Fleet::score(const float* s, const ShapeSummary& ss, const size_t* ws, size
     } else {
       if (k % kGroup == 0) {
         for (size_t j = k + kGroup; j < std::min(n, k + 2 * kGroup); ++j) prefetch_summaries(ws[j]);
-        for (size_t j = k; j < std::min(n, k + kGroup); ++j) bounds(ws[j], thr, j - k);
+        for (size_t j = k; j < std::min(n, k + kGroup); ++j) {
+          float* t = up_.data() + (j - k) * (RB_ + 2 * R_) + RB_ + R_;
+          set_thr(ws[j], t);
+          bounds(ws[j], t, j - k);
+        }
       }
       // the steps first (0 when no block is over thr, as the peak then is not):
       // the blocks they read need not be read again for the peak
