@@ -390,13 +390,15 @@ class _Scores(ctypes.Structure):
                 ("correlation", ctypes.c_void_p), ("steps_over", ctypes.c_void_p), ("fits", ctypes.c_void_p)]
 
 
-def _c_score(L, p, R, s, workers, threshold):
+def _c_score(L, p, R, s, workers, threshold, covariance=True):
     n = len(workers)
     out = {k: np.full((n, R), np.nan) for k in ("new_peak", "peak_rise", "covariance", "correlation")}
     out["steps_over"] = np.full(n, -7, np.int64)
     out["fits"] = np.full(n, 9, np.uint8)
-    sc = _Scores(*(out[k].ctypes.data for k in ("new_peak", "peak_rise", "covariance", "correlation", "steps_over",
-                                                 "fits")))
+    if not covariance:  # NULL: not computed (the block-bounds way)
+        del out["covariance"], out["correlation"]
+    sc = _Scores(*(out[k].ctypes.data if k in out else None
+                   for k in ("new_peak", "peak_rise", "covariance", "correlation", "steps_over", "fits")))
     w = np.ascontiguousarray(workers, np.int64)
     st = L.pyshape_placer_score(p, _ptr(s, ctypes.c_float), _ptr(w, ctypes.c_int64), ctypes.c_size_t(n),
                                 ctypes.c_double(threshold), ctypes.byref(sc))
@@ -439,10 +441,12 @@ def test_placer_score_update_advance_identical_to_python(lib, rng):
     s = np.ascontiguousarray(shapes[3])
     ws = rng.integers(0, py.n_workers, 40)
     for th in (1.0, 0.7):
-        got = _c_score(lib, p, R, s, ws, th)
         want = py.score(s, ws, threshold=th)
-        for k in got:
-            assert got[k].tobytes() == want[k].astype(got[k].dtype).tobytes(), k
+        for cov in (True, False):
+            got = _c_score(lib, p, R, s, ws, th, covariance=cov)
+            assert len(got) == (6 if cov else 4)
+            for k in got:
+                assert got[k].tobytes() == want[k].astype(got[k].dtype).tobytes(), (k, cov)
     # the same state, bit for bit: loads, shapes, snapshot bytes
     load, one = np.empty((R, T), np.float32), np.empty((R, T), np.float32)
     for k in range(py.n_workers):
@@ -470,11 +474,69 @@ def test_placer_score_update_advance_identical_to_python(lib, rng):
     lib.pyshape_placer_free(p)
 
 
+def _c_ids(lib, p):
+    """pyshape_placer_ids: size first (buffer NULL), then the ids and their workers."""
+    size = ctypes.c_size_t(12345)
+    assert lib.pyshape_placer_ids(p, None, ctypes.c_size_t(0), ctypes.byref(size), None) == 0
+    n = lib.pyshape_placer_n_items(p)
+    buf = ctypes.create_string_buffer(size.value + 1)
+    workers = np.full(n, -9, np.int64)
+    assert lib.pyshape_placer_ids(p, buf, ctypes.c_size_t(size.value), ctypes.byref(size),
+                                  _ptr(workers, ctypes.c_int64)) == 0
+    ids = buf.raw[:size.value].split(b"\0")
+    assert ids[-1] == b"" and len(ids) == n + 1
+    return [i.decode() for i in ids[:-1]], workers
+
+
+def test_placer_ids_lists_every_id_and_its_worker(lib, rng):
+    lib.pyshape_placer_n_items.restype = ctypes.c_size_t
+    R, T = 2, 24
+    cap = np.array([6.0, 6.0])
+    p = ctypes.c_void_p()
+    assert lib.pyshape_placer_create(ctypes.c_size_t(R), ctypes.c_size_t(T), _ptr(cap, ctypes.c_double), None, None,
+                                     ctypes.byref(p)) == 0
+    ids0, w0 = _c_ids(lib, p)  # an empty placer: size 0, no ids
+    assert ids0 == [] and w0.size == 0
+    py = pyshape.Placer(cap, T)
+    names = [f"vm-{i}" for i in range(40)] + ["", "ünï-€", "x" * 300]  # empty, non-ASCII, long
+    for name in names:
+        s = rng.uniform(0, 2, (R, T)).astype(np.float32)
+        assert lib.pyshape_placer_place(p, name.encode(), _ptr(s, ctypes.c_float), None) == 0
+        py.place(name, s)
+    for name in names[3:30:4]:
+        assert lib.pyshape_placer_remove(p, name.encode(), None) == 0
+        py.remove(name)
+    ids, workers = _c_ids(lib, p)
+    assert ids == py.ids()  # the Python Placer's order: worker 0's members, then worker 1's, ...
+    assert workers.tolist() == [py.worker_of(i) for i in ids]
+    assert np.all(np.diff(workers) >= 0)
+    # a buffer one byte short: EINVAL, buffer untouched, *size still the bytes needed
+    size = ctypes.c_size_t()
+    assert lib.pyshape_placer_ids(p, None, ctypes.c_size_t(0), ctypes.byref(size), None) == 0
+    short = ctypes.create_string_buffer(b"#" * size.value)
+    got = ctypes.c_size_t()
+    assert lib.pyshape_placer_ids(p, short, ctypes.c_size_t(size.value - 1), ctypes.byref(got), None) == 1
+    assert b"too small" in lib.pyshape_last_error() and got.value == size.value
+    assert short.raw[:size.value] == b"#" * size.value
+    assert lib.pyshape_placer_ids(p, short, ctypes.c_size_t(0), None, None) == 1  # size is required
+    assert lib.pyshape_placer_ids(None, None, ctypes.c_size_t(0), ctypes.byref(got), None) == 1
+    # ids placed from Python as ints come out as their digits
+    q = pyshape.Placer(cap, T)
+    q.place(7, np.ones((R, T), np.float32))
+    q.place("seven", np.ones((R, T), np.float32))
+    snap = q.snapshot()
+    r = ctypes.c_void_p()
+    assert lib.pyshape_placer_restore(snap, ctypes.c_size_t(len(snap)), ctypes.byref(r)) == 0
+    assert _c_ids(lib, r)[0] == ["7", "seven"]
+    lib.pyshape_placer_free(r)
+    lib.pyshape_placer_free(p)
+
+
 def test_bench_placer_runs(capi):
     """The C bench (bench/c/bench_placer.c), small: every figure line is printed."""
     r = _run([capi["tests"] / "bench_placer", "50", "2000", "96", "200"])
     lines = [x for x in r.stdout.splitlines() if not x.startswith("#")]
-    assert len(lines) == 7 and all("median" in x and "p99" in x for x in lines), r.stdout
+    assert len(lines) == 8 and all("median" in x and "p99" in x for x in lines), r.stdout
 
 
 # ---------------------------------------------------------------- worker types and plan verification (API 1.2)

@@ -310,3 +310,91 @@ def test_churn_with_updates_and_advances(rng, strategy):
     assert live == len(p) > 0
     q = pyshape.Placer.restore(p.snapshot())
     assert q._p._check() == "" and q.snapshot() == p.snapshot()
+
+
+def ref_scores(p, s, workers, threshold):
+    """Every score column from the Placer's loads (checked above against the members) in NumPy."""
+    s = np.asarray(s, np.float32).reshape(p.R, p.T)
+    e = eff32(p).astype(np.float64)
+    thr = (threshold * e).astype(np.float32)
+    allowed = int(np.floor(p._p.risk * p.T + 1e-9))
+    out = {k: [] for k in ("new_peak", "peak_rise", "steps_over", "fits", "covariance", "correlation")}
+    for w in workers:
+        L = p.load(int(w)).astype(np.float32)  # exact: the loads are float32 sums
+        S = L + s
+        m = S.max(axis=1).astype(np.float64)
+        out["new_peak"].append(m / e)
+        out["peak_rise"].append((m - L.max(axis=1).astype(np.float64)) / e)
+        out["steps_over"].append(int((S > thr[:, None]).any(axis=0).sum()))
+        out["fits"].append(int((S > e.astype(np.float32)[:, None]).any(axis=0).sum()) <= allowed)
+        L64, s64 = L.astype(np.float64), s.astype(np.float64)
+        cov = ((L64 - L64.mean(1, keepdims=True)) * (s64 - s64.mean(1, keepdims=True))).mean(1)
+        out["covariance"].append(cov)
+        sd = L64.std(1) * s64.std(1)
+        out["correlation"].append(np.where(sd > 1e-9, cov / np.where(sd > 0, sd, 1), 0.0))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("R,T", [(1, 1), (2, 7), (1, 33), (3, 48), (2, 95), (2, 1440), (1, 1441)])
+@pytest.mark.parametrize("integer", [False, True])
+def test_every_score_column_against_numpy(simd, rng, R, T, integer):
+    """Each column, both ways of computing it (with covariance: one read of every load; without: the
+    block bounds), on random loads: exact where the Placer's sums are float32, to 1e-9 for the
+    covariances. Integer-valued data puts sums exactly on the thresholds and on the block bounds."""
+    risk = float(rng.choice([0.0, 0.05]))
+    cap = rng.uniform(8, 12, R).round() if integer else rng.uniform(8, 12, R)
+    p = pyshape.Placer(cap, T, risk=risk, scan_limit=int(rng.choice([0, 4])))
+
+    def draw(n):
+        if integer:
+            return rng.integers(0, 3, (n, R, T)).astype(np.float32)
+        x = smooth(rng, n, R, T, scale=float(rng.choice([0.5, 2.0])))
+        spikes = rng.random((n, R, T)) < 0.02  # narrow peaks: the block bounds must not miss them
+        return (x + spikes * rng.uniform(0, 3, (n, R, T))).astype(np.float32)
+
+    for j, s in enumerate(draw(60)):
+        try:
+            p.place(j, s)
+        except ValueError:  # too large for an empty worker
+            pass
+    if T > 1 and rng.random() < 0.5:  # a ring offset: shapes and loads rotated
+        p.advance(draw(len(p))[:, :, : max(1, T // 3)])
+    for _ in range(3):
+        s = draw(1)[0]
+        ws = rng.integers(0, p.n_workers, 25)
+        th = float(rng.choice([0.2, 0.7, 1.0, 1.3]))
+        full = p.score(s, ws, threshold=th)
+        fast = p.score(s, ws, threshold=th, covariance=False)
+        want = ref_scores(p, s, ws, th)
+        assert set(fast) == {"worker", "fits", "new_peak", "peak_rise", "steps_over"}
+        for k in fast:
+            assert fast[k].tobytes() == full[k].tobytes(), k  # both ways: the same bits
+        for k in ("new_peak", "peak_rise", "steps_over", "fits"):
+            assert np.array_equal(full[k], want[k]), (k, th)
+        scale = np.abs(want["covariance"]).max() + 1e-12
+        np.testing.assert_allclose(full["covariance"], want["covariance"], rtol=1e-9, atol=1e-9 * scale)
+        np.testing.assert_allclose(full["correlation"], want["correlation"], rtol=1e-7, atol=1e-7)
+    assert p._p._check() == ""  # the sums of squares score() keeps are those of the loads
+
+
+def test_score_covariance_false_keeps_per_level_bits(rng):
+    """covariance=False gives the same bits at every SIMD level (block bounds and scans are exact)."""
+    R, T = 2, 1440
+    p = pyshape.Placer([40.0, 40.0], T, scan_limit=0)
+    for j, s in enumerate(smooth(rng, 300, R, T)):
+        p.place(j, s)
+    snap = p.snapshot()
+    s = smooth(rng, 1, R, T)[0]
+    ws = rng.integers(0, p.n_workers, 64)
+    before = pyshape.simd_level()
+    res = {}
+    try:
+        for level in pyshape.available_simd_levels():
+            pyshape.set_simd_level(level)
+            res[level] = pyshape.Placer.restore(snap).score(s, ws, threshold=0.95, covariance=False)
+    finally:
+        pyshape.set_simd_level(before)
+    ref = next(iter(res.values()))
+    for level, r in res.items():
+        for k in ref:
+            assert ref[k].tobytes() == r[k].tobytes(), (level, k)

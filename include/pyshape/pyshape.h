@@ -37,7 +37,7 @@
  * pyshape_set_simd_level() (call it before anything else runs), and a
  * pyshape_placer, which is not synchronised: calls on one placer must not
  * overlap unless all of them only read (worker_of, load, shape, n_workers,
- * n_items, snapshot, save; not score, which keeps per-worker sums it
+ * n_items, ids, snapshot, save; not score, which keeps per-worker sums it
  * computes). Different placers are independent.
  *
  * Compatibility
@@ -372,10 +372,14 @@ typedef struct pyshape_scores {
 /* Scores of shape (R * T floats) on n candidate workers (indices < n_workers;
  * repeats allowed; workers NULL: every open worker, n ignored) without
  * placing it: what pyshape.Placer.score returns, the same bits. threshold > 0
- * (1.0: steps over capacity). Cost O(n R T). PYSHAPE_EINVAL for a worker out
- * of range, a bad threshold, NaN / infinite / negative values. Changes
- * nothing that placement reads, but is not a read-only call (see Thread
- * safety). */
+ * (1.0: steps over capacity). Cost: with covariance or correlation, each
+ * candidate's whole load is read once (O(n R T)); without them the peaks,
+ * steps and fits come from per-block maxima and minima, and only the blocks
+ * those bounds leave open are read (usually a few cache lines per
+ * candidate; the same bits). PYSHAPE_EINVAL for a worker out of range, a bad
+ * threshold, NaN / infinite / negative values. Allocates nothing per call
+ * once the placer has scored a shape. Changes nothing that placement reads,
+ * but is not a read-only call (see Thread safety). */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_score(pyshape_placer* placer, const float* shape,
                                                    const int64_t* workers, size_t n, double threshold,
                                                    const pyshape_scores* out);
@@ -404,6 +408,24 @@ PYSHAPE_EXPORT pyshape_status pyshape_placer_update(pyshape_placer* placer, cons
  * changes (PYSHAPE_EINVAL). */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_advance(pyshape_placer* placer, size_t k, const char* const* ids,
                                                      const float* values, size_t* n_over);
+
+/* ---- listing (API 1.2) */
+
+/* Every placed id and its worker, in pyshape.Placer.ids() order (worker 0's
+ * members in placement order, then worker 1's, ...: the row order of
+ * pyshape_placer_advance with ids NULL); there are pyshape_placer_n_items of
+ * them. *size (required) gets the bytes the ids take, each followed by its
+ * NUL. buffer NULL: only *size (and workers). Otherwise buffer (capacity
+ * bytes, owned by the caller) gets the ids one after another, each
+ * NUL-terminated; when capacity < *size, PYSHAPE_EINVAL and buffer is left
+ * alone (*size is still set: call again with that much). workers (may be
+ * NULL; n_items entries, owned by the caller) gets the worker of the i-th
+ * id, as pyshape_placer_worker_of gives it. An id placed from Python as an
+ * int is listed as its decimal digits (a Python str id holding a NUL
+ * character cannot be told from two ids here). Read-only (see Thread
+ * safety). */
+PYSHAPE_EXPORT pyshape_status pyshape_placer_ids(const pyshape_placer* placer, char* buffer, size_t capacity,
+                                                 size_t* size, int64_t* workers);
 
 /* The current shape of id (after updates and advances) to out (R * T floats). PYSHAPE_EUNKNOWN_ID. */
 PYSHAPE_EXPORT pyshape_status pyshape_placer_shape(const pyshape_placer* placer, const char* id, float* out);

@@ -182,8 +182,8 @@ class Placer:
     def members(self, worker: int) -> npt.NDArray[Any]:
         """Ids on worker as an ndarray (int64, str or object), as Plan.members."""
     def score(self, shape: ArrayLike, workers: Optional[npt.NDArray[np.int64]],
-              threshold: float = 1.0) -> dict[str, npt.NDArray[Any]]:
-        """worker, fits, new_peak, peak_rise, steps_over, covariance, correlation (see pyshape.Placer.score)."""
+              threshold: float = 1.0, covariance: bool = True) -> dict[str, npt.NDArray[Any]]:
+        """worker, fits, new_peak, peak_rise, steps_over[, covariance, correlation] (see pyshape.Placer.score)."""
     def update(self, id: str | int, shape: ArrayLike) -> bool: ...
     def advance(self, values: npt.NDArray[np.float32],
                 ids: Optional[list[str | int]] = None) -> npt.NDArray[np.int64]: ...

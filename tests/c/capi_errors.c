@@ -215,6 +215,17 @@ int main(int argc, char** argv) {
   EXPECT(pyshape_placer_load(p, 0, load) == PYSHAPE_OK && load[0] == 6.0f);
   EXPECT_ERR(pyshape_placer_load(p, 1, load), PYSHAPE_EINVAL, "no such worker");
   EXPECT_ERR(pyshape_placer_remove(p, "zz", &w), PYSHAPE_EUNKNOWN_ID, "not placed");
+  { /* ids: the size first, then the ids; a short buffer is refused and left alone */
+    char ids[8] = "#######";
+    size_t size = 99;
+    int64_t ws[1] = {-9};
+    EXPECT(pyshape_placer_ids(p, NULL, 0, &size, NULL) == PYSHAPE_OK && size == 2);
+    EXPECT_ERR(pyshape_placer_ids(p, ids, 1, &size, NULL), PYSHAPE_EINVAL, "too small");
+    EXPECT(size == 2 && ids[0] == '#');
+    EXPECT_ERR(pyshape_placer_ids(p, ids, sizeof ids, NULL, ws), PYSHAPE_EINVAL, "required");
+    EXPECT(pyshape_placer_ids(p, ids, sizeof ids, &size, ws) == PYSHAPE_OK && strcmp(ids, "a") == 0 &&
+           ws[0] == 0 && ids[2] == '#');
+  }
 
   EXPECT(pyshape_placer_snapshot(p, &snap, &snap_size) == PYSHAPE_OK && snap_size > 16);
   EXPECT(pyshape_placer_restore(snap, snap_size, &q) == PYSHAPE_OK && pyshape_placer_n_items(q) == 1);

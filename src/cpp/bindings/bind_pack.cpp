@@ -325,7 +325,7 @@ void bind_pack(py::module_& m) {
       .def("members", [](const Placer& p, py::handle worker) { return members_array(p, worker_index(p, worker)); },
            py::arg("worker"))
       .def("score",
-           [](Placer& p, py::handle shape, py::object workers, double threshold) {
+           [](Placer& p, py::handle shape, py::object workers, double threshold, bool covariance) {
              FArray arr = as_shape_array(shape);
              const float* s = shape_ptr(p, arr);
              std::vector<size_t> ws;
@@ -344,14 +344,15 @@ void bind_pack(py::module_& m) {
                }
              }
              const size_t n = ws.size(), R = p.R();
-             py::array_t<double> peak({n, R}), rise({n, R}), cov({n, R}), corr({n, R});
+             const size_t nc = covariance ? n : 0;  // without: no columns, and no full read of the loads
+             py::array_t<double> peak({n, R}), rise({n, R}), cov({nc, R}), corr({nc, R});
              py::array_t<int64_t> over(n), idx(n);
              py::array_t<bool> fits(n);
              ScoreOut out;
              out.new_peak = peak.mutable_data();
              out.peak_rise = rise.mutable_data();
-             out.covariance = cov.mutable_data();
-             out.correlation = corr.mutable_data();
+             out.covariance = covariance ? cov.mutable_data() : nullptr;
+             out.correlation = covariance ? corr.mutable_data() : nullptr;
              out.steps_over = over.mutable_data();
              static_assert(sizeof(bool) == 1, "bool is one byte");
              out.fits = reinterpret_cast<uint8_t*>(fits.mutable_data());
@@ -365,11 +366,14 @@ void bind_pack(py::module_& m) {
              d["new_peak"] = peak;
              d["peak_rise"] = rise;
              d["steps_over"] = over;
-             d["covariance"] = cov;
-             d["correlation"] = corr;
+             if (covariance) {
+               d["covariance"] = cov;
+               d["correlation"] = corr;
+             }
              return d;
            },
-           py::arg("shape"), py::arg("workers") = py::none(), py::arg("threshold") = 1.0)
+           py::arg("shape"), py::arg("workers") = py::none(), py::arg("threshold") = 1.0,
+           py::arg("covariance") = true)
       .def("update",
            [](Placer& p, py::handle id, py::handle shape) {
              std::string key = encode_id(id);

@@ -547,16 +547,15 @@ pyshape_status pyshape_placer_score(pyshape_placer* p, const float* shape, const
                                     double threshold, const pyshape_scores* out) {
   return guard([&] {
     need(p != nullptr && shape != nullptr && out != nullptr, "placer, shape and out are required");
-    std::vector<size_t> ws;
-    if (workers != nullptr) {
-      ws.resize(n);
-      for (size_t k = 0; k < n; ++k) {
+    if (workers != nullptr)
+      for (size_t k = 0; k < n; ++k)
         if (workers[k] < 0 || static_cast<uint64_t>(workers[k]) >= p->p.n_workers())
           fail(PYSHAPE_EINVAL, "worker " + std::to_string(workers[k]) + " (candidate " + std::to_string(k) +
                                    ") out of range [0, " + std::to_string(p->p.n_workers()) + ")");
-        ws[k] = static_cast<size_t>(workers[k]);
-      }
-    }
+    // checked non-negative: the same values as size_t (signed and unsigned
+    // variants of one type may alias), so no copy per call
+    static_assert(sizeof(size_t) == sizeof(int64_t), "64-bit size_t");
+    const size_t* ws = reinterpret_cast<const size_t*>(workers);
     ScoreOut o;
     o.new_peak = out->new_peak;
     o.peak_rise = out->peak_rise;
@@ -565,7 +564,7 @@ pyshape_status pyshape_placer_score(pyshape_placer* p, const float* shape, const
     o.steps_over = out->steps_over;
     o.fits = out->fits;
     static const size_t no_worker = 0;  // n == 0 candidates is none, not "every worker" (nullptr)
-    p->p.score(shape, workers ? (n ? ws.data() : &no_worker) : nullptr, n, threshold, o);
+    p->p.score(shape, workers ? (n ? ws : &no_worker) : nullptr, n, threshold, o);
   });
 }
 
@@ -591,6 +590,32 @@ pyshape_status pyshape_placer_advance(pyshape_placer* p, size_t k, const char* c
     static const float kNone = 0.f;
     std::vector<size_t> over = p->p.advance(k, ids ? &keys : nullptr, values ? values : &kNone);
     if (n_over) *n_over = over.size();
+  });
+}
+
+pyshape_status pyshape_placer_ids(const pyshape_placer* p, char* buffer, size_t capacity, size_t* size,
+                                  int64_t* workers) {
+  return guard([&] {
+    need(p != nullptr && size != nullptr, "placer and size are required");
+    const Placer& q = p->p;
+    // every key in ids() order (worker 0's members, then worker 1's, ...)
+    const std::vector<std::string> keys = q.ids();
+    size_t bytes = 0;
+    for (const auto& k : keys) bytes += k.size();  // the tag ('s' / 'i') drops, a NUL comes in: the same size
+    *size = bytes;
+    if (buffer != nullptr && capacity < bytes)
+      fail(PYSHAPE_EINVAL, "buffer of " + std::to_string(capacity) + " bytes is too small: the ids take " +
+                               std::to_string(bytes) + " (*size)");
+    if (workers != nullptr)
+      for (size_t w = 0, i = 0; w < q.n_workers(); ++w)
+        for (size_t m = 0; m < q.n_members(w); ++m) workers[i++] = static_cast<int64_t>(w);
+    if (buffer == nullptr) return;
+    char* o = buffer;
+    for (const auto& k : keys) {
+      std::memcpy(o, k.data() + 1, k.size() - 1);
+      o += k.size() - 1;
+      *o++ = '\0';
+    }
   });
 }
 

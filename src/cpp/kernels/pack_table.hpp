@@ -62,6 +62,29 @@ struct PackKernels {
   // in double, so a fused multiply-add rounds as a multiply then an add: every
   // level returns the same bits (the Placer's scores, placer.hpp).
   double (*dot_fd)(const float* a, const double* b, size_t n);
+
+  // One row of the Placer's scores (Fleet::score) in one read of a (a
+  // worker's load row) and b (the shape's row; bd: b as doubles), n >= 0.
+  // Returns max_t (a[t] + b[t]) (-inf when n is 0), as max_sum with no limit.
+  // over (may be nullptr): bit t of the words (over[t / 64] bit t % 64) is
+  // or-ed with (a[t] + b[t] > limit). what: 0 nothing more; 1 dots[0] =
+  // dot_fd(a, bd); 2 also dots[1] = dot_fd(a, ones) and dots[2] =
+  // dot_fd(a, a as doubles) (the load's sum and sum of squares): the same
+  // bits as dot_fd, which shares its order of additions. next (may be
+  // nullptr): n floats to prefetch to L2 along the way (the next candidate's
+  // row: spread over the pass, those misses overlap this row's work).
+  float (*score_row)(const float* a, const float* b, const double* bd, size_t n, float limit, uint64_t* over,
+                     double* dots, int what, const float* next);
+
+  // Bounds of the block sums of one row (Fleet::score), from the block
+  // maxima and minima of a load (ax, an) and of a shape (bx, bn), B <= 64
+  // blocks, fl the float addition: up[b] = fl(ax[b] + bx[b]); returns lo =
+  // max_b max(fl(ax[b] + bn[b]), fl(an[b] + bx[b])) (at most the row's
+  // largest sum) and sets bit b of *peak when up[b] > lo, of *all when
+  // fl(an[b] + bn[b]) > limit (every sum of the block is over), of *some
+  // when up[b] > limit (some may be).
+  float (*block_bounds)(const float* ax, const float* an, const float* bx, const float* bn, size_t B, float limit,
+                        float* up, uint64_t* peak, uint64_t* all, uint64_t* some);
 };
 
 namespace scalar { const PackKernels* pack_table(); }

@@ -112,13 +112,13 @@ class Fleet {
   // (R doubles); refreshes only the blocks that hold those steps, then the
   // peaks, witness values and leaf of w: O(R (k + blk + B)).
   void set_steps(size_t w, size_t p0, size_t k, const float* vals, const double* vol);
-  // Scores of s (R x T, sums vol_s and sums of squares sq_s over t, as
-  // dot_fd computes them) on the n workers
-  // ws (each < size()), threshold > 0 (a fraction of cap). Reads L only (and
-  // fills the lazily kept sums of squares of the loads): witnesses, the tree
-  // and the loads are unchanged. O(n R T).
-  void score(const float* s, const double* vol_s, const double* sq_s, const size_t* ws, size_t n,
-             double threshold, const ScoreOut& out);
+  // Scores of s (R x T; ss = summarize(s)) on the n workers ws (each <
+  // size()), threshold > 0 (a fraction of cap); see fleet_score.cpp. Reads
+  // L only (and fills the lazily kept sums of the loads): witnesses, the
+  // tree and the loads are unchanged. O(n R T) with covariances; without,
+  // the block summaries leave out most of each load.
+  void score(const float* s, const ShapeSummary& ss, const size_t* ws, size_t n, double threshold,
+             const ScoreOut& out);
   // Whether L_w breaks the fit rule (some step over cap; with a risk budget,
   // more than allowed_over() such steps).
   bool over(size_t w) const;
@@ -204,11 +204,12 @@ class Fleet {
   std::vector<float> np_;       // scratch: new peaks
   // sum_t L_w[r, t]^2 per (w, r), computed by score() when first needed
   // (dot_fd) and dropped whenever L_w changes (blocks_changed)
-  std::vector<double> sq_, sum_;  // and sum_t L_w[r, t] (dot_fd with ones_)
+  std::vector<double> sq_, sum_;  // and sum_t L_w[r, t] (dot_fd with ones)
   std::vector<char> sq_ok_;
-  std::vector<double> ones_;
-  std::vector<double> sd_;      // score(): s (and a load row) as doubles
-  std::vector<uint8_t> over_, over_cap_;  // score(): per-step flags
+  std::vector<double> sd_;      // score(): s as doubles
+  std::vector<uint64_t> over_;  // score(): per-step bits
+  std::vector<uint64_t> bits_;  // score(): per-block bits of a group of candidates (fleet_score.cpp)
+  std::vector<float> up_;       // score(): their per-block upper bounds and limits
   std::vector<const float*> dot_a_, dot_b_;  // scratch of anti_scores
   std::vector<double> dot_out_;
   uint64_t full_checks_ = 0;

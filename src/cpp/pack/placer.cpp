@@ -503,28 +503,18 @@ void Placer::score(const float* shape, const size_t* workers, size_t n, double t
   if (!(threshold > 0) || !std::isfinite(threshold))
     throw std::invalid_argument("threshold must be positive and finite (a fraction of the effective capacity)");
   const size_t W = fleet_.size();
-  std::vector<size_t> all;
   if (workers == nullptr) {
-    all.resize(W);
-    for (size_t w = 0; w < W; ++w) all[w] = w;
-    workers = all.data();
+    all_.resize(W);
+    for (size_t w = 0; w < W; ++w) all_[w] = w;
+    workers = all_.data();
     n = W;
   }
   for (size_t k = 0; k < n; ++k)
     if (workers[k] >= W)
       throw std::out_of_range("worker " + std::to_string(workers[k]) + " out of range [0, " + std::to_string(W) + ")");
   const float* s = physical(shape);
-  check_values(s);
-  double sq[kMaxResources], sum[kMaxResources];
-  if (out.correlation || out.covariance) {
-    std::vector<double> sd(T_), ones(T_, 1.0);
-    for (size_t r = 0; r < R_; ++r) {
-      for (size_t t = 0; t < T_; ++t) sd[t] = s[r * T_ + t];
-      sq[r] = fleet_.kernels().dot_fd(s + r * T_, sd.data(), T_);
-      sum[r] = fleet_.kernels().dot_fd(s + r * T_, ones.data(), T_);
-    }
-  }
-  fleet_.score(s, sum, sq, workers, n, threshold, out);
+  check_values(s);  // also summarizes s to ss_: score() reads its block summaries
+  fleet_.score(s, ss_, workers, n, threshold, out);
 }
 
 bool Placer::update(const std::string& key, const float* shape) {

@@ -19,10 +19,12 @@
 // Scores (score()). For one shape and some workers, without placing: the new
 // peak and the peak rise per resource (fractions of the effective capacity),
 // the steps over a threshold, whether the fit rule accepts it, and the
-// covariance and correlation with the worker's load, from the same kernels
-// as place() (max_sum, mark_over, and dot_fd for the products: bit-identical
-// at every SIMD level). Cost O(n R T) for n workers; it changes nothing that
-// place() reads (it keeps each load's sum of squares once computed).
+// covariance and correlation with the worker's load (Fleet::score,
+// fleet_score.cpp: one fused kernel per SIMD level reads each load once when
+// covariances are asked, O(n R T) for n workers; without them the block
+// summaries settle most steps and only the blocks they leave open are read;
+// bit-identical both ways and at every SIMD level). It changes nothing that
+// place() reads (it keeps each load's sum and sum of squares once computed).
 //
 // Live updates. update() replaces a placed shape with a new forecast in
 // place: the workload stays on its worker whatever the new shape, and the
@@ -241,6 +243,7 @@ class Placer {
   std::vector<double> slot_vol_;  // R per slot: the shape's volumes (summarize(), then kept by advance())
   size_t head_ = 0;               // ring offset (see the top of this file)
   std::vector<float> rot_;
+  std::vector<size_t> all_;       // score(): every worker
   std::vector<size_t> row_of_;    // advance(): slot -> row of values
   std::vector<std::vector<size_t>> members_;  // worker -> slots in member order
   ShapeSummary ss_;

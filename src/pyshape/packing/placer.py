@@ -206,7 +206,7 @@ class Placer:
 
     # ------------------------------------------------------------------ scores and live updates
     def score(self, shape: ArrayLike, workers: Optional[ArrayLike] = None, *,
-              threshold: float = 1.0) -> Dict[str, np.ndarray]:
+              threshold: float = 1.0, covariance: bool = True) -> Dict[str, np.ndarray]:
         """Scores of ``shape`` on candidate workers, without placing it (for a scheduler's own loop).
 
         Parameters
@@ -218,6 +218,13 @@ class Placer:
         threshold : float
             ``steps_over`` counts the steps where some resource is over
             ``threshold`` times its effective capacity (default 1.0: over capacity).
+        covariance : bool
+            Whether to compute ``covariance`` and ``correlation`` (default
+            True). They need every step of every candidate's load; without
+            them (False: those keys are absent) the peaks, steps and fits come
+            from per-block maxima and minima, and only the blocks those bounds
+            leave open are read: the same values, several times faster on a
+            large fleet (bench/RESULTS.md).
 
         Returns
         -------
@@ -231,15 +238,17 @@ class Placer:
             population covariance over the T steps of the worker's load and
             the shape, ``(sum_t L s - sum_t L sum_t s / T) / T`` (every
             sum in double); ``correlation`` (n, R): Pearson r of
-            the same (0 when either is constant).
+            the same (0 when either is constant); the last two only with
+            ``covariance=True``.
 
         Notes
         -----
         Exact and computed by the kernels :meth:`place` uses (the peaks and
         the steps by the same float32 additions; the products in double, in
         one fixed order at every SIMD level): the C API
-        (``pyshape_placer_score``) returns the same bits. Costs O(n R T);
-        changes nothing that placement reads.
+        (``pyshape_placer_score``) returns the same bits. Costs O(n R T)
+        with ``covariance`` (each load read once), a few cache lines per
+        candidate usually without; changes nothing that placement reads.
 
         Raises
         ------
@@ -256,7 +265,7 @@ class Placer:
             if w.dtype.kind == "u" and w.size and w.max() > INT64_MAX:
                 raise IndexError(f"worker {int(w.max())} out of range [0, {self.n_workers})")
             workers = w.astype(np.int64, copy=False).reshape(-1)
-        return self._p.score(shape, workers, threshold)
+        return self._p.score(shape, workers, threshold, bool(covariance))
 
     def update(self, id: Id, shape: ArrayLike) -> bool:
         """Replace the shape of the placed ``id`` by a new forecast; it stays on its worker.
@@ -336,7 +345,8 @@ class Placer:
     def ids(self) -> List[Id]:
         """Every placed id: worker 0's members in placement order, then worker 1's, ...
 
-        The row order of :meth:`advance` when it is given no ``ids``.
+        The row order of :meth:`advance` when it is given no ``ids``; with
+        :meth:`worker_of`, what the C API's ``pyshape_placer_ids`` lists.
         """
         return self._p.ids()
 
