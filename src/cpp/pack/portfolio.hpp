@@ -33,6 +33,11 @@ namespace pyshape {
 
 constexpr size_t kPortfolioValues = size_t{1} << 21;
 constexpr size_t kSearchValues = size_t{1} << 24;
+constexpr size_t kRestarts = 8;          // restarts with re-pack moves (small shards)
+constexpr double kRestartShare = 0.5;    // of the budget, each
+
+// The local-search budget of a shard of V values, in values compared.
+double search_budget(double effort, size_t V);
 
 // As pack_greedy (pack.hpp), by the rule above.
 size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
