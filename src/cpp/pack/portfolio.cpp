@@ -36,7 +36,8 @@ double spread_of(const float* Dl, size_t m, size_t R, size_t T, const float* cap
 }  // namespace
 
 double search_budget(double effort, size_t V) {
-  return std::min(std::max(0.0, effort) * (std::ldexp(1.0, 25) + 16.0 * static_cast<double>(V)), 1e18);
+  const double v = static_cast<double>(std::min(V, kPortfolioValues));
+  return std::min(std::max(0.0, effort) * (std::ldexp(1.0, 25) + 16.0 * v), 1e18);
 }
 
 size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
