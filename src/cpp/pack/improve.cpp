@@ -177,6 +177,9 @@ class Search {
     const uint64_t share = std::max<uint64_t>(budget_ / kAttempts, 1);
     for (size_t round = 0; work_ < budget_; ++round) {
       for (size_t c = 0; c < bs.size() && work_ < budget_; ++c) {
+        // the snapshot, its restore and the attempt's weights count too (at
+        // a large shard they, not the moves, would take the time)
+        work_ += 2 * (slack_.size() + m_) + 2 * m_;
         save(snap);
         if (empty_worker(bs[c], share, round > 0)) return true;
         restore(snap);
@@ -196,15 +199,17 @@ class Search {
     for (size_t i = 0; i < m_; ++i)
       w_[i] = size_[i] * (noisy ? 1.0 + 0.2 * static_cast<double>(rng() % 1024) / 1024.0 : 1.0);
     std::fill(tabu_.begin(), tabu_.end(), 0);
+    // a pool that has grown far beyond the worker's shapes is not coming back: give up
+    const size_t max_pool = 2 * pool_.size() + 8;
     for (uint64_t it = 1;; ++it) {
       if (pool_.empty()) return true;
-      if (work_ >= stop) return false;
+      if (work_ >= stop || pool_.size() > max_pool) return false;
       std::stable_sort(pool_.begin(), pool_.end(), [&](int a, int b) { return w_[a] > w_[b]; });
       bool moved = false;
-      for (size_t p = 0; p < pool_.size() && !moved; ++p) moved = try_insert(p);
+      for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_insert(p);
       if (repack_ && pool_.size() <= kRepackPool)
         for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_repack(p, stop);
-      for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_eject(p, it);
+      for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_eject(p, it, stop);
       if (!moved)
         for (int i : pool_) w_[i] += kGrow * size_[i];
     }
@@ -319,14 +324,14 @@ class Search {
 
   // pool_[p] on a worker, ejecting shapes of smaller total weight: one or two
   // (all pairs), or more, chosen greedily by deficit covered per weight
-  bool try_eject(size_t p, uint64_t it) {
+  bool try_eject(size_t p, uint64_t it, uint64_t stop) {
     const int i = pool_[p];
     const double* s = S_.data() + i * RT_;
     double best_cost = w_[i] * (1.0 - 1e-9);
     int best_b = -1;
     std::vector<int>& best_e = best_e_;
     best_e.clear();
-    for (size_t b = 0; b < W_; ++b) {
+    for (size_t b = 0; b < W_ && work_ < stop; ++b) {  // (a scan of a large shard may be long: it stops with the budget)
       if (!alive_[b] || mem_[b].empty()) continue;
       const double* sl = slack_.data() + b * RT_;
       def_k_.clear();

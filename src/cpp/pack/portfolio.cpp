@@ -36,8 +36,8 @@ double spread_of(const float* Dl, size_t m, size_t R, size_t T, const float* cap
 }  // namespace
 
 double search_budget(double effort, size_t V) {
-  const double v = static_cast<double>(std::min(V, kPortfolioValues));
-  return std::min(std::max(0.0, effort) * (std::ldexp(1.0, 25) + 16.0 * v), 1e18);
+  const double base = V <= kPortfolioValues ? std::ldexp(1.0, 25) + 16.0 * static_cast<double>(V) : std::ldexp(1.0, 23);
+  return std::min(std::max(0.0, effort) * base, 1e18);
 }
 
 size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
@@ -49,6 +49,28 @@ size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, co
     o.search = false;
     o.strategy = PackStrategy::kComplement;
     return pack_greedy(pk, D, R, T, cap, order, m, o, assign, progress);
+  }
+  if (V > kPortfolioValues) {
+    // the three rules on the given order, the fewest workers kept (ties: complement,
+    // then first_fit): no copy, no search, so a large shard costs about three passes
+    const PackStrategy big[3] = {PackStrategy::kComplement, PackStrategy::kFirstFit, PackStrategy::kBestFit};
+    std::vector<int64_t> tmp(m), out(m);
+    size_t best = 0;
+    for (size_t r = 0; r < 3; ++r) {
+      PackOptions g = opt;
+      g.search = false;
+      g.strategy = big[r];
+      g.improve = big[r] == PackStrategy::kComplement ? opt.improve : 0;
+      size_t W = pack_greedy(pk, D, R, T, cap, order, m, g, assign, nullptr);
+      for (size_t k = 0; k < m; ++k) tmp[k] = assign[order[k]];
+      if (r == 0 || W < best) {
+        best = W;
+        out = tmp;
+      }
+      if (progress) progress(r + 1, 3);
+    }
+    for (size_t k = 0; k < m; ++k) assign[order[k]] = out[k];
+    return best;
   }
   // the shard's shapes, contiguous, in the given order: local shape k is order[k]
   std::vector<float> Dl(V);
