@@ -10,6 +10,7 @@ import pytest
 import pyshape
 from pyshape import _core
 
+
 def brute_force_fits(D: np.ndarray, cap: np.ndarray, k: int) -> bool:
     """Whether shapes D (n, R, T) fit on k workers of capacity cap (R,): every assignment
     (workers up to relabelling: shape i opens at most worker max-so-far + 1)."""
@@ -31,6 +32,7 @@ def brute_force_fits(D: np.ndarray, cap: np.ndarray, k: int) -> bool:
 
     return go(0, 0)
 
+
 def random_items(seed: int):
     rng = np.random.default_rng(seed)
     n, R, T = int(rng.integers(3, 10)), int(rng.integers(1, 3)), int(rng.integers(2, 9))
@@ -40,10 +42,12 @@ def random_items(seed: int):
     order = np.argsort(-D.sum(axis=(1, 2)), kind="stable")  # the search expects larger shapes first
     return np.ascontiguousarray(D[order]), cap
 
+
 def check_assignment(D, cap, k, a):
     assert a.shape == (len(D),) and a.min() >= 0 and a.max() < k
     for w in range(k):
         assert np.all(D[a == w].astype(np.float64).sum(axis=0) <= cap[:, None])
+
 
 @pytest.mark.parametrize("seed", range(60))
 def test_repack_matches_brute_force(seed):
@@ -57,6 +61,7 @@ def test_repack_matches_brute_force(seed):
         else:
             assert a is None
 
+
 def test_repack_brute_force_covers_both_answers():
     """The fixture above is not trivial: some cases fit and some do not, at every k."""
     seen = set()
@@ -65,6 +70,7 @@ def test_repack_brute_force_covers_both_answers():
         for k in range(1, 5):
             seen.add((k, brute_force_fits(D, cap, k)))
     assert seen == {(k, b) for k in range(1, 5) for b in (True, False)}
+
 
 def test_repack_node_budget_and_edges():
     rng = np.random.default_rng(5)
@@ -88,6 +94,7 @@ def test_repack_node_budget_and_edges():
     with pytest.raises(ValueError, match="one value per resource"):
         _core._repack_exact(np.ones((2, 1, 3), np.float32), np.ones(2, np.float32), 2, 10)
 
+
 def daily_fleet(seed: int, n: int, R: int, T: int):
     """Peaky daily shapes on an integer grid (exact in float32), capacity a few times the largest."""
     rng = np.random.default_rng(seed)
@@ -99,6 +106,7 @@ def daily_fleet(seed: int, n: int, R: int, T: int):
     D = np.ceil(level * (0.15 + on) + rng.integers(0, 20, (n, R, T))).astype(np.float32)
     cap = np.ceil(D.max(axis=(0, 2)) * rng.uniform(1.05, 3.0)).astype(np.float64)
     return D, cap
+
 
 @pytest.mark.parametrize("seed", range(16))
 def test_search_keeps_plans_feasible_and_never_adds_workers(seed):
@@ -116,12 +124,14 @@ def test_search_keeps_plans_feasible_and_never_adds_workers(seed):
     np.testing.assert_array_equal(plans[2].assignment, plans[3].assignment)
     np.testing.assert_array_equal(plans[0].assignment, pyshape.pack(D, cap).assignment)
 
+
 def test_search_is_identical_sharded_for_any_thread_count():
     D, cap = daily_fleet(99, 400, 2, 24)
     ref = pyshape.pack(D, cap, shard_size=100, n_threads=1)
     assert ref.verify().ok
     for t in (2, 3):
         np.testing.assert_array_equal(pyshape.pack(D, cap, shard_size=100, n_threads=t).assignment, ref.assignment)
+
 
 @pytest.mark.parametrize("seed", range(4))
 def test_search_reaches_brute_force_optimum_with_repack_moves(seed):
@@ -136,6 +146,7 @@ def test_search_reaches_brute_force_optimum_with_repack_moves(seed):
     if k > 1:
         assert not brute_force_fits(D, cap, k - 1)
         assert _core._repack_exact(D, cap, k - 1, 10**7)[0] == 0
+
 
 def test_repack_all_small_partitions():
     """Exhaustive on 6 one-step shapes of sizes 1..6 and capacity 7: fits on 3 workers (1+6, 2+5,
