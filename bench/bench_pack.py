@@ -206,6 +206,26 @@ def bench_pack_million(results):
     print(f"\n[million] {plan.summary()} rss={peak_rss_gib():.1f} GiB", flush=True)
 
 
+@pytest.mark.skipif(not MILLION, reason="set PYSHAPE_BENCH_PACK_MILLION=1")
+@pytest.mark.parametrize("R", [1, 2])
+def bench_pack_million_288(results, R):
+    """n = 1,000,000 shapes of T = 288 (5-minute steps): the default 'auto' against 'complement'
+    (its fallback rule) in the same run, alternating (auto, complement, auto), wall and CPU time."""
+    import resource
+
+    D = np.ascontiguousarray(two_resource_shapes(MILLION_N, T=288)[:, :R])
+    cap = fleet_capacity(D)
+    for k, s in enumerate(("auto", "complement", "auto")):
+        c0 = resource.getrusage(resource.RUSAGE_SELF)
+        plan = pyshape.pack(D, cap, s, n_threads=CONFIG.threads)
+        c1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+        results.add(f"pack n={MILLION_N} T=288 R={R}", f"{s} (run {k + 1})", plan.seconds, workers=plan.n_workers,
+                    lower_bound=plan.lower_bound, peak_workers=plan.peak_workers, cpu_s=f"{cpu:.2f}")
+        print(f"\n[million T=288 R={R}] {s}: {plan.seconds:.2f} s wall, {cpu:.2f} s CPU, {plan.n_workers} workers "
+              f"(lower bound {plan.lower_bound}, peak {plan.peak_workers})", flush=True)
+
+
 # --------------------------------------------------------------------------- CP-SAT
 def bench_optimality_gap_cpsat(results):
     pytest.importorskip("ortools")

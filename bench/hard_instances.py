@@ -22,6 +22,7 @@ added (the file is rewritten after each solve, so an interrupted run resumes).
 Usage (from the repository root)::
 
     python bench/hard_instances.py                 # 240 instances, solve what is not cached, compare
+    python bench/hard_instances.py --seed 7        # a second, fresh set (also cached)
     python bench/hard_instances.py --count 40 --time-limit 5
     python bench/hard_instances.py --no-solve      # compare on cached instances only
 

@@ -141,6 +141,10 @@ def verify_plan(shapes: F32, assignment: I64, n_workers: int, capacity: npt.NDAr
 def lower_bound(total: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64], risk: float = 0.0) -> int:
     """Fewest workers any plan within the risk budget can use (pyshape.packing.lower_bound)."""
 
+def _repack_exact(shapes: F32, capacity: F32, k: int, max_nodes: int) -> Tuple[int, Optional[I64], int]:
+    """Test hook: shapes (n, R, T) onto k empty workers by the local search's exact re-pack;
+    (status 1 found / 0 infeasible / -1 node budget spent, assignment or None, nodes)."""
+
 class Placer:
     """Online placement state (see pyshape.placer.Placer)."""
 

@@ -9,6 +9,7 @@ void bind_correlate(py::module_& m);
 void bind_pack(py::module_& m);
 void bind_cluster(py::module_& m);
 void bind_policy(py::module_& m);
+void bind_repack(py::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -45,4 +46,5 @@ PYBIND11_MODULE(_core, m) {
   pyshape::bind_pack(m);
   pyshape::bind_cluster(m);
   pyshape::bind_policy(m);
+  pyshape::bind_repack(m);
 }

@@ -6,6 +6,8 @@
 #include <numeric>
 #include <vector>
 
+#include "pack/repack.hpp"
+
 namespace pyshape {
 
 namespace {
@@ -14,8 +16,12 @@ constexpr size_t kPairMax = 48;      // pair ejections on workers holding at mos
 constexpr uint64_t kTenure = 3;      // iterations a shape just placed cannot be ejected
 constexpr double kGrow = 0.2;        // weight growth of stuck pool shapes (times their size)
 constexpr uint64_t kAttempts = 4;    // an attempt to empty one worker gets 1/kAttempts of the budget
-constexpr size_t kExactItems = 28;   // shapes at most in an exact re-pack
+constexpr size_t kExactItems = 28;       // shapes at most in an exact re-pack of the emptiest workers
+constexpr size_t kExactItemsWide = 64;   // the same with re-pack moves (ImproveOptions::repack)
 constexpr uint64_t kExactNodes = 20000;  // nodes per exact re-pack
+constexpr size_t kRepackPool = 4;        // pool sizes at which a pool shape is re-packed with 2-3 workers
+constexpr size_t kRepackTop = 6;         // workers (least deficit) whose pairs are tried; triples among the first 5
+constexpr uint64_t kRepackNodes = 2000;  // nodes per such re-pack
 
 // s[k] <= slack[k] for every k
 bool fits(const double* s, const double* slack, size_t n) {
@@ -33,8 +39,8 @@ bool fits(const double* s, const double* slack, size_t n) {
 class Search {
  public:
   Search(const float* D, size_t m, size_t R, size_t T, const float* cap, const int64_t* bin, size_t W,
-         uint64_t budget)
-      : m_(m), R_(R), T_(T), RT_(R * T), W_(W), budget_(budget) {
+         uint64_t budget, bool repack)
+      : m_(m), R_(R), T_(T), RT_(R * T), W_(W), budget_(budget), repack_(repack) {
     S_.resize(m * RT_);
     for (size_t i = 0; i < m * RT_; ++i) S_[i] = D[i];
     capk_.resize(RT_);
@@ -118,6 +124,7 @@ class Search {
     mem_[b].push_back(i);
     bin_[i] = b;
     fill_[b] += vnorm_[i];
+    ++version_;
   }
   void remove(int i) {
     int b = bin_[i];
@@ -128,6 +135,7 @@ class Search {
     v.erase(std::find(v.begin(), v.end(), i));
     bin_[i] = -1;
     fill_[b] -= vnorm_[i];
+    ++version_;
   }
 
   struct Snapshot {
@@ -169,6 +177,9 @@ class Search {
     const uint64_t share = std::max<uint64_t>(budget_ / kAttempts, 1);
     for (size_t round = 0; work_ < budget_; ++round) {
       for (size_t c = 0; c < bs.size() && work_ < budget_; ++c) {
+        // the snapshot, its restore and the attempt's weights count too (at
+        // a large shard they, not the moves, would take the time)
+        work_ += 2 * (slack_.size() + m_) + 2 * m_;
         save(snap);
         if (empty_worker(bs[c], share, round > 0)) return true;
         restore(snap);
@@ -188,13 +199,17 @@ class Search {
     for (size_t i = 0; i < m_; ++i)
       w_[i] = size_[i] * (noisy ? 1.0 + 0.2 * static_cast<double>(rng() % 1024) / 1024.0 : 1.0);
     std::fill(tabu_.begin(), tabu_.end(), 0);
+    // a pool that has grown far beyond the worker's shapes is not coming back: give up
+    const size_t max_pool = 2 * pool_.size() + 8;
     for (uint64_t it = 1;; ++it) {
       if (pool_.empty()) return true;
-      if (work_ >= stop) return false;
+      if (work_ >= stop || pool_.size() > max_pool) return false;
       std::stable_sort(pool_.begin(), pool_.end(), [&](int a, int b) { return w_[a] > w_[b]; });
       bool moved = false;
-      for (size_t p = 0; p < pool_.size() && !moved; ++p) moved = try_insert(p);
-      for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_eject(p, it);
+      for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_insert(p);
+      if (repack_ && pool_.size() <= kRepackPool)
+        for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_repack(p, stop);
+      for (size_t p = 0; p < pool_.size() && !moved && work_ < stop; ++p) moved = try_eject(p, it, stop);
       if (!moved)
         for (int i : pool_) w_[i] += kGrow * size_[i];
     }
@@ -223,16 +238,100 @@ class Search {
     return true;
   }
 
+  // pool_[p] and the shapes of two or three workers re-packed exactly onto
+  // those workers (repack.hpp): the coordinated rearrangement that single
+  // ejections miss when a small shape's steps are full on every worker. The
+  // workers: pairs among the kRepackTop with the least deficit for the
+  // shape, then triples among the first five; a set is skipped unless the
+  // shape fits their summed slack at every step. Not repeated for a shape
+  // while the plan is unchanged since it last failed.
+  bool try_repack(size_t p, uint64_t stop) {
+    const int i = pool_[p];
+    if (repack_seen_.size() != m_) repack_seen_.assign(m_, ~uint64_t{0});
+    if (repack_seen_[i] == version_) return false;
+    const double* s = S_.data() + i * RT_;
+    cand_.clear();
+    for (size_t b = 0; b < W_; ++b) {
+      if (!alive_[b] || mem_[b].empty()) continue;
+      const double* sl = slack_.data() + b * RT_;
+      double d = 0;
+      for (size_t k = 0; k < RT_; ++k) d += std::max(0.0, s[k] - sl[k]);
+      work_ += RT_;
+      cand_.push_back({d, static_cast<int>(b)});
+    }
+    std::stable_sort(cand_.begin(), cand_.end(),
+                     [](const std::pair<double, int>& a, const std::pair<double, int>& b) { return a.first < b.first; });
+    const size_t L = std::min(cand_.size(), kRepackTop);
+    int set[3];
+    auto attempt = [&](size_t k) {
+      size_t items = 1;
+      for (size_t c = 0; c < k; ++c) items += mem_[set[c]].size();
+      if (items > kExactItemsWide) return false;
+      work_ += RT_;
+      for (size_t q = 0; q < RT_; ++q) {  // the shape within the summed slack at every step
+        double room = 0;
+        for (size_t c = 0; c < k; ++c) room += slack_[set[c] * RT_ + q];
+        if (s[q] > room) return false;
+      }
+      return repack_onto(set, k, i);
+    };
+    for (size_t a = 0; a < L; ++a)
+      for (size_t b = a + 1; b < L; ++b) {
+        if (work_ >= stop) return false;
+        set[0] = cand_[a].second;
+        set[1] = cand_[b].second;
+        if (attempt(2)) return finish_repack(p);
+      }
+    const size_t L3 = std::min<size_t>(L, 5);
+    for (size_t a = 0; a < L3; ++a)
+      for (size_t b = a + 1; b < L3; ++b)
+        for (size_t c = b + 1; c < L3; ++c) {
+          if (work_ >= stop) return false;
+          set[0] = cand_[a].second;
+          set[1] = cand_[b].second;
+          set[2] = cand_[c].second;
+          if (attempt(3)) return finish_repack(p);
+        }
+    repack_seen_[i] = version_;
+    return false;
+  }
+  bool finish_repack(size_t p) {
+    pool_.erase(pool_.begin() + static_cast<long>(p));
+    return true;
+  }
+
+  // The shapes of workers set[0..k) plus shape extra (-1: none) re-packed
+  // exactly onto those k workers; applied when found.
+  bool repack_onto(const int* set, size_t k, int extra) {
+    items_.clear();
+    for (size_t c = 0; c < k; ++c) items_.insert(items_.end(), mem_[set[c]].begin(), mem_[set[c]].end());
+    if (extra >= 0) items_.push_back(extra);
+    std::stable_sort(items_.begin(), items_.end(), [&](int a, int b) { return size_[a] > size_[b]; });
+    ptr_.resize(items_.size());
+    for (size_t q = 0; q < items_.size(); ++q) ptr_[q] = S_.data() + items_[q] * RT_;
+    rslack_.resize(k * RT_);
+    for (size_t c = 0; c < k; ++c) std::copy(capk_.begin(), capk_.end(), rslack_.begin() + c * RT_);
+    where_.resize(items_.size());
+    RepackResult r = repack_exact(ptr_.data(), items_.size(), RT_, rslack_.data(), k, kRepackNodes,
+                                  budget_ - std::min(budget_, work_), where_.data());
+    work_ += r.work;
+    if (r.status != RepackStatus::kFound) return false;
+    for (int q : items_)
+      if (bin_[q] >= 0) remove(q);
+    for (size_t q = 0; q < items_.size(); ++q) add(items_[q], set[where_[q]]);
+    return true;
+  }
+
   // pool_[p] on a worker, ejecting shapes of smaller total weight: one or two
   // (all pairs), or more, chosen greedily by deficit covered per weight
-  bool try_eject(size_t p, uint64_t it) {
+  bool try_eject(size_t p, uint64_t it, uint64_t stop) {
     const int i = pool_[p];
     const double* s = S_.data() + i * RT_;
     double best_cost = w_[i] * (1.0 - 1e-9);
     int best_b = -1;
     std::vector<int>& best_e = best_e_;
     best_e.clear();
-    for (size_t b = 0; b < W_; ++b) {
+    for (size_t b = 0; b < W_ && work_ < stop; ++b) {  // (a scan of a large shard may be long: it stops with the budget)
       if (!alive_[b] || mem_[b].empty()) continue;
       const double* sl = slack_.data() + b * RT_;
       def_k_.clear();
@@ -367,52 +466,40 @@ class Search {
 
   // ------------------------------------------------------------ exact re-pack
   // The shapes of the k emptiest workers (k = 2, 3, 4 while they hold at
-  // most kExactItems shapes) into k - 1 workers.
+  // most kExactItems shapes) into k - 1 of them.
   bool exact_repack(const std::vector<int>& bs) {
     for (size_t k = 2; k <= std::min<size_t>(4, bs.size()) && work_ < budget_; ++k) {
-      std::vector<int> items;
-      for (size_t c = 0; c < k; ++c) items.insert(items.end(), mem_[bs[c]].begin(), mem_[bs[c]].end());
-      if (items.size() > kExactItems) break;
-      std::stable_sort(items.begin(), items.end(), [&](int a, int b) { return size_[a] > size_[b]; });
-      const size_t slots = k - 1;
-      std::vector<double> sl(slots * RT_);
-      for (size_t c = 0; c < slots; ++c) std::copy(capk_.begin(), capk_.end(), sl.begin() + c * RT_);
-      std::vector<int> where(items.size(), -1);
-      uint64_t nodes = 0;
-      if (dfs(items, 0, sl, slots, 0, where, nodes)) {
-        for (size_t c = 0; c < k; ++c) {
-          std::vector<int> mv = mem_[bs[c]];
-          for (int i : mv) remove(i);
-        }
-        alive_[bs[k - 1]] = 0;  // the workers used: bs[0..k-2]
-        for (size_t q = 0; q < items.size(); ++q) add(items[q], bs[where[q]]);
+      size_t items = 0;
+      for (size_t c = 0; c < k; ++c) items += mem_[bs[c]].size();
+      if (items > (repack_ ? kExactItemsWide : kExactItems)) break;
+      std::vector<int> set(bs.begin(), bs.begin() + static_cast<long>(k - 1));
+      items_.clear();
+      for (size_t c = 0; c < k; ++c) items_.insert(items_.end(), mem_[bs[c]].begin(), mem_[bs[c]].end());
+      std::stable_sort(items_.begin(), items_.end(), [&](int a, int b) { return size_[a] > size_[b]; });
+      ptr_.resize(items_.size());
+      for (size_t q = 0; q < items_.size(); ++q) ptr_[q] = S_.data() + items_[q] * RT_;
+      rslack_.resize((k - 1) * RT_);
+      for (size_t c = 0; c + 1 < k; ++c) std::copy(capk_.begin(), capk_.end(), rslack_.begin() + c * RT_);
+      where_.resize(items_.size());
+      RepackResult r =
+          repack_exact(ptr_.data(), items_.size(), RT_, rslack_.data(), k - 1, kExactNodes,
+                       budget_ - std::min(budget_, work_), where_.data());
+      work_ += r.work;
+      if (r.status == RepackStatus::kFound) {
+        for (int q : items_)
+          if (bin_[q] >= 0) remove(q);
+        for (size_t q = 0; q < items_.size(); ++q) add(items_[q], set[where_[q]]);
+        alive_[bs[k - 1]] = 0;
         return true;
       }
     }
     return false;
   }
 
-  bool dfs(const std::vector<int>& items, size_t q, std::vector<double>& sl, size_t slots, size_t used,
-           std::vector<int>& where, uint64_t& nodes) {
-    if (q == items.size()) return true;
-    if (++nodes > kExactNodes || work_ >= budget_) return false;
-    const double* s = S_.data() + items[q] * RT_;
-    const size_t lim = std::min(slots, used + 1);  // one empty worker is enough (symmetry)
-    for (size_t c = 0; c < lim; ++c) {
-      double* x = sl.data() + c * RT_;
-      work_ += RT_;
-      if (!fits(s, x, RT_)) continue;
-      for (size_t k = 0; k < RT_; ++k) x[k] -= s[k];
-      where[q] = static_cast<int>(c);
-      if (dfs(items, q + 1, sl, slots, std::max(used, c + 1), where, nodes)) return true;
-      for (size_t k = 0; k < RT_; ++k) x[k] += s[k];
-      if (nodes > kExactNodes) return false;
-    }
-    return false;
-  }
-
   size_t m_, R_, T_, RT_, W_;
-  uint64_t budget_, work_ = 0, rng_ = 0x9E3779B97F4A7C15ull;
+  uint64_t budget_;
+  bool repack_;
+  uint64_t work_ = 0, rng_ = 0x9E3779B97F4A7C15ull;
   std::vector<double> S_, capk_, size_, vnorm_;
   std::vector<double> slack_, fill_, w_;
   std::vector<std::vector<int>> mem_;
@@ -422,19 +509,26 @@ class Search {
   std::vector<uint32_t> def_k_;
   std::vector<double> def_d_, rem_;
   std::vector<int> best_e_, chosen_;
+  // re-pack scratch; version_ counts plan changes (add / remove)
+  uint64_t version_ = 0;
+  std::vector<uint64_t> repack_seen_;
+  std::vector<std::pair<double, int>> cand_;
+  std::vector<int> items_, where_;
+  std::vector<const double*> ptr_;
+  std::vector<double> rslack_;
 };
 
 }  // namespace
 
 ImproveResult improve_plan(const float* D, size_t m, size_t R, size_t T, const float* cap, int64_t* bin,
-                           size_t W, size_t lower, uint64_t budget) {
+                           size_t W, size_t lower, uint64_t budget, const ImproveOptions& opt) {
   ImproveResult res;
   res.workers = W;
   if (W <= lower || W <= 1 || m == 0) {
     res.at_bound = W <= lower;
     return res;
   }
-  Search s(D, m, R, T, cap, bin, W, budget);
+  Search s(D, m, R, T, cap, bin, W, budget, opt.repack);
   size_t removed = s.run(lower);
   res.work = s.work();
   if (removed > 0) {

@@ -18,11 +18,20 @@
 //   ejected at once. The pool empties (a worker fewer) or the attempt's share
 //   of the budget runs out; a failed attempt restores the plan.
 //
-//   Exact re-pack. When ejection fails on a worker, the shapes of the k
-//   emptiest workers (k = 2..4, at most kExactItems shapes) are packed into
-//   k - 1 workers by depth-first branch and bound (largest shapes first; a
-//   shape is tried on each non-empty worker and on one empty worker; node
-//   budget).
+//   Exact re-pack (repack.hpp: depth-first search with forward checking and
+//   a node budget). When ejection fails on the emptiest worker, the shapes of
+//   the k emptiest workers (k = 2..4, at most kExactItems shapes) are packed
+//   into k - 1 workers.
+//
+//   Re-pack moves (ImproveOptions::repack). The ejection search above gets a
+//   further move, tried first while the pool holds at most 4 shapes: a pool
+//   shape and the shapes of 2 or 3 workers (the least deficit for it first)
+//   re-packed exactly onto those workers: the coordinated rearrangement of
+//   several workers that single ejections miss when a small shape's steps
+//   are full on every worker. The exact re-pack of the emptiest workers then
+//   takes up to kExactItemsWide shapes. It is a different search, not a
+//   stronger one (it spends budget on moves that are often not needed): the
+//   portfolio (portfolio.hpp) runs it after the plain one fails.
 //
 // Work is counted in values compared (one per (resource, step) of a fit test
 // or a deficit scan), so the result depends on the budget only: never on
@@ -40,12 +49,16 @@ struct ImproveResult {
   bool at_bound = false;    // the plan meets the lower bound (optimal)
 };
 
+struct ImproveOptions {
+  bool repack = false;  // the re-pack moves above
+};
+
 // Shapes D[m, R, T] (local, contiguous), capacity cap[R], a feasible plan
 // bin[m] (workers 0..W-1, none empty). Rewrites bin with the improved plan
 // (workers renumbered 0..W'-1 keeping their order). lower: a lower bound on
 // the workers (the search stops there). budget: values compared at most.
 ImproveResult improve_plan(const float* D, size_t m, size_t R, size_t T, const float* cap, int64_t* bin,
-                           size_t W, size_t lower, uint64_t budget);
+                           size_t W, size_t lower, uint64_t budget, const ImproveOptions& opt = ImproveOptions());
 
 // A lower bound on the workers of any exact plan: the larger of
 // max_{r,t} ceil(sum_i D / cap) and the size of a greedy clique of shapes

@@ -35,6 +35,11 @@ double spread_of(const float* Dl, size_t m, size_t R, size_t T, const float* cap
 
 }  // namespace
 
+double search_budget(double effort, size_t V) {
+  const double base = V <= kPortfolioValues ? std::ldexp(1.0, 25) + 16.0 * static_cast<double>(V) : std::ldexp(1.0, 23);
+  return std::min(std::max(0.0, effort) * base, 1e18);
+}
+
 size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order, size_t m,
                    const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
   const size_t RT = R * T;
@@ -44,6 +49,28 @@ size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, co
     o.search = false;
     o.strategy = PackStrategy::kComplement;
     return pack_greedy(pk, D, R, T, cap, order, m, o, assign, progress);
+  }
+  if (V > kPortfolioValues) {
+    // the three rules on the given order, the fewest workers kept (ties: complement,
+    // then first_fit): no copy, no search, so a large shard costs about three passes
+    const PackStrategy big[3] = {PackStrategy::kComplement, PackStrategy::kFirstFit, PackStrategy::kBestFit};
+    std::vector<int64_t> tmp(m), out(m);
+    size_t best = 0;
+    for (size_t r = 0; r < 3; ++r) {
+      PackOptions g = opt;
+      g.search = false;
+      g.strategy = big[r];
+      g.improve = big[r] == PackStrategy::kComplement ? opt.improve : 0;
+      size_t W = pack_greedy(pk, D, R, T, cap, order, m, g, assign, nullptr);
+      for (size_t k = 0; k < m; ++k) tmp[k] = assign[order[k]];
+      if (r == 0 || W < best) {
+        best = W;
+        out = tmp;
+      }
+      if (progress) progress(r + 1, 3);
+    }
+    for (size_t k = 0; k < m; ++k) assign[order[k]] = out[k];
+    return best;
   }
   // the shard's shapes, contiguous, in the given order: local shape k is order[k]
   std::vector<float> Dl(V);
@@ -100,8 +127,8 @@ size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, co
     });
   }
   const PackStrategy rules[3] = {PackStrategy::kFirstFit, PackStrategy::kBestFit, PackStrategy::kComplement};
-  Candidate best, cur;
-  bool have = false;
+  // every distinct construction, the best first (fewest workers, then the most uneven fills)
+  std::vector<Candidate> cands;
   std::vector<int64_t> tmp(m);
   for (const auto& o : orders) {
     for (PackStrategy rule : rules) {
@@ -110,26 +137,43 @@ size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, co
       g.strategy = rule;
       g.improve = rule == PackStrategy::kComplement ? opt.improve : 0;
       size_t W = pack_greedy(pk, Dl.data(), R, T, cap, o.data(), m, g, tmp.data(), nullptr);
-      if (have && W > best.W) continue;
-      double sp = spread_of(Dl.data(), m, R, T, cap, tmp, W);
-      if (!have || W < best.W || sp > best.spread * (1.0 + 1e-12)) {
-        best.bin = tmp;
-        best.W = W;
-        best.spread = sp;
-        have = true;
-      }
+      bool dup = false;
+      for (const auto& c : cands) dup |= c.W == W && c.bin == tmp;
+      if (dup) continue;
+      Candidate c;
+      c.bin = tmp;
+      c.W = W;
+      c.spread = spread_of(Dl.data(), m, R, T, cap, tmp, W);
+      cands.push_back(std::move(c));
     }
     if (progress) progress(1, orders.size() + 1);
   }
+  std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+    return a.W != b.W ? a.W < b.W : a.spread > b.spread * (1.0 + 1e-12);
+  });
+  Candidate& best = cands[0];
   size_t W = best.W;
   if (opt.risk == 0 && W > 1) {
     uint64_t work = 0;
-    size_t lb = improve_lower_bound(Dl.data(), m, R, T, cap, 256, &work);
-    if (W > lb) {
-      const double budget = std::max(0.0, opt.effort) * (std::ldexp(1.0, 25) + 16.0 * static_cast<double>(V));
-      ImproveResult res = improve_plan(Dl.data(), m, R, T, cap, best.bin.data(), W, lb,
-                                       static_cast<uint64_t>(std::min(budget, 1e18)));
-      W = res.workers;
+    const size_t lb = improve_lower_bound(Dl.data(), m, R, T, cap, 256, &work);
+    const double budget = search_budget(opt.effort, V);
+    // the plain search from the best construction
+    ImproveResult res = improve_plan(Dl.data(), m, R, T, cap, best.bin.data(), W, lb, static_cast<uint64_t>(budget));
+    W = res.workers;
+    // restarts on small shards: the search with re-pack moves from each of the
+    // best kRestarts constructions (a different search from different starts)
+    if (V <= kPortfolioValues) {
+      ImproveOptions ro;
+      ro.repack = true;
+      for (size_t c = 0; c < std::min(kRestarts, cands.size()) && W > lb; ++c) {
+        std::vector<int64_t> bin = cands[c].bin;
+        ImproveResult r = improve_plan(Dl.data(), m, R, T, cap, bin.data(), cands[c].W, lb,
+                                       static_cast<uint64_t>(budget * kRestartShare), ro);
+        if (r.workers < W) {
+          W = r.workers;
+          best.bin = std::move(bin);
+        }
+      }
     }
   }
   for (size_t k = 0; k < m; ++k) assign[order[k]] = best.bin[k];

@@ -1,0 +1,44 @@
+// Binding of the exact re-pack (pack/repack.hpp): a test hook, so that the
+// search the local search relies on can be checked against brute force.
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "bindings/common.hpp"
+#include "pack/repack.hpp"
+
+namespace pyshape {
+
+void bind_repack(py::module_& m) {
+  m.def(
+      "_repack_exact",
+      [](const FArray& D, const FArray& cap, size_t k, uint64_t max_nodes) {
+        if (D.ndim() != 3) throw std::invalid_argument("shapes must be 3-D (n, R, T)");
+        const size_t n = D.shape(0), R = D.shape(1), T = D.shape(2);
+        if (cap.ndim() != 1 || static_cast<size_t>(cap.shape(0)) != R)
+          throw std::invalid_argument("capacity needs one value per resource");
+        if (k > kRepackMaxWorkers)
+          throw std::invalid_argument("k must be at most " + std::to_string(kRepackMaxWorkers));
+        std::vector<float> capk(R * T);
+        for (size_t r = 0; r < R; ++r)
+          for (size_t t = 0; t < T; ++t) capk[r * T + t] = cap.data()[r];
+        std::vector<int> where(n, -1);
+        RepackResult res;
+        {
+          py::gil_scoped_release nogil;
+          res = repack_exact_empty(D.data(), n, R * T, capk.data(), k, max_nodes, ~uint64_t{0}, where.data());
+        }
+        py::object assign = py::none();
+        if (res.status == RepackStatus::kFound) {
+          py::array_t<int64_t> a(n);
+          for (size_t i = 0; i < n; ++i) a.mutable_data()[i] = where[i];
+          assign = a;
+        }
+        return py::make_tuple(static_cast<int>(res.status), assign, res.nodes);
+      },
+      py::arg("shapes"), py::arg("capacity"), py::arg("k"), py::arg("max_nodes"),
+      "Test hook: shapes (n, R, T) onto k empty workers of capacity (R,) by the exact re-pack of the local "
+      "search. Returns (status: 1 found / 0 infeasible / -1 node budget spent, assignment or None, nodes).");
+}
+
+}  // namespace pyshape
