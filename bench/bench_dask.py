@@ -123,6 +123,90 @@ def real_traces():
                 print(f"| {S} | {rp} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {worst:+.1%} |")
 
 
+def _rss_gib() -> float:
+    """Resident set size of this process now (GiB), from /proc."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def build_npy(path: str, n: int, T: int, seed: int = 0) -> float:
+    """The seeded synthetic file (``pyshape.synthetic.iter_shapes``), written in
+    chunks through a memory map: never more than one chunk in memory."""
+    from pyshape.synthetic import iter_shapes
+
+    t0 = time.perf_counter()
+    X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, T))
+    for start, chunk, _ in iter_shapes(n, T, chunk_size=65536, random_state=seed, n_threads=1):
+        X[start:start + chunk.shape[0]] = chunk
+        X.flush()  # write back now: dirty pages of an 11.5 GiB map would otherwise pile up
+    del X
+    return time.perf_counter() - t0
+
+
+def from_disk(path: str, n: int, T: int, n_queries: int, chunk_rows: int, k: int, workers: int,
+              check: int) -> None:
+    """Top-k of the first ``n_queries`` rows of a memory-mapped .npy against all
+    of its rows, Dask's threaded scheduler (``workers`` threads, one C++ thread
+    per task): peak RSS and time, and ``check`` queries verified against a
+    streamed NumPy reference (Pearson of the query with every block, top-k)."""
+    import resource
+    import threading
+
+    import dask
+
+    import pyshape.dask as pdask
+
+    if not os.path.exists(path):
+        print(f"building {path}: {n} x {T} float32 ({n * T * 4 / 2**30:.1f} GiB) ...", flush=True)
+        print(f"built in {build_npy(path, n, T):.0f} s", flush=True)
+    D = pdask.open_npy(path, chunk_rows=chunk_rows)
+    n, T = D.shape
+    Q = D[:n_queries].rechunk({0: n_queries})  # one query block: every database block is read once
+    print(f"\n## top-{k} (which='both', method='auto') of the first {n_queries} rows against all {n} rows of "
+          f"{path} ({n * T * 4 / 2**30:.1f} GiB), blocks of {chunk_rows} rows "
+          f"({len(D.chunks[0])} pair tasks), {workers} threads   [{_load()}]", flush=True)
+    peak = [_rss_gib()]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.5):
+            peak[0] = max(peak[0], _rss_gib())
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    t0 = time.perf_counter()
+    with dask.config.set(scheduler="threads", num_workers=workers):
+        p = pdask.compute(pdask.top_partners(D, k, queries=Q, which="both"))
+    t = time.perf_counter() - t0
+    stop.set()
+    th.join()
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    macs = float(n_queries) * n * T
+    print(f"time {t:.0f} s ({macs / t / 1e9:.1f} GMAC/s effective); peak RSS {peak[0]:.2f} GiB sampled, "
+          f"ru_maxrss {maxrss:.2f} GiB   [{_load()}]", flush=True)
+    # the check: `check` queries spread over the query rows, scored against every row in blocks
+    rows = np.linspace(0, n_queries - 1, check).astype(np.int64)
+    Xm = np.load(path, mmap_mode="r")
+    q = np.array(Xm[rows])
+    scores = np.empty((check, n), dtype=np.float32)
+    for s in range(0, n, chunk_rows):
+        scores[:, s:s + chunk_rows] = pyshape.pearson(q, np.array(Xm[s:s + chunk_rows]), n_threads=workers)
+    top = np.sort(scores, axis=1)
+    ok_corr = np.allclose(p.corr_score[rows], top[:, ::-1][:, :k], atol=2e-6)
+    ok_anti = np.allclose(p.anti_score[rows], top[:, :k], atol=2e-6)
+    got = np.take_along_axis(scores, p.corr_index[rows], axis=1)
+    print(f"check on {check} queries against a streamed Pearson reference: corr scores {ok_corr}, "
+          f"anti scores {ok_anti}, indices give their scores {np.allclose(got, p.corr_score[rows], atol=2e-6)}")
+    pair_s = t * workers / len(D.chunks[0])
+    full = t * n / n_queries
+    print(f"per pair task ({n_queries} x {chunk_rows} x {T}): {pair_s:.1f} s of a thread; extrapolated to all "
+          f"{n} queries: {full / 3600:.1f} h on {workers} threads (queries x database, every pair scored "
+          f"from both sides)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=12000)
@@ -132,7 +216,19 @@ def main():
     ap.add_argument("--pack-n", type=int, default=65536)
     ap.add_argument("--shard", type=int, default=16384)
     ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real")
+    ap.add_argument("--disk", metavar="PATH", default=None,
+                    help="only the larger-than-memory run: top-k of --queries rows against a memory-mapped "
+                         ".npy (built here with --disk-n rows if missing; delete it afterwards)")
+    ap.add_argument("--disk-n", type=int, default=2_000_000)
+    ap.add_argument("--queries", type=int, default=20_000)
+    ap.add_argument("--disk-chunk", type=int, default=32768)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--check", type=int, default=64)
     a = ap.parse_args()
+    if a.disk:
+        print(f"pyshape {pyshape.__version__}, simd {pyshape.simd_level()}, {os.cpu_count()} CPUs   [{_load()}]")
+        from_disk(a.disk, a.disk_n, a.T, a.queries, a.disk_chunk, a.k, a.workers, a.check)
+        return
     skip = set(a.skip.split(","))
     print(f"pyshape {pyshape.__version__}, simd {pyshape.simd_level()}, {os.cpu_count()} CPUs   [{_load()}]")
     if "topk" not in skip:

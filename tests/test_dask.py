@@ -144,6 +144,89 @@ def test_kshape_assign(client):
     assert shift.dtype == np.int32 and np.abs(shift).max() <= 4
 
 
+def _kshape_equal(a, b):
+    """The Dask fit against the in-memory one: labels, lags, n_iter_ and inertia_
+    identical; centroids to float32 rounding (documented: S instead of the rows)."""
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.lags_, b.lags_)
+    assert a.n_iter_ == b.n_iter_
+    assert a.inertia_ == b.inertia_
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=0, atol=1e-5)
+    assert a.max_lag_ == b.max_lag_
+
+
+def _kshape_data():
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(240, 96, step_seconds=900, random_state=5)  # T > 64 and clusters > 64: Lanczos on S
+    X[:4] = 3.0  # constant shapes
+    X[10] = X[11]  # duplicates
+    return X
+
+
+KSHAPE_CHUNKS = {"uneven": (7, 0, 100, 3, 130), "one": (240,), "empty": (0, 120, 0, 120, 0),
+                 "tiny": (16,) * 15}
+
+
+@pytest.mark.parametrize("chunks", KSHAPE_CHUNKS.values(), ids=KSHAPE_CHUNKS.keys())
+def test_kshape_fit_identical(client, chunks):
+    X = _kshape_data()
+    D = da.from_array(X, chunks=(chunks, X.shape[1]))
+    for params in ({"random_state": 0, "max_lag": 8}, {"random_state": 1, "n_init": 2}):
+        a = pyshape.KShape(4, max_iter=8, **params).fit(X)
+        b = pdask.fit_kshape(pyshape.KShape(4, max_iter=8, **params), D, split_every=2)
+        _kshape_equal(a, b)
+        assert a.n_iter_ >= 2
+
+
+def test_kshape_fit_inits_and_edge_cases(client):
+    X = _kshape_data()
+    D = da.from_array(X, chunks=((50, 0, 90, 100), X.shape[1]))
+    labels = np.arange(len(X)) % 3
+    labels[:4] = 0  # cluster 0: the constant shapes only -> a zero centroid (no alignment)
+    labels[labels == 0] = 1
+    labels[:4] = 0
+    cases = [
+        {"init": "random-labels", "random_state": 2},  # zero centroids, the paper's start
+        {"init": labels},  # a cluster of constant shapes
+        {"init": X[[20, 20, 30]]},  # two equal centroids: an empty cluster is re-seeded
+        {"init": X[[20, 40, 60]], "max_lag": 0},  # correlation k-means with shape extraction
+        {"init": "random", "random_state": 3, "max_iter": 1},
+    ]
+    for params in cases:
+        a = pyshape.KShape(3, **params).fit(X)
+        b = pdask.fit_kshape(pyshape.KShape(3, **params), D)
+        _kshape_equal(a, b)
+    # small clusters (<= 64 members): the eigenproblem of the rows themselves, bitwise
+    Xs = _shapes(90, seed=12)
+    a = pyshape.KShape(3, max_lag=4, random_state=0).fit(Xs)
+    b = pdask.fit_kshape(pyshape.KShape(3, max_lag=4, random_state=0), da.from_array(Xs, chunks=((40, 0, 50), T)),
+                         persist=False)
+    _kshape_equal(a, b)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    # predict / kshape_assign with the Dask-fitted model
+    np.testing.assert_array_equal(b.predict(Xs), a.predict(Xs))
+    with pytest.raises(TypeError, match="KShape"):
+        pdask.fit_kshape(pyshape.CorrelationKMeans(3), D)
+    with pytest.raises(ValueError, match="init labels"):
+        pdask.fit_kshape(pyshape.KShape(3, init=np.arange(5)), D)
+    with pytest.raises(ValueError, match="n_clusters"):
+        pdask.fit_kshape(pyshape.KShape(300), D)
+
+
+def test_compute_in_order():
+    """dask.compute groups mixed Delayed / Array arguments by type (dask 2026.8):
+    compute_in_order keeps the order given."""
+    from pyshape.dask._common import compute_in_order
+
+    A = da.ones(4, chunks=2)
+    got = compute_in_order(dask.delayed(sum)([1, 2]), A, dask.delayed(any)([False, True]), A + 1, 7,
+                           scheduler="sync")
+    assert got[0] == 3 and got[2] is True and got[4] == 7
+    np.testing.assert_array_equal(got[1], np.ones(4))
+    np.testing.assert_array_equal(got[3], np.full(4, 2.0))
+
+
 def _slow(block, delay):
     time.sleep(delay)
     return block

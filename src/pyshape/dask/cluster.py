@@ -17,7 +17,7 @@ from pyshape.dask._common import as_rows, da, dask, rethrow_row
 __all__ = ["fit_kmeans", "predict", "kshape_assign", "unit_rows"]
 
 _ASSIGN = np.dtype([("label", np.int64), ("best", np.float32)])
-_SBD = np.dtype([("label", np.int64), ("best", np.float32), ("shift", np.int32)])
+SBD_DTYPE = np.dtype([("label", np.int64), ("best", np.float32), ("shift", np.int32)])
 
 
 def _unit_block(x, n_threads, block_info=None):
@@ -39,7 +39,7 @@ def unit_rows(X, *, n_threads: int = 1, chunk_rows: Optional[int] = None):
     return Xd.map_blocks(_unit_block, n_threads, dtype=np.float32, meta=np.empty((0, 0), np.float32))
 
 
-class _Rows:
+class Rows:
     """Rows of a Dask array fetched on indexing: what the in-memory seeding
     (k-means++ on a sample, 'random') reads, so it draws the same shapes."""
 
@@ -128,7 +128,7 @@ def fit_kmeans(est, X, *, n_threads: int = 1, chunk_rows: Optional[int] = None, 
     k = check_n_clusters(est.n_clusters, n)
     n_init = 1 if not isinstance(est.init, str) else check_int(est.n_init, "n_init", 1)
     rng = make_rng(est.random_state)
-    proxy = _Rows(U)
+    proxy = Rows(U)
     blocks = U.to_delayed().ravel()
     best = None
     for _ in range(n_init):
@@ -136,7 +136,7 @@ def fit_kmeans(est, X, *, n_threads: int = 1, chunk_rows: Optional[int] = None, 
             size = est.init_size if est.init_size is not None else min(n, max(10_000, 100 * k))
             size = min(n, max(k, check_int(size, "init_size", 1)))
             src = np.asarray(U.compute()) if size == n else proxy  # the whole sample is read anyway
-            C0 = est._initial(src, k, rng, n_threads)  # type: ignore[arg-type]  # _Rows: rows on indexing
+            C0 = est._initial(src, k, rng, n_threads)  # type: ignore[arg-type]  # Rows: rows on indexing
         else:
             C0 = est._initial(proxy, k, rng, n_threads)  # type: ignore[arg-type]
         res = _lloyd(est, U, blocks, C0, k, n_threads)
@@ -156,7 +156,7 @@ def _reseed(U, C, labels, best):
     lab, b = dask.compute(labels, best)
     lab = np.array(lab)
     dist = np.clip(1.0 - b.astype(np.float64), 0.0, 2.0)
-    reseed_empty(lab, dist, C, _Rows(U))  # changes C in place, as in memory
+    reseed_empty(lab, dist, C, Rows(U))  # changes C in place, as in memory
     return da.from_array(lab, chunks=(U.chunks[0],)).persist(), dist
 
 
@@ -240,8 +240,8 @@ def predict(est, X, *, chunk_rows: Optional[int] = None):
     return Xd.map_blocks(_predict_block, est, dtype=np.int64, drop_axis=1, meta=np.empty((0,), np.int64))
 
 
-def _sbd_block(u, C, L, n_threads):
-    out = np.empty(u.shape[0], dtype=_SBD)
+def sbd_block(u, C, L, n_threads):
+    out = np.empty(u.shape[0], dtype=SBD_DTYPE)
     if u.shape[0]:
         u, C = np.require(u, np.float32, "CA"), np.require(C, np.float32, "CA")  # see _assign_block
         out["label"], out["best"], out["shift"] = _core.sbd_assign(u, C, L, n_threads=n_threads)
@@ -261,7 +261,7 @@ def kshape_assign(est, X, *, n_threads: int = 1, chunk_rows: Optional[int] = Non
     U = unit_rows(X, n_threads=n_threads, chunk_rows=chunk_rows)
     if U.shape[1] != est.centroids_unit_.shape[1]:
         raise ValueError(f"X has {U.shape[1]} steps, the centroids {est.centroids_unit_.shape[1]}")
-    A = U.map_blocks(_sbd_block, est.centroids_unit_, est.max_lag_, n_threads, dtype=_SBD, drop_axis=1,
-                     meta=np.empty((0,), _SBD))
+    A = U.map_blocks(sbd_block, est.centroids_unit_, est.max_lag_, n_threads, dtype=SBD_DTYPE, drop_axis=1,
+                     meta=np.empty((0,), SBD_DTYPE))
     dist = da.clip(1.0 - A["best"].astype(np.float64), 0.0, 2.0)
     return A["label"], dist, A["shift"]
