@@ -93,34 +93,65 @@ def pack_shards(n, T, shard):
     return {"shard_s": float(sh.mean()), "per_shape_us": float(sh.mean() / shard * 1e6)}
 
 
-def real_traces():
+def real_traces(data: str | None = None):
+    """Sharded (2, 4, 8 shards; 0, 2, 4 workers repacked per shard) against
+    single-machine packing on the packaged traces and, with ``data``, the
+    Bitbrains month of ../shared/data (the month, each day, and a fleet of
+    all 7,750 VM-days as shapes of one day)."""
     import dask
 
     import pyshape.dask as pdask
-    from pyshape.traces import load_azure_sample, load_bitbrains_sample
+    from pyshape.traces import load_azure_sample, load_bitbrains, load_bitbrains_sample
 
     bb, az = load_bitbrains_sample(), load_azure_sample()
-    print(f"\n## sharded vs single-machine packing on the packaged real traces   [{_load()}]")
+    print(f"\n## sharded vs single-machine packing on real traces   [{_load()}]")
     cases = []
+
+    def fits(D, cap):
+        return np.ascontiguousarray(D[(D.max(axis=2) <= np.array(cap)).all(axis=1)])
+
     for cap in [(32000.0, 64.0), (64000.0, 128.0), (16000.0, 32.0)]:
-        D = bb.shapes[(bb.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
-        cases.append((f"bitbrains week {cap[0] / 1000:.0f}GHz/{cap[1]:.0f}GB", D, cap))
+        D = fits(bb.shapes, cap)
+        cases.append(("package", f"bitbrains week {cap[0] / 1000:.0f}GHz/{cap[1]:.0f}GB", D, cap))
         for d in range(7):
-            cases.append((f"bitbrains day {d} {cap[0] / 1000:.0f}GHz",
+            cases.append(("package", f"bitbrains day {d} {cap[0] / 1000:.0f}GHz",
                           np.ascontiguousarray(D[:, :, d * 288:(d + 1) * 288]), cap))
     for cap in [(50.0, 8192.0), (200.0, 32768.0)]:
-        D = az.shapes[(az.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
-        cases.append((f"azure {cap[0]:.0f}/{cap[1] / 1024:.0f}GB", D, cap))
-    single = [pyshape.pack(D, cap).n_workers for _, D, cap in cases]
-    print(f"{len(cases)} cases, {sum(single)} workers on a single machine in all")
-    print("| shards | repack per shard | workers in all | vs single machine | worst case |")
-    print("|---|---|---|---|---|")
+        cases.append(("package", f"azure {cap[0]:.0f}/{cap[1] / 1024:.0f}GB", fits(az.shapes, cap), cap))
+    if data:
+        month = load_bitbrains(data)
+        P = month.steps_per_day
+        days = month.shapes[:, :, :month.n_days * P].reshape(month.n, month.shapes.shape[1], month.n_days, P)
+        vmdays = np.ascontiguousarray(days.transpose(0, 2, 1, 3).reshape(-1, month.shapes.shape[1], P))
+        for cap in [(32000.0, 64.0), (64000.0, 128.0)]:
+            D = fits(month.shapes, cap)
+            cases.append(("shared", f"bitbrains month {cap[0] / 1000:.0f}GHz", D, cap))
+            for d in range(month.n_days):
+                cases.append(("shared", f"bitbrains month day {d} {cap[0] / 1000:.0f}GHz",
+                              np.ascontiguousarray(D[:, :, d * P:(d + 1) * P]), cap))
+            cases.append(("shared", f"bitbrains VM-days ({vmdays.shape[0]}) {cap[0] / 1000:.0f}GHz",
+                          fits(vmdays, cap), cap))
+    t0 = time.perf_counter()
+    single = [pyshape.pack(D, cap).n_workers for _, _, D, cap in cases]
+    print(f"{len(cases)} cases ({sum(c[0] == 'package' for c in cases)} packaged, "
+          f"{sum(c[0] == 'shared' for c in cases)} from {data}), {sum(single)} workers on a single machine in all "
+          f"({time.perf_counter() - t0:.1f} s)")
+    print("| shards | repack per shard | workers in all | vs single machine | packaged only | shared only "
+          "| worst case | cases above +3% |")
+    print("|---|---|---|---|---|---|---|---|")
     with dask.config.set(scheduler="sync"):
         for S in (2, 4, 8):
             for rp in (0, 2, 4):
-                w = [pdask.pack(D, cap, n_shards=S, repack=rp).n_workers for _, D, cap in cases]
-                worst = max(a / b - 1 for a, b in zip(w, single))
-                print(f"| {S} | {rp} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {worst:+.1%} |")
+                w = [pdask.pack(D, cap, n_shards=S, repack=rp).n_workers for _, _, D, cap in cases]
+                ex = [a / b - 1 for a, b in zip(w, single)]
+                worst = int(np.argmax(ex))
+                part = {}
+                for src in ("package", "shared"):
+                    sel = [i for i, c in enumerate(cases) if c[0] == src]
+                    part[src] = (f"{sum(w[i] for i in sel) / sum(single[i] for i in sel) - 1:+.1%}" if sel else "-")
+                print(f"| {S} | {rp} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {part['package']} | "
+                      f"{part['shared']} | {ex[worst]:+.1%} ({cases[worst][1]}: {w[worst]} vs {single[worst]}) | "
+                      f"{sum(e > 0.03 for e in ex)} |", flush=True)
 
 
 def _rss_gib() -> float:
@@ -216,6 +247,7 @@ def main():
     ap.add_argument("--pack-n", type=int, default=65536)
     ap.add_argument("--shard", type=int, default=16384)
     ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real")
+    ap.add_argument("--data", default=None, help="Bitbrains folder of ../shared/data for the real-trace cases")
     ap.add_argument("--disk", metavar="PATH", default=None,
                     help="only the larger-than-memory run: top-k of --queries rows against a memory-mapped "
                          ".npy (built here with --disk-n rows if missing; delete it afterwards)")
@@ -236,7 +268,7 @@ def main():
     if "pack" not in skip:
         pack_shards(a.pack_n, 288, a.shard)
     if "real" not in skip:
-        real_traces()
+        real_traces(a.data)
 
 
 if __name__ == "__main__":

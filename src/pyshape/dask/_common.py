@@ -69,6 +69,13 @@ def compute_in_order(*objs: Any, **kwargs: Any) -> tuple:
     return tuple(dask.compute(*[dask.delayed(o) for o in objs], **kwargs))
 
 
+def aligned(x: Any) -> np.ndarray:
+    """``x`` as aligned C-contiguous float32 (a copy only when needed): blocks arrive
+    unpickled from other workers, possibly at odd byte offsets, and the C++
+    kernels read whole floats."""
+    return np.require(x, np.float32, ["C", "A"])
+
+
 def offsets(chunks: Sequence[int]) -> np.ndarray:
     """Global index of the first row of every partition (and the total at the end)."""
     return np.concatenate([[0], np.cumsum(chunks)]).astype(np.int64)
@@ -118,4 +125,5 @@ def rethrow_row(e: ValueError, row0: int) -> ValueError:
     return ValueError(msg)
 
 
-__all__ = ["ArrayLike", "DaskClient", "compute_in_order", "SCHEDULER_ENV", "DEFAULT_CHUNK_ROWS", "as_rows", "offsets", "get_client", "close_client", "dask", "da"]
+__all__ = ["ArrayLike", "DaskClient", "aligned", "compute_in_order", "SCHEDULER_ENV", "DEFAULT_CHUNK_ROWS",
+           "as_rows", "offsets", "get_client", "close_client", "dask", "da"]

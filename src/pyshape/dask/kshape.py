@@ -27,7 +27,7 @@ from pyshape import _core
 from pyshape._validation import check_int, make_rng
 from pyshape.cluster._base import check_n_clusters, reseed_empty, unit
 from pyshape.cluster.kshape import KShape, _one_blas_thread, _top_eigvec
-from pyshape.dask._common import ArrayLike, compute_in_order, da, dask
+from pyshape.dask._common import ArrayLike, aligned, compute_in_order, da, dask
 from pyshape.dask.cluster import SBD_DTYPE, Rows, sbd_block, unit_rows
 
 __all__ = ["fit_kshape"]
@@ -50,8 +50,7 @@ def _aligned(u: np.ndarray, a: np.ndarray, zero: np.ndarray, k: int) -> Tuple[np
     order = np.argsort(lab, kind="stable")
     sh = a["shift"][order].astype(np.int32)
     sh[zero[lab[order]]] = 0
-    # blocks arrive unpickled from other workers, possibly at odd byte offsets: aligned copies
-    A = _core.align_rows(np.require(u, np.float32, "CA"), order.astype(np.int64), sh, n_threads=1)
+    A = _core.align_rows(aligned(u), order.astype(np.int64), sh, n_threads=1)
     bounds = np.concatenate([[0], np.cumsum(np.bincount(lab, minlength=k))])
     return A, bounds
 
@@ -173,7 +172,7 @@ class _Fit:
             rec = self.gather(A)
             labels, shift = rec["label"].copy(), rec["shift"].copy()
             dist = np.clip(1.0 - rec["best"].astype(np.float64), 0.0, 2.0)
-            reseed_empty(labels, dist, C, Rows(self.U), shift)
+            reseed_empty(labels, dist, C, Rows(self.U).as_array(), shift)
             best = np.where(labels != rec["label"], np.float32(1.0), rec["best"])  # a re-seeded shape: SBD 0
             A = self._from_numpy(labels, best, shift)
             if prev is not None:
@@ -244,7 +243,7 @@ class _Fit:
             labels = a.astype(np.int64)
         C = np.zeros((k, T), dtype=np.float32)
         shift = np.zeros(n, dtype=np.int32)
-        reseed_empty(labels, np.ones(n), C, proxy, shift)
+        reseed_empty(labels, np.ones(n), C, proxy.as_array(), shift)
         return C, self._from_numpy(labels, np.zeros(n, np.float32), shift), None
 
     def run(self, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from pyshape import _core
 from pyshape._validation import INT32_MAX, INT64_MAX, check_int, check_real
-from pyshape.dask._common import ArrayLike, as_rows, dask, offsets
+from pyshape.dask._common import ArrayLike, aligned, as_rows, dask, offsets
 from pyshape.packing._checks import (
     DEFAULT_CANDIDATES,
     DEFAULT_EFFORT,
@@ -29,6 +29,9 @@ from pyshape.packing._checks import (
     check_values,
     effective_capacity,
     raise_too_large,
+)
+from pyshape.packing._checks import (
+    ArrayLike as PackArrayLike,
 )
 from pyshape.packing.plan import Plan
 
@@ -88,7 +91,7 @@ class ShardedPlan:
                 "repacked_from": self.repacked_from, "repacked_to": self.repacked_to,
                 "single_machine_workers": self.single_machine_workers, "seconds": round(self.seconds, 3)}
 
-    def to_plan(self, shapes: npt.ArrayLike, ids: Optional[npt.ArrayLike] = None) -> Plan:
+    def to_plan(self, shapes: npt.ArrayLike, ids: Optional[PackArrayLike] = None) -> Plan:
         """A :class:`pyshape.Plan` over ``shapes`` (in memory) for its reports and ``verify``."""
         D = np.ascontiguousarray(shapes, dtype=np.float32)
         if D.ndim == 2:
@@ -113,7 +116,7 @@ def size_order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
 
 
 def _stats(block: np.ndarray) -> Tuple[np.ndarray, np.ndarray, int, int]:
-    D = np.require(block, np.float32, "CA")  # aligned too: blocks arrive unpickled at any byte offset
+    D = aligned(block)
     if D.shape[0] == 0:
         return np.empty((0, D.shape[1]), np.float32), np.zeros(D.shape[1:], np.float64), -1, -1
     return _core.pack_stats(D, 1)
@@ -126,7 +129,7 @@ def _pack_rows(rows: np.ndarray, opts: "_Options") -> Tuple[np.ndarray, int, np.
     count, every worker's fill (largest over resources of its mean load /
     capacity) and the seconds."""
     t0 = time.perf_counter()
-    D = np.require(rows, np.float32, "CA")  # shipped to the worker: aligned for the kernels
+    D = aligned(rows)
     assign, W = _core.pack_plan(D, opts.capacity, opts.headroom, opts.strategy, risk=opts.risk,
                                 candidates=opts.candidates, improve=opts.improve, shard_size=0, n_threads=1,
                                 effort=opts.effort)[:2]
@@ -164,8 +167,8 @@ def _rows_of(D: Any, idx: np.ndarray) -> Any:
     return D[idx]
 
 
-def pack(shapes: ArrayLike, capacity: Union[float, npt.ArrayLike], strategy: str = DEFAULT_STRATEGY, *,
-         ids: Optional[npt.ArrayLike] = None, headroom: Union[float, npt.ArrayLike] = 0.0, risk: float = 0.0,
+def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike], strategy: str = DEFAULT_STRATEGY, *,
+         ids: Optional[PackArrayLike] = None, headroom: Union[float, PackArrayLike] = 0.0, risk: float = 0.0,
          candidates: int = DEFAULT_CANDIDATES, improve: int = DEFAULT_IMPROVE, effort: float = DEFAULT_EFFORT,
          shard_size: int = DEFAULT_SHARD_SIZE, n_shards: Optional[int] = None, repack: int = 4,
          compare: bool = False, chunk_rows: Optional[int] = None) -> ShardedPlan:
