@@ -52,8 +52,9 @@ class ShardedPlan:
     shard_workers : int
         Workers of the shards as packed, before the repack.
     repacked_from, repacked_to : int
-        Under-filled workers released for the repack, and the workers their
-        shapes took when packed together (the repack is kept only if fewer).
+        Under-filled workers released by the repack rounds that were kept (a
+        round is kept only when it saves workers), and the workers their shapes
+        took when packed together (summed over those rounds).
     single_machine_workers : int or None
         Workers of ``pyshape.pack`` on all shapes in one task (``compare=True``).
     seconds, shard_seconds : float
@@ -115,11 +116,14 @@ def size_order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
     return np.argsort(-key, kind="stable").astype(np.int64)
 
 
-def _stats(block: np.ndarray) -> Tuple[np.ndarray, np.ndarray, int, int]:
+def _stats(block: np.ndarray) -> Tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
+    """A partition's peaks, total, problems (C++ ``pack_stats``) and every shape's
+    volume per resource (float64: what the repack ranks workers by)."""
     D = aligned(block)
     if D.shape[0] == 0:
-        return np.empty((0, D.shape[1]), np.float32), np.zeros(D.shape[1:], np.float64), -1, -1
-    return _core.pack_stats(D, 1)
+        return (np.empty((0, D.shape[1]), np.float32), np.zeros(D.shape[1:], np.float64), -1, -1,
+                np.empty((0, D.shape[1]), np.float64))
+    return (*_core.pack_stats(D, 1), D.sum(axis=2, dtype=np.float64))
 
 
 def _pack_rows(rows: np.ndarray, opts: "_Options") -> Tuple[np.ndarray, int, np.ndarray, float]:
@@ -134,11 +138,16 @@ def _pack_rows(rows: np.ndarray, opts: "_Options") -> Tuple[np.ndarray, int, np.
                                 candidates=opts.candidates, improve=opts.improve, shard_size=0, n_threads=1,
                                 effort=opts.effort)[:2]
     assert assign is not None  # the data was checked on all shapes before
-    vol = np.zeros((int(W), D.shape[1]), dtype=np.float64)
-    np.add.at(vol, assign, D.sum(axis=2, dtype=np.float64))
+    assign = np.asarray(assign, dtype=np.int64)
+    fill = _fills(assign, int(W), D.sum(axis=2, dtype=np.float64), opts, D.shape[2])
+    return assign, int(W), fill, time.perf_counter() - t0
+
+
+def _fills(assign: np.ndarray, W: int, vols: np.ndarray, opts: "_Options", T: int) -> np.ndarray:
+    """Every worker's fill: the largest over resources of its mean load / capacity."""
     eff = effective_capacity(opts.capacity, opts.headroom).astype(np.float64)
-    fill = (vol / (eff[None, :] * D.shape[2])).max(axis=1)
-    return np.asarray(assign, dtype=np.int64), int(W), fill, time.perf_counter() - t0
+    vol = np.stack([np.bincount(assign, weights=vols[:, r], minlength=W) for r in range(vols.shape[1])], axis=1)
+    return (vol / (eff[None, :] * T)).max(axis=1)
 
 
 def _pack_all(rows: np.ndarray, opts: "_Options") -> int:
@@ -171,7 +180,7 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike], strategy: str
          ids: Optional[PackArrayLike] = None, headroom: Union[float, PackArrayLike] = 0.0, risk: float = 0.0,
          candidates: int = DEFAULT_CANDIDATES, improve: int = DEFAULT_IMPROVE, effort: float = DEFAULT_EFFORT,
          shard_size: int = DEFAULT_SHARD_SIZE, n_shards: Optional[int] = None, repack: int = 4,
-         compare: bool = False, chunk_rows: Optional[int] = None) -> ShardedPlan:
+         repack_rounds: int = 3, compare: bool = False, chunk_rows: Optional[int] = None) -> ShardedPlan:
     """Pack shapes onto workers with the shards packed in parallel on a Dask cluster.
 
     The shards are those of :func:`pyshape.pack`: the shapes in decreasing
@@ -183,8 +192,10 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike], strategy: str
     ..., shard_size=shard_size)``'s; the peak-based baseline and the lower
     bound are the engine's too. Then the ``repack`` least-filled workers of
     every shard (a shard's last workers hold its smallest shapes and are partly
-    empty) are released and their shapes packed together in one more task;
-    kept if it takes fewer workers.
+    empty) are released and their shapes packed together in one more task
+    (the engine's policy again), kept if it takes fewer workers; further
+    rounds release the least-filled workers of the whole plan, twice as many
+    each round.
 
     Parameters
     ----------
@@ -197,6 +208,9 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike], strategy: str
         Overrides ``shard_size`` (e.g. the number of Dask workers).
     repack : int, default 4
         Least-filled workers per shard to repack together (0: none).
+    repack_rounds : int, default 3
+        Repack rounds (the first per shard, then over the whole plan with the
+        released count doubled each round); each is one task.
     compare : bool
         Also pack all shapes in one task (the single-machine plan) and report
         its workers in ``single_machine_workers``; needs them in one task's memory.
@@ -225,6 +239,7 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike], strategy: str
                     improve=check_int(improve, "improve", 0, INT32_MAX),
                     effort=check_real(effort, "effort", 0.0, 1e6))
     repack = check_int(repack, "repack", 0)
+    rounds = check_int(repack_rounds, "repack_rounds", 1)
     shard = check_int(shard_size, "shard_size", 0, INT64_MAX)
     if n_shards is None:
         S = 1 if shard == 0 else math.ceil(n / shard)
@@ -236,6 +251,7 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike], strategy: str
     stats = dask.compute(*[dask.delayed(_stats)(b) for b in D.to_delayed().ravel()])
     peaks = np.ascontiguousarray(np.concatenate([s[0] for s in stats]), dtype=np.float32)
     total = np.sum([s[1] for s in stats], axis=0)
+    vols = np.concatenate([s[4] for s in stats])
     row0 = offsets(D.chunks[0])
     nonfinite = next((int(row0[b] + s[2]) for b, s in enumerate(stats) if s[2] >= 0), -1)
     negative = next((int(row0[b] + s[3]) for b, s in enumerate(stats) if s[3] >= 0), -1)
@@ -265,20 +281,27 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike], strategy: str
             release.extend((np.argsort(fill, kind="stable")[:repack] + off).tolist())
         off += W
     shard_workers = n_workers = off
-    repacked_to = 0
-    if len(release) > 1:
+    repacked_from = repacked_to = 0
+    size = len(release)
+    for rnd in range(rounds if size > 1 else 0):
+        if rnd:  # the least-filled workers of the whole plan, twice as many as the round before
+            size = min(2 * size, n_workers)
+            release = np.argsort(_fills(assignment, n_workers, vols, opts, T), kind="stable")[:size].tolist()
         idx = np.flatnonzero(np.isin(assignment, release))
         a, W, _, _ = dask.compute(task(_rows_of(D, idx), opts))[0]
-        repacked_to = W
-        if W < len(release):
-            keep = np.setdiff1d(np.arange(off), release)
-            renum = np.full(off, -1, dtype=np.int64)
+        if W < len(release):  # kept only when it saves workers
+            keep = np.setdiff1d(np.arange(n_workers), release)
+            renum = np.full(n_workers, -1, dtype=np.int64)
             renum[keep] = np.arange(keep.size)
             assignment = renum[assignment]
             assignment[idx] = a + keep.size
             n_workers = int(keep.size + W)
+            repacked_from += len(release)
+            repacked_to += W
+        if size >= n_workers:
+            break
     return ShardedPlan(assignment=assignment, n_workers=int(n_workers), lower_bound=lb, peak_workers=peak_w,
                        n_shards=S, shard_workers=int(shard_workers),
-                       repacked_from=len(release) if len(release) > 1 else 0, repacked_to=int(repacked_to),
+                       repacked_from=int(repacked_from), repacked_to=int(repacked_to),
                        strategy=strategy, capacity=cap, headroom=head, risk=eps, single_machine_workers=single,
                        seconds=time.perf_counter() - t0, shard_seconds=[float(g[3]) for g in parts], total=total)
