@@ -159,6 +159,31 @@ def real_traces(data: str | None = None):
                       f"{sum(e > 0.03 for e in ex)} |", flush=True)
 
 
+def kshape_fit(n, T, k, chunk):
+    """KShape fitted in memory and on a LocalCluster of 2 worker processes from
+    the same initial centroids: per-iteration time and whether the results agree."""
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    import pyshape.dask as pdask
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(n, T, random_state=0)
+    init = X[np.random.default_rng(0).choice(n, k, replace=False)]
+    print(f"\n## KShape fit, n = {n}, T = {T}, k = {k}, max_iter = 3, partitions of {chunk}   [{_load()}]")
+    tm, a = timed(lambda: pyshape.KShape(k, init=init, max_iter=3, n_threads=2).fit(X))
+    print(f"in memory, 2 threads: {tm:.1f} s ({a.n_iter_} iterations)")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+            Client(c) as client:
+        client.run(lambda: __import__("pyshape"))
+        D = da.from_array(X, chunks=(chunk, T)).persist()
+        td, b = timed(lambda: pdask.fit_kshape(pyshape.KShape(k, init=init, max_iter=3), D))
+    same = np.array_equal(a.labels_, b.labels_) and np.array_equal(a.lags_, b.lags_)
+    print(f"dask, 2 worker processes x 1 thread: {td:.1f} s ({b.n_iter_} iterations; labels and lags identical: "
+          f"{same}; centroids max |diff| {np.abs(a.cluster_centers_ - b.cluster_centers_).max():.1e}); "
+          f"{td / tm:.2f}x the in-memory time")
+
+
 def _rss_gib() -> float:
     """Resident set size of this process now (GiB), from /proc."""
     with open("/proc/self/status") as f:
@@ -256,7 +281,9 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--pack-n", type=int, default=65536)
     ap.add_argument("--shard", type=int, default=16384)
-    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real")
+    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,kshape")
+    ap.add_argument("--kshape-n", type=int, default=5000)
+    ap.add_argument("--kshape-chunk", type=int, default=1250)
     ap.add_argument("--data", default=None, help="Bitbrains folder of ../shared/data for the real-trace cases")
     ap.add_argument("--disk", metavar="PATH", default=None,
                     help="only the larger-than-memory run: top-k of --queries rows against a memory-mapped "
@@ -279,6 +306,8 @@ def main():
         pack_shards(a.pack_n, 288, a.shard)
     if "real" not in skip:
         real_traces(a.data)
+    if "kshape" not in skip:
+        kshape_fit(a.kshape_n, a.T, 10, a.kshape_chunk)
 
 
 if __name__ == "__main__":

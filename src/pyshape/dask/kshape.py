@@ -276,7 +276,7 @@ def _differ(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def fit_kshape(est: KShape, X: ArrayLike, *, n_threads: int = 1, chunk_rows: Optional[int] = None,
-               persist: bool = True, split_every: int = 8) -> KShape:
+               persist: bool = True, split_every: int = 4) -> KShape:
     """Fit a :class:`pyshape.KShape` on a Dask array (partitioned by rows).
 
     Every iteration runs as in memory: the shape extraction from
@@ -302,9 +302,10 @@ def fit_kshape(est: KShape, X: ArrayLike, *, n_threads: int = 1, chunk_rows: Opt
     persist : bool, default True
         Keep the unit rows in the cluster's memory between iterations (else
         they are recomputed from ``X``, e.g. a memory map, in every pass).
-    split_every : int, default 8
+    split_every : int, default 4
         Partitions' statistics added per task of the reduction tree. A task
-        holds ``split_every + 1`` sets of up to k matrices of T x T float64.
+        holds ``split_every + 1`` sets of up to k matrices of T x T float64
+        (k = 16, T = 1440: 265 MB a set): lower it for many clusters.
 
     Returns
     -------
