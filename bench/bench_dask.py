@@ -93,34 +93,184 @@ def pack_shards(n, T, shard):
     return {"shard_s": float(sh.mean()), "per_shape_us": float(sh.mean() / shard * 1e6)}
 
 
-def real_traces():
+def real_traces(data: str | None = None):
+    """Sharded (2, 4, 8 shards; no repack, 4 workers per shard repacked in 1 or 3 rounds) against
+    single-machine packing on the packaged traces and, with ``data``, the
+    Bitbrains month of ../shared/data (the month, each day, and a fleet of
+    all 7,750 VM-days as shapes of one day)."""
     import dask
 
     import pyshape.dask as pdask
-    from pyshape.traces import load_azure_sample, load_bitbrains_sample
+    from pyshape.traces import load_azure_sample, load_bitbrains, load_bitbrains_sample
 
     bb, az = load_bitbrains_sample(), load_azure_sample()
-    print(f"\n## sharded vs single-machine packing on the packaged real traces   [{_load()}]")
+    print(f"\n## sharded vs single-machine packing on real traces   [{_load()}]")
     cases = []
+
+    def fits(D, cap):
+        return np.ascontiguousarray(D[(D.max(axis=2) <= np.array(cap)).all(axis=1)])
+
     for cap in [(32000.0, 64.0), (64000.0, 128.0), (16000.0, 32.0)]:
-        D = bb.shapes[(bb.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
-        cases.append((f"bitbrains week {cap[0] / 1000:.0f}GHz/{cap[1]:.0f}GB", D, cap))
+        D = fits(bb.shapes, cap)
+        cases.append(("package", f"bitbrains week {cap[0] / 1000:.0f}GHz/{cap[1]:.0f}GB", D, cap))
         for d in range(7):
-            cases.append((f"bitbrains day {d} {cap[0] / 1000:.0f}GHz",
+            cases.append(("package", f"bitbrains day {d} {cap[0] / 1000:.0f}GHz",
                           np.ascontiguousarray(D[:, :, d * 288:(d + 1) * 288]), cap))
     for cap in [(50.0, 8192.0), (200.0, 32768.0)]:
-        D = az.shapes[(az.shapes.max(axis=2) <= np.array(cap)).all(axis=1)]
-        cases.append((f"azure {cap[0]:.0f}/{cap[1] / 1024:.0f}GB", D, cap))
-    single = [pyshape.pack(D, cap).n_workers for _, D, cap in cases]
-    print(f"{len(cases)} cases, {sum(single)} workers on a single machine in all")
-    print("| shards | repack per shard | workers in all | vs single machine | worst case |")
-    print("|---|---|---|---|---|")
+        cases.append(("package", f"azure {cap[0]:.0f}/{cap[1] / 1024:.0f}GB", fits(az.shapes, cap), cap))
+    if data:
+        month = load_bitbrains(data)
+        P = month.steps_per_day
+        days = month.shapes[:, :, :month.n_days * P].reshape(month.n, month.shapes.shape[1], month.n_days, P)
+        vmdays = np.ascontiguousarray(days.transpose(0, 2, 1, 3).reshape(-1, month.shapes.shape[1], P))
+        for cap in [(32000.0, 64.0), (64000.0, 128.0)]:
+            D = fits(month.shapes, cap)
+            cases.append(("shared", f"bitbrains month {cap[0] / 1000:.0f}GHz", D, cap))
+            for d in range(month.n_days):
+                cases.append(("shared", f"bitbrains month day {d} {cap[0] / 1000:.0f}GHz",
+                              np.ascontiguousarray(D[:, :, d * P:(d + 1) * P]), cap))
+            cases.append(("shared", f"bitbrains VM-days ({vmdays.shape[0]}) {cap[0] / 1000:.0f}GHz",
+                          fits(vmdays, cap), cap))
+    t0 = time.perf_counter()
+    single = [pyshape.pack(D, cap).n_workers for _, _, D, cap in cases]
+    print(f"{len(cases)} cases ({sum(c[0] == 'package' for c in cases)} packaged, "
+          f"{sum(c[0] == 'shared' for c in cases)} from {data}), {sum(single)} workers on a single machine in all "
+          f"({time.perf_counter() - t0:.1f} s)")
+    print("| shards | repack per shard, rounds | workers in all | vs single machine | packaged only | shared only "
+          "| worst case | cases above +3% |")
+    print("|---|---|---|---|---|---|---|---|")
+    big = [i for i, c in enumerate(cases) if "VM-days" in c[1]]
     with dask.config.set(scheduler="sync"):
         for S in (2, 4, 8):
-            for rp in (0, 2, 4):
-                w = [pdask.pack(D, cap, n_shards=S, repack=rp).n_workers for _, D, cap in cases]
-                worst = max(a / b - 1 for a, b in zip(w, single))
-                print(f"| {S} | {rp} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {worst:+.1%} |")
+            for rp, rounds in ((0, 1), (4, 1), (4, 3)):
+                w = [pdask.pack(D, cap, n_shards=S, repack=rp, repack_rounds=rounds).n_workers
+                     for _, _, D, cap in cases]
+                for i in big:
+                    print(f"  {cases[i][1]}, {S} shards, repack {rp} x {rounds}: {w[i]} workers vs "
+                          f"{single[i]} single machine ({w[i] / single[i] - 1:+.1%})")
+                ex = [a / b - 1 for a, b in zip(w, single)]
+                worst = int(np.argmax(ex))
+                part = {}
+                for src in ("package", "shared"):
+                    sel = [i for i, c in enumerate(cases) if c[0] == src]
+                    part[src] = (f"{sum(w[i] for i in sel) / sum(single[i] for i in sel) - 1:+.1%}" if sel else "-")
+                print(f"| {S} | {rp}, {rounds} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {part['package']} | "
+                      f"{part['shared']} | {ex[worst]:+.1%} ({cases[worst][1]}: {w[worst]} vs {single[worst]}) | "
+                      f"{sum(e > 0.03 for e in ex)} |", flush=True)
+
+
+def kshape_fit(n, T, k, chunk):
+    """KShape fitted in memory and on a LocalCluster of 2 worker processes from
+    the same initial centroids: per-iteration time and whether the results agree."""
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    import pyshape.dask as pdask
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(n, T, random_state=0)
+    init = X[np.random.default_rng(0).choice(n, k, replace=False)]
+    print(f"\n## KShape fit, n = {n}, T = {T}, k = {k}, max_iter = 3, partitions of {chunk}   [{_load()}]")
+    tm, a = timed(lambda: pyshape.KShape(k, init=init, max_iter=3, n_threads=2).fit(X))
+    print(f"in memory, 2 threads: {tm:.1f} s ({a.n_iter_} iterations)")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+            Client(c) as client:
+        client.run(lambda: __import__("pyshape"))
+        D = da.from_array(X, chunks=(chunk, T)).persist()
+        td, b = timed(lambda: pdask.fit_kshape(pyshape.KShape(k, init=init, max_iter=3), D))
+    same = np.array_equal(a.labels_, b.labels_) and np.array_equal(a.lags_, b.lags_)
+    print(f"dask, 2 worker processes x 1 thread: {td:.1f} s ({b.n_iter_} iterations; labels and lags identical: "
+          f"{same}; centroids max |diff| {np.abs(a.cluster_centers_ - b.cluster_centers_).max():.1e}); "
+          f"{td / tm:.2f}x the in-memory time")
+
+
+def _rss_gib() -> float:
+    """Resident set size of this process now (GiB), from /proc."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def build_npy(path: str, n: int, T: int, seed: int = 0) -> float:
+    """The seeded synthetic file (``pyshape.synthetic.iter_shapes``), written in
+    chunks through a memory map: never more than one chunk in memory."""
+    from pyshape.synthetic import iter_shapes
+
+    t0 = time.perf_counter()
+    X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, T))
+    for start, chunk, _ in iter_shapes(n, T, chunk_size=65536, random_state=seed, n_threads=1):
+        X[start:start + chunk.shape[0]] = chunk
+        X.flush()  # write back now: dirty pages of an 11.5 GiB map would otherwise pile up
+    del X
+    return time.perf_counter() - t0
+
+
+def from_disk(path: str, n: int, T: int, n_queries: int, chunk_rows: int, k: int, workers: int,
+              check: int) -> None:
+    """Top-k of the first ``n_queries`` rows of a memory-mapped .npy against all
+    of its rows, Dask's threaded scheduler (``workers`` threads, one C++ thread
+    per task): peak RSS and time, and ``check`` queries verified against a
+    streamed NumPy reference (Pearson of the query with every block, top-k)."""
+    import resource
+    import threading
+
+    import dask
+
+    import pyshape.dask as pdask
+
+    if not os.path.exists(path):
+        print(f"building {path}: {n} x {T} float32 ({n * T * 4 / 2**30:.1f} GiB) ...", flush=True)
+        print(f"built in {build_npy(path, n, T):.0f} s", flush=True)
+    D = pdask.open_npy(path, chunk_rows=chunk_rows)
+    n, T = D.shape
+    Q = D[:n_queries].rechunk({0: n_queries})  # one query block: every database block is read once
+    print(f"\n## top-{k} (which='both', method='auto') of the first {n_queries} rows against all {n} rows of "
+          f"{path} ({n * T * 4 / 2**30:.1f} GiB), blocks of {chunk_rows} rows "
+          f"({len(D.chunks[0])} pair tasks), {workers} threads   [{_load()}]", flush=True)
+    peak = [_rss_gib()]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.5):
+            peak[0] = max(peak[0], _rss_gib())
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    t0 = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    with dask.config.set(scheduler="threads", num_workers=workers):
+        p = pdask.compute(pdask.top_partners(D, k, queries=Q, which="both"))
+    t = time.perf_counter() - t0
+    stop.set()
+    th.join()
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    maxrss = r1.ru_maxrss / 2**20
+    macs = float(n_queries) * n * T
+    print(f"time {t:.0f} s wall, {cpu:.0f} s CPU ({macs / t / 1e9:.1f} GMAC/s per wall second, "
+          f"{macs / cpu / 1e9:.1f} per CPU second); peak RSS {peak[0]:.2f} GiB sampled, "
+          f"ru_maxrss {maxrss:.2f} GiB   [{_load()}]", flush=True)
+    # the check: `check` queries spread over the query rows, scored against every row in blocks
+    rows = np.linspace(0, n_queries - 1, check).astype(np.int64)
+    Xm = np.load(path, mmap_mode="r")
+    q = np.array(Xm[rows])
+    scores = np.empty((check, n), dtype=np.float32)
+    for s in range(0, n, chunk_rows):
+        scores[:, s:s + chunk_rows] = pyshape.pearson(q, np.array(Xm[s:s + chunk_rows]), n_threads=workers)
+    top = np.sort(scores, axis=1)
+    ok_corr = np.allclose(p.corr_score[rows], top[:, ::-1][:, :k], atol=2e-6)
+    ok_anti = np.allclose(p.anti_score[rows], top[:, :k], atol=2e-6)
+    got = np.take_along_axis(scores, p.corr_index[rows], axis=1)
+    print(f"check on {check} queries against a streamed Pearson reference: corr scores {ok_corr}, "
+          f"anti scores {ok_anti}, indices give their scores {np.allclose(got, p.corr_score[rows], atol=2e-6)}")
+    pair_cpu = cpu / len(D.chunks[0])
+    full_cpu = cpu * n / n_queries
+    print(f"per pair task ({n_queries} x {chunk_rows} x {T}): {pair_cpu:.1f} CPU s; extrapolated to all {n} "
+          f"queries (every pair scored from both sides): {full_cpu / 3600:.1f} CPU hours = "
+          f"{full_cpu / 3600 / workers:.1f} h on {workers} cores given to it; this run's wall: "
+          f"{t * n / n_queries / 3600:.1f} h")
 
 
 def main():
@@ -131,8 +281,23 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--pack-n", type=int, default=65536)
     ap.add_argument("--shard", type=int, default=16384)
-    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real")
+    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,kshape")
+    ap.add_argument("--kshape-n", type=int, default=5000)
+    ap.add_argument("--kshape-chunk", type=int, default=1250)
+    ap.add_argument("--data", default=None, help="Bitbrains folder of ../shared/data for the real-trace cases")
+    ap.add_argument("--disk", metavar="PATH", default=None,
+                    help="only the larger-than-memory run: top-k of --queries rows against a memory-mapped "
+                         ".npy (built here with --disk-n rows if missing; delete it afterwards)")
+    ap.add_argument("--disk-n", type=int, default=2_000_000)
+    ap.add_argument("--queries", type=int, default=20_000)
+    ap.add_argument("--disk-chunk", type=int, default=32768)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--check", type=int, default=64)
     a = ap.parse_args()
+    if a.disk:
+        print(f"pyshape {pyshape.__version__}, simd {pyshape.simd_level()}, {os.cpu_count()} CPUs   [{_load()}]")
+        from_disk(a.disk, a.disk_n, a.T, a.queries, a.disk_chunk, a.k, a.workers, a.check)
+        return
     skip = set(a.skip.split(","))
     print(f"pyshape {pyshape.__version__}, simd {pyshape.simd_level()}, {os.cpu_count()} CPUs   [{_load()}]")
     if "topk" not in skip:
@@ -140,7 +305,9 @@ def main():
     if "pack" not in skip:
         pack_shards(a.pack_n, 288, a.shard)
     if "real" not in skip:
-        real_traces()
+        real_traces(a.data)
+    if "kshape" not in skip:
+        kshape_fit(a.kshape_n, a.T, 10, a.kshape_chunk)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pyshape.cli._common import (
     show_progress,
     write,
 )
-from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
+from pyshape.cli._dask import add_scheduler, dask_client
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -104,13 +104,13 @@ def cmd_cluster(args: argparse.Namespace) -> int:
            if args.method == "kshape" else
            pyshape.CorrelationKMeans(args.n_clusters, random_state=args.seed, n_init=args.n_init))
     t0 = time.perf_counter()
-    if scheduler_of(args) and args.method == "kshape":
-        raise CliError("--scheduler fits --method kmeans (KShape fits in memory; pyshape.dask.kshape_assign "
-                       "runs its assignment step on Dask)")
     try:
         with dask_client(args) as pdask:
-            labels = est.fit_predict(X) if pdask is None else \
-                pdask.fit_kmeans(est, X, chunk_rows=args.chunk_rows).labels_
+            if pdask is None:
+                labels = est.fit_predict(X)
+            else:  # the same fit on the Dask cluster (the same result as in memory)
+                fit = pdask.fit_kshape if args.method == "kshape" else pdask.fit_kmeans
+                labels = fit(est, X, chunk_rows=args.chunk_rows).labels_
         dist = est.transform(X)[np.arange(len(X)), labels]
     except (ValueError, TypeError) as e:
         raise CliError(f"{args.input}: {e}") from None

@@ -2,15 +2,17 @@
 and pack run on a Dask cluster through :mod:`pyshape.dask`."""
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
+from typing import Any, Iterator, Optional
 
 from pyshape.cli._common import CliError
 
 ENV = "PYSHAPE_DASK_SCHEDULER"
 
 
-def add_scheduler(p) -> None:
+def add_scheduler(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help=f"run on this Dask scheduler (tcp://host:8786, or 'local' for a cluster of this "
                         f"machine's cores); default ${ENV}; needs pip install 'pyshape[dask]'")
@@ -18,12 +20,12 @@ def add_scheduler(p) -> None:
                    help="with --scheduler: shapes per Dask partition (default 16384)")
 
 
-def scheduler_of(args):
+def scheduler_of(args: argparse.Namespace) -> Optional[str]:
     return getattr(args, "scheduler", None) or os.environ.get(ENV) or None
 
 
 @contextlib.contextmanager
-def dask_client(args):
+def dask_client(args: argparse.Namespace) -> Iterator[Any]:
     """The pyshape.dask module and a client for ``--scheduler`` (None when not asked)."""
     address = scheduler_of(args)
     if address is None:

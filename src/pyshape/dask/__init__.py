@@ -11,6 +11,8 @@ current scheduler: create a ``dask.distributed.Client`` first (or use
 - :func:`pearson`, :func:`lagged_correlation`, :func:`sbd`: blocked Dask arrays.
 - :func:`fit_kmeans`: :class:`pyshape.CorrelationKMeans` fitted from
   per-partition statistics, identical to the in-memory fit;
+  :func:`fit_kshape`: :class:`pyshape.KShape` likewise (per-cluster T x T
+  matrices reduced over partitions for the shape extraction);
   :func:`kshape_assign`, :func:`predict`: assignment per partition.
 - :func:`pack`: placement in shards packed in parallel, then a joint repack.
 - :func:`open_npy`, :func:`read_parquet`: larger-than-memory inputs read in blocks.
@@ -19,10 +21,11 @@ from pyshape.dask._common import SCHEDULER_ENV, as_rows, close_client, get_clien
 from pyshape.dask.cluster import fit_kmeans, kshape_assign, predict, unit_rows
 from pyshape.dask.correlate import compute, lagged_correlation, pearson, sbd, top_partners
 from pyshape.dask.io import open_npy, read_parquet
+from pyshape.dask.kshape import fit_kshape
 from pyshape.dask.pack import ShardedPlan, pack
 
 __all__ = [
-    "SCHEDULER_ENV", "ShardedPlan", "as_rows", "close_client", "compute", "fit_kmeans", "get_client",
+    "SCHEDULER_ENV", "ShardedPlan", "as_rows", "close_client", "compute", "fit_kmeans", "fit_kshape", "get_client",
     "kshape_assign", "lagged_correlation", "open_npy", "pack", "pearson", "predict", "read_parquet", "sbd",
     "top_partners", "unit_rows",
 ]

@@ -3,9 +3,10 @@ client from an address or ``PYSHAPE_DASK_SCHEDULER``, block offsets."""
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 
 try:
     import dask
@@ -14,6 +15,13 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("pyshape.dask needs Dask: pip install 'pyshape[dask]' "
                       "(dask[array,distributed])") from e
 
+#: What the functions take as shapes: a Dask array, or anything NumPy reads
+#: (an ndarray, a memory map, a list), split into blocks of rows.
+ArrayLike = Union["da.Array", npt.ArrayLike]
+
+#: A ``dask.distributed.Client`` (typed loosely: Dask ships no type information mypy reads here).
+DaskClient = Any
+
 #: Environment variable read by :func:`get_client` (and the CLI's ``--scheduler``).
 SCHEDULER_ENV = "PYSHAPE_DASK_SCHEDULER"
 
@@ -21,7 +29,8 @@ SCHEDULER_ENV = "PYSHAPE_DASK_SCHEDULER"
 DEFAULT_CHUNK_ROWS = 16384
 
 
-def as_rows(X, name: str = "X", chunk_rows: Optional[int] = None, ndim: Sequence[int] = (2,)):
+def as_rows(X: ArrayLike, name: str = "X", chunk_rows: Optional[int] = None,
+            ndim: Sequence[int] = (2,)) -> "da.Array":
     """``X`` as a Dask array partitioned by rows only (one chunk along every other axis).
 
     A Dask array keeps its row partitions (empty ones included); anything else
@@ -30,10 +39,9 @@ def as_rows(X, name: str = "X", chunk_rows: Optional[int] = None, ndim: Sequence
     if isinstance(X, da.Array):
         A = X
     else:
-        if not hasattr(X, "shape") or not hasattr(X, "dtype"):
-            X = np.asarray(X)
+        src: Any = X if hasattr(X, "shape") and hasattr(X, "dtype") else np.asarray(X)
         rows = chunk_rows or DEFAULT_CHUNK_ROWS
-        A = da.from_array(X, chunks=(max(1, int(rows)),) + tuple(-1 for _ in X.shape[1:]))
+        A = da.from_array(src, chunks=(max(1, int(rows)),) + tuple(-1 for _ in src.shape[1:]))
     if A.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{name} must be a {want} array, got {A.ndim}-D with shape {A.shape}")
@@ -50,12 +58,30 @@ def as_rows(X, name: str = "X", chunk_rows: Optional[int] = None, ndim: Sequence
     return A
 
 
+def compute_in_order(*objs: Any, **kwargs: Any) -> tuple:
+    """``dask.compute(*objs)``, the results in the order given.
+
+    dask 2026.8.0's ``dask.compute`` groups its arguments by collection type
+    when Delayed objects and Dask arrays are mixed, and returns them in that
+    grouped order (``compute(delayed, array, delayed)`` gives the array last).
+    Wrapping every argument in ``dask.delayed`` (one collection type) keeps the
+    order; it is one pass over one merged graph all the same."""
+    return tuple(dask.compute(*[dask.delayed(o) for o in objs], **kwargs))
+
+
+def aligned(x: Any) -> np.ndarray:
+    """``x`` as aligned C-contiguous float32 (a copy only when needed): blocks arrive
+    unpickled from other workers, possibly at odd byte offsets, and the C++
+    kernels read whole floats."""
+    return np.require(x, np.float32, ["C", "A"])
+
+
 def offsets(chunks: Sequence[int]) -> np.ndarray:
     """Global index of the first row of every partition (and the total at the end)."""
     return np.concatenate([[0], np.cumsum(chunks)]).astype(np.int64)
 
 
-def get_client(address: Optional[str] = None):
+def get_client(address: Optional[str] = None) -> Optional[DaskClient]:
     """A ``dask.distributed.Client`` for ``address`` (default: ``$PYSHAPE_DASK_SCHEDULER``).
 
     ``address`` is a scheduler address (``tcp://host:8786``) or ``'local'`` for a
@@ -78,7 +104,8 @@ def get_client(address: Optional[str] = None):
     return Client(address)
 
 
-def close_client(client) -> None:
+def close_client(client: Optional[DaskClient]) -> None:
+    """Close a client of :func:`get_client` (and the LocalCluster it started for ``'local'``)."""
     if client is None:
         return
     cluster = getattr(client, "_pyshape_owns_cluster", None)
@@ -98,4 +125,5 @@ def rethrow_row(e: ValueError, row0: int) -> ValueError:
     return ValueError(msg)
 
 
-__all__ = ["SCHEDULER_ENV", "DEFAULT_CHUNK_ROWS", "as_rows", "offsets", "get_client", "close_client", "dask", "da"]
+__all__ = ["ArrayLike", "DaskClient", "aligned", "compute_in_order", "SCHEDULER_ENV", "DEFAULT_CHUNK_ROWS",
+           "as_rows", "offsets", "get_client", "close_client", "dask", "da"]

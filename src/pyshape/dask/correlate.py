@@ -4,19 +4,26 @@ lagged correlation and SBD (blocked output as Dask arrays). Every task runs
 the single-machine C++ kernel on its blocks."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from pyshape._validation import check_int, check_k
-from pyshape.correlate.topk import Partners
-from pyshape.dask._common import as_rows, da, dask, offsets, rethrow_row
+from pyshape.correlate.lagged import LaggedMethod
+from pyshape.correlate.topk import Method, Partners, Which
+from pyshape.dask._common import ArrayLike, as_rows, compute_in_order, da, dask, offsets, rethrow_row
 
 __all__ = ["top_partners", "pearson", "lagged_correlation", "sbd", "compute"]
 
 
 # --------------------------------------------------------------------------- top-k
-def _pair(q, x, k, x0, q0, same, which, method, n_threads):
+#: A partial top-k list of a query block: (corr_index, corr_score, anti_index, anti_score), the
+#: fields of ``which`` not asked for None; or None for no list (an empty block).
+Part = Optional[Tuple[Optional[np.ndarray], ...]]
+
+
+def _pair(q: np.ndarray, x: np.ndarray, k: int, x0: int, q0: int, same: bool, which: Which, method: Method,
+          n_threads: int) -> Part:
     """Top-k of the query block ``q`` among the database block ``x`` (rows from
     ``x0``), indices global. ``same``: ``q`` is ``x`` (the self-pair is excluded)."""
     import pyshape
@@ -38,7 +45,7 @@ def _pair(q, x, k, x0, q0, same, which, method, n_threads):
     return tuple(None if a is None else (a + x0 if a.dtype.kind == "i" else a) for a in p.__dict__.values())
 
 
-def _merge_two(parts, k, col, descending):
+def _merge_two(parts: Sequence[Tuple[Any, ...]], k: int, col: int, descending: bool) -> Tuple[np.ndarray, np.ndarray]:
     idx = [p[col] for p in parts]
     sc = [p[col + 1] for p in parts]
     I = np.concatenate(idx, axis=1)
@@ -48,29 +55,31 @@ def _merge_two(parts, k, col, descending):
     return np.take_along_axis(I, order, axis=1), np.take_along_axis(S, order, axis=1)
 
 
-def _merge(parts, k):
+def _merge(parts: Sequence[Part], k: int) -> Part:
     """Merge partial (corr_index, corr_score, anti_index, anti_score) lists: the
     k best by score, ties to the smaller index (the order of the in-memory kernel)."""
-    parts = [p for p in parts if p is not None]
-    if not parts:
+    live = [p for p in parts if p is not None]
+    if not live:
         return None
-    if len(parts) == 1 and parts[0][0 if parts[0][0] is not None else 2].shape[1] <= k:
-        return parts[0]
-    out = [None] * 4
-    if parts[0][0] is not None:
-        out[0], out[1] = _merge_two(parts, k, 0, True)
-    if parts[0][2] is not None:
-        out[2], out[3] = _merge_two(parts, k, 2, False)
+    first = live[0][0] if live[0][0] is not None else live[0][2]
+    if len(live) == 1 and first is not None and first.shape[1] <= k:
+        return live[0]
+    out: List[Optional[np.ndarray]] = [None] * 4
+    if live[0][0] is not None:
+        out[0], out[1] = _merge_two(live, k, 0, True)
+    if live[0][2] is not None:
+        out[2], out[3] = _merge_two(live, k, 2, False)
     return tuple(out)
 
 
-def _final(part, rows, k, field):
+def _final(part: Part, rows: int, k: int, field: int) -> Optional[np.ndarray]:
     if part is None:  # an empty query block
         return np.empty((rows, k), dtype=np.int64 if field % 2 == 0 else np.float32)
     return part[field]
 
 
-def top_partners(X, k: int = 10, *, which: str = "both", queries=None, method: str = "auto",
+def top_partners(X: ArrayLike, k: int = 10, *, which: Which = "both", queries: Optional[ArrayLike] = None,
+                 method: Method = "auto",
                  n_threads: int = 1, split_every: int = 8, chunk_rows: Optional[int] = None) -> Partners:
     """Exact top-k partners of every shape, over a Dask array partitioned by rows.
 
@@ -136,7 +145,7 @@ def top_partners(X, k: int = 10, *, which: str = "both", queries=None, method: s
     return Partners(*out)
 
 
-def compute(result, **kwargs):
+def compute(result: Any, **kwargs: Any) -> Any:
     """Compute the Dask arrays of a result in one pass: a :class:`Partners` (to a
     Partners of NumPy arrays), or a tuple / list of Dask arrays."""
     if isinstance(result, Partners):
@@ -144,11 +153,12 @@ def compute(result, **kwargs):
         live = [v for v in vals if v is not None]
         got = iter(dask.compute(*live, **kwargs))
         return Partners(*[None if v is None else next(got) for v in vals])
-    return dask.compute(*result, **kwargs)
+    return compute_in_order(*result, **kwargs)
 
 
 # --------------------------------------------------------------------------- matrices
-def _blockwise_pair(func, X, Y, name, dtype, meta_dtype, **kw):
+def _blockwise_pair(func: Any, X: ArrayLike, Y: Optional[ArrayLike], name: Optional[str], dtype: Any,
+                    meta_dtype: Any, **kw: Any) -> Tuple["da.Array", int]:
     Xd = as_rows(X, "X", kw.pop("chunk_rows", None))
     Yd = Xd if Y is None else as_rows(Y, "Y", None)
     if Yd.shape[1] != Xd.shape[1]:
@@ -157,7 +167,7 @@ def _blockwise_pair(func, X, Y, name, dtype, meta_dtype, **kw):
                         meta=np.empty((0, 0), dtype=meta_dtype), **kw), Xd.shape[1]
 
 
-def _pearson_block(x, y, n_threads):
+def _pearson_block(x: np.ndarray, y: np.ndarray, n_threads: int) -> np.ndarray:
     import pyshape
 
     if x.shape[0] == 0 or y.shape[0] == 0:
@@ -165,7 +175,8 @@ def _pearson_block(x, y, n_threads):
     return pyshape.pearson(x, y, n_threads=n_threads)
 
 
-def pearson(X, Y=None, *, n_threads: int = 1, chunk_rows: Optional[int] = None):
+def pearson(X: ArrayLike, Y: Optional[ArrayLike] = None, *, n_threads: int = 1,
+            chunk_rows: Optional[int] = None) -> "da.Array":
     """Pearson correlation of every pair of shapes, as a Dask array of shape (n, m)
     blocked like (rows of X) x (rows of Y); each block is one C++ call.
 
@@ -181,7 +192,7 @@ def pearson(X, Y=None, *, n_threads: int = 1, chunk_rows: Optional[int] = None):
 _LAGGED = np.dtype([("score", np.float32), ("lag", np.int32)])
 
 
-def _lagged_block(x, y, max_lag, method, n_threads):
+def _lagged_block(x: np.ndarray, y: np.ndarray, max_lag: int, method: LaggedMethod, n_threads: int) -> np.ndarray:
     import pyshape
 
     out = np.empty((x.shape[0], y.shape[0]), dtype=_LAGGED)
@@ -191,8 +202,9 @@ def _lagged_block(x, y, max_lag, method, n_threads):
     return out
 
 
-def lagged_correlation(X, Y=None, *, max_lag: Optional[int] = None, method: str = "auto", n_threads: int = 1,
-                       chunk_rows: Optional[int] = None):
+def lagged_correlation(X: ArrayLike, Y: Optional[ArrayLike] = None, *, max_lag: Optional[int] = None,
+                       method: LaggedMethod = "auto", n_threads: int = 1,
+                       chunk_rows: Optional[int] = None) -> Tuple["da.Array", "da.Array"]:
     """:func:`pyshape.lagged_correlation` over Dask arrays: ``(score, lag)``, two
     lazy (n, m) Dask arrays computed by the same tasks (one C++ call per block pair).
 
@@ -210,8 +222,8 @@ def lagged_correlation(X, Y=None, *, max_lag: Optional[int] = None, method: str 
     return rec["score"], rec["lag"]
 
 
-def sbd(X, Y=None, *, max_lag: Optional[int] = None, method: str = "auto", n_threads: int = 1,
-        chunk_rows: Optional[int] = None):
+def sbd(X: ArrayLike, Y: Optional[ArrayLike] = None, *, max_lag: Optional[int] = None, method: LaggedMethod = "auto",
+        n_threads: int = 1, chunk_rows: Optional[int] = None) -> "da.Array":
     """Shape-based distance ``1 - max normalised cross-correlation`` as a lazy Dask array."""
     score, _ = lagged_correlation(X, Y, max_lag=max_lag, method=method, n_threads=n_threads,
                                   chunk_rows=chunk_rows)

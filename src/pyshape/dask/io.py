@@ -4,11 +4,13 @@ workers see the same path."""
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from pyshape.dask._common import DEFAULT_CHUNK_ROWS, da, dask
+
+PathArg = Union[str, "os.PathLike[str]"]
 
 __all__ = ["open_npy", "read_parquet"]
 
@@ -17,26 +19,26 @@ class _Npy:
     """A ``.npy`` file as an array-like that opens a read-only memory map where
     it is read (pickled as its path: a task carries no data)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: PathArg) -> None:
         self.path = os.fspath(path)
         mm = np.load(self.path, mmap_mode="r")
         self.shape, self.dtype, self.ndim = mm.shape, mm.dtype, mm.ndim
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         return {"path": self.path, "shape": self.shape, "dtype": self.dtype, "ndim": self.ndim}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> np.ndarray:
         mm = np.load(self.path, mmap_mode="r")
         return np.array(mm[key], dtype=np.float32)  # the block only, read from the page cache or disk
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.shape[0]
 
 
-def open_npy(path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS):
+def open_npy(path: PathArg, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> "da.Array":
     """A ``.npy`` file of shapes ((n, T) or (n, R, T)) as a float32 Dask array of
     ``chunk_rows`` rows per block, each read from a memory map by its task:
     the file is never read whole, and tasks on a cluster carry only the path
@@ -50,7 +52,7 @@ def open_npy(path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS):
                          meta=np.empty((0,) * src.ndim, dtype=np.float32))
 
 
-def _parquet_group(path, group, columns, R):
+def _parquet_group(path: str, group: int, columns: List[str], R: int) -> np.ndarray:
     import pyarrow.parquet as pq
 
     t = pq.ParquetFile(path).read_row_group(group, columns=columns)
@@ -62,7 +64,7 @@ def _parquet_group(path, group, columns, R):
     return out
 
 
-def read_parquet(path, *, resources: Optional[int] = None):
+def read_parquet(path: PathArg, *, resources: Optional[int] = None) -> Tuple["da.Array", Optional[np.ndarray]]:
     """A wide Parquet file (as :func:`pyshape.traces.save_shapes` writes: an
     ``id`` column, optionally ``resource``, then one column per step) as a
     float32 Dask array with one block per row group, read by its task.
