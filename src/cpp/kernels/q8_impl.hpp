@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 
 #include "kernels/kernel_table.hpp"
 #include "kernels/vec.hpp"
@@ -24,6 +25,23 @@
 namespace pyshape {
 namespace PYSHAPE_ISA {
 namespace q8 {
+
+// Calls f(std::integral_constant<int, m>) for a row count m in 1..8 (larger: 8), so that
+// each ISA's rows kernel is instantiated once per count and picked here, not in a switch
+// of its own.
+template <class F>
+inline void with_row_count(int m, F&& f) {
+  switch (m) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    case 4: f(std::integral_constant<int, 4>{}); break;
+    case 5: f(std::integral_constant<int, 5>{}); break;
+    case 6: f(std::integral_constant<int, 6>{}); break;
+    case 7: f(std::integral_constant<int, 7>{}); break;
+    default: f(std::integral_constant<int, 8>{}); break;
+  }
+}
 
 // The float epilogue on a stored tile D (MR x NR int32, offset not yet removed).
 template <int MR, int NR>
@@ -151,28 +169,10 @@ inline void rows_bw_n(const uint8_t* a, const int8_t* const* rows, size_t L, int
 }
 __attribute__((target("avx512vnni"))) inline void rows_vnni(const uint8_t* a, const int8_t* const* rows, int m,
                                                              size_t L, int32_t* out) {
-  switch (m) {
-    case 1: rows_vnni_n<1>(a, rows, L, out); break;
-    case 2: rows_vnni_n<2>(a, rows, L, out); break;
-    case 3: rows_vnni_n<3>(a, rows, L, out); break;
-    case 4: rows_vnni_n<4>(a, rows, L, out); break;
-    case 5: rows_vnni_n<5>(a, rows, L, out); break;
-    case 6: rows_vnni_n<6>(a, rows, L, out); break;
-    case 7: rows_vnni_n<7>(a, rows, L, out); break;
-    default: rows_vnni_n<8>(a, rows, L, out); break;
-  }
+  with_row_count(m, [&](auto n) { rows_vnni_n<decltype(n)::value>(a, rows, L, out); });
 }
 inline void rows_bw(const uint8_t* a, const int8_t* const* rows, int m, size_t L, int32_t* out) {
-  switch (m) {
-    case 1: rows_bw_n<1>(a, rows, L, out); break;
-    case 2: rows_bw_n<2>(a, rows, L, out); break;
-    case 3: rows_bw_n<3>(a, rows, L, out); break;
-    case 4: rows_bw_n<4>(a, rows, L, out); break;
-    case 5: rows_bw_n<5>(a, rows, L, out); break;
-    case 6: rows_bw_n<6>(a, rows, L, out); break;
-    case 7: rows_bw_n<7>(a, rows, L, out); break;
-    default: rows_bw_n<8>(a, rows, L, out); break;
-  }
+  with_row_count(m, [&](auto n) { rows_bw_n<decltype(n)::value>(a, rows, L, out); });
 }
 
 inline void fill(KernelTable& t) {
@@ -250,16 +250,7 @@ inline void rows_n(const uint8_t* a, const int8_t* const* rows, size_t L, int32_
   }
 }
 inline void rows(const uint8_t* a, const int8_t* const* r, int m, size_t L, int32_t* out) {
-  switch (m) {
-    case 1: rows_n<1>(a, r, L, out); break;
-    case 2: rows_n<2>(a, r, L, out); break;
-    case 3: rows_n<3>(a, r, L, out); break;
-    case 4: rows_n<4>(a, r, L, out); break;
-    case 5: rows_n<5>(a, r, L, out); break;
-    case 6: rows_n<6>(a, r, L, out); break;
-    case 7: rows_n<7>(a, r, L, out); break;
-    default: rows_n<8>(a, r, L, out); break;
-  }
+  with_row_count(m, [&](auto n) { rows_n<decltype(n)::value>(a, r, L, out); });
 }
 
 inline void fill(KernelTable& t) {
@@ -301,16 +292,7 @@ inline void rows_n(const uint8_t* a, const int8_t* const* rows, size_t L, int32_
   for (int p = 0; p < M; ++p) out[p] = c[p];
 }
 inline void rows(const uint8_t* a, const int8_t* const* r, int m, size_t L, int32_t* out) {
-  switch (m) {
-    case 1: rows_n<1>(a, r, L, out); break;
-    case 2: rows_n<2>(a, r, L, out); break;
-    case 3: rows_n<3>(a, r, L, out); break;
-    case 4: rows_n<4>(a, r, L, out); break;
-    case 5: rows_n<5>(a, r, L, out); break;
-    case 6: rows_n<6>(a, r, L, out); break;
-    case 7: rows_n<7>(a, r, L, out); break;
-    default: rows_n<8>(a, r, L, out); break;
-  }
+  with_row_count(m, [&](auto n) { rows_n<decltype(n)::value>(a, r, L, out); });
 }
 
 inline void fill(KernelTable& t) {
