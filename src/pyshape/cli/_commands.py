@@ -24,7 +24,7 @@ from pyshape.cli._common import (
     show_progress,
     write,
 )
-from pyshape.cli._dask import add_scheduler, dask_client
+from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
