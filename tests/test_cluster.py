@@ -216,6 +216,7 @@ def test_corr_assign_large_blocks_threads(rng):
     out = [_core.corr_assign_sums(U, C, n_threads=nt) for nt in (1, 2, 4, 7)]
     for lab, best, sums in out[1:]:
         np.testing.assert_array_equal(lab, out[0][0])
+        np.testing.assert_array_equal(best, out[0][1])
         np.testing.assert_array_equal(sums, out[0][2])
     np.testing.assert_allclose(out[0][2].sum(axis=0), U.astype(np.float64).sum(axis=0), atol=1e-9)
 
