@@ -46,7 +46,9 @@ void label_sums(const float* U, size_t n, size_t T, const int64_t* label, size_t
 // cross-correlation over shifts |s| <= L (SBD = 1 - score), label[i] (ties:
 // the lowest j), best[i] (the score) and shift[i] (the lag of
 // correlate/lagged.hpp: U[i][t] best matches C[label][t - shift]). Rows go
-// through lagged_correlation in blocks, so memory is bounded.
+// through lagged_correlation in blocks, so memory is bounded, as its second
+// operand (the centroids first: every FFT lane then holds a row). Lags that
+// tie exactly keep the one nearest 0, the positive one first.
 void sbd_assign(const SimdTables& simd, const float* U, size_t n, size_t T, const float* C, size_t k, size_t L,
                 int64_t* label, float* best, int32_t* shift, int n_threads,
                 const ProgressFn& progress);
