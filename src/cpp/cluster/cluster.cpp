@@ -173,21 +173,40 @@ void sbd_assign(const SimdTables& simd, const float* U, size_t n, size_t T, cons
   const size_t M = lagged_fft_half_length(T, std::min(L, T - 1));
   const size_t cache_rows = std::max<size_t>(64, ((size_t(2) << 20) / (8 * (M + 1))) / 16 * 16);
   const size_t block = std::min(cache_rows, std::max<size_t>(256, (size_t(4) << 20) / k));
-  std::vector<float> score(std::min(block, n) * k);
-  std::vector<int32_t> lag(std::min(block, n) * k);
-  for (size_t i0 = 0; i0 < n; i0 += block) {
-    const size_t rows = std::min(block, n - i0);
-    ProgressFn p;
-    if (progress) p = [&](size_t d, size_t tot) { progress(i0 + d * rows / std::max<size_t>(tot, 1), n); };
-    lagged_correlation(simd, C, k, U + i0 * T, rows, T, L, false, score.data(), lag.data(), n_threads, p,
-                       LaggedMethod::kAuto);
+  const size_t blocks = (n + block - 1) / block;
+  const int nt = resolve_threads(n_threads);
+  // Threads take whole blocks (each block's spectra then stay in its core's
+  // cache, and nothing is started or planned per block on other threads);
+  // with fewer blocks than threads, the blocks one after the other, each on
+  // all threads. Every pair's score is computed the same way either way.
+  const bool by_block = blocks >= static_cast<size_t>(nt);
+  const int workers = by_block ? nt : 1;
+  std::vector<std::vector<float>> score(workers, std::vector<float>(std::min(block, n) * k));
+  std::vector<std::vector<int32_t>> lag(workers, std::vector<int32_t>(std::min(block, n) * k));
+  auto run_block = [&](size_t b, int tid, int inner, const ProgressFn& p) {
+    const size_t i0 = b * block, rows = std::min(block, n - i0);
+    float* sc = score[tid].data();
+    int32_t* lg = lag[tid].data();
+    lagged_correlation(simd, C, k, U + i0 * T, rows, T, L, false, sc, lg, inner, p, LaggedMethod::kAuto);
     for (size_t r = 0; r < rows; ++r) {
       size_t arg = 0;  // the first of the largest: ties go to the lower cluster number
       for (size_t j = 1; j < k; ++j)
-        if (score[j * rows + r] > score[arg * rows + r]) arg = j;
+        if (sc[j * rows + r] > sc[arg * rows + r]) arg = j;
       label[i0 + r] = static_cast<int64_t>(arg);
-      best[i0 + r] = score[arg * rows + r];
-      shift[i0 + r] = -lag[arg * rows + r];
+      best[i0 + r] = sc[arg * rows + r];
+      shift[i0 + r] = -lg[arg * rows + r];
+    }
+  };
+  if (by_block) {
+    ProgressFn p;
+    if (progress) p = [&](size_t d, size_t tot) { progress(d * n / std::max<size_t>(tot, 1), n); };
+    parallel_for(blocks, nt, [&](size_t b, int tid) { run_block(b, tid, 1, nullptr); }, p);
+  } else {
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t i0 = b * block, rows = std::min(block, n - i0);
+      ProgressFn p;
+      if (progress) p = [&](size_t d, size_t tot) { progress(i0 + d * rows / std::max<size_t>(tot, 1), n); };
+      run_block(b, 0, nt, p);
     }
   }
   if (progress) progress(n, n);
