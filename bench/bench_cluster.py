@@ -2,6 +2,12 @@
 their peers in the same run, plus the quality (adjusted Rand index) table on
 labelled UCR data.
 
+Every peer is warmed up first on a small input, not timed (tslearn compiles its
+cross-correlation with numba on its first call: 40-45 s here). The speed cases then
+run the implementations alternately (pyshape, peer, pyshape, peer, ...),
+``PYSHAPE_BENCH_CLUSTER_REPS`` times each (3), and report the medians and their ratio
+(the runs' times in the notes), so that a change of the machine's load hits both.
+
 Cases:
 
 * ``kshape fit n=5000 T=1440 k=10``, one iteration each (the same work):
@@ -18,7 +24,8 @@ Cases:
 * ``correlation k-means``: pyshape ``CorrelationKMeans`` (raw rows in,
   normalisation included) vs scikit-learn ``KMeans(algorithm='lloyd')`` on the
   z-normalised float32 rows, both from the same initial centroids, same
-  ``max_iter``; compared per iteration (``time / n_iter_``) and in total.
+  ``max_iter``; compared per iteration (``time / n_iter_``; the fits' times in
+  the notes).
 * ``kshape n=100000 T=288`` (pyshape only, the issue's scale target).
 * ``ucr ARI``: KShape vs tslearn KShape, same n_clusters (= classes), n_init and
   seeds, on train + test of GunPoint, ItalyPowerDemand, ArrowHead, OSULeaf,
@@ -29,7 +36,7 @@ Cases:
 Environment (besides bench/conftest.py's): ``PYSHAPE_BENCH_KSHAPE_N`` (5000),
 ``PYSHAPE_BENCH_TSLEARN_N`` (0 = full), ``PYSHAPE_BENCH_KSHAPEPKG_N`` (0 = full),
 ``PYSHAPE_BENCH_KMEANS_N`` (100000), ``PYSHAPE_BENCH_KMEANS_K`` (64),
-``PYSHAPE_BENCH_KMEANS_ITER`` (10), ``PYSHAPE_BENCH_ARI_SEEDS`` (3),
+``PYSHAPE_BENCH_KMEANS_ITER`` (10), ``PYSHAPE_BENCH_CLUSTER_REPS`` (3), ``PYSHAPE_BENCH_ARI_SEEDS`` (3),
 ``PYSHAPE_BENCH_ARI_NINIT`` (2), ``PYSHAPE_BENCH_KSHAPE_BIG_N`` (100000; 0 skips).
 
 Run: ``python -m pytest bench/bench_cluster.py -s -p no:cacheprovider``
@@ -66,6 +73,7 @@ ARI_NINIT = _env_int("PYSHAPE_BENCH_ARI_NINIT", 2)
 BIG_N = _env_int("PYSHAPE_BENCH_KSHAPE_BIG_N", 100_000)
 UCR = Path(os.environ.get("PYSHAPE_UCR_DIR", "/work/shared/data/ucr"))
 MILLION = os.environ.get("PYSHAPE_BENCH_MILLION", "").strip() not in ("", "0")
+REPS = _env_int("PYSHAPE_BENCH_CLUSTER_REPS", 3)
 
 warnings.filterwarnings("ignore", message=".*h5py.*")
 
@@ -80,37 +88,93 @@ def _timed(fn):
 KS_CASE = f"kshape fit 1 iteration n={KS_N} T={KS_T} k={KS_K}"
 
 
+def _alternating(runs: dict, reps: int = REPS) -> dict:
+    """Runs every implementation of ``runs`` (name -> zero-argument function returning
+    ``(seconds, notes)``) ``reps`` times, alternating them (a, b, a, b, ...), so that a
+    change of the machine's load hits both alike; returns name -> (median seconds, all
+    seconds, notes of the median run)."""
+    times = {name: [] for name in runs}
+    notes = {name: [] for name in runs}
+    for _ in range(reps):
+        for name, fn in runs.items():
+            t, nt = fn()
+            times[name].append(t)
+            notes[name].append(nt)
+    out = {}
+    for name, ts in times.items():
+        i = int(np.argsort(ts)[len(ts) // 2])
+        out[name] = (ts[i], ts, notes[name][i])
+    return out
+
+
+def _report(case: str, res: dict, scale: dict | None = None) -> None:
+    """Medians into the table (pyshape first), every run's time in the notes."""
+    scale = scale or {}
+    for name, (t, ts, nt) in res.items():
+        f = scale.get(name, 1.0)
+        extra = {} if f == 1.0 else dict(scaled=f"x{f:g}", measured_median_s=f"{t:.2f}")
+        COLLECTOR.add(case, name, t * f, runs_s="/".join(f"{x:.3g}" for x in ts), **nt, **extra)
+    mine = res["pyshape"][0]
+    ratios = {f"ratio_{name.split()[0]}": f"{res[name][0] * scale.get(name, 1.0) / mine:.3g}"
+              for name in res if name != "pyshape"}
+    COLLECTOR.note(case, reps=REPS, **ratios)
+
+
+def _tslearn_z(sub: int) -> np.ndarray:
+    """The peers' input: the z-normalised rows (float64, n x T x 1), made outside the timing."""
+    return (unit_rows("structured", KS_N, KS_T)[:sub] * np.sqrt(KS_T)).astype(np.float64)[:, :, None]
+
+
 def bench_kshape_vs_tslearn():
     tsl = pytest.importorskip("tslearn.clustering")
     X = dataset("structured", KS_N, KS_T)
     case = KS_CASE + " (init=random)"
-    m, t = _timed(lambda: pyshape.KShape(KS_K, init="random", max_iter=1, random_state=0,
-                                         n_threads=CONFIG.threads).fit(X))
-    COLLECTOR.add(case, "pyshape", t, n_iter=m.n_iter_)
     sub = KS_N if TSLEARN_N <= 0 else min(TSLEARN_N, KS_N)
-    Z = (unit_rows("structured", KS_N, KS_T)[:sub] * np.sqrt(KS_T)).astype(np.float64)[:, :, None]
-    ts = tsl.KShape(n_clusters=KS_K, init="random", max_iter=1, n_init=1, random_state=0)
-    _, t = _timed(lambda: ts.fit(Z))
-    scale = KS_N / sub
-    notes = {} if sub == KS_N else dict(measured_rows=sub, measured_s=f"{t:.2f}", scaled=f"x{scale:g}")
-    COLLECTOR.add(case, "tslearn", t * scale, **notes)
+    Z = _tslearn_z(sub)
+    # Warm-up, not timed: tslearn compiles its cross-correlation with numba on the
+    # first call (40-45 s here); pyshape's first call has no such cost but is warmed alike.
+    tsl.KShape(n_clusters=2, init="random", max_iter=1, n_init=1, random_state=0).fit(Z[:20, :64])
+    pyshape.KShape(2, init="random", max_iter=1, random_state=0, n_threads=CONFIG.threads).fit(X[:20, :64])
+
+    def mine():
+        m, t = _timed(lambda: pyshape.KShape(KS_K, init="random", max_iter=1, random_state=0,
+                                             n_threads=CONFIG.threads).fit(X))
+        return t, dict(n_iter=m.n_iter_)
+
+    def peer():
+        ts = tsl.KShape(n_clusters=KS_K, init="random", max_iter=1, n_init=1, random_state=0)
+        _, t = _timed(lambda: ts.fit(Z))
+        return t, {} if sub == KS_N else dict(measured_rows=sub)
+
+    res = _alternating({"pyshape": mine, "tslearn": peer})
+    _report(case, res, scale={"tslearn": KS_N / sub})
 
 
 def bench_kshape_vs_kshape_package():
     core = pytest.importorskip("kshape.core")
     X = dataset("structured", KS_N, KS_T)
     case = KS_CASE + " (init=random labels)"
-    m, t = _timed(lambda: pyshape.KShape(KS_K, init="random-labels", max_iter=1, random_state=0,
-                                         n_threads=CONFIG.threads).fit(X))
-    COLLECTOR.add(case, "pyshape", t, n_iter=m.n_iter_)
     sub = KS_N if KSPKG_N <= 0 else min(KSPKG_N, KS_N)
-    Z = (unit_rows("structured", KS_N, KS_T)[:sub] * np.sqrt(KS_T)).astype(np.float64)[:, :, None]
+    Z = _tslearn_z(sub)
+    # Warm-up, not timed (the package is NumPy only, but its first call still imports and
+    # allocates; pyshape's likewise)
     np.random.seed(0)
-    pkg = core.KShapeClusteringCPU(KS_K, centroid_init="zero", max_iter=1, n_jobs=CONFIG.threads)
-    _, t = _timed(lambda: pkg.fit(Z))
-    scale = KS_N / sub
-    notes = {} if sub == KS_N else dict(measured_rows=sub, measured_s=f"{t:.2f}", scaled=f"x{scale:g}")
-    COLLECTOR.add(case, "kshape (pkg, CPU)", t * scale, **notes)
+    core.KShapeClusteringCPU(2, centroid_init="zero", max_iter=1, n_jobs=CONFIG.threads).fit(Z[:20, :64])
+    pyshape.KShape(2, init="random-labels", max_iter=1, random_state=0, n_threads=CONFIG.threads).fit(X[:20, :64])
+
+    def mine():
+        m, t = _timed(lambda: pyshape.KShape(KS_K, init="random-labels", max_iter=1, random_state=0,
+                                             n_threads=CONFIG.threads).fit(X))
+        return t, dict(n_iter=m.n_iter_)
+
+    def peer():
+        np.random.seed(0)
+        pkg = core.KShapeClusteringCPU(KS_K, centroid_init="zero", max_iter=1, n_jobs=CONFIG.threads)
+        _, t = _timed(lambda: pkg.fit(Z))
+        return t, {} if sub == KS_N else dict(measured_rows=sub)
+
+    res = _alternating({"pyshape": mine, "kshape (pkg, CPU)": peer})
+    _report(case, res, scale={"kshape (pkg, CPU)": KS_N / sub})
 
 
 def bench_kshape_big():
@@ -130,14 +194,25 @@ def bench_correlation_kmeans_vs_sklearn():
     Z = (unit_rows("structured", KM_N, CONFIG.T) * np.float32(np.sqrt(CONFIG.T))).astype(np.float32)
     init = Z[np.random.default_rng(0).choice(KM_N, KM_K, replace=False)]
     case = f"correlation k-means n={KM_N} T={CONFIG.T} k={KM_K} max_iter={KM_ITER}"
-    m, t = _timed(lambda: pyshape.CorrelationKMeans(KM_K, init=init, max_iter=KM_ITER, tol=-1.0,
-                                                    n_threads=CONFIG.threads).fit(X))
-    COLLECTOR.add(case, "pyshape", t, n_iter=m.n_iter_, s_per_iter=f"{t / m.n_iter_:.3f}")
-    km = skc.KMeans(KM_K, init=init, n_init=1, max_iter=KM_ITER, tol=0.0, algorithm="lloyd")
-    _, t2 = _timed(lambda: km.fit(Z))
-    COLLECTOR.add(case, "sklearn KMeans lloyd f32", t2, n_iter=km.n_iter_,
-                  s_per_iter=f"{t2 / km.n_iter_:.3f}")
-    COLLECTOR.note(case, per_iteration_ratio=f"{(t / m.n_iter_) / (t2 / km.n_iter_):.3g}")
+    # warm-up, not timed (imports, thread pools, first-touch of code pages)
+    pyshape.CorrelationKMeans(4, init=init[:4], max_iter=2, n_threads=CONFIG.threads).fit(X[:500])
+    skc.KMeans(4, init=init[:4], n_init=1, max_iter=2, algorithm="lloyd").fit(Z[:500])
+
+    # per iteration: the fit's time over its rounds (pyshape's includes the
+    # normalisation of the raw rows and the final assignment; scikit-learn's the
+    # centring of its copy of Z and its final E-step)
+    def mine():
+        m, t = _timed(lambda: pyshape.CorrelationKMeans(KM_K, init=init, max_iter=KM_ITER, tol=-1.0,
+                                                        n_threads=CONFIG.threads).fit(X))
+        return t / m.n_iter_, dict(n_iter=m.n_iter_, fit_s=f"{t:.2f}")
+
+    def peer():
+        km = skc.KMeans(KM_K, init=init, n_init=1, max_iter=KM_ITER, tol=0.0, algorithm="lloyd")
+        _, t = _timed(lambda: km.fit(Z))
+        return t / km.n_iter_, dict(n_iter=km.n_iter_, fit_s=f"{t:.2f}")
+
+    res = _alternating({"pyshape": mine, "sklearn KMeans lloyd f32": peer})
+    _report(case + " (s per iteration)", res)
 
 
 def bench_correlation_kmeans_million():

@@ -183,6 +183,44 @@ def test_label_sums(rng):
         _core.label_sums(U, lab + 1, 5)
 
 
+def test_corr_assign_bitwise_pearson_and_fused_sums_every_level(simd, rng):
+    """The assignment reads the rows in place (micro_rows) yet scores exactly as the
+    blocked product of pearson() (transform) does; the fused sums are label_sums'
+    bit for bit, for any thread count. Sizes: partial row tiles and panels, T not a
+    multiple of the K chunk (256), more than one item of rows, k above one panel group."""
+    for n, T, k in [(517, 29, 5), (203, 300, 33), (130, 1, 2), (9, 600, 70), (1, 17, 1)]:
+        U = unit_rows(rng.standard_normal((n, T))).astype(np.float32)
+        C = U[rng.integers(n, size=k)].copy()
+        C[-1] = -C[0]  # a centroid no row may pick: its sum stays 0
+        lab, best = _core.corr_assign(U, C, n_threads=2)
+        r = _core.pearson(U, C, n_threads=2)
+        np.testing.assert_array_equal(lab, r.argmax(axis=1))
+        np.testing.assert_array_equal(best, r[np.arange(n), lab])
+        ref = np.zeros((k, T))
+        for i in range(n):  # each cluster's members added in row order
+            ref[lab[i]] += U[i].astype(np.float64)
+        for nt in (1, 2, 3):
+            l2, b2, s2 = _core.corr_assign_sums(U, C, n_threads=nt)
+            np.testing.assert_array_equal(l2, lab)
+            np.testing.assert_array_equal(b2, best)
+            np.testing.assert_array_equal(s2, _core.label_sums(U, l2, k, n_threads=nt)[0])
+            np.testing.assert_array_equal(s2, ref)
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.corr_assign_sums(U, np.zeros((2, T + 1), np.float32))
+
+
+def test_corr_assign_large_blocks_threads(rng):
+    """Many items of rows handed over in order: the sums do not depend on the thread count."""
+    U = unit_rows(rng.standard_normal((5000, 64)) + np.sin(np.arange(64))).astype(np.float32)
+    C = U[:40].copy()
+    out = [_core.corr_assign_sums(U, C, n_threads=nt) for nt in (1, 2, 4, 7)]
+    for lab, best, sums in out[1:]:
+        np.testing.assert_array_equal(lab, out[0][0])
+        np.testing.assert_array_equal(best, out[0][1])
+        np.testing.assert_array_equal(sums, out[0][2])
+    np.testing.assert_allclose(out[0][2].sum(axis=0), U.astype(np.float64).sum(axis=0), atol=1e-9)
+
+
 # ----------------------------------------------------------------------------- determinism
 @pytest.mark.parametrize("cls", [pyshape.KShape, pyshape.CorrelationKMeans])
 def test_random_state_and_threads_deterministic(rng, cls):

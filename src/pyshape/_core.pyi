@@ -84,6 +84,11 @@ def corr_assign(u: F32, centroids: F32, n_threads: int = 0, progress: Progress =
     """Nearest centroid by dot product of unit-norm rows (ties: the lower index):
     (labels, best dot product)."""
 
+def corr_assign_sums(u: F32, centroids: F32, n_threads: int = 0,
+                     progress: Progress = None) -> Tuple[I64, F32, npt.NDArray[np.float64]]:
+    """corr_assign and, in the same pass, the per-cluster sums of the rows by the labels found
+    (k x T, float64, bitwise those of label_sums): (labels, best dot product, sums)."""
+
 def label_sums(u: F32, labels: I64, k: int, n_threads: int = 0) -> Tuple[npt.NDArray[np.float64], I64]:
     """Per-cluster sums of rows (k x T, float64, summed in row order) and member counts."""
 

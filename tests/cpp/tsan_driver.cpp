@@ -160,6 +160,10 @@ Result run_all(const Data& d, int nt, std::mutex& shared_placer_mutex, Placer& s
     label_sums(d.U.data(), kN, kT, label.data(), kClusters, sums.data(), counts.data(), nt);
     put(out, "label_sums", sums);
     put(out, "label_counts", counts);
+    std::vector<double> fused(kClusters * kT);  // the blocks' in-order hand-over (cluster.cpp's InOrder)
+    corr_assign_sums(simd, d.U.data(), kN, kT, d.C.data(), kClusters, label.data(), best.data(), fused.data(), nt,
+                     nullptr);
+    put(out, "corr_assign_sums", fused);
     std::vector<int32_t> shift(kN);
     sbd_assign(simd, d.U.data(), kN, kT, d.C.data(), kClusters, kLag, label.data(), best.data(), shift.data(), nt, nullptr);
     put(out, "sbd_l", label);

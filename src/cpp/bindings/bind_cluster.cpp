@@ -34,6 +34,21 @@ py::tuple corr_assign_py(const FArray& u, const FArray& c, int n_threads, py::ob
   return py::make_tuple(label, best);
 }
 
+py::tuple corr_assign_sums_py(const FArray& u, const FArray& c, int n_threads, py::object progress) {
+  check_centroids(u, c);
+  size_t n = u.shape(0), T = u.shape(1), k = c.shape(0);
+  py::array_t<int64_t> label(n);
+  py::array_t<float> best(n);
+  py::array_t<double> sums({k, T});
+  ProgressFn pf = make_progress(progress);
+  {
+    py::gil_scoped_release nogil;
+    corr_assign_sums(simd_tables(), u.data(), n, T, c.data(), k, label.mutable_data(), best.mutable_data(),
+                     sums.mutable_data(), n_threads, pf);
+  }
+  return py::make_tuple(label, best, sums);
+}
+
 py::tuple label_sums_py(const FArray& u, const IArray& label, size_t k, int n_threads) {
   require_2d(u, "u");
   size_t n = u.shape(0), T = u.shape(1);
@@ -92,6 +107,10 @@ void bind_cluster(py::module_& m) {
   m.def("corr_assign", &corr_assign_py, py::arg("u"), py::arg("centroids"), py::arg("n_threads") = 0,
         py::arg("progress") = py::none(),
         "Nearest centroid by dot product of unit-norm rows: (labels int64, best score float32).");
+  m.def("corr_assign_sums", &corr_assign_sums_py, py::arg("u"), py::arg("centroids"), py::arg("n_threads") = 0,
+        py::arg("progress") = py::none(),
+        "corr_assign and, in the same pass, the per-cluster sums of the rows by the labels found "
+        "(k x T float64, bitwise label_sums'): (labels int64, best score float32, sums).");
   m.def("label_sums", &label_sums_py, py::arg("u"), py::arg("labels"), py::arg("k"),
         py::arg("n_threads") = 0, "Per-cluster sums of rows (k x T float64) and counts.");
   m.def("sbd_assign", &sbd_assign_py, py::arg("u"), py::arg("centroids"), py::arg("max_shift"),

@@ -19,10 +19,21 @@ namespace pyshape {
 // Correlation k-means assignment. U: n unit-norm rows of length T; C: k
 // unit-norm centroids. For every row, label[i] = argmax_j U[i] . C[j] (ties:
 // the lowest j) and best[i] = that dot product (Pearson r), scores clamped to
-// [-1, 1] first (common/score_range.hpp). Blocked products
-// of row blocks against the packed centroids (correlate/gemm.hpp).
+// [-1, 1] first (common/score_range.hpp). The rows are read in place by the
+// micro-kernel (KernelTable::micro_rows) against the packed centroids, in the
+// blocked product's summation order: the scores are bitwise those of
+// pearson_matrix (transform) at the same SIMD level.
 void corr_assign(const KernelTable& kt, const float* U, size_t n, size_t T, const float* C, size_t k, int64_t* label,
                  float* best, int n_threads, const ProgressFn& progress);
+
+// corr_assign, and in the same pass over the rows the per-cluster sums of the
+// Lloyd update: sums (k x T, double) bitwise those of label_sums on the labels
+// found (each cluster's members added in row order). A block of rows is added
+// right after its assignment, while it is still in cache, by one thread at a
+// time and in block order, so the order of the additions is the same for any
+// thread count.
+void corr_assign_sums(const SimdTables& simd, const float* U, size_t n, size_t T, const float* C, size_t k,
+                      int64_t* label, float* best, double* sums, int n_threads, const ProgressFn& progress);
 
 // Per-cluster sums of rows: sums[j] = sum of U[i] over label[i] == j (k x T,
 // double, summed in row order) and counts[j]. Labels must be in [0, k).
@@ -35,7 +46,9 @@ void label_sums(const float* U, size_t n, size_t T, const int64_t* label, size_t
 // cross-correlation over shifts |s| <= L (SBD = 1 - score), label[i] (ties:
 // the lowest j), best[i] (the score) and shift[i] (the lag of
 // correlate/lagged.hpp: U[i][t] best matches C[label][t - shift]). Rows go
-// through lagged_correlation in blocks, so memory is bounded.
+// through lagged_correlation in blocks, so memory is bounded, as its second
+// operand (the centroids first: every FFT lane then holds a row). Lags that
+// tie exactly keep the one nearest 0, the positive one first.
 void sbd_assign(const SimdTables& simd, const float* U, size_t n, size_t T, const float* C, size_t k, size_t L,
                 int64_t* label, float* best, int32_t* shift, int n_threads,
                 const ProgressFn& progress);

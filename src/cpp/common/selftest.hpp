@@ -14,6 +14,8 @@
 //                stays within n FLT_EPSILON of that sum; n = terms).
 //                row_panels: bit for bit equal to micro() over the same
 //                chunks of K (as the code is designed), on random floats.
+//                micro_rows: bit for bit equal to micro() on the same rows
+//                packed (partial tiles: the rows past the valid ones are NaN).
 //                select_outside: the same indices as a plain loop, exactly.
 //   FftKernels   rfft_panel + lagged_panel, through lagged_fft on unit-norm
 //                rows (radices 2, 3, 4 and 5, partial panels): every score

@@ -43,6 +43,14 @@ struct KernelTable {
   void (*micro)(const float* Ap, int m_valid, const float* Bp, size_t kc, float* C, size_t ldc,
                 int n_valid, bool accumulate);
 
+  // micro() with the A side read in place, unpacked: element (i, k) at
+  // A[i * lda + k] (rows of the query side as they lie in memory); rows
+  // i >= m_valid are never read. Bitwise the same C as micro() on the packed
+  // rows (the same multiply-add chain per entry), without the packing copy:
+  // what the assignment of correlation k-means (cluster/cluster.cpp) runs.
+  void (*micro_rows)(const float* A, size_t lda, int m_valid, const float* Bp, size_t kc, float* C,
+                     size_t ldc, int n_valid, bool accumulate);
+
   // One packed row (element k at a[k * a_stride]) against np <= 6 packed
   // panels of all K (panels[q], K x nr each), into out (np x nr): bitwise the
   // same scores as micro() over K in chunks of kc_max, as gemm_block runs it.

@@ -81,6 +81,42 @@ inline void micro(const float* Ap, int m_valid, const float* Bp, size_t kc, floa
   }
 }
 
+// micro() with A unpacked (kernel_table.hpp): row i of the tile at A + i * lda.
+// Rows past m_valid alias row 0, so nothing beyond the valid rows is read;
+// their sums are computed and dropped. Same accumulation as tile_accumulate,
+// so the scores are bitwise those of micro() on the packed rows.
+inline void micro_rows(const float* A, size_t lda, int m_valid, const float* Bp, size_t kc, float* C,
+                       size_t ldc, int n_valid, bool accumulate) {
+  const float* a[kMR];
+  for (int i = 0; i < kMR; ++i) a[i] = A + (i < m_valid ? static_cast<size_t>(i) : 0) * lda;
+  Vec c[kMR][kNV];
+  for (int i = 0; i < kMR; ++i)
+    for (int v = 0; v < kNV; ++v) c[i][v] = Vec::zero();
+  for (size_t k = 0; k < kc; ++k) {
+    Vec b[kNV];
+    for (int v = 0; v < kNV; ++v) b[v] = Vec::load(Bp + k * kNR + v * kW);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      Vec ai = Vec::set1(a[i][k]);
+      for (int v = 0; v < kNV; ++v) c[i][v] = fmadd(ai, b[v], c[i][v]);
+    }
+  }
+  if (m_valid == kMR && n_valid == kNR) {
+    for (int i = 0; i < kMR; ++i)
+      for (int v = 0; v < kNV; ++v) {
+        float* p = C + i * ldc + v * kW;
+        (accumulate ? c[i][v] + Vec::load(p) : c[i][v]).store(p);
+      }
+    return;
+  }
+  float tmp[kNR];
+  for (int i = 0; i < m_valid; ++i) {
+    for (int v = 0; v < kNV; ++v) c[i][v].store(tmp + v * kW);
+    float* p = C + i * ldc;
+    for (int j = 0; j < n_valid; ++j) p[j] = accumulate ? p[j] + tmp[j] : tmp[j];
+  }
+}
+
 // Scores one packed row against np (<= kMaxRowPanels) packed panels over all
 // K, summing in exactly the order of micro() driven by gemm_block() (chunks of
 // kc floats, each summed from zero and then added to the running total), so
@@ -212,7 +248,7 @@ namespace pyshape {
 namespace PYSHAPE_ISA {
 
 inline KernelTable make_table() {
-  KernelTable t{PYSHAPE_ISA_NAME, kMR, kNR, &dot, &micro, &row_panels, &dots_rows, &select_outside, &bound_tile};
+  KernelTable t{PYSHAPE_ISA_NAME, kMR, kNR, &dot, &micro, &micro_rows, &row_panels, &dots_rows, &select_outside, &bound_tile};
   q8::fill(t);
   return t;
 }

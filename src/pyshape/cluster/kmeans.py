@@ -38,8 +38,9 @@ class CorrelationKMeans(ShapeClusterBase):
     Every shape is z-normalised (so equivalently scaled to unit norm); centroids
     are unit-norm means of their members' unit rows (spherical k-means). The
     assignment step is a blocked float32 product of the rows with the centroids
-    followed by an argmax, in C++ on all cores; the update step sums members in
-    C++ (float64, fixed order). Results do not depend on ``n_threads``.
+    followed by an argmax, in C++ on all cores; the members' sums of the update
+    step are added in the same pass, while the rows are in cache (float64, each
+    cluster's members in row order). Results do not depend on ``n_threads``.
 
     Parameters
     ----------
@@ -169,19 +170,26 @@ class CorrelationKMeans(ShapeClusterBase):
         reseed_empty(labels, dist, C, U)
         return labels, dist
 
+    def _assign_sums(self, U: np.ndarray, C: np.ndarray, nt: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_assign`` and the per-cluster sums of the update, in one pass over ``U`` (the
+        sums are bitwise those of ``label_sums`` on the labels returned)."""
+        labels, best, sums = _core.corr_assign_sums(U, C, n_threads=nt)
+        dist = np.clip(1.0 - best.astype(np.float64), 0.0, 2.0)
+        if reseed_empty(labels, dist, C, U):  # members moved: their sums again
+            sums, _ = _core.label_sums(U, labels, C.shape[0], n_threads=nt)
+        return labels, dist, sums
+
     def _run(self, U: np.ndarray, C: np.ndarray, nt: int) -> Tuple[np.ndarray, np.ndarray, float, int]:
-        k = C.shape[0]
         max_iter = check_int(self.max_iter, "max_iter", 1)
         tol = float(self.tol)
         prev = None
         n_iter = 0
         consistent = False
         for _ in range(max_iter):
-            labels, dist = self._assign(U, C, nt)
+            labels, dist, sums = self._assign_sums(U, C, nt)
             if prev is not None and np.array_equal(labels, prev):
                 consistent = True  # C is the update from these very labels
                 break
-            sums, counts = _core.label_sums(U, labels, k, n_threads=nt)
             C, shift = centroid_update(C, sums)
             prev = labels
             n_iter += 1

@@ -106,7 +106,7 @@ def _shape_extraction(U: np.ndarray, labels: np.ndarray, shift: np.ndarray, C: n
     bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=k))])
     out = C.copy()
     with _one_blas_thread():
-        _extract_each(A, bounds, C, out)
+        _extract_each(A, bounds, C, out, nt)
     return out
 
 
@@ -123,25 +123,42 @@ def _one_blas_thread() -> ContextManager[Any]:
     return threadpool_limits(1, user_api="blas")
 
 
-def _extract_each(A: np.ndarray, bounds: np.ndarray, C: np.ndarray, out: np.ndarray) -> None:
-    k, T = C.shape
+def _extract_one(A: np.ndarray, bounds: np.ndarray, C: np.ndarray, out: np.ndarray, j: int) -> None:
+    T = C.shape[1]
+    a = A[bounds[j]:bounds[j + 1]].astype(np.float64)
+    if a.shape[0] == 0:
+        return
+    Y = unit(a)  # the paper z-normalises the aligned members (scale does not matter)
+    if not Y.any():  # only constant members
+        out[j] = 0.0
+        return
+    mu = _top_eigvec(Y, C[j].astype(np.float64))
+    p = a @ mu
+    base = T * (a * a).sum(axis=1) + 1.0
     sq = np.sqrt(T)
-    for j in range(k):
-        a = A[bounds[j]:bounds[j + 1]].astype(np.float64)
-        if a.shape[0] == 0:
-            continue
-        Y = unit(a)  # the paper z-normalises the aligned members (scale does not matter)
-        if not Y.any():  # only constant members
-            out[j] = 0.0
-            continue
-        mu = _top_eigvec(Y, C[j].astype(np.float64))
-        p = a @ mu
-        base = T * (a * a).sum(axis=1) + 1.0
-        d_plus = np.sqrt(np.maximum(base - 2 * sq * p, 0)).sum()
-        d_minus = np.sqrt(np.maximum(base + 2 * sq * p, 0)).sum()
-        if d_minus < d_plus:
-            mu = -mu
-        out[j] = unit(mu).astype(np.float32)
+    d_plus = np.sqrt(np.maximum(base - 2 * sq * p, 0)).sum()
+    d_minus = np.sqrt(np.maximum(base + 2 * sq * p, 0)).sum()
+    if d_minus < d_plus:
+        mu = -mu
+    out[j] = unit(mu).astype(np.float32)
+
+
+def _extract_each(A: np.ndarray, bounds: np.ndarray, C: np.ndarray, out: np.ndarray, nt: int = 1) -> None:
+    """The new centroid of every cluster into ``out``; clusters on ``nt`` threads (each
+    cluster's computation is the same on any thread, so the result does not depend on
+    ``nt``: NumPy and the one-thread BLAS release the GIL in the products)."""
+    k = C.shape[0]
+    # largest clusters first, so that the threads finish together
+    order = np.argsort(-np.diff(bounds), kind="stable")
+    if nt <= 1 or k <= 1:
+        for j in order:
+            _extract_one(A, bounds, C, out, int(j))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(nt, k)) as pool:
+        for f in [pool.submit(_extract_one, A, bounds, C, out, int(j)) for j in order]:
+            f.result()
 
 
 class KShape(ShapeClusterBase):
@@ -451,6 +468,7 @@ class KShape(ShapeClusterBase):
         return self._distances(U, nt)
 
     def _distances(self, U: np.ndarray, nt: int) -> np.ndarray:
-        score, _ = _core.lagged(U, self.centroids_unit_, max_lag=self.max_lag_, n_threads=nt)
-        np.subtract(np.float32(1.0), score, out=score)
-        return np.clip(score, 0.0, 2.0, out=score)  # SBD is in [0, 2]; float32 rounding may leave it
+        # centroids first, as sbd_assign computes them (bitwise the same scores, so the argmin is the label)
+        score, _ = _core.lagged(self.centroids_unit_, U, max_lag=self.max_lag_, n_threads=nt)
+        d = np.subtract(np.float32(1.0), score.T)
+        return np.clip(d, 0.0, 2.0, out=d)  # SBD is in [0, 2]; float32 rounding may leave it
