@@ -440,3 +440,19 @@ def test_replay_within_capacity_has_all_zero_arrays():
     assert rep.T == 1 and rep.workers_over == 0
     assert rep.over_per_step.tolist() == [0] and rep.steps_over.tolist() == [0] * p.n_workers
     assert not rep.worker_max_excess.any()
+
+
+def test_size_order_is_numpys_stable_argsort():
+    """_core.size_order (pack's placement order, used by pyshape.dask to deal shards): decreasing
+    max_r peak / eff in float32, ties in input order, as a stable NumPy argsort."""
+    from pyshape import _core
+
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        n, R = int(rng.integers(1, 300)), int(rng.integers(1, 4))
+        peaks = rng.integers(0, 5, (n, R)).astype(np.float32) * np.float32(0.7)  # many ties
+        eff = rng.uniform(1, 3, R).astype(np.float32)
+        want = np.argsort(-(peaks / eff[None, :]).max(axis=1), kind="stable")
+        assert np.array_equal(_core.size_order(peaks, eff), want)
+    with pytest.raises(ValueError, match="one capacity per resource"):
+        _core.size_order(np.ones((3, 2), np.float32), np.ones(3, np.float32))

@@ -122,6 +122,10 @@ def pack(shapes: F32, capacity: F32, order: I64, strategy: str, risk: float = 0.
     """Pack shapes (n, R, T) in the given order (a permutation) with 'first_fit', 'best_fit',
     'complement' or 'auto' against capacity (R,); returns (assignment, n_workers)."""
 
+def size_order(peaks: F32, eff: F32) -> I64:
+    """pack's placement order: rows of peaks (n, R) by decreasing max_r peaks[i, r] / eff[r] (float32),
+    ties in input order."""
+
 def pack_plan(shapes: F32, capacity: npt.NDArray[np.float64], headroom: npt.NDArray[np.float64], strategy: str,
               risk: float, candidates: int, improve: int, shard_size: int, n_threads: int = 0,
               progress: Progress = None, effort: float = 1.0, cost: Optional[npt.NDArray[np.float64]] = None

@@ -124,7 +124,27 @@ size_t lower_bound_py(const DArray& total, const DArray& cap, double risk) {
 
 }  // namespace
 
+// The order pack deals and places shapes in (decreasing max_r peak / eff, ties in input
+// order): exposed so that pyshape.dask deals its shards by the engine's own rule.
+py::array_t<int64_t> size_order_py(const FArray& peaks, const FArray& eff) {
+  require_2d(peaks, "peaks");
+  const size_t n = static_cast<size_t>(peaks.shape(0)), R = static_cast<size_t>(peaks.shape(1));
+  if (eff.ndim() != 1 || static_cast<size_t>(eff.shape(0)) != R)
+    throw std::invalid_argument("eff must hold one capacity per resource (peaks' columns)");
+  if (R == 0) throw std::invalid_argument("size order: no resources");
+  std::vector<int64_t> order;
+  {
+    py::gil_scoped_release nogil;
+    order = size_order(peaks.data(), n, R, eff.data());
+  }
+  py::array_t<int64_t> out(static_cast<py::ssize_t>(n));
+  std::copy(order.begin(), order.end(), out.mutable_data());
+  return out;
+}
+
 void bind_policy(py::module_& m) {
+  m.def("size_order", &size_order_py, py::arg("peaks"), py::arg("eff"),
+        "pack's placement order: rows by decreasing max_r peaks[i, r] / eff[r] (float32), ties in input order.");
   m.def("pack_plan", &pack_plan_py, py::arg("shapes"), py::arg("capacity"), py::arg("headroom"),
         py::arg("strategy"), py::arg("risk"), py::arg("candidates"), py::arg("improve"), py::arg("shard_size"),
         py::arg("n_threads") = 0, py::arg("progress") = py::none(), py::arg("effort") = PackOptions().effort,

@@ -107,13 +107,11 @@ class ShardedPlan:
 def size_order(peaks: np.ndarray, eff: np.ndarray) -> np.ndarray:
     """Decreasing size ``max_r peak[i, r] / C_eff[r]`` (float32), ties in input order.
 
-    The one part of :func:`pyshape.pack`'s policy (``size_order`` in
-    src/cpp/pack/policy.cpp) that the C++ core does not expose on its own, and
-    which dealing the shards needs before any shard is packed: the same float32
-    operations in NumPy (``test_pack_shards_are_the_engines`` checks that the
-    Dask shards then decide exactly as the engine's)."""
-    key = (peaks / eff[None, :]).max(axis=1)
-    return np.argsort(-key, kind="stable").astype(np.int64)
+    :func:`pyshape.pack`'s own placement order (``size_order`` in
+    src/cpp/pack/policy.cpp), which dealing the shards needs before any shard is
+    packed."""
+    return _core.size_order(np.ascontiguousarray(peaks, dtype=np.float32),
+                            np.ascontiguousarray(eff, dtype=np.float32))
 
 
 def _stats(block: np.ndarray) -> Tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
