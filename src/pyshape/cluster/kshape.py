@@ -161,6 +161,30 @@ def _extract_each(A: np.ndarray, bounds: np.ndarray, C: np.ndarray, out: np.ndar
             f.result()
 
 
+def parse_init(init: Any, n: int, k: int, T: int) -> Tuple[str, Optional[np.ndarray]]:
+    """KShape's ``init``, checked: ``('random', None)``, ``('random-labels', None)``,
+    ``('centroids', unit-norm float32 (k, T))`` or ``('labels', int64 (n,))``.
+
+    One reading of ``init`` for the in-memory fit and :func:`pyshape.dask.fit_kshape`,
+    so both start from the same state and refuse the same input."""
+    if isinstance(init, str):
+        if init in ("random", "random-labels"):
+            return init, None
+        raise ValueError(f"init must be 'random', 'random-labels' or an array, got {init!r}")
+    a = np.asarray(init)
+    if a.ndim == 2:
+        if a.shape != (k, T):
+            raise ValueError(f"init centroids must have shape (n_clusters, T) = {(k, T)}, got {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError("init array has a NaN or infinite value")
+        return "centroids", unit(a).astype(np.float32)
+    if a.ndim != 1 or a.shape[0] != n or a.dtype.kind not in "iu":
+        raise ValueError(f"init labels must be integers of shape (n,) = ({n},), got {a.dtype} {a.shape}")
+    if a.min() < 0 or a.max() >= k:
+        raise ValueError(f"init labels must be in [0, n_clusters) = [0, {k})")
+    return "labels", a.astype(np.int64)
+
+
 class KShape(ShapeClusterBase):
     """k-Shape clustering (Paparrizos & Gravano, SIGMOD 2015).
 
@@ -317,29 +341,12 @@ class KShape(ShapeClusterBase):
                  nt: int) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], np.ndarray]:
         """(centroids, labels, dist, shift) to start from; dist None when unknown."""
         n, T = U.shape
-        init = self.init
-        if isinstance(init, str):
-            if init == "random":
-                C = U[np.sort(rng.choice(n, k, replace=False))].copy()
-                return (C, *self._assign(U, C, L, nt))
-            if init == "random-labels":
-                labels = rng.integers(k, size=int(n)).astype(np.int64)  # int(): picks NumPy's array overload
-            else:
-                raise ValueError(f"init must be 'random', 'random-labels' or an array, got {init!r}")
-        else:
-            a = np.asarray(init)
-            if a.ndim == 2:
-                if a.shape != (k, T):
-                    raise ValueError(f"init centroids must have shape (n_clusters, T) = {(k, T)}, got {a.shape}")
-                if not np.isfinite(a).all():
-                    raise ValueError("init array has a NaN or infinite value")
-                C = unit(a).astype(np.float32)
-                return (C, *self._assign(U, C, L, nt))
-            if a.ndim != 1 or a.shape[0] != n or a.dtype.kind not in "iu":
-                raise ValueError(f"init labels must be integers of shape (n,) = ({n},), got {a.dtype} {a.shape}")
-            if a.min() < 0 or a.max() >= k:
-                raise ValueError(f"init labels must be in [0, n_clusters) = [0, {k})")
-            labels = a.astype(np.int64)
+        kind, given = parse_init(self.init, n, k, T)
+        if kind in ("random", "centroids"):
+            C = U[np.sort(rng.choice(n, k, replace=False))].copy() if given is None else given
+            return (C, *self._assign(U, C, L, nt))
+        # int(): picks NumPy's array overload
+        labels = rng.integers(k, size=int(n)).astype(np.int64) if given is None else given
         C = np.zeros((k, T), dtype=np.float32)
         dist = np.ones(n)
         shift = np.zeros(n, dtype=np.int32)

@@ -26,7 +26,7 @@ import numpy as np
 from pyshape import _core
 from pyshape._validation import check_int, make_rng
 from pyshape.cluster._base import check_n_clusters, reseed_empty, unit
-from pyshape.cluster.kshape import KShape, _one_blas_thread, _top_eigvec
+from pyshape.cluster.kshape import KShape, _one_blas_thread, _top_eigvec, parse_init
 from pyshape.dask._common import ArrayLike, aligned, compute_in_order, da, dask
 from pyshape.dask.cluster import SBD_DTYPE, Rows, sbd_block, unit_rows
 
@@ -216,31 +216,13 @@ class _Fit:
     def initial(self, rng: np.random.Generator) -> Tuple[np.ndarray, Any, Optional[np.ndarray]]:
         """``KShape._initial``: (centroids, records, SBD or None when unknown)."""
         n, T, k = self.n, self.T, self.k
-        init = self.est.init
         proxy = Rows(self.U)
-        if isinstance(init, str):
-            if init == "random":
-                C = proxy[np.sort(rng.choice(n, k, replace=False))].copy()
-                A, dist, _ = self.assign(C)
-                return C, A, dist
-            if init != "random-labels":
-                raise ValueError(f"init must be 'random', 'random-labels' or an array, got {init!r}")
-            labels = rng.integers(k, size=int(n)).astype(np.int64)
-        else:
-            a = np.asarray(init)
-            if a.ndim == 2:
-                if a.shape != (k, T):
-                    raise ValueError(f"init centroids must have shape (n_clusters, T) = {(k, T)}, got {a.shape}")
-                if not np.isfinite(a).all():
-                    raise ValueError("init array has a NaN or infinite value")
-                C = unit(a).astype(np.float32)
-                A, dist, _ = self.assign(C)
-                return C, A, dist
-            if a.ndim != 1 or a.shape[0] != n or a.dtype.kind not in "iu":
-                raise ValueError(f"init labels must be integers of shape (n,) = ({n},), got {a.dtype} {a.shape}")
-            if a.min() < 0 or a.max() >= k:
-                raise ValueError(f"init labels must be in [0, n_clusters) = [0, {k})")
-            labels = a.astype(np.int64)
+        kind, given = parse_init(self.est.init, n, k, T)
+        if kind in ("random", "centroids"):
+            C = proxy[np.sort(rng.choice(n, k, replace=False))].copy() if given is None else given
+            A, dist, _ = self.assign(C)
+            return C, A, dist
+        labels = rng.integers(k, size=int(n)).astype(np.int64) if given is None else given
         C = np.zeros((k, T), dtype=np.float32)
         shift = np.zeros(n, dtype=np.int32)
         reseed_empty(labels, np.ones(n), C, proxy.as_array(), shift)
