@@ -290,3 +290,32 @@ def test_misaligned_float32_is_copied_not_read_unaligned():
     p = pyshape.Placer(4.0, T=16)
     assert p.place("a", odd[0]) == 0
     np.testing.assert_array_equal(p.load(0)[0], good[0])
+
+
+def _odd(a: np.ndarray, offset: int = 3) -> np.ndarray:
+    """a's values in a view at an odd byte offset (as NumPy arrays unpickled from a Dask frame)."""
+    buf = bytearray(a.nbytes + offset)
+    buf[offset:] = a.tobytes()
+    out = np.frombuffer(buf, dtype=a.dtype, offset=offset).reshape(a.shape)
+    assert not out.flags.aligned
+    return out
+
+
+def test_misaligned_float64_and_int64_reach_the_core_as_aligned_copies():
+    """The float64 / int64 arguments of the bindings (capacity, headroom, assignments) are copied
+    when misaligned, like the float32 shapes: the sanitizer leg runs this (UBSan: a misaligned
+    double load is undefined behaviour even where x86 tolerates it)."""
+    from pyshape import _core
+
+    rng = np.random.default_rng(1)
+    D = rng.random((40, 2, 12)).astype(np.float32)
+    cap, head = np.array([3.0, 4.0]), np.array([0.1, 0.0])
+    want = _core.pack_plan(D, cap, head, "first_fit", risk=0.0, candidates=8, improve=0, shard_size=32768)
+    got = _core.pack_plan(D, _odd(cap), _odd(head), "first_fit", risk=0.0, candidates=8, improve=0,
+                          shard_size=32768)
+    assert np.array_equal(got[0], want[0]) and got[1:3] == want[1:3]
+    plan = pyshape.pack(D, capacity=[3.0, 4.0], headroom=[0.1, 0.0])
+    a = np.ascontiguousarray(plan.assignment, dtype=np.int64)
+    import dataclasses
+
+    assert dataclasses.replace(plan, assignment=_odd(a)).verify(raise_on_error=False).ok

@@ -11,8 +11,8 @@ namespace pyshape {
 
 namespace {
 
-using IArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
-using I32Array = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
+using IArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast | kAligned>;
+using I32Array = py::array_t<int32_t, py::array::c_style | py::array::forcecast | kAligned>;
 
 void check_centroids(const FArray& u, const FArray& c) {
   require_2d(u, "u");

@@ -102,7 +102,7 @@ LowRankSide low_rank_side(const FArray& rows, const FArray& proj, const FArray& 
   return LowRankSide{rows.data(), proj.data(), res.data(), n};
 }
 
-using IArray = py::array_t<int64_t, py::array::c_style>;
+using IArray = py::array_t<int64_t, py::array::c_style | kAligned>;
 
 // Optional processing order (a permutation of [0, n)), checked before use.
 IArray take_order(py::object obj, size_t n, const char* name) {

@@ -17,8 +17,8 @@ namespace pyshape {
 
 namespace {
 
-using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using I64Array = py::array_t<int64_t, py::array::c_style>;
+using DArray = py::array_t<double, py::array::c_style | py::array::forcecast | kAligned>;
+using I64Array = py::array_t<int64_t, py::array::c_style | kAligned>;
 
 void require_3d(const FArray& a, const char* name) {
   if (a.ndim() != 3) throw std::invalid_argument(std::string(name) + " must be 3-D (n, R, T)");
@@ -333,7 +333,7 @@ void bind_pack(py::module_& m) {
                ws.resize(p.n_workers());
                for (size_t w = 0; w < ws.size(); ++w) ws[w] = w;
              } else {
-               auto a = workers.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
+               auto a = workers.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast | kAligned>>();
                ws.resize(static_cast<size_t>(a.size()));
                for (size_t k = 0; k < ws.size(); ++k) {
                  const int64_t w = a.data()[k];

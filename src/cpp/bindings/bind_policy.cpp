@@ -14,7 +14,7 @@ namespace pyshape {
 
 namespace {
 
-using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using DArray = py::array_t<double, py::array::c_style | py::array::forcecast | kAligned>;
 
 // Returns (assignment or None, n_workers, lower_bound, peak_workers, total,
 // nonfinite_row, negative_row, too_large_rows, worker_type or None, cost,
@@ -95,7 +95,7 @@ double cost_lower_bound_py(const DArray& total, const DArray& eff, const DArray&
 }
 
 // (ok, steps_over (W,), max_excess (R,), allowed_steps, message); see verify.hpp.
-py::tuple verify_py(const FArray& D, const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& assign,
+py::tuple verify_py(const FArray& D, const py::array_t<int64_t, py::array::c_style | py::array::forcecast | kAligned>& assign,
                     size_t W, const DArray& capacity, const DArray& headroom, double risk, int n_threads) {
   if (D.ndim() != 3) throw std::invalid_argument("shapes must be 3-D (n, R, T)");
   const size_t n = D.shape(0), R = D.shape(1), T = D.shape(2);
