@@ -61,10 +61,8 @@ inline void tile_accumulate(const float* Ap, const float* Bp, size_t kc, Vec (&c
   }
 }
 
-inline void micro(const float* Ap, int m_valid, const float* Bp, size_t kc, float* C, size_t ldc,
-                  int n_valid, bool accumulate) {
-  Vec c[kMR][kNV];
-  tile_accumulate(Ap, Bp, kc, c);
+// Writes (or adds) the valid m_valid x n_valid corner of a register tile to C.
+inline void store_tile(const Vec (&c)[kMR][kNV], int m_valid, float* C, size_t ldc, int n_valid, bool accumulate) {
   if (m_valid == kMR && n_valid == kNR) {
     for (int i = 0; i < kMR; ++i)
       for (int v = 0; v < kNV; ++v) {
@@ -79,6 +77,13 @@ inline void micro(const float* Ap, int m_valid, const float* Bp, size_t kc, floa
     float* p = C + i * ldc;
     for (int j = 0; j < n_valid; ++j) p[j] = accumulate ? p[j] + tmp[j] : tmp[j];
   }
+}
+
+inline void micro(const float* Ap, int m_valid, const float* Bp, size_t kc, float* C, size_t ldc,
+                  int n_valid, bool accumulate) {
+  Vec c[kMR][kNV];
+  tile_accumulate(Ap, Bp, kc, c);
+  store_tile(c, m_valid, C, ldc, n_valid, accumulate);
 }
 
 // micro() with A unpacked (kernel_table.hpp): row i of the tile at A + i * lda.
@@ -101,20 +106,7 @@ inline void micro_rows(const float* A, size_t lda, int m_valid, const float* Bp,
       for (int v = 0; v < kNV; ++v) c[i][v] = fmadd(ai, b[v], c[i][v]);
     }
   }
-  if (m_valid == kMR && n_valid == kNR) {
-    for (int i = 0; i < kMR; ++i)
-      for (int v = 0; v < kNV; ++v) {
-        float* p = C + i * ldc + v * kW;
-        (accumulate ? c[i][v] + Vec::load(p) : c[i][v]).store(p);
-      }
-    return;
-  }
-  float tmp[kNR];
-  for (int i = 0; i < m_valid; ++i) {
-    for (int v = 0; v < kNV; ++v) c[i][v].store(tmp + v * kW);
-    float* p = C + i * ldc;
-    for (int j = 0; j < n_valid; ++j) p[j] = accumulate ? p[j] + tmp[j] : tmp[j];
-  }
+  store_tile(c, m_valid, C, ldc, n_valid, accumulate);
 }
 
 // Scores one packed row against np (<= kMaxRowPanels) packed panels over all
