@@ -10,6 +10,7 @@
 
 #include "common/parallel.hpp"
 #include "pack/policy.hpp"
+#include "pack/types_search.hpp"
 
 namespace pyshape {
 
@@ -104,26 +105,13 @@ size_t pack_mixed_one(const PackKernels& pk, const float* D, size_t R, size_t T,
                       const double* cost, size_t n_types, const float* effmax, const int64_t* order, size_t m,
                       const PackOptions& opt, int64_t* assign, std::vector<int32_t>& wtype) {
   Fleet fleet(pk, R, T, effmax, opt.risk);
-  const size_t RT = R * T;
-  ShapeSummary ss;
-  std::vector<float> np(R);
   wtype.clear();
-  for (size_t k = 0; k < m; ++k) {
-    const int64_t i = order[k];
-    const float* s = D + static_cast<size_t>(i) * RT;
-    fleet.summarize(s, ss);
-    int64_t w = fleet.choose(s, ss, opt.strategy, opt.candidates);
-    if (w < 0) {
-      const int t = open_type(peaks + static_cast<size_t>(i) * R, R, eff, cost, n_types);
-      if (t < 0) throw std::invalid_argument("shape " + std::to_string(i) + " fits no worker type");
-      w = static_cast<int64_t>(fleet.open(eff + static_cast<size_t>(t) * R));
-      wtype.push_back(t);
-      if (!fleet.fits(static_cast<size_t>(w), s, np.data()))
-        throw std::invalid_argument("shape " + std::to_string(i) + " does not fit an empty worker");
-    }
-    fleet.add(static_cast<size_t>(w), s, ss);
-    assign[i] = w;
-  }
+  greedy_pass(fleet, D, order, m, opt, assign, [&](int64_t i) {
+    const int t = open_type(peaks + static_cast<size_t>(i) * R, R, eff, cost, n_types);
+    if (t < 0) throw std::invalid_argument("shape " + std::to_string(i) + " fits no worker type");
+    wtype.push_back(t);
+    return fleet.open(eff + static_cast<size_t>(t) * R);
+  }, ProgressFn(), m);
   return fleet.size();
 }
 
@@ -200,6 +188,8 @@ bool pack_into(const PackKernels& pk, const float* Ds, size_t m, size_t R, size_
   return true;
 }
 
+}  // namespace
+
 // The cheapest multiset of at most k types (k workers), cheaper than `below`, whose
 // workers take the shapes by pack_into (first_fit, best_fit or complement);
 // multisets in increasing cost (ties: table order), those whose summed
@@ -254,6 +244,8 @@ double cheapest_bins(const PackKernels& pk, const float* Ds, size_t m, size_t R,
   }
   return std::numeric_limits<double>::infinity();
 }
+
+namespace {
 
 void repack_tail(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
                  const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
@@ -388,7 +380,20 @@ double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, 
 double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
                   const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
                   std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads) {
-  return candidates_of(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type, progress, n_threads, true);
+  double c =
+      candidates_of(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type, progress, n_threads, true);
+  // 'auto' on a fleet of several types at risk 0: the typed local search (types_search.hpp), then the
+  // tail repack again when it changed the plan (its emptiest workers are new)
+  if (n_types > 1 && opt.search && opt.risk == 0 && opt.effort > 0) {
+    const double budget = typed_search_budget(opt.effort, n * R * T);
+    const double after = improve_typed(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type,
+                                       static_cast<uint64_t>(std::min(budget, 1e18)));
+    if (after < c) {
+      repack_tail(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type, n_threads);
+      c = plan_cost(worker_type, cost);
+    }
+  }
+  return c;
 }
 
 namespace {

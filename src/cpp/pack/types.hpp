@@ -66,6 +66,18 @@ int cheapest_type(const float* p, size_t R, const float* eff, const double* cost
 void downsize(const float* D, size_t n, size_t R, size_t T, const int64_t* assign, size_t W, const float* eff,
               const double* cost, size_t n_types, double risk, int32_t* worker_type, int n_threads);
 
+// The cheapest multiset of at most k worker types, cheaper than `below`, whose
+// workers (opened up front, largest first) take the shapes Ds (m x R x T,
+// peaks ps) by first fit, best fit or complement in decreasing size; mixes in
+// increasing cost (ties: table order), those whose summed capacity is below
+// the shapes' total at some step skipped, at most 64 tried. Returns the cost
+// (infinity when none), the mix to bins and each shape's bin to sub (bins may
+// be left empty). The tail repack's fixed mixes and the typed local search's
+// split (types_search.hpp).
+double cheapest_bins(const PackKernels& pk, const float* Ds, size_t m, size_t R, size_t T, const float* ps,
+                     const float* eff, const double* cost, size_t n_types, size_t k, double below,
+                     const PackOptions& opt, std::vector<int32_t>& bins, int64_t* sub);
+
 // The typed policy above on shapes D (n x R x T) with per-shape peaks (n x R);
 // eff: n_types x R effective capacities (float32), cost: n_types. Every
 // shape must fit some type. Writes assign (n) and worker_type (resized to the
