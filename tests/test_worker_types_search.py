@@ -9,12 +9,11 @@ import math
 
 import numpy as np
 import pytest
+from test_worker_types import _brute_force_cost, _shapes
 
 import pyshape
 import pyshape._core as core
 from pyshape.packing import WorkerTypes
-
-from test_worker_types import _brute_force_cost, _shapes
 
 
 def _instance(rng, n, R, T, nt):

@@ -216,22 +216,24 @@ def plot_worker_load(
 
     colours = matplotlib.colormaps["tab20"]
     head = float(plan.headroom[r])
-    typed = plan.types is not None and plan.worker_type is not None
-    names = [plan.types.names[int(plan.worker_type[int(w)])] for w in chosen] if typed else []
+    types, wtype = plan.types, plan.worker_type
+    typed = types is not None and wtype is not None
+    names = [types.names[int(wtype[int(w)])] for w in chosen] if types is not None and wtype is not None else []
     for i, (w, y) in enumerate(zip(chosen, series)):
         label = f"worker {int(w)} ({names[i]})" if typed else f"worker {int(w)}"
         ax.plot(x, y, color=colours(i % 20), linewidth=1.0, label=label, gid=f"worker {int(w)}")
-    if typed:  # each worker's own capacity: one line per type drawn, the larger types darker
-        drawn = sorted({int(plan.worker_type[int(w)]) for w in chosen}, key=lambda t: plan.types.capacity[t, r])
+    if types is not None and wtype is not None:  # each worker's own capacity: a line per type drawn, larger darker
+        tcap = types.capacity
+        drawn = sorted({int(wtype[int(w)]) for w in chosen}, key=lambda t: tcap[t, r])
         greys = np.linspace(0.55, 0.0, len(drawn)) if len(drawn) > 1 else [0.0]
         for t, g in zip(drawn, greys):
-            cap_t, name = float(plan.types.capacity[t, r]), plan.types.names[t]
+            cap_t, name = float(tcap[t, r]), types.names[t]
             ax.axhline(cap_t, color=str(g), linestyle=":", linewidth=1.4, label=f"capacity {name}",
                        gid=f"capacity {name}")
             if head > 0:
                 ax.axhline(cap_t * (1 - head), color=str(g), linestyle="--", linewidth=0.8,
                            label=f"effective capacity {name} ({head:.0%} headroom)", gid=f"effective capacity {name}")
-        cap = max(float(plan.types.capacity[t, r]) for t in drawn)
+        cap = max(float(tcap[t, r]) for t in drawn)
     else:
         cap = float(plan.capacity[r])
         ax.axhline(cap, color="black", linewidth=1.4, label="capacity", gid="capacity")

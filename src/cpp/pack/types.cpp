@@ -154,7 +154,8 @@ namespace {
 
 double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
                      const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
-                     std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads, bool tail);
+                     std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads, bool tail,
+                     double search = 0);
 
 // Tail repack (see types.hpp): the shapes of the k emptiest workers
 // (k = 1 .. kTailWorkers, fill = sum_r volume_r / capacity_r of the worker's
@@ -334,7 +335,8 @@ void repack_tail(const PackKernels& pk, const float* D, size_t n, size_t R, size
 
 double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
                      const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
-                     std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads, bool tail) {
+                     std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads, bool tail,
+                     double search) {
   std::vector<int64_t> cand(n);
   std::vector<int32_t> ctype;
   bool have = false;
@@ -343,6 +345,12 @@ double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, 
     (void)W;
     downsize(D, n, R, T, cand.data(), ctype.size(), eff, cost, n_types, opt.risk, ctype.data(), n_threads);
     if (tail && n_types > 1) repack_tail(pk, D, n, R, T, peaks, eff, cost, n_types, opt, cand.data(), ctype, n_threads);
+    if (search > 0 && n_types > 1) {  // the typed local search from every candidate: they end in different optima
+      const double before = plan_cost(ctype, cost);
+      const double after = improve_typed(pk, D, n, R, T, peaks, eff, cost, n_types, opt, cand.data(), ctype,
+                                         static_cast<uint64_t>(std::min(search, 1e18)));
+      if (after < before) repack_tail(pk, D, n, R, T, peaks, eff, cost, n_types, opt, cand.data(), ctype, n_threads);
+    }
     const double c = plan_cost(ctype, cost);
     if (!have || c < best) {
       std::copy(cand.begin(), cand.end(), assign);
@@ -380,20 +388,12 @@ double candidates_of(const PackKernels& pk, const float* D, size_t n, size_t R, 
 double pack_typed(const PackKernels& pk, const float* D, size_t n, size_t R, size_t T, const float* peaks,
                   const float* eff, const double* cost, size_t n_types, const PackOptions& opt, int64_t* assign,
                   std::vector<int32_t>& worker_type, const ProgressFn& progress, int n_threads) {
-  double c =
-      candidates_of(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type, progress, n_threads, true);
-  // 'auto' on a fleet of several types at risk 0: the typed local search (types_search.hpp), then the
-  // tail repack again when it changed the plan (its emptiest workers are new)
-  if (n_types > 1 && opt.search && opt.risk == 0 && opt.effort > 0) {
-    const double budget = typed_search_budget(opt.effort, n * R * T);
-    const double after = improve_typed(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type,
-                                       static_cast<uint64_t>(std::min(budget, 1e18)));
-    if (after < c) {
-      repack_tail(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type, n_threads);
-      c = plan_cost(worker_type, cost);
-    }
-  }
-  return c;
+  // 'auto' on a fleet of several types at risk 0: the typed local search (types_search.hpp) from every
+  // candidate, the budget shared equally, then the tail repack again where it lowered the cost
+  const bool search = n_types > 1 && opt.search && opt.risk == 0 && opt.effort > 0;
+  const double budget = search ? typed_search_budget(opt.effort, n * R * T) / static_cast<double>(n_types + 1) : 0.0;
+  return candidates_of(pk, D, n, R, T, peaks, eff, cost, n_types, opt, assign, worker_type, progress, n_threads, true,
+                       budget);
 }
 
 namespace {

@@ -28,8 +28,18 @@
 // candidate runs, and downsizing and the tail repack are skipped: the plan
 // is bit for bit the one-type plan.
 //
+// With strategy 'auto' (opt.search) at risk 0, every candidate then goes
+// through the typed local search (types_search.hpp: moves, merges of several
+// workers into one bigger type, swaps and moves that let a worker downsize,
+// splits into cheaper mixes, and improve_plan within each type; searches from
+// different candidates end in different optima) with an equal share of
+// effort * (2^25 + 4 V) values of work (V = n R T), and the tail repack runs
+// again where the search lowered the cost; the cheapest plan is kept.
+//
 // Cost: one engine run per type plus one greedy pass, so about n_types + 1
-// times the one-type cost, plus the tail repacks (small subsets).
+// times the one-type cost, plus the tail repacks (small subsets) and the
+// search's budget (0.27 s at n = 100,000, T = 96, R = 2 on the shared
+// machine: bench/RESULTS.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "pack/improve.hpp"
+#include "pack/portfolio.hpp"
 #include "pack/types.hpp"
 
 namespace pyshape {
@@ -51,7 +52,6 @@ class Search {
     st_.cost_before = total_cost();
     for (size_t round = 0; round < kTypedRounds && !spent(); ++round) {
       const double before = total_cost();
-      same_type();
       retype_all();
       for (size_t w : by_waste())
         if (!spent() && alive_[w]) st_.emptied += empty(w);
@@ -66,6 +66,8 @@ class Search {
         if (!spent() && alive_[w]) shed(w);
       for (size_t w : by_waste())
         if (!spent() && alive_[w]) st_.split += split(w);
+      same_type();  // last: it may take what is left of the budget
+      retype_all();
       ++st_.rounds;
       if (!(total_cost() < before * (1.0 - kGain))) break;
     }
@@ -580,10 +582,21 @@ class Search {
     const size_t lb = improve_lower_bound(Dl.data(), m, R_, T_, cap, 256, &lw);
     work_ += lw;
     if (lb >= ws.size() || spent()) return;
-    const uint64_t left = budget_ - work_;
-    const uint64_t give = std::min<uint64_t>(left, static_cast<uint64_t>(search_share(m)));
-    const ImproveResult res = improve_plan(Dl.data(), m, R_, T_, cap, bin.data(), ws.size(), lb, give);
-    work_ += res.work;
+    // as 'auto' does per shard (portfolio.hpp): the plain search, then, when it stays above the bound,
+    // the search with re-pack moves from the same start
+    ImproveResult res;
+    for (int pass = 0; pass < 2 && !spent(); ++pass) {
+      const uint64_t give = std::min<uint64_t>(budget_ - work_, static_cast<uint64_t>(search_share(m)));
+      ImproveOptions io;
+      io.repack = pass == 1;
+      std::vector<int64_t> trial = bin;
+      res = improve_plan(Dl.data(), m, R_, T_, cap, trial.data(), ws.size(), lb, give, io);
+      work_ += res.work;
+      if (res.removed > 0) {
+        bin.swap(trial);
+        break;
+      }
+    }
     if (res.removed == 0) return;
     st_.same_type_removed += res.removed;
     for (size_t w : ws) mem_[w].clear();
@@ -599,7 +612,7 @@ class Search {
   }
 
   // improve_plan's budget for a chunk of m shapes: what 'auto' gives a shard of that size.
-  double search_share(size_t m) const { return std::ldexp(1.0, 22) + 16.0 * static_cast<double>(m * RT_); }
+  double search_share(size_t m) const { return search_budget(opt_.effort, m * RT_); }
 
   const PackKernels& pk_;
   const float* D_;

@@ -5,14 +5,9 @@
 // Loads are kept per worker in float64 (R x T, summed from the members), and
 // a worker fits type t when its load is nowhere above t's effective capacity
 // (the fit test of downsize() at risk 0). The cheapest type that holds a load
-// depends on its per-resource peaks only. One round, in this order:
+// depends on its per-resource peaks only. One round, in this order (every
+// worker first re-typed to the cheapest type its load fits: downsizing):
 //
-//   same type   for each type, its workers (in chunks of at most
-//               kTypedChunkValues values, in worker order) go through
-//               improve_plan (improve.hpp): ejection moves and exact re-packs
-//               that remove workers while every shape stays on a worker of
-//               that type; then every worker is re-typed to the cheapest type
-//               its load fits (downsizing)
 //   empty       from the worker that wastes the most (cost x (1 - fill),
 //               fill = mean_r volume_r / (capacity_r T)): its shapes, the
 //               largest first, each to the other worker whose cost rises
@@ -39,6 +34,13 @@
 //   split       a worker's shapes into the cheapest mix of at most 3 workers
 //               that is cheaper than it and takes them (cheapest_bins,
 //               types.hpp: fixed workers, first fit / best fit / complement)
+//   same type   for each type, its workers (in chunks of at most
+//               kTypedChunkValues values, in worker order) go through
+//               improve_plan (improve.hpp) as 'auto' runs it on a shard (the
+//               plain search, then the one with re-pack moves; the budget of
+//               search_budget, portfolio.hpp, capped by what is left):
+//               ejection moves and exact re-packs that remove workers while
+//               every shape stays on a worker of that type; then downsizing
 //
 // Rounds repeat while one lowers the cost, at most kTypedRounds. Work is
 // counted in values read (one per (resource, step) of a load scan; the
