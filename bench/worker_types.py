@@ -235,7 +235,7 @@ def search_effect(sizes=((40, 24, 20), (120, 48, 10), (250, 288, 7)), seed: int 
             if not np.isfinite(D).all():
                 continue
             p = pyshape.pack(D, types, "complement")
-            budget = int(2**25 + 4 * D.size)  # typed_search_budget(effort=1, V)
+            budget = int(2**25 + D.size)  # typed_search_budget(effort=1, V), all of it (pack shares it)
             t0 = time.perf_counter()
             a, t, st = core._improve_typed(D, types.capacity.astype(np.float32), types.cost, p.assignment,
                                            p.worker_type.astype(np.int32), budget)

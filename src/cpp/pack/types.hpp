@@ -33,7 +33,7 @@
 // workers into one bigger type, swaps and moves that let a worker downsize,
 // splits into cheaper mixes, and improve_plan within each type; searches from
 // different candidates end in different optima) with an equal share of
-// effort * (2^25 + 4 V) values of work (V = n R T), and the tail repack runs
+// effort * (2^25 + V) values of work (V = n R T), and the tail repack runs
 // again where the search lowered the cost; the cheapest plan is kept.
 //
 // Cost: one engine run per type plus one greedy pass, so about n_types + 1

@@ -14,7 +14,7 @@
 namespace pyshape {
 
 double typed_search_budget(double effort, size_t V) {
-  return effort * (std::ldexp(1.0, 25) + 4.0 * static_cast<double>(V));
+  return effort * (std::ldexp(1.0, 25) + static_cast<double>(V));
 }
 
 namespace {

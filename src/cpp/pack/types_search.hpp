@@ -70,7 +70,10 @@ struct TypedSearchStats {
           shed = 0, swapped = 0, split = 0, same_type_removed = 0, rounds = 0;
 };
 
-// The work budget of the search on V = n R T values: effort * (2^25 + 4 V).
+// The work budget of the search on V = n R T values: effort * (2^25 + V)
+// (pack_typed shares it equally among its candidates). On 100,000 synthetic
+// shapes x 2 resources, three types: +7% CPU on the typed pack at T = 96,
+// +3.5% at T = 288 (bench/RESULTS.md); 4 V instead of V gave +11%.
 double typed_search_budget(double effort, size_t V);
 
 // Improves the plan (assign: n workers in [0, W), wtype: W types) of shapes
