@@ -38,8 +38,7 @@
 //
 // Cost: one engine run per type plus one greedy pass, so about n_types + 1
 // times the one-type cost, plus the tail repacks (small subsets) and the
-// search's budget (0.27 s at n = 100,000, T = 96, R = 2 on the shared
-// machine: bench/RESULTS.md).
+// search's budget (+7% CPU at n = 100,000, T = 96, R = 2: bench/RESULTS.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>
