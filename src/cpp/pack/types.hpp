@@ -34,7 +34,11 @@
 // splits into cheaper mixes, and improve_plan within each type; searches from
 // different candidates end in different optima) with an equal share of
 // effort * (2^25 + V) values of work (V = n R T), and the tail repack runs
-// again where the search lowered the cost; the cheapest plan is kept.
+// again where the search lowered the cost; the cheapest plan is kept. Small
+// inputs (V <= kPortfolioValues, portfolio.hpp) also get the candidates of the
+// greedy rules first_fit, best_fit and complement, and there every candidate's
+// search gets the whole budget (a few ms each for 250 VMs x 288 steps); the
+// cheapest of all is kept.
 //
 // Cost: one engine run per type plus one greedy pass, so about n_types + 1
 // times the one-type cost, plus the tail repacks (small subsets) and the
