@@ -6,6 +6,7 @@ GB, 288 five-minute steps per day), and the time against the one-type plans.
     python bench/worker_types.py --cpsat    # and a fourth: 20-VM instances against CP-SAT (ortools);
                                             # medium(n=24, seed=3, time_limit=30) for the fresh set
     python bench/worker_types.py --cpsat40  # 5 instances of 40 VMs against CP-SAT (60 s each)
+    python bench/worker_types.py --scale 96 # only the typed pack of 100,000 synthetic shapes (CPU s)
 
 Third table: the typed local search on its own (search_effect): the typed 'complement' plan (no
 search) before and after the search, beside 'auto'.
@@ -249,9 +250,37 @@ def search_effect(sizes=((40, 24, 20), (120, 48, 10), (250, 288, 7)), seed: int 
               f"{np.median(ts) * 1e3:.0f} ms | {sum(ca):.2f} | {better} of {len(c0)} |")
 
 
+def scale(n: int = 100_000, T: int = 96, repeats: int = 2) -> None:
+    """The typed pack at scale: n synthetic shapes x 2 resources, three types at 1.2x / 3x / 8x the
+    largest shape (costs 1 / 2.3 / 5.6); wall and CPU seconds of each pack (run it on two builds,
+    alternating, to compare them)."""
+    import resource
+
+    from pyshape.packing import WorkerTypes
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(n, T, random_state=0)
+    Y, _ = make_shapes(n, T, random_state=1)
+    D = np.ascontiguousarray(np.stack([X, Y], axis=1).astype(np.float32))
+    m = D.max(axis=(0, 2)).astype(np.float64)
+    types = WorkerTypes(["small", "medium", "large"], np.stack([1.2 * m, 3 * m, 8 * m]), [1.0, 2.3, 5.6])
+    for _ in range(repeats):
+        c0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        p = pyshape.pack(D, types)
+        t = time.perf_counter() - t0
+        c1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime
+        print(f"n={n} T={T}: {t:.2f} s wall {cpu:.2f} s CPU cost {p.cost:.2f} bound {p.cost_lower_bound:.2f} "
+              f"{p.type_counts}", flush=True)
+
+
 if __name__ == "__main__":
     import sys
 
+    if "--scale" in sys.argv:  # alone: python bench/worker_types.py --scale [T]
+        scale(T=int(sys.argv[-1]) if sys.argv[-1].isdigit() else 96)
+        sys.exit(0)
     main()
     tiny()
     search_effect()
