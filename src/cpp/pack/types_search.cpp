@@ -256,24 +256,33 @@ class Search {
     return m;
   }
 
+  // Tentatively onto its receiver (receiver()): shape i of w, when the rises
+  // so far plus its own stay below `gain`; the receiver saved to u, the move
+  // recorded (w's own load is the caller's).
+  bool move_out(int64_t i, size_t w, double gain, Undo& u, double& rise,
+                std::vector<std::pair<int64_t, size_t>>& moves) {
+    int32_t t;
+    double d;
+    const int64_t b = receiver(i, w, gain * (1.0 - kGain) - rise, &t, &d);
+    if (b < 0) return false;
+    save(u, static_cast<size_t>(b));
+    add(static_cast<size_t>(b), i, 1.0);
+    type_[b] = t;
+    rise += d;
+    moves.emplace_back(i, static_cast<size_t>(b));
+    return true;
+  }
+
   bool empty(size_t w) {
     const double own = cost_[type_[w]];
     Undo u;
     std::vector<std::pair<int64_t, size_t>> moves;
     double rise = 0;
     for (int64_t i : largest_first(w)) {
-      int32_t t;
-      double d;
-      const int64_t b = receiver(i, w, own * (1.0 - kGain) - rise, &t, &d);
-      if (b < 0) {
+      if (!move_out(i, w, own, u, rise, moves)) {
         restore(u);
         return false;
       }
-      save(u, static_cast<size_t>(b));
-      add(static_cast<size_t>(b), i, 1.0);
-      type_[b] = t;
-      rise += d;
-      moves.emplace_back(i, static_cast<size_t>(b));
     }
     for (auto& [i, b] : moves) move_member(i, w, b);
     alive_[w] = 0;
@@ -435,20 +444,12 @@ class Search {
         restore(u);
         return false;
       }
-      int32_t nt;
-      double d;
-      const int64_t b = receiver(pick, w, saving * (1.0 - kGain) - rise, &nt, &d);
-      if (b < 0) {
+      if (!move_out(pick, w, saving, u, rise, moves)) {
         restore(u);
         return false;
       }
-      save(u, static_cast<size_t>(b));
-      add(static_cast<size_t>(b), pick, 1.0);
       add(w, pick, -1.0);
-      type_[b] = nt;
-      rise += d;
       rest.erase(std::find(rest.begin(), rest.end(), pick));
-      moves.emplace_back(pick, static_cast<size_t>(b));
     }
     for (auto& [i, b] : moves) move_member(i, w, b);
     reload(w);  // exact sums of what is left (the moves subtracted)
