@@ -154,6 +154,10 @@ def _repack_exact(shapes: F32, capacity: F32, k: int, max_nodes: int) -> Tuple[i
     """Test hook: shapes (n, R, T) onto k empty workers by the local search's exact re-pack;
     (status 1 found / 0 infeasible / -1 node budget spent, assignment or None, nodes)."""
 
+def _squeeze(shapes: F32, capacity: F32, k: int, budget: int, seed: int = 0) -> Tuple[bool, I64, int]:
+    """Test hook: shapes (n, R, T) onto k workers by 'auto''s fixed-k squeeze from the least-overflow
+    start; (found, assignment (the last state when not found), values compared)."""
+
 class Placer:
     """Online placement state (see pyshape.placer.Placer)."""
 

@@ -43,6 +43,7 @@ constexpr size_t kPortfolioValues = size_t{1} << 21;
 constexpr size_t kSearchValues = size_t{1} << 24;
 constexpr size_t kRestarts = 8;          // restarts with re-pack moves (small shards)
 constexpr double kRestartShare = 0.25;   // of the budget, each
+constexpr double kSqueezeShare = 3.0;    // the fixed-k squeeze's budget, in budgets
 
 // The local-search budget of a shard of V values, in values compared:
 // effort * (2^25 + 16 V) up to kPortfolioValues, effort * 2^23 above (unused
