@@ -21,10 +21,16 @@
 // the most uneven fills, then the first in the list above) is improved by
 // improve_plan() with a budget of effort * (2^25 + 16 * V) values compared
 // (search_budget), stopping at the lower bound (improve_lower_bound). When
-// that plain search stays above the bound, the search with re-pack moves
-// (ImproveOptions::repack) restarts from each of the kRestarts best distinct
-// constructions with kRestartShare of the budget each, the best plan kept:
-// different searches from different starts fail on different instances.
+// that plain search stays above the bound, the fixed-k squeeze
+// (squeeze.hpp: all shapes on one worker fewer, overflow allowed, moved until
+// none is over, by weighted local search with exact pair re-packs) runs with
+// kSqueezeShare budgets, one worker fewer at a time; it finds the plans that
+// need the whole fleet rearranged (few workers, a nearly full step), which
+// the plain search, emptying one worker at a time, misses. If still above
+// the bound, the search with re-pack moves (ImproveOptions::repack) restarts
+// from each of the kRestarts best distinct constructions with kRestartShare
+// of the budget each, the best plan kept: different searches from different
+// starts fail on different instances.
 // The given order's first_fit and best_fit are in every portfolio, so 'auto'
 // never uses more workers than either on the same shard. Local search needs
 // risk 0 (with a risk budget only the portfolio runs). Everything is counted
