@@ -593,8 +593,14 @@ size_t improve_lower_bound(const float* D, size_t m, size_t R, size_t T, const f
   // (any plan packs every step), on a capacity widened by 1e-6 (float32 rounding)
   std::vector<double> x;
   std::vector<double> pre;
+  // (a step with no value above C / 2 has L2 = ceil(sum / C), the bound above:
+  // skipped, so fleets of small shapes pay one scan)
   for (size_t k = 0; k < RT; ++k) {
     const double C = cap[k / T] * (1.0 + 1e-6);
+    bool big = false;
+    for (size_t i = 0; i < m && !big; ++i) big = D[i * RT + k] > C / 2;
+    if (work) *work += m;
+    if (!big) continue;
     x.clear();
     for (size_t i = 0; i < m; ++i)
       if (D[i * RT + k] > 0) x.push_back(D[i * RT + k]);

@@ -24,7 +24,8 @@
 // that plain search stays above the bound, the fixed-k squeeze
 // (squeeze.hpp: all shapes on one worker fewer, overflow allowed, moved until
 // none is over, by weighted local search with exact pair re-packs) runs with
-// kSqueezeShare budgets, one worker fewer at a time; it finds the plans that
+// kSqueezeShare budgets, one worker fewer at a time, on shards of V <=
+// kSqueezeValues (2^17: e.g. 680 shapes of 96 x 2); it finds the plans that
 // need the whole fleet rearranged (few workers, a nearly full step), which
 // the plain search, emptying one worker at a time, misses. If still above
 // the bound, the search with re-pack moves (ImproveOptions::repack) restarts
@@ -50,6 +51,7 @@ constexpr size_t kSearchValues = size_t{1} << 24;
 constexpr size_t kRestarts = 8;          // restarts with re-pack moves (small shards)
 constexpr double kRestartShare = 0.25;   // of the budget, each
 constexpr double kSqueezeShare = 3.0;    // the fixed-k squeeze's budget, in budgets
+constexpr size_t kSqueezeValues = size_t{1} << 17;  // the squeeze runs on shards of V <= this
 
 // The local-search budget of a shard of V values, in values compared:
 // effort * (2^25 + 16 V) up to kPortfolioValues, effort * 2^23 above (unused

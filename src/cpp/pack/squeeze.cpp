@@ -431,6 +431,7 @@ SqueezePlanResult squeeze_plan(const float* D, size_t m, size_t R, size_t T, con
     // seed and a piece of the budget: a search that fails with one seed often
     // succeeds with another, sooner than by going on
     for (uint64_t t = 0; !found && res.work < budget; ++t) {
+      if (m * k * RT > piece) break;  // the start alone would take the try's budget
       L.assign(k * RT, 0.0);
       spread(S.data(), bysize.data(), m, RT, capk.data(), k, L.data(), where.data());
       res.work += m * k * RT;
