@@ -158,6 +158,10 @@ def _improve_typed(shapes: F32, capacity: F32, cost: npt.NDArray[np.float64], as
     """Test hook: the typed local search from a feasible plan on effective capacities (n_types, R)
     and costs, risk 0; (assign, worker_type, stats: cost_before, cost_after, work, moves)."""
 
+def _squeeze(shapes: F32, capacity: F32, k: int, budget: int, seed: int = 0) -> Tuple[bool, I64, int]:
+    """Test hook: shapes (n, R, T) onto k workers by 'auto''s fixed-k squeeze from the least-overflow
+    start; (found, assignment (the last state when not found), values compared)."""
+
 class Placer:
     """Online placement state (see pyshape.placer.Placer)."""
 

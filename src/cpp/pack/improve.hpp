@@ -60,9 +60,15 @@ struct ImproveOptions {
 ImproveResult improve_plan(const float* D, size_t m, size_t R, size_t T, const float* cap, int64_t* bin,
                            size_t W, size_t lower, uint64_t budget, const ImproveOptions& opt = ImproveOptions());
 
-// A lower bound on the workers of any exact plan: the larger of
-// max_{r,t} ceil(sum_i D / cap) and the size of a greedy clique of shapes
-// that pairwise cannot share a worker (among the largest max_clique_items).
+// A lower bound on the workers of any exact plan: the largest of
+// max_{r,t} ceil(sum_i D / cap), max_{r,t} of Martello and Toth's L2 bound of
+// the one-step bin packing of D[:, r, t] (any plan packs every step; it
+// counts the values above half the capacity, which need a worker each, and
+// what of the rest does not fit their room), and the size of a greedy clique
+// of shapes that pairwise cannot share a worker (among the largest
+// max_clique_items). Capacities are widened by 1e-6 (float32 rounding). The
+// search stops at this bound, so a tighter one saves its budget on shards
+// already at the optimum.
 size_t improve_lower_bound(const float* D, size_t m, size_t R, size_t T, const float* cap,
                            size_t max_clique_items, uint64_t* work);
 

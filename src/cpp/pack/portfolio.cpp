@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pack/improve.hpp"
+#include "pack/squeeze.hpp"
 
 namespace pyshape {
 
@@ -160,6 +161,19 @@ size_t pack_search(const PackKernels& pk, const float* D, size_t R, size_t T, co
     // the plain search from the best construction
     ImproveResult res = improve_plan(Dl.data(), m, R, T, cap, best.bin.data(), W, lb, static_cast<uint64_t>(budget));
     W = res.workers;
+    // the fixed-k squeeze (squeeze.hpp): the whole shard onto a worker fewer
+    // by weighted overflow, from scratch, while above the bound; small shards
+    // only (its start and tabu table grow as m x W: on a shard of 10,000
+    // shapes it would cost seconds and gain nothing)
+    if (V <= kSqueezeValues && W > lb) {
+      std::vector<int64_t> bin = best.bin;
+      SqueezePlanResult q = squeeze_plan(Dl.data(), m, R, T, cap, bin.data(), W, lb,
+                                         static_cast<uint64_t>(budget * kSqueezeShare), 0);
+      if (q.workers < W) {
+        W = q.workers;
+        best.bin = std::move(bin);
+      }
+    }
     // restarts on small shards: the search with re-pack moves from each of the
     // best kRestarts constructions (a different search from different starts)
     if (V <= kPortfolioValues) {

@@ -21,10 +21,17 @@
 // the most uneven fills, then the first in the list above) is improved by
 // improve_plan() with a budget of effort * (2^25 + 16 * V) values compared
 // (search_budget), stopping at the lower bound (improve_lower_bound). When
-// that plain search stays above the bound, the search with re-pack moves
-// (ImproveOptions::repack) restarts from each of the kRestarts best distinct
-// constructions with kRestartShare of the budget each, the best plan kept:
-// different searches from different starts fail on different instances.
+// that plain search stays above the bound, the fixed-k squeeze
+// (squeeze.hpp: all shapes on one worker fewer, overflow allowed, moved until
+// none is over, by weighted local search with exact pair re-packs) runs with
+// kSqueezeShare budgets, one worker fewer at a time, on shards of V <=
+// kSqueezeValues (2^17: e.g. 680 shapes of 96 x 2); it finds the plans that
+// need the whole fleet rearranged (few workers, a nearly full step), which
+// the plain search, emptying one worker at a time, misses. If still above
+// the bound, the search with re-pack moves (ImproveOptions::repack) restarts
+// from each of the kRestarts best distinct constructions with kRestartShare
+// of the budget each, the best plan kept: different searches from different
+// starts fail on different instances.
 // The given order's first_fit and best_fit are in every portfolio, so 'auto'
 // never uses more workers than either on the same shard. Local search needs
 // risk 0 (with a risk budget only the portfolio runs). Everything is counted
@@ -43,6 +50,8 @@ constexpr size_t kPortfolioValues = size_t{1} << 21;
 constexpr size_t kSearchValues = size_t{1} << 24;
 constexpr size_t kRestarts = 8;          // restarts with re-pack moves (small shards)
 constexpr double kRestartShare = 0.25;   // of the budget, each
+constexpr double kSqueezeShare = 3.0;    // the fixed-k squeeze's budget, in budgets
+constexpr size_t kSqueezeValues = size_t{1} << 17;  // the squeeze runs on shards of V <= this
 
 // The local-search budget of a shard of V values, in values compared:
 // effort * (2^25 + 16 V) up to kPortfolioValues, effort * 2^23 above (unused

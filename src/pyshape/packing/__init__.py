@@ -20,7 +20,9 @@ the size of shape i is ``max_r peak[i, r] / C[r]``, ties kept in input order):
     Near-optimal: per shard, the best of a portfolio of greedy constructions
     (several size orders x ``'first_fit'``, ``'best_fit'``, ``'complement'``),
     then local search that empties workers (ejection moves of one or two
-    shapes, exact re-packing of the 2-4 emptiest workers), within a work
+    shapes, exact re-packing of the 2-4 emptiest workers) and a fixed-k
+    search that puts the whole shard on one worker fewer (weighted overflow
+    moves and swaps, exact re-packing of pairs of workers), within a work
     budget that scales with the shard (large shards fall back to
     ``'complement'``; see :func:`pack`). Never more workers than
     ``'first_fit'`` or ``'best_fit'`` on the shards it searches.

@@ -73,14 +73,15 @@ def pack(
         a portfolio of greedy constructions (size orders x first_fit,
         best_fit, complement) followed by local search that empties workers
         (ejection moves and swaps, exact re-packing of the few emptiest
-        workers), within a work budget; never more workers than
+        workers) and a fixed-k search that tries the whole shard on one
+        worker fewer (weighted overflow), within a work budget; never more workers than
         ``'first_fit'`` or ``'best_fit'`` on shards it searches. The budget
         rule: a shard of m shapes with ``V = m * R * T`` values gets the full
         portfolio when ``V <= 2**21``, the three rules on the size order when
         ``V <= 2**24``, and plain ``'complement'`` above (so a million shapes
         of 1440 x 2 cost what ``'complement'`` costs); local search compares at
-        most ``effort * (2**25 + 16 * V)`` values and stops at a proven lower
-        bound. Deterministic: work is counted, never timed.
+        most ``6 * effort * (2**25 + 16 * V)`` values (its stages together) and
+        stops at a proven lower bound. Deterministic: work is counted, never timed.
     ids : array_like, shape (n,), optional
         Unique ids of the workloads (default ``0 .. n-1``), used in messages;
         compared as the Python objects given (``1`` and ``'1'`` differ).
