@@ -301,13 +301,14 @@ def test_pack_one_shard_is_the_single_machine_plan(client):
                                            ("best_fit", 0.0), ("peak", 0.0)])
 def test_pack_shards_are_the_engines(client, strategy, risk):
     """Each shard task runs the engine's policy on the engine's shard: with
-    repack=0 the plan is pyshape.pack's with the same shard_size, bit for bit."""
+    no repack the plan is pyshape.pack's with the same shard_size, bit for bit."""
     rng = np.random.default_rng(10)
     D = (rng.random((330, 2, 48)) ** 3).astype(np.float32)
     D[5] = D[6]  # equal sizes: ties in input order
     kw = {"strategy": strategy, "risk": risk, "headroom": (0.1, 0.0), "shard_size": 64}
     plan = pyshape.pack(D, (4.0, 5.0), **kw)
-    sp = pdask.pack(da.from_array(D, chunks=((100, 0, 30, 200), 2, 48)), (4.0, 5.0), repack=0, **kw)
+    sp = pdask.pack(da.from_array(D, chunks=((100, 0, 30, 200), 2, 48)), (4.0, 5.0), repack=0, repack_shapes=0,
+                   **kw)
     assert sp.n_shards == 6
     np.testing.assert_array_equal(sp.assignment, plan.assignment)
     assert (sp.n_workers, sp.peak_workers, sp.lower_bound) == (plan.n_workers, plan.peak_workers, plan.lower_bound)
