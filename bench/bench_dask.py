@@ -163,6 +163,55 @@ def real_traces(data: str | None = None, shards=(1, 2, 4, 8, 16)):
                       f"{single[worst]}) | {sum(e > 0.03 for e in ex)} |", flush=True)
 
 
+def typed_traces(data: str | None = None, shards=(2, 4, 8)):
+    """Worker types on Dask: the sharded typed plan's cost against the in-memory typed
+    ``pyshape.pack`` on the packaged Bitbrains week (the week and its days) and, with
+    ``data``, the month's days and the VM-days fleet; three types, the large one the
+    cheapest per unit of CPU (as in the Bitbrains types example)."""
+    import dask
+
+    import pyshape.dask as pdask
+    from pyshape.packing import WorkerTypes
+    from pyshape.traces import load_bitbrains, load_bitbrains_sample
+
+    types = WorkerTypes(["small", "medium", "large"], [[16000.0, 32.0], [32000.0, 64.0], [64000.0, 128.0]],
+                        [1.0, 1.9, 3.6])
+    big = types.capacity[-1]
+
+    def fits(D):
+        return np.ascontiguousarray(D[(D.max(axis=2) <= big).all(axis=1)])
+
+    bb = fits(load_bitbrains_sample().shapes)
+    cases = [("bitbrains week", bb)] + [(f"bitbrains day {d}", np.ascontiguousarray(bb[:, :, d * 288:(d + 1) * 288]))
+                                        for d in range(7)]
+    if data:
+        month = load_bitbrains(data)
+        P = month.steps_per_day
+        M = fits(month.shapes)
+        cases += [(f"month day {d}", np.ascontiguousarray(M[:, :, d * P:(d + 1) * P])) for d in range(month.n_days)]
+        days = month.shapes[:, :, :month.n_days * P].reshape(month.n, month.shapes.shape[1], month.n_days, P)
+        cases.append(("VM-days", fits(days.transpose(0, 2, 1, 3).reshape(-1, month.shapes.shape[1], P))))
+    print(f"\n## worker types on Dask: {types}; {len(cases)} cases   [{_load()}]")
+    mem = [pyshape.pack(D, types) for _, D in cases]
+    print(f"in memory: cost {sum(p.cost for p in mem):.1f} in all, {sum(p.n_workers for p in mem)} workers")
+    print("| shards | cost in all | vs in memory | mean per case | worst case | cases above +3% | all verify() clean |")
+    print("|---|---|---|---|---|---|---|")
+    with dask.config.set(scheduler="sync"):
+        for S in shards:
+            sp = [pdask.pack(D, types, n_shards=S) for _, D in cases]
+            ok = all(p.to_plan(D).verify(raise_on_error=False).ok for p, (_, D) in zip(sp, cases))
+            ex = [a.cost / b.cost - 1 for a, b in zip(sp, mem)]
+            w = int(np.argmax(ex))
+            c_sp, c_mem = sum(p.cost for p in sp), sum(p.cost for p in mem)
+            print(f"| {S} | {c_sp:.1f} | {c_sp / c_mem - 1:+.1%} "
+                  f"| {np.mean(ex):+.2%} | {ex[w]:+.1%} ({cases[w][0]}: {sp[w].cost:.1f} vs {mem[w].cost:.1f}, "
+                  f"{sp[w].type_counts} vs {mem[w].type_counts}) | {sum(e > 0.03 for e in ex)} | {ok} |", flush=True)
+            v = len(cases) - 1
+            print(f"  {cases[v][0]}: {sp[v].cost:.1f} ({sp[v].type_counts}) vs {mem[v].cost:.1f} "
+                  f"({mem[v].type_counts}); cost lower bound {sp[v].cost_lower_bound:.1f}, peak-based "
+                  f"{sp[v].peak_cost:.1f}; shards {sp[v].shard_cost:.1f} before the repack; {sp[v].seconds:.1f} s")
+
+
 def kshape_fit(n, T, k, chunk):
     """KShape fitted in memory and on a LocalCluster of 2 worker processes from
     the same initial centroids: per-iteration time and whether the results agree."""
@@ -285,7 +334,7 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--pack-n", type=int, default=65536)
     ap.add_argument("--shard", type=int, default=16384)
-    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,kshape")
+    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,typed,kshape")
     ap.add_argument("--kshape-n", type=int, default=5000)
     ap.add_argument("--kshape-chunk", type=int, default=1250)
     ap.add_argument("--data", default=None, help="Bitbrains folder of ../shared/data for the real-trace cases")
@@ -310,6 +359,8 @@ def main():
         pack_shards(a.pack_n, 288, a.shard)
     if "real" not in skip:
         real_traces(a.data)
+    if "typed" not in skip:
+        typed_traces(a.data)
     if "kshape" not in skip:
         kshape_fit(a.kshape_n, a.T, 10, a.kshape_chunk)
 

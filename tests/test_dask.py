@@ -372,6 +372,27 @@ def test_pack_one_worker_type_is_untyped(client):
     assert list(e.value.rows) == [17]
 
 
+def test_pack_repack_goes_on_after_a_kept_round(client):
+    """A kept round that released all workers but one is followed by a round over
+    all of them (the plan's workers changed): the last round covers every worker, so
+    the plan is never worse than the single-machine plan, with or without types."""
+    D, types = _types_case()
+    for cap in ((32000.0, 64.0), types):
+        X = da.from_array(D, chunks=(64, -1, -1))
+        p0 = pdask.pack(X, cap, n_shards=4, repack=0, repack_shapes=0)
+        eff = (types.capacity if cap is types else np.array([cap]))[p0.worker_type if cap is types else 0]
+        vol = np.stack([np.bincount(p0.assignment, weights=D[:, r].sum(axis=1, dtype=np.float64),
+                                    minlength=p0.n_workers) for r in range(2)], axis=1)
+        fullest = int(np.argsort((vol / (eff.astype(np.float32).astype(np.float64) * D.shape[2])).max(axis=1),
+                                 kind="stable")[-1])
+        sp = pdask.pack(X, cap, n_shards=4, repack=0, repack_shapes=D.shape[0] - int((p0.assignment == fullest).sum()),
+                        repack_rounds=2)
+        single = pyshape.pack(D, cap)
+        assert sp.cost <= single.cost + 1e-9 and sp.to_plan(D).verify().ok
+    with pytest.raises(ValueError, match="repack_shapes"):
+        pdask.pack(X, types, repack_shapes=-1)
+
+
 def test_npy_and_parquet_in_blocks(client, tmp_path):
     from pyshape.traces import ResourceTrace, save_shapes  # noqa: F401
 

@@ -338,6 +338,7 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike, WorkerTypes], 
         counts = np.bincount(assignment, minlength=n_workers)
         sel = _prefix(least, counts, 0 if rnd == 0 else size, shapes_min)
         rel = np.union1d(np.asarray(release, dtype=np.int64), sel) if rnd == 0 else sel
+        covered = rel.size >= n_workers  # every worker released: no later round can differ
         if rel.size > 1:
             idx = np.flatnonzero(np.isin(assignment, rel))
             a, wt, _, _ = dask.compute(task(_rows_of(D, idx), opts))[0]
@@ -352,7 +353,7 @@ def pack(shapes: ArrayLike, capacity: Union[float, PackArrayLike, WorkerTypes], 
                 n_workers = int(keep.size + wt.size)
                 repacked_from += int(rel.size)
                 repacked_to += int(wt.size)
-        if rel.size >= n_workers:
+        if covered:
             break
         size, shapes_min = 2 * size, 2 * shapes_min
     return ShardedPlan(assignment=assignment, n_workers=int(n_workers), lower_bound=lb, peak_workers=peak_w,
