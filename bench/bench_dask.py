@@ -163,6 +163,37 @@ def real_traces(data: str | None = None, shards=(1, 2, 4, 8, 16)):
                       f"{single[worst]}) | {sum(e > 0.03 for e in ex)} |", flush=True)
 
 
+def repack_time(data: str, shards=(2, 4, 8, 16)):
+    """Wall time of ``pdask.pack`` on the VM-days fleet at 32 GHz (Dask's synchronous
+    scheduler): ``repack_shapes=0`` (the 4-per-shard rounds only) against the default,
+    alternated in one run, best of 3 each."""
+    import dask
+
+    import pyshape.dask as pdask
+    from pyshape.traces import load_bitbrains
+
+    month = load_bitbrains(data)
+    P, cap = month.steps_per_day, (32000.0, 64.0)
+    days = month.shapes[:, :, :month.n_days * P].reshape(month.n, month.shapes.shape[1], month.n_days, P)
+    D = np.ascontiguousarray(days.transpose(0, 2, 1, 3).reshape(-1, month.shapes.shape[1], P))
+    D = np.ascontiguousarray(D[(D.max(axis=2) <= np.array(cap)).all(axis=1)])
+    t, _ = timed(pyshape.pack, D, cap, n_threads=1, repeat=3)
+    print(f"\n## repack time, VM-days ({D.shape[0]}) at 32 GHz; single machine (1 thread) {t:.2f} s   [{_load()}]")
+    print("| shards | repack_shapes=0 | default | default / old | shards' own time (sum) |")
+    print("|---|---|---|---|---|")
+    with dask.config.set(scheduler="sync"):
+        for S in shards:
+            best: dict = {"old": [], "new": []}
+            for _ in range(3):
+                for label, kw in (("old", {"repack_shapes": 0}), ("new", {})):
+                    t0 = time.perf_counter()
+                    sp = pdask.pack(D, cap, n_shards=S, **kw)
+                    best[label].append((time.perf_counter() - t0, sp.n_workers, sum(sp.shard_seconds)))
+            o, d = min(best["old"]), min(best["new"])
+            print(f"| {S} | {o[0]:.2f} s ({o[1]} workers) | {d[0]:.2f} s ({d[1]}) | {d[0] / o[0]:.2f}x | "
+                  f"{o[2]:.2f} / {d[2]:.2f} s |", flush=True)
+
+
 def typed_traces(data: str | None = None, shards=(2, 4, 8)):
     """Worker types on Dask: the sharded typed plan's cost against the in-memory typed
     ``pyshape.pack`` on the packaged Bitbrains week (the week and its days) and, with
@@ -334,7 +365,7 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--pack-n", type=int, default=65536)
     ap.add_argument("--shard", type=int, default=16384)
-    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,typed,kshape")
+    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,typed,retime,kshape")
     ap.add_argument("--kshape-n", type=int, default=5000)
     ap.add_argument("--kshape-chunk", type=int, default=1250)
     ap.add_argument("--data", default=None, help="Bitbrains folder of ../shared/data for the real-trace cases")
@@ -361,6 +392,8 @@ def main():
         real_traces(a.data)
     if "typed" not in skip:
         typed_traces(a.data)
+    if "retime" not in skip and a.data:
+        repack_time(a.data)
     if "kshape" not in skip:
         kshape_fit(a.kshape_n, a.T, 10, a.kshape_chunk)
 
