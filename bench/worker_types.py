@@ -3,8 +3,13 @@ and the cost lower bound, on each day of the bundled Bitbrains week (250 VMs, CP
 GB, 288 five-minute steps per day), and the time against the one-type plans.
 
     python bench/worker_types.py            # prints two Markdown tables (bench/RESULTS.md)
-    python bench/worker_types.py --cpsat    # and a third: 20-VM instances against CP-SAT (ortools);
+    python bench/worker_types.py --cpsat    # and a fourth: 20-VM instances against CP-SAT (ortools);
                                             # medium(n=24, seed=3, time_limit=30) for the fresh set
+    python bench/worker_types.py --cpsat40  # 5 instances of 40 VMs against CP-SAT (60 s each)
+    python bench/worker_types.py --scale 96 # only the typed pack of 100,000 synthetic shapes (CPU s)
+
+Third table: the typed local search on its own (search_effect): the typed 'complement' plan (no
+search) before and after the search, beside 'auto'.
 
 Second table: 200 tiny instances cut from the same week (8 random VMs of one day, downsampled to
 24 steps by the max in each window; the four types scaled so the small one is near the largest VM
@@ -200,10 +205,86 @@ def medium(n_instances: int = 10, n: int = 20, seed: int = 1, time_limit: float 
           f"of {len(rows)}")
 
 
+def search_effect(sizes=((40, 24, 20), (120, 48, 10), (250, 288, 7)), seed: int = 7) -> None:
+    """The typed local search (types_search.hpp) on its own: from the typed 'complement' plan (the
+    greedy candidates and the tail repack, no search: the search runs for 'auto' only) through the
+    search with the budget 'auto' gives it, against 'auto' (the candidates with the one-type local
+    search, then the typed search). Instances drawn as in medium(); the last size is whole days of
+    the week at full resolution."""
+    import pyshape._core as core
+    from pyshape.packing import WorkerTypes
+
+    week = load_bitbrains_sample()
+    rng = np.random.default_rng(seed)
+    print("\n| instances | 'complement' typed | + typed search | search time (median) | 'auto' typed (with search) | "
+          "instances improved by the search |")
+    print("|---|---|---|---|---|---|")
+    for n, T, k in sizes:
+        c0, c1, ca, ts, better = [], [], [], [], 0
+        for j in range(k):
+            if n >= 250:
+                D = np.ascontiguousarray(week.day(j).shapes, dtype=np.float32)
+                types = TYPES
+            else:
+                day = week.day(int(rng.integers(0, 7))).shapes
+                D = day[rng.choice(day.shape[0], n, replace=False)]
+                D = np.ascontiguousarray(D.reshape(n, 2, T, -1).max(axis=3).astype(np.float32))
+                scale = D.max(axis=(0, 2)) / np.array([12_000.0, 24.0]) * rng.uniform(0.6, 1.5)
+                cap = TYPES.capacity * scale
+                cap[2] = np.maximum(cap[2], D.max(axis=(0, 2)))
+                types = WorkerTypes(TYPES.names, cap, TYPES.cost * rng.uniform(0.85, 1.15, TYPES.n_types))
+            if not np.isfinite(D).all():
+                continue
+            p = pyshape.pack(D, types, "complement")
+            budget = int(2**25 + D.size)  # typed_search_budget(effort=1, V), all of it (pack shares it)
+            t0 = time.perf_counter()
+            a, t, st = core._improve_typed(D, types.capacity.astype(np.float32), types.cost, p.assignment,
+                                           p.worker_type.astype(np.int32), budget)
+            ts.append(time.perf_counter() - t0)
+            c0.append(p.cost)
+            c1.append(float(types.cost[t].sum()))
+            better += c1[-1] < c0[-1] * (1 - 1e-9)
+            ca.append(pyshape.pack(D, types).cost)
+        label = f"{len(c0)} x {n} VMs x {T} steps" if n < 250 else f"{len(c0)} days x 250 VMs x 288 steps"
+        print(f"| {label} | {sum(c0):.2f} | {sum(c1):.2f} ({1 - sum(c1) / sum(c0):.1%} less) | "
+              f"{np.median(ts) * 1e3:.0f} ms | {sum(ca):.2f} | {better} of {len(c0)} |")
+
+
+def scale(n: int = 100_000, T: int = 96, repeats: int = 2) -> None:
+    """The typed pack at scale: n synthetic shapes x 2 resources, three types at 1.2x / 3x / 8x the
+    largest shape (costs 1 / 2.3 / 5.6); wall and CPU seconds of each pack (run it on two builds,
+    alternating, to compare them)."""
+    import resource
+
+    from pyshape.packing import WorkerTypes
+    from pyshape.synthetic import make_shapes
+
+    X, _ = make_shapes(n, T, random_state=0)
+    Y, _ = make_shapes(n, T, random_state=1)
+    D = np.ascontiguousarray(np.stack([X, Y], axis=1).astype(np.float32))
+    m = D.max(axis=(0, 2)).astype(np.float64)
+    types = WorkerTypes(["small", "medium", "large"], np.stack([1.2 * m, 3 * m, 8 * m]), [1.0, 2.3, 5.6])
+    for _ in range(repeats):
+        c0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        p = pyshape.pack(D, types)
+        t = time.perf_counter() - t0
+        c1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime
+        print(f"n={n} T={T}: {t:.2f} s wall {cpu:.2f} s CPU cost {p.cost:.2f} bound {p.cost_lower_bound:.2f} "
+              f"{p.type_counts}", flush=True)
+
+
 if __name__ == "__main__":
     import sys
 
+    if "--scale" in sys.argv:  # alone: python bench/worker_types.py --scale [T]
+        scale(T=int(sys.argv[-1]) if sys.argv[-1].isdigit() else 96)
+        sys.exit(0)
     main()
     tiny()
+    search_effect()
     if "--cpsat" in sys.argv:
         medium()
+    if "--cpsat40" in sys.argv:
+        medium(n_instances=5, n=40, seed=4, time_limit=60)

@@ -153,6 +153,10 @@ def lower_bound(total: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64
 def _repack_exact(shapes: F32, capacity: F32, k: int, max_nodes: int) -> Tuple[int, Optional[I64], int]:
     """Test hook: shapes (n, R, T) onto k empty workers by the local search's exact re-pack;
     (status 1 found / 0 infeasible / -1 node budget spent, assignment or None, nodes)."""
+def _improve_typed(shapes: F32, capacity: F32, cost: npt.NDArray[np.float64], assign: I64, worker_type: npt.ArrayLike,
+                   budget: int) -> Tuple[I64, I64, Dict[str, Any]]:
+    """Test hook: the typed local search from a feasible plan on effective capacities (n_types, R)
+    and costs, risk 0; (assign, worker_type, stats: cost_before, cost_after, work, moves)."""
 
 class Placer:
     """Online placement state (see pyshape.placer.Placer)."""

@@ -167,7 +167,10 @@ def plot_worker_load(
     -------
     matplotlib.figure.Figure
         One line per worker (labelled ``'worker <w>'``), the capacity as a solid horizontal line
-        and, when the plan has headroom on ``resource``, the effective capacity dashed.
+        and, when the plan has headroom on ``resource``, the effective capacity dashed. A plan on
+        worker types (``pack(..., capacity=types)``) draws each worker against its own type's
+        capacity: workers are labelled ``'worker <w> (<type>)'`` and there is one capacity line
+        per type drawn (labelled and gid ``'capacity <type>'``, dotted in the type's shade).
 
     Raises
     ------
@@ -212,20 +215,41 @@ def plot_worker_load(
     import matplotlib
 
     colours = matplotlib.colormaps["tab20"]
+    head = float(plan.headroom[r])
+    types, wtype = plan.types, plan.worker_type
+    typed = types is not None and wtype is not None
+    names = [types.names[int(wtype[int(w)])] for w in chosen] if types is not None and wtype is not None else []
     for i, (w, y) in enumerate(zip(chosen, series)):
-        ax.plot(x, y, color=colours(i % 20), linewidth=1.0, label=f"worker {int(w)}", gid=f"worker {int(w)}")
-    cap, head = float(plan.capacity[r]), float(plan.headroom[r])
-    ax.axhline(cap, color="black", linewidth=1.4, label="capacity", gid="capacity")
-    if head > 0:
-        ax.axhline(cap * (1 - head), color="black", linestyle="--", linewidth=1.0,
-                   label=f"effective capacity ({head:.0%} headroom)", gid="effective capacity")
+        label = f"worker {int(w)} ({names[i]})" if typed else f"worker {int(w)}"
+        ax.plot(x, y, color=colours(i % 20), linewidth=1.0, label=label, gid=f"worker {int(w)}")
+    if types is not None and wtype is not None:  # each worker's own capacity: a line per type drawn, larger darker
+        tcap = types.capacity
+        drawn = sorted({int(wtype[int(w)]) for w in chosen}, key=lambda t: tcap[t, r])
+        greys = np.linspace(0.55, 0.0, len(drawn)) if len(drawn) > 1 else [0.0]
+        for t, g in zip(drawn, greys):
+            cap_t, name = float(tcap[t, r]), types.names[t]
+            ax.axhline(cap_t, color=str(g), linestyle=":", linewidth=1.4, label=f"capacity {name}",
+                       gid=f"capacity {name}")
+            if head > 0:
+                ax.axhline(cap_t * (1 - head), color=str(g), linestyle="--", linewidth=0.8,
+                           label=f"effective capacity {name} ({head:.0%} headroom)", gid=f"effective capacity {name}")
+        cap = max(float(tcap[t, r]) for t in drawn)
+    else:
+        cap = float(plan.capacity[r])
+        ax.axhline(cap, color="black", linewidth=1.4, label="capacity", gid="capacity")
+        if head > 0:
+            ax.axhline(cap * (1 - head), color="black", linestyle="--", linewidth=1.0,
+                       label=f"effective capacity ({head:.0%} headroom)", gid="effective capacity")
     ax.set_ylim(0, 1.05 * max(cap, float(series.max())))
     ax.set_xlim(x[0], x[-1] if len(x) > 1 else x[0] + 1)
     ax.set_xlabel(xlabel)
     _time_ticks(ax, xlabel)
     ax.set_ylabel(f"load: {_load_label(resource_name, r)}")
     which = "busiest" if workers is None else "selected"
-    ax.set_title(title if title is not None else f"{len(chosen)} {which} of {_count(W, 'worker')} ({plan.strategy})")
+    default = f"{len(chosen)} {which} of {_count(W, 'worker')} ({plan.strategy})"
+    if typed:
+        default += f", cost {plan.cost:.4g}"
+    ax.set_title(title if title is not None else default)
     ax.legend(fontsize=7, ncol=2 if len(chosen) > 6 else 1, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               borderaxespad=0.0)
     _save(fig, path)
@@ -264,7 +288,8 @@ def plot_plan_comparison(
         Length of a step: the x axis is then in hours, else in steps.
     kind : {'heat', 'lines'}
         ``'heat'``: one row per worker (worker 0 at the bottom), coloured by load / capacity
-        (above capacity in red), a dashed white line below the row of the lower bound.
+        (the worker's own, its type's, on worker types; above capacity in red), a dashed white
+        line below the row of the lower bound.
         ``'lines'``: one thin line per worker in load units with the capacity as a black line
         (the effective capacity dashed when there is headroom).
     resource_name : str, optional
@@ -279,8 +304,8 @@ def plot_plan_comparison(
     -------
     matplotlib.figure.Figure
         Panels in ``fig.axes[:len(plans)]``; with ``'heat'``, each holds one image whose data is
-        ``plan.load()[:, resource, :] / plan.capacity[resource]``; with ``'lines'``, one line per
-        worker (gid ``'worker <w>'``) and then the capacity line(s).
+        ``plan.load()[:, resource, :] / plan.worker_capacity[:, resource, None]``; with ``'lines'``,
+        one line per worker (gid ``'worker <w>'``) and then the capacity line(s).
 
     Raises
     ------
@@ -335,11 +360,12 @@ def plot_plan_comparison(
     what = _load_label(resource_name, r)
     if kind == "heat":
         cmap = matplotlib.colormaps["viridis"].with_extremes(over="red")
-        over = any(float(ld.max()) > float(p.capacity[r]) for ld, p in zip(loads, items))
+        over = any(bool((ld > p.worker_capacity[:, r][:, None]).any()) for ld, p in zip(loads, items))
         w_max = max(p.n_workers for p in items)
         for ax, plan, load in zip(panels, items, loads):
             W, Tp = load.shape
-            im = ax.imshow(load / plan.capacity[r], aspect="auto", origin="lower", interpolation="nearest",
+            im = ax.imshow(load / plan.worker_capacity[:, r][:, None], aspect="auto", origin="lower",
+                           interpolation="nearest",
                            cmap=cmap, vmin=0.0, vmax=1.0, extent=(0.0, Tp * dx, -0.5, W - 0.5))
             ax.axhline(plan.lower_bound - 0.5, color="white", linestyle="--", linewidth=1.0)
             ax.text(Tp * dx, plan.lower_bound - 0.5, "lower bound ", color="white", fontsize=7,

@@ -10,6 +10,7 @@ void bind_pack(py::module_& m);
 void bind_cluster(py::module_& m);
 void bind_policy(py::module_& m);
 void bind_repack(py::module_& m);
+void bind_types_search(py::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -47,4 +48,5 @@ PYBIND11_MODULE(_core, m) {
   pyshape::bind_cluster(m);
   pyshape::bind_policy(m);
   pyshape::bind_repack(m);
+  pyshape::bind_types_search(m);
 }

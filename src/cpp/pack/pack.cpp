@@ -135,23 +135,8 @@ size_t drain(Fleet& fleet, const float* D, size_t n, const int64_t* order, const
 size_t pack_greedy(const PackKernels& pk, const float* D, size_t R, size_t T, const float* cap, const int64_t* order,
                    size_t m, const PackOptions& opt, int64_t* assign, const ProgressFn& progress) {
   Fleet fleet(pk, R, T, cap, opt.risk);
-  const size_t RT = R * T;
-  ShapeSummary ss;
-  std::vector<float> np(R);
-  for (size_t k = 0; k < m; ++k) {
-    const int64_t i = order[k];
-    const float* s = D + static_cast<size_t>(i) * RT;
-    fleet.summarize(s, ss);
-    int64_t w = fleet.choose(s, ss, opt.strategy, opt.candidates);
-    if (w < 0) {
-      w = static_cast<int64_t>(fleet.open());
-      if (!fleet.fits(static_cast<size_t>(w), s, np.data()))
-        throw std::invalid_argument("shape " + std::to_string(i) + " does not fit an empty worker");
-    }
-    fleet.add(static_cast<size_t>(w), s, ss);
-    assign[i] = w;
-    if (progress && (k & 1023) == 1023) progress(k + 1, m + (opt.improve > 0 ? m / 4 : 0));
-  }
+  greedy_pass(fleet, D, order, m, opt, assign, [&fleet](int64_t) { return fleet.open(); }, progress,
+              m + (opt.improve > 0 ? m / 4 : 0));
   size_t W = fleet.size();
   if (opt.improve > 0 && W > 1) {
     size_t closed = drain(fleet, D, m, order, opt, assign);

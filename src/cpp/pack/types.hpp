@@ -28,8 +28,21 @@
 // candidate runs, and downsizing and the tail repack are skipped: the plan
 // is bit for bit the one-type plan.
 //
+// With strategy 'auto' (opt.search) at risk 0, every candidate then goes
+// through the typed local search (types_search.hpp: moves, merges of several
+// workers into one bigger type, swaps and moves that let a worker downsize,
+// splits into cheaper mixes, and improve_plan within each type; searches from
+// different candidates end in different optima) with an equal share of
+// effort * (2^25 + V) values of work (V = n R T), and the tail repack runs
+// again where the search lowered the cost; the cheapest plan is kept. Small
+// inputs (V <= kPortfolioValues, portfolio.hpp) also get the candidates of the
+// greedy rules first_fit, best_fit and complement, and there every candidate's
+// search gets the whole budget (a few ms each for 250 VMs x 288 steps); the
+// cheapest of all is kept.
+//
 // Cost: one engine run per type plus one greedy pass, so about n_types + 1
-// times the one-type cost, plus the tail repacks (small subsets).
+// times the one-type cost, plus the tail repacks (small subsets) and the
+// search's budget (+7% CPU at n = 100,000, T = 96, R = 2: bench/RESULTS.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +78,18 @@ int cheapest_type(const float* p, size_t R, const float* eff, const double* cost
 // n_threads.
 void downsize(const float* D, size_t n, size_t R, size_t T, const int64_t* assign, size_t W, const float* eff,
               const double* cost, size_t n_types, double risk, int32_t* worker_type, int n_threads);
+
+// The cheapest multiset of at most k worker types, cheaper than `below`, whose
+// workers (opened up front, largest first) take the shapes Ds (m x R x T,
+// peaks ps) by first fit, best fit or complement in decreasing size; mixes in
+// increasing cost (ties: table order), those whose summed capacity is below
+// the shapes' total at some step skipped, at most 64 tried. Returns the cost
+// (infinity when none), the mix to bins and each shape's bin to sub (bins may
+// be left empty). The tail repack's fixed mixes and the typed local search's
+// split (types_search.hpp).
+double cheapest_bins(const PackKernels& pk, const float* Ds, size_t m, size_t R, size_t T, const float* ps,
+                     const float* eff, const double* cost, size_t n_types, size_t k, double below,
+                     const PackOptions& opt, std::vector<int32_t>& bins, int64_t* sub);
 
 // The typed policy above on shapes D (n x R x T) with per-shape peaks (n x R);
 // eff: n_types x R effective capacities (float32), cost: n_types. Every
