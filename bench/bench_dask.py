@@ -93,8 +93,9 @@ def pack_shards(n, T, shard):
     return {"shard_s": float(sh.mean()), "per_shape_us": float(sh.mean() / shard * 1e6)}
 
 
-def real_traces(data: str | None = None):
-    """Sharded (2, 4, 8 shards; no repack, 4 workers per shard repacked in 1 or 3 rounds) against
+def real_traces(data: str | None = None, shards=(1, 2, 4, 8, 16)):
+    """Sharded (1 to 16 shards; no repack, the 4 least-filled workers per shard repacked in 3
+    rounds, and the default repack that also releases one shard's share of shapes) against
     single-machine packing on the packaged traces and, with ``data``, the
     Bitbrains month of ../shared/data (the month, each day, and a fleet of
     all 7,750 VM-days as shapes of one day)."""
@@ -136,17 +137,20 @@ def real_traces(data: str | None = None):
     print(f"{len(cases)} cases ({sum(c[0] == 'package' for c in cases)} packaged, "
           f"{sum(c[0] == 'shared' for c in cases)} from {data}), {sum(single)} workers on a single machine in all "
           f"({time.perf_counter() - t0:.1f} s)")
-    print("| shards | repack per shard, rounds | workers in all | vs single machine | packaged only | shared only "
-          "| worst case | cases above +3% |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| shards | repack | workers in all | vs single machine | packaged only | shared only "
+          "| mean per case | worst case | cases above +3% |")
+    print("|---|---|---|---|---|---|---|---|---|")
     big = [i for i, c in enumerate(cases) if "VM-days" in c[1]]
+    configs = {"none": {"repack": 0, "repack_shapes": 0}, "4 per shard, 3 rounds": {"repack_shapes": 0},
+               "default": {}}
     with dask.config.set(scheduler="sync"):
-        for S in (2, 4, 8):
-            for rp, rounds in ((0, 1), (4, 1), (4, 3)):
-                w = [pdask.pack(D, cap, n_shards=S, repack=rp, repack_rounds=rounds).n_workers
-                     for _, _, D, cap in cases]
+        for S in shards:
+            for label, kw in configs.items():
+                if S == 1 and label != "default":
+                    continue  # one shard: no repack, the single-machine plan
+                w = [pdask.pack(D, cap, n_shards=S, **kw).n_workers for _, _, D, cap in cases]
                 for i in big:
-                    print(f"  {cases[i][1]}, {S} shards, repack {rp} x {rounds}: {w[i]} workers vs "
+                    print(f"  {cases[i][1]}, {S} shards, repack {label}: {w[i]} workers vs "
                           f"{single[i]} single machine ({w[i] / single[i] - 1:+.1%})")
                 ex = [a / b - 1 for a, b in zip(w, single)]
                 worst = int(np.argmax(ex))
@@ -154,9 +158,89 @@ def real_traces(data: str | None = None):
                 for src in ("package", "shared"):
                     sel = [i for i, c in enumerate(cases) if c[0] == src]
                     part[src] = (f"{sum(w[i] for i in sel) / sum(single[i] for i in sel) - 1:+.1%}" if sel else "-")
-                print(f"| {S} | {rp}, {rounds} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {part['package']} | "
-                      f"{part['shared']} | {ex[worst]:+.1%} ({cases[worst][1]}: {w[worst]} vs {single[worst]}) | "
-                      f"{sum(e > 0.03 for e in ex)} |", flush=True)
+                print(f"| {S} | {label} | {sum(w)} | {sum(w) / sum(single) - 1:+.1%} | {part['package']} | "
+                      f"{part['shared']} | {np.mean(ex):+.2%} | {ex[worst]:+.1%} ({cases[worst][1]}: {w[worst]} vs "
+                      f"{single[worst]}) | {sum(e > 0.03 for e in ex)} |", flush=True)
+
+
+def repack_time(data: str, shards=(2, 4, 8, 16)):
+    """Wall time of ``pdask.pack`` on the VM-days fleet at 32 GHz (Dask's synchronous
+    scheduler): ``repack_shapes=0`` (the 4-per-shard rounds only) against the default,
+    alternated in one run, best of 3 each."""
+    import dask
+
+    import pyshape.dask as pdask
+    from pyshape.traces import load_bitbrains
+
+    month = load_bitbrains(data)
+    P, cap = month.steps_per_day, (32000.0, 64.0)
+    days = month.shapes[:, :, :month.n_days * P].reshape(month.n, month.shapes.shape[1], month.n_days, P)
+    D = np.ascontiguousarray(days.transpose(0, 2, 1, 3).reshape(-1, month.shapes.shape[1], P))
+    D = np.ascontiguousarray(D[(D.max(axis=2) <= np.array(cap)).all(axis=1)])
+    t, _ = timed(pyshape.pack, D, cap, n_threads=1, repeat=3)
+    print(f"\n## repack time, VM-days ({D.shape[0]}) at 32 GHz; single machine (1 thread) {t:.2f} s   [{_load()}]")
+    print("| shards | repack_shapes=0 | default | default / old | shards' own time (sum) |")
+    print("|---|---|---|---|---|")
+    with dask.config.set(scheduler="sync"):
+        for S in shards:
+            best: dict = {"old": [], "new": []}
+            for _ in range(3):
+                for label, kw in (("old", {"repack_shapes": 0}), ("new", {})):
+                    t0 = time.perf_counter()
+                    sp = pdask.pack(D, cap, n_shards=S, **kw)
+                    best[label].append((time.perf_counter() - t0, sp.n_workers, sum(sp.shard_seconds)))
+            o, d = min(best["old"]), min(best["new"])
+            print(f"| {S} | {o[0]:.2f} s ({o[1]} workers) | {d[0]:.2f} s ({d[1]}) | {d[0] / o[0]:.2f}x | "
+                  f"{o[2]:.2f} / {d[2]:.2f} s |", flush=True)
+
+
+def typed_traces(data: str | None = None, shards=(2, 4, 8)):
+    """Worker types on Dask: the sharded typed plan's cost against the in-memory typed
+    ``pyshape.pack`` on the packaged Bitbrains week (the week and its days) and, with
+    ``data``, the month's days and the VM-days fleet; three types, the large one the
+    cheapest per unit of CPU (as in the Bitbrains types example)."""
+    import dask
+
+    import pyshape.dask as pdask
+    from pyshape.packing import WorkerTypes
+    from pyshape.traces import load_bitbrains, load_bitbrains_sample
+
+    types = WorkerTypes(["small", "medium", "large"], [[16000.0, 32.0], [32000.0, 64.0], [64000.0, 128.0]],
+                        [1.0, 1.9, 3.6])
+    big = types.capacity[-1]
+
+    def fits(D):
+        return np.ascontiguousarray(D[(D.max(axis=2) <= big).all(axis=1)])
+
+    bb = fits(load_bitbrains_sample().shapes)
+    cases = [("bitbrains week", bb)] + [(f"bitbrains day {d}", np.ascontiguousarray(bb[:, :, d * 288:(d + 1) * 288]))
+                                        for d in range(7)]
+    if data:
+        month = load_bitbrains(data)
+        P = month.steps_per_day
+        M = fits(month.shapes)
+        cases += [(f"month day {d}", np.ascontiguousarray(M[:, :, d * P:(d + 1) * P])) for d in range(month.n_days)]
+        days = month.shapes[:, :, :month.n_days * P].reshape(month.n, month.shapes.shape[1], month.n_days, P)
+        cases.append(("VM-days", fits(days.transpose(0, 2, 1, 3).reshape(-1, month.shapes.shape[1], P))))
+    print(f"\n## worker types on Dask: {types}; {len(cases)} cases   [{_load()}]")
+    mem = [pyshape.pack(D, types) for _, D in cases]
+    print(f"in memory: cost {sum(p.cost for p in mem):.1f} in all, {sum(p.n_workers for p in mem)} workers")
+    print("| shards | cost in all | vs in memory | mean per case | worst case | cases above +3% | all verify() clean |")
+    print("|---|---|---|---|---|---|---|")
+    with dask.config.set(scheduler="sync"):
+        for S in shards:
+            sp = [pdask.pack(D, types, n_shards=S) for _, D in cases]
+            ok = all(p.to_plan(D).verify(raise_on_error=False).ok for p, (_, D) in zip(sp, cases))
+            ex = [a.cost / b.cost - 1 for a, b in zip(sp, mem)]
+            w = int(np.argmax(ex))
+            c_sp, c_mem = sum(p.cost for p in sp), sum(p.cost for p in mem)
+            print(f"| {S} | {c_sp:.1f} | {c_sp / c_mem - 1:+.1%} "
+                  f"| {np.mean(ex):+.2%} | {ex[w]:+.1%} ({cases[w][0]}: {sp[w].cost:.1f} vs {mem[w].cost:.1f}, "
+                  f"{sp[w].type_counts} vs {mem[w].type_counts}) | {sum(e > 0.03 for e in ex)} | {ok} |", flush=True)
+            v = len(cases) - 1
+            print(f"  {cases[v][0]}: {sp[v].cost:.1f} ({sp[v].type_counts}) vs {mem[v].cost:.1f} "
+                  f"({mem[v].type_counts}); cost lower bound {sp[v].cost_lower_bound:.1f}, peak-based "
+                  f"{sp[v].peak_cost:.1f}; shards {sp[v].shard_cost:.1f} before the repack; {sp[v].seconds:.1f} s")
 
 
 def kshape_fit(n, T, k, chunk):
@@ -281,7 +365,7 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--pack-n", type=int, default=65536)
     ap.add_argument("--shard", type=int, default=16384)
-    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,kshape")
+    ap.add_argument("--skip", default="", help="comma-separated: topk,pack,real,typed,retime,kshape")
     ap.add_argument("--kshape-n", type=int, default=5000)
     ap.add_argument("--kshape-chunk", type=int, default=1250)
     ap.add_argument("--data", default=None, help="Bitbrains folder of ../shared/data for the real-trace cases")
@@ -306,6 +390,10 @@ def main():
         pack_shards(a.pack_n, 288, a.shard)
     if "real" not in skip:
         real_traces(a.data)
+    if "typed" not in skip:
+        typed_traces(a.data)
+    if "retime" not in skip and a.data:
+        repack_time(a.data)
     if "kshape" not in skip:
         kshape_fit(a.kshape_n, a.T, 10, a.kshape_chunk)
 

@@ -301,19 +301,96 @@ def test_pack_one_shard_is_the_single_machine_plan(client):
                                            ("best_fit", 0.0), ("peak", 0.0)])
 def test_pack_shards_are_the_engines(client, strategy, risk):
     """Each shard task runs the engine's policy on the engine's shard: with
-    repack=0 the plan is pyshape.pack's with the same shard_size, bit for bit."""
+    no repack the plan is pyshape.pack's with the same shard_size, bit for bit."""
     rng = np.random.default_rng(10)
     D = (rng.random((330, 2, 48)) ** 3).astype(np.float32)
     D[5] = D[6]  # equal sizes: ties in input order
     kw = {"strategy": strategy, "risk": risk, "headroom": (0.1, 0.0), "shard_size": 64}
     plan = pyshape.pack(D, (4.0, 5.0), **kw)
-    sp = pdask.pack(da.from_array(D, chunks=((100, 0, 30, 200), 2, 48)), (4.0, 5.0), repack=0, **kw)
+    sp = pdask.pack(da.from_array(D, chunks=((100, 0, 30, 200), 2, 48)), (4.0, 5.0), repack=0, repack_shapes=0,
+                   **kw)
     assert sp.n_shards == 6
     np.testing.assert_array_equal(sp.assignment, plan.assignment)
     assert (sp.n_workers, sp.peak_workers, sp.lower_bound) == (plan.n_workers, plan.peak_workers, plan.lower_bound)
     rp = pdask.pack(D, (4.0, 5.0), chunk_rows=50, **kw)  # the repack only ever removes workers
     assert plan.lower_bound <= rp.n_workers <= plan.n_workers
     assert rp.to_plan(D).verify().ok
+
+
+def _types_case():
+    """A packaged Bitbrains day and three worker types (the large one cheapest per unit of CPU)."""
+    from pyshape.packing import WorkerTypes
+    from pyshape.traces import load_bitbrains_sample
+
+    types = WorkerTypes(["small", "medium", "large"], [[16000.0, 32.0], [32000.0, 64.0], [64000.0, 128.0]],
+                        [1.0, 1.9, 3.6])
+    D = np.ascontiguousarray(load_bitbrains_sample().shapes[:, :, :288])
+    return np.ascontiguousarray(D[(D.max(axis=2) <= types.capacity[-1]).all(axis=1)]), types
+
+
+def test_pack_worker_types(client):
+    """Typed shards and typed repack on the cluster: within a few % of the in-memory
+    typed plan's cost, feasible, and the cost figures the engine's."""
+    D, types = _types_case()
+    mem = pyshape.pack(D, types)
+    for S in (2, 4):
+        sp = pdask.pack(da.from_array(D, chunks=(64, -1, -1)), types, n_shards=S, compare=True)
+        assert sp.types == types and sp.worker_type is not None and sp.worker_type.shape == (sp.n_workers,)
+        assert sp.single_machine_cost == mem.cost and sp.single_machine_workers == mem.n_workers
+        assert sp.cost <= 1.05 * mem.cost, (S, sp.summary(), mem.cost)
+        assert sp.cost <= sp.shard_cost  # the repack only keeps a round that lowers the cost
+        assert sp.cost == pytest.approx(types.cost[sp.worker_type].sum())
+        assert sum(sp.type_counts.values()) == sp.n_workers and list(sp.type_counts) == list(types.names)
+        assert (sp.lower_bound, sp.peak_workers, sp.peak_cost) == (mem.lower_bound, mem.peak_workers, mem.peak_cost)
+        assert sp.cost_lower_bound == pytest.approx(mem.cost_lower_bound, rel=1e-9)
+        assert sp.cost_lower_bound <= sp.cost
+        plan = sp.to_plan(D)
+        assert plan.verify().ok and plan.cost == sp.cost and plan.type_counts == sp.type_counts
+        assert sorted(np.unique(plan.assignment)) == list(range(sp.n_workers))
+        assert sp.summary()["cost"] == sp.cost
+
+
+def test_pack_one_worker_type_is_untyped(client):
+    """A table of one type gives the untyped sharded plan, every worker at its cost."""
+    from pyshape.packing import ShapeTooLargeError, WorkerTypes
+
+    D, _ = _types_case()
+    cap = (32000.0, 64.0)
+    D = np.ascontiguousarray(D[(D.max(axis=2) <= np.array(cap)).all(axis=1)])
+    one = WorkerTypes(["only"], [cap], [2.5])
+    X = da.from_array(D, chunks=(50, -1, -1))
+    a, b = pdask.pack(X, cap, n_shards=4), pdask.pack(X, one, n_shards=4)
+    np.testing.assert_array_equal(a.assignment, b.assignment)
+    assert (a.n_workers, a.shard_workers, a.lower_bound, a.peak_workers) == \
+        (b.n_workers, b.shard_workers, b.lower_bound, b.peak_workers)
+    assert b.cost == 2.5 * b.n_workers and b.type_counts == {"only": b.n_workers}
+    assert a.cost == a.n_workers and a.worker_type is None and a.type_counts == {"worker": a.n_workers}
+    big = D.copy()
+    big[17, 0, 3] = 40000.0  # above the only type's CPU
+    with pytest.raises(ShapeTooLargeError, match="fit no worker type") as e:
+        pdask.pack(da.from_array(big, chunks=(50, -1, -1)), one, n_shards=2)
+    assert list(e.value.rows) == [17]
+
+
+def test_pack_repack_goes_on_after_a_kept_round(client):
+    """A kept round that released all workers but one is followed by a round over
+    all of them (the plan's workers changed): the last round covers every worker, so
+    the plan is never worse than the single-machine plan, with or without types."""
+    D, types = _types_case()
+    for cap in ((32000.0, 64.0), types):
+        X = da.from_array(D, chunks=(64, -1, -1))
+        p0 = pdask.pack(X, cap, n_shards=4, repack=0, repack_shapes=0)
+        eff = (types.capacity if cap is types else np.array([cap]))[p0.worker_type if cap is types else 0]
+        vol = np.stack([np.bincount(p0.assignment, weights=D[:, r].sum(axis=1, dtype=np.float64),
+                                    minlength=p0.n_workers) for r in range(2)], axis=1)
+        fullest = int(np.argsort((vol / (eff.astype(np.float32).astype(np.float64) * D.shape[2])).max(axis=1),
+                                 kind="stable")[-1])
+        sp = pdask.pack(X, cap, n_shards=4, repack=0, repack_shapes=D.shape[0] - int((p0.assignment == fullest).sum()),
+                        repack_rounds=2)
+        single = pyshape.pack(D, cap)
+        assert sp.cost <= single.cost + 1e-9 and sp.to_plan(D).verify().ok
+    with pytest.raises(ValueError, match="repack_shapes"):
+        pdask.pack(X, types, repack_shapes=-1)
 
 
 def test_npy_and_parquet_in_blocks(client, tmp_path):
@@ -343,7 +420,7 @@ def test_cli_scheduler(client, tmp_path):
     np.save(tmp_path / "x.npy", X)
     addr = client.scheduler.address
     for cmd in (["correlate", "-k", "3"], ["cluster", "-n", "3"], ["cluster", "-n", "3", "--method", "kshape"],
-                ["pack", "-c", "40"]):
+                ["pack", "-c", "40"], ["pack", "--worker-type", "small:6:1", "--worker-type", "big:12:1.8"]):
         assert main([*cmd, str(tmp_path / "x.npy"), "-q", "-o", str(tmp_path / "a.csv")]) == 0
         assert main([*cmd, str(tmp_path / "x.npy"), "-q", "-o", str(tmp_path / "b.csv"),
                      "--scheduler", addr, "--chunk-rows", "20"]) == 0

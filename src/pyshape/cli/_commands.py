@@ -24,7 +24,7 @@ from pyshape.cli._common import (
     show_progress,
     write,
 )
-from pyshape.cli._dask import add_scheduler, dask_client, scheduler_of
+from pyshape.cli._dask import add_scheduler, dask_client
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -160,8 +160,6 @@ def cmd_pack(args: argparse.Namespace) -> int:
     head = headrooms_arg(args.headroom)
     if len(head) != 1:
         raise CliError("pack takes one --headroom value")
-    if types is not None and scheduler_of(args) is not None:
-        raise CliError("worker types are packed on this machine only: drop --scheduler")
     try:
         with dask_client(args) as pdask:
             if pdask is None:
@@ -170,8 +168,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
             else:
                 sp = pdask.pack(tr.shapes, cap, strategy=args.strategy, ids=id_list(tr), headroom=head[0],
                                 risk=args.risk, chunk_rows=args.chunk_rows)
-                say(args, f"dask: {sp.n_shards} shard(s), {sp.shard_workers} workers before the repack of "
-                          f"{sp.repacked_from} under-filled workers into {sp.repacked_to}")
+                say(args, f"dask: {sp.n_shards} shard(s), {sp.shard_workers} workers (cost {sp.shard_cost:g}) "
+                          f"before the repack of {sp.repacked_from} under-filled workers into {sp.repacked_to}")
                 plan = sp.to_plan(tr.shapes, id_list(tr))
     except ShapeTooLargeError as e:
         ids = list(getattr(e, "ids", []))

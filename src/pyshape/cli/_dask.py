@@ -1,5 +1,5 @@
 """``--scheduler ADDRESS`` (or ``$PYSHAPE_DASK_SCHEDULER``): correlate, cluster
-and pack run on a Dask cluster through :mod:`pyshape.dask`."""
+and pack (one capacity or worker types) run on a Dask cluster through :mod:`pyshape.dask`."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +15,8 @@ ENV = "PYSHAPE_DASK_SCHEDULER"
 def add_scheduler(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help=f"run on this Dask scheduler (tcp://host:8786, or 'local' for a cluster of this "
-                        f"machine's cores); default ${ENV}; needs pip install 'pyshape[dask]'")
+                        f"machine's cores); default ${ENV}; pack runs in shards there, with -c or worker types; "
+                        f"needs pip install 'pyshape[dask]'")
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="with --scheduler: shapes per Dask partition (default 16384)")
 

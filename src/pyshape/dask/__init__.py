@@ -14,7 +14,8 @@ current scheduler: create a ``dask.distributed.Client`` first (or use
   :func:`fit_kshape`: :class:`pyshape.KShape` likewise (per-cluster T x T
   matrices reduced over partitions for the shape extraction);
   :func:`kshape_assign`, :func:`predict`: assignment per partition.
-- :func:`pack`: placement in shards packed in parallel, then a joint repack.
+- :func:`pack`: placement in shards packed in parallel, then a joint repack (one
+  capacity or worker types).
 - :func:`open_npy`, :func:`read_parquet`: larger-than-memory inputs read in blocks.
 """
 from pyshape.dask._common import SCHEDULER_ENV, as_rows, close_client, get_client
