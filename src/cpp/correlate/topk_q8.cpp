@@ -113,9 +113,15 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
              Q8Stats* stats, const RowScale* q_scale, const RowScale* db_scale) {
   if (T == 0 || T > kQ8MaxT) throw std::logic_error("topk_q8: rows must have 1..65536 steps");
   // Unit row i of X: X's row itself, or (scales given) normalised into buf.
-  auto unit_row = [T](const float* X, const RowScale* sc, size_t i, float* buf) -> const float* {
+  auto scale_row = [&kt, T](const float* x, const RowScale& sc, float* out) {
+    if (sc.f == 0)
+      std::fill(out, out + T, 0.f);  // a constant row
+    else
+      kt.q8_scale_row(x, T, sc.mean, sc.f, out);  // = apply_row_scale, vectorised
+  };
+  auto unit_row = [&](const float* X, const RowScale* sc, size_t i, float* buf) -> const float* {
     if (!sc) return X + i * T;
-    apply_row_scale(X + i * T, T, sc[i], buf);
+    scale_row(X + i * T, sc[i], buf);
     return buf;
   };
   const size_t mr8 = kt.q8_mr, nr8 = kt.q8_nr, K4 = (T + 3) / 4, L = padded(T);
@@ -202,7 +208,7 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
   PackedRows warm = [&] {
     if (!db_scale) return pack_rows(DB, W0, T, T, kt.nr, n_threads);
     std::vector<float> w0(W0 * T);
-    for (size_t j = 0; j < W0; ++j) apply_row_scale(DB + j * T, T, db_scale[j], w0.data() + j * T);
+    for (size_t j = 0; j < W0; ++j) scale_row(DB + j * T, db_scale[j], w0.data() + j * T);
     return pack_rows(w0.data(), W0, T, T, kt.nr, n_threads);
   }();
   const size_t p0 = W0 == n ? np8 : W0 / nr8;  // first int8 panel (W0 < n is a multiple of nr8)
@@ -298,7 +304,7 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
         // The block's unit query rows (for the warm-up and the re-scoring).
         const float* qblock = Q + i0 * T;
         if (q_scale) {
-          for (size_t r = 0; r < rows; ++r) apply_row_scale(qblock + r * T, T, q_scale[i0 + r], s.ublock.data() + r * T);
+          for (size_t r = 0; r < rows; ++r) scale_row(qblock + r * T, q_scale[i0 + r], s.ublock.data() + r * T);
           qblock = s.ublock.data();
         }
         // Warm-up: brute force on the first W0 columns.
