@@ -113,8 +113,9 @@ def top_partners(
     panels for the kernel: ``8 n T`` bytes (``+ 4 q T``), e.g. 11.5 GB for
     n = 1,000,000 and T = 1440; ``'pruned'`` adds ``O(n rank)`` for the
     projections. ``'int8'`` (what ``'auto'`` runs at such sizes) holds int8
-    copies of about ``3 n T + q T`` bytes (4.1 GiB at n = 1,000,000,
-    T = 1440; no ``q T`` for the partners of ``X`` itself) and, for inputs
+    copies of about ``3 n T`` bytes (4.1 GiB at n = 1,000,000, T = 1440),
+    ``3 q T`` more for queries (none for the partners of ``X`` itself on
+    CPUs with AVX-512 VNNI, which reuse the database's) and, for inputs
     above 256 MiB, no float copy (16 bytes a row: it normalises the rows it
     needs on the fly); smaller inputs get a unit-norm copy (``4 n T``
     bytes), which is ~2% faster. Inputs that are not C-contiguous float32 are converted
