@@ -42,6 +42,10 @@ def kernel_tile() -> Tuple[int, int]:
 def normalize_rows(x: F32, scale: float, n_threads: int = 0) -> Tuple[F32, int]:
     """Centre rows and scale them to norm ``scale``; returns (out, first non-finite row or -1)."""
 
+def row_scales(x: F32, scale: float, n_threads: int = 0) -> Tuple[npt.NDArray[np.float64], int]:
+    """normalize_rows' per-row (mean, factor) as an (n, 2) float64 array (factor 0: a constant row);
+    returns (scales, first non-finite row or -1)."""
+
 def pearson(u: F32, v: Optional[F32] = None, n_threads: int = 0, progress: Progress = None) -> F32:
     """All-pairs dot products of unit-norm rows (u against itself when v is None)."""
 
@@ -58,10 +62,13 @@ def topk_pruned(db: F32, db_proj: F32, db_res: F32, db_order: Optional[I64], que
     number of (row, panel) jobs and of whole tiles scored exactly."""
 
 def topk_int8(db: F32, queries: Optional[F32] = None, *, k: int, want_pos: bool = True, want_neg: bool = True,
-              n_threads: int = 0, progress: Progress = None
+              n_threads: int = 0, progress: Progress = None, db_scale: Optional[npt.NDArray[np.float64]] = None,
+              q_scale: Optional[npt.NDArray[np.float64]] = None
               ) -> Tuple[Optional[I64], Optional[F32], Optional[I64], Optional[F32], Dict[str, Any]]:
     """Exact top-k with int8 candidates (bitwise equal to topk), then a dict of statistics
-    (pairs given the level-2 check, candidates re-scored, warm-up pairs, the rounding margin delta)."""
+    (pairs given the level-2 check, candidates re-scored, warm-up pairs, the rounding margin delta).
+    With db_scale (and q_scale when queries are given): row_scales of the raw rows db / queries,
+    normalised inside as needed (no unit-norm copy)."""
 
 def topk_auto_method(n_queries: int, n: int, T: int, plan_rank: Optional[int] = None,
                      est_cost_ratio: Optional[float] = None) -> str:

@@ -29,6 +29,31 @@ py::tuple normalize(const FArray& x, double scale, int n_threads) {
   return py::make_tuple(out, bad);
 }
 
+using DArray = py::array_t<double, py::array::c_style | kAligned>;
+
+// Per-row (mean, factor) of normalize_rows, as an (n, 2) float64 array.
+py::tuple row_scales_py(const FArray& x, double scale, int n_threads) {
+  require_2d(x, "x");
+  size_t n = x.shape(0), T = x.shape(1);
+  DArray out({n, size_t{2}});
+  static_assert(sizeof(RowScale) == 2 * sizeof(double), "RowScale is two doubles");
+  int64_t bad;
+  {
+    py::gil_scoped_release nogil;
+    bad = row_scales(x.data(), n, T, T, scale, reinterpret_cast<RowScale*>(out.mutable_data()), n_threads);
+  }
+  return py::make_tuple(out, bad);
+}
+
+// An (n, 2) array of row_scales for the n rows of x, or null for None.
+const RowScale* take_scales(py::object obj, const FArray& x, DArray& keep, const char* name) {
+  if (obj.is_none()) return nullptr;
+  keep = obj.cast<DArray>();
+  if (keep.ndim() != 2 || keep.shape(0) != x.shape(0) || keep.shape(1) != 2)
+    throw std::invalid_argument(std::string(name) + " must be (rows, 2): row_scales of its rows");
+  return reinterpret_cast<const RowScale*>(keep.data());
+}
+
 py::array_t<float> pearson(const FArray& u, py::object v_obj, int n_threads, py::object progress) {
   require_2d(u, "u");
   bool symmetric = v_obj.is_none();
@@ -150,7 +175,7 @@ py::tuple topk_pruned_py(const FArray& db, const FArray& db_proj, const FArray& 
 }
 
 py::tuple topk_int8(const FArray& db, py::object queries, int k, bool want_pos, bool want_neg, int n_threads,
-                    py::object progress) {
+                    py::object progress, py::object db_scale, py::object q_scale) {
   require_2d(db, "db");
   bool self = queries.is_none();
   FArray q = self ? db : queries.cast<FArray>();
@@ -159,13 +184,17 @@ py::tuple topk_int8(const FArray& db, py::object queries, int k, bool want_pos, 
   if (static_cast<size_t>(q.shape(1)) != T) throw std::invalid_argument("queries and db differ in length");
   if (T == 0 || T > kQ8MaxT) throw std::invalid_argument("int8 top-k needs 1..65536 steps per shape");
   check_k(k, n, self);
+  DArray keep_db, keep_q;
+  const RowScale* dbs = take_scales(db_scale, db, keep_db, "db_scale");
+  const RowScale* qs = self ? dbs : take_scales(q_scale, q, keep_q, "q_scale");
+  if ((dbs == nullptr) != (qs == nullptr)) throw std::invalid_argument("give both db_scale and q_scale, or neither");
   TopKArrays res(nq, k, want_pos, want_neg);
   ProgressFn pf = make_progress(progress);
   Q8Stats st;
   {
     py::gil_scoped_release nogil;
     const KernelTable& kt = simd_tables().k;  // once
-    topk_q8(kt, q.data(), nq, db.data(), n, T, k, self ? 0 : -1, res.out, n_threads, pf, &st);
+    topk_q8(kt, q.data(), nq, db.data(), n, T, k, self ? 0 : -1, res.out, n_threads, pf, &st, qs, dbs);
   }
   py::dict stats;
   stats["refined"] = st.refined;
@@ -229,6 +258,8 @@ py::tuple lagged(const FArray& u, py::object v_obj, size_t max_lag, int n_thread
 void bind_correlate(py::module_& m) {
   m.def("normalize_rows", &normalize, py::arg("x"), py::arg("scale"), py::arg("n_threads") = 0,
         "Centre and scale rows; returns (out, first_non_finite_row or -1).");
+  m.def("row_scales", &row_scales_py, py::arg("x"), py::arg("scale"), py::arg("n_threads") = 0,
+        "normalize_rows' per-row (mean, factor), (n, 2) float64; returns (scales, first_non_finite_row or -1).");
   m.def("pearson", &pearson, py::arg("u"), py::arg("v") = py::none(), py::arg("n_threads") = 0,
         py::arg("progress") = py::none(), "All-pairs dot products of unit-norm rows.");
   m.def("topk", &topk, py::arg("db"), py::arg("queries") = py::none(), py::arg("k"),
@@ -243,8 +274,9 @@ void bind_correlate(py::module_& m) {
         "and the number of whole tiles scored.");
   m.def("topk_int8", &topk_int8, py::arg("db"), py::arg("queries") = py::none(), py::arg("k"),
         py::arg("want_pos") = true, py::arg("want_neg") = true, py::arg("n_threads") = 0,
-        py::arg("progress") = py::none(),
-        "Exact top-k with int8 candidates (bitwise = topk); returns the 4 arrays and a stats dict.");
+        py::arg("progress") = py::none(), py::arg("db_scale") = py::none(), py::arg("q_scale") = py::none(),
+        "Exact top-k with int8 candidates (bitwise = topk); returns the 4 arrays and a stats dict. "
+        "With db_scale / q_scale (row_scales of db / queries), db and queries are the raw rows.");
   m.def("topk_auto_method", &topk_auto_method_py, py::arg("n_queries"), py::arg("n"), py::arg("T"),
         py::arg("plan_rank") = py::none(), py::arg("est_cost_ratio") = py::none(),
         "The method top_partners(method='auto') runs (the C API's choice too): 'bruteforce' or 'int8', or "

@@ -110,8 +110,20 @@ size_t padded(size_t T) { return (T + 63) / 64 * 64; }
 
 void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, size_t n, size_t T, int k,
              int64_t self_offset, const TopKOutput& out, int n_threads, const ProgressFn& progress,
-             Q8Stats* stats) {
+             Q8Stats* stats, const RowScale* q_scale, const RowScale* db_scale) {
   if (T == 0 || T > kQ8MaxT) throw std::logic_error("topk_q8: rows must have 1..65536 steps");
+  // Unit row i of X: X's row itself, or (scales given) normalised into buf.
+  auto scale_row = [&kt, T](const float* x, const RowScale& sc, float* out) {
+    if (sc.f == 0)
+      std::fill(out, out + T, 0.f);  // a constant row
+    else
+      kt.q8_scale_row(x, T, sc.mean, sc.f, out);  // = apply_row_scale, vectorised
+  };
+  auto unit_row = [&](const float* X, const RowScale* sc, size_t i, float* buf) -> const float* {
+    if (!sc) return X + i * T;
+    scale_row(X + i * T, sc[i], buf);
+    return buf;
+  };
   const size_t mr8 = kt.q8_mr, nr8 = kt.q8_nr, K4 = (T + 3) / 4, L = padded(T);
   const int aoff = kt.q8_aoff, amax = kt.q8_amax;
 
@@ -130,11 +142,12 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
   std::vector<float> bs(np8 * nr8, 0.f), bN(np8 * nr8, 0.f), bR(np8 * nr8, 0.f);
   std::vector<Q8Row> brow(n);
   parallel_for(np8, n_threads, [&](size_t pn, int) {
+    std::vector<float> ubuf(db_scale ? T : 0);
     int8_t* P = Bq.data() + pn * K4 * nr8 * 4;
     for (size_t c = 0; c < nr8 && pn * nr8 + c < n; ++c) {
       const size_t j = pn * nr8 + c;
       int8_t* w = Bw.data() + j * 2 * L;  // p at w, q at w + L
-      q8_quantize_row(DB + j * T, T, 127, w + L, w, brow[j]);
+      q8_quantize_row(unit_row(DB, db_scale, j, ubuf.data()), T, 127, w + L, w, brow[j]);
       bs[j] = brow[j].s;
       bN[j] = brow[j].N;
       bR[j] = brow[j].A;
@@ -153,22 +166,21 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
   // tiles, per-row data, and [q + aoff | p + aoff] row-major for level 2. A
   // self-search whose query side has the database's range (amax 127, offset
   // 128) reuses the database's quantisation: its bytes are Bw's, halves
-  // swapped, each xor 0x80 (= + 128), made per block (no n x 2L copy).
-  const bool reuse = Q == DB && nq == n && amax == 127 && aoff == 128;
+  // swapped, each xor 0x80 (= + 128), made per block, and so are its tile
+  // panels (no n x 2L or n x T copy: 4.1 GiB at n = 1e6, T = 1440).
+  const bool reuse = Q == DB && nq == n && q_scale == db_scale && amax == 127 && aoff == 128;
   const size_t npa = (nq + mr8 - 1) / mr8;
-  std::vector<uint8_t> Aq(npa * K4 * mr8 * 4, static_cast<uint8_t>(aoff)), Aw(reuse ? 0 : nq * 2 * L);
+  std::vector<uint8_t> Aq(reuse ? 0 : npa * K4 * mr8 * 4, static_cast<uint8_t>(aoff)), Aw(reuse ? 0 : nq * 2 * L);
   std::vector<float> as(npa * mr8, 0.f), aA(npa * mr8, 0.f), aB(npa * mr8, 0.f);
   std::vector<Q8Row> arow_own(reuse ? 0 : nq);
   const std::vector<Q8Row>& arow = reuse ? brow : arow_own;
   parallel_for(npa, n_threads, [&](size_t pn, int) {
     std::vector<int8_t> q(T), pq(T);
-    uint8_t* P = Aq.data() + pn * K4 * mr8 * 4;
+    std::vector<float> ubuf(q_scale && !reuse ? T : 0);
     for (size_t r = 0; r < mr8 && pn * mr8 + r < nq; ++r) {
       const size_t i = pn * mr8 + r;
-      if (reuse) {
-        std::copy(Bw.data() + i * 2 * L + L, Bw.data() + i * 2 * L + L + T, q.begin());
-      } else {
-        q8_quantize_row(Q + i * T, T, amax, q.data(), pq.data(), arow_own[i]);
+      if (!reuse) {
+        q8_quantize_row(unit_row(Q, q_scale, i, ubuf.data()), T, amax, q.data(), pq.data(), arow_own[i]);
         uint8_t* w = Aw.data() + i * 2 * L;
         std::fill(w, w + 2 * L, static_cast<uint8_t>(aoff));
         for (size_t t = 0; t < T; ++t) {
@@ -179,6 +191,8 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
       as[i] = arow[i].s;
       aA[i] = arow[i].A;
       aB[i] = arow[i].B;
+      if (reuse) continue;
+      uint8_t* P = Aq.data() + pn * K4 * mr8 * 4;
       for (size_t t = 0; t < T; ++t) P[((t / 4) * mr8 + r) * 4 + t % 4] = static_cast<uint8_t>(q[t] + aoff);
     }
   }, setup_check);
@@ -191,7 +205,12 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
   const size_t group_cols = kPanelsPerGroup * kt.nr;
   size_t W0 = (group_cols + nr8 - 1) / nr8 * nr8;
   W0 = std::min(W0, n);
-  PackedRows warm = pack_rows(DB, W0, T, T, kt.nr, n_threads);
+  PackedRows warm = [&] {
+    if (!db_scale) return pack_rows(DB, W0, T, T, kt.nr, n_threads);
+    std::vector<float> w0(W0 * T);
+    for (size_t j = 0; j < W0; ++j) scale_row(DB + j * T, db_scale[j], w0.data() + j * T);
+    return pack_rows(w0.data(), W0, T, T, kt.nr, n_threads);
+  }();
   const size_t p0 = W0 == n ? np8 : W0 / nr8;  // first int8 panel (W0 < n is a multiple of nr8)
 
   const int threads = std::max(1, std::min<int>(resolve_threads(n_threads), static_cast<int>(blocks)));
@@ -206,11 +225,13 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
   const bool want_pos = out.pos_score != nullptr, want_neg = out.neg_score != nullptr;
   struct Scratch {
     std::vector<float> afull, C, scores, hi, lo, lbh, ubh, cand_lb, cand_ub;
+    std::vector<float> ublock, ucand;  // with scales: the block's unit query rows, 8 unit database rows
     std::vector<uint32_t> sel, mask;
     std::vector<int32_t> dq, pendD;
     std::vector<int64_t> cand, pend;
     std::vector<size_t> n_cand, n_pend;
     std::vector<uint8_t> aw;  // the block's query rows, [q + aoff | p + aoff] row-major
+    std::vector<uint8_t> aq;  // the block's tile panels (self-search reusing the database's bytes)
   };
   std::vector<Scratch> scratch(threads);
   for (auto& s : scratch) {
@@ -230,6 +251,9 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
     s.pendD.resize(mb * kPend);
     s.n_pend.resize(mb);
     s.aw.resize(reuse ? mb * 2 * L : 0);
+    s.aq.resize(reuse ? mb * K4 * 4 : 0);
+    s.ublock.resize(q_scale ? mb * T : 0);
+    s.ucand.resize(db_scale ? 8 * T : 0);
     s.lbh.resize(mb * k);
     s.ubh.resize(mb * k);
   }
@@ -265,8 +289,26 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
               w[L + t] = static_cast<uint8_t>(b[t]) ^ 0x80u;
             }
           }
+        if (reuse) {
+          std::fill(s.aq.begin(), s.aq.end(), static_cast<uint8_t>(aoff));
+          for (size_t r = 0; r < rows; ++r) {
+            const uint8_t* w = s.aw.data() + r * 2 * L;
+            uint8_t* P = s.aq.data() + (r / mr8) * K4 * mr8 * 4;
+            for (size_t t = 0; t < T; ++t) P[((t / 4) * mr8 + r % mr8) * 4 + t % 4] = w[t];
+          }
+        }
+        // The block's tile panels of query rows starting at block row ib (a multiple of mr8).
+        auto qpanel = [&](size_t ib) -> const uint8_t* {
+          return reuse ? s.aq.data() + (ib / mr8) * K4 * mr8 * 4 : Aq.data() + ((i0 + ib) / mr8) * K4 * mr8 * 4;
+        };
+        // The block's unit query rows (for the warm-up and the re-scoring).
+        const float* qblock = Q + i0 * T;
+        if (q_scale) {
+          for (size_t r = 0; r < rows; ++r) scale_row(qblock + r * T, q_scale[i0 + r], s.ublock.data() + r * T);
+          qblock = s.ublock.data();
+        }
         // Warm-up: brute force on the first W0 columns.
-        pack_panels(Q + i0 * T, rows, T, T, kt.mr, s.afull.data());
+        pack_panels(qblock, rows, T, T, kt.mr, s.afull.data());
         PanelView A{s.afull.data(), rows, T, static_cast<size_t>(kt.mr)};
         gemm_block(kt, A, warm.view, 0, warm.view.n_panels(), s.C.data(), group_cols);
         for (size_t r = 0; r < rows; ++r) {
@@ -349,11 +391,12 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
           const size_t cnt = s.n_cand[r];
           if (cnt == 0) return;
           const int64_t* idx = s.cand.data() + r * cap;
-          const float* a = Q + (i0 + r) * T;
+          const float* a = qblock + r * T;
           for (size_t t = 0; t < cnt; t += 8) {
             const int m = static_cast<int>(std::min<size_t>(8, cnt - t));
             const float* rp[8];
-            for (int p = 0; p < m; ++p) rp[p] = DB + static_cast<size_t>(idx[t + p]) * T;
+            for (int p = 0; p < m; ++p)
+              rp[p] = unit_row(DB, db_scale, static_cast<size_t>(idx[t + p]), s.ucand.data() + p * T);
             kt.dots_rows(a, rp, m, T, kKC, s.scores.data() + t);
           }
           for (size_t t = 0; t < cnt; ++t) heaps[r].offer(s.scores[t], idx[t]);  // self never gets here
@@ -421,7 +464,7 @@ void topk_q8(const KernelTable& kt, const float* Q, size_t nq, const float* DB, 
             const size_t ib = ip * mr8, g = i0 + ib;
             const int m_valid = static_cast<int>(std::min(mr8, rows - ib));
             const Q8Rows rw{as.data() + g, aA.data() + g, aB.data() + g, s.hi.data() + ib, s.lo.data() + ib};
-            if (!kt.q8_tile(Aq.data() + (g / mr8) * K4 * mr8 * 4, m_valid, Bp, K4, cols, rw, s.mask.data(), nullptr,
+            if (!kt.q8_tile(qpanel(ib), m_valid, Bp, K4, cols, rw, s.mask.data(), nullptr,
                             s.dq.data()))
               continue;
             for (int t = 0; t < m_valid; ++t) {

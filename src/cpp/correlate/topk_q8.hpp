@@ -42,6 +42,7 @@
 #include <cstdint>
 
 #include "common/progress.hpp"
+#include "correlate/normalize.hpp"
 #include "correlate/pearson.hpp"
 
 namespace pyshape {
@@ -59,9 +60,16 @@ struct Q8Stats {
 // Q: n_queries unit-norm rows (leading dimension T); DB: n rows. With
 // self_offset >= 0, query i is database row self_offset + i and is excluded
 // from its own partners. T <= kQ8MaxT.
+// With q_scale / db_scale given, Q / DB are the caller's rows and the unit
+// rows are apply_row_scale of them (normalize.hpp), made when needed: each row
+// once for its quantisation, a block of queries at a time, the first database
+// columns for the warm-up, and the database rows of the pairs re-scored in
+// float32. Bitwise the same unit rows, so the same result, without a 4 n T-byte
+// unit-norm copy (5.4 GiB at n = 1e6, T = 1440). Q == DB with q_scale ==
+// db_scale is a self-search's database.
 void topk_q8(const KernelTable& kt, const float* Q, size_t n_queries, const float* DB, size_t n, size_t T, int k,
              int64_t self_offset, const TopKOutput& out, int n_threads, const ProgressFn& progress,
-             Q8Stats* stats);
+             Q8Stats* stats, const RowScale* q_scale = nullptr, const RowScale* db_scale = nullptr);
 
 // The per-row data of the two-level quantisation (norms rounded up to float32).
 struct Q8Row {

@@ -97,6 +97,10 @@ struct KernelTable {
   // or scalar) against m <= 8 rows (rows[p], signed bytes), L bytes each (a
   // multiple of 64): out[p] = sum_k a[k] rows[p][k], exact in int32 (L <= kQ8MaxT).
   void (*q8_rows)(const uint8_t* a, const int8_t* const* rows, int m, size_t L, int32_t* out);
+  // out[t] = float((double(x[t]) - mean) * f), t < T: a row normalised as
+  // normalize_rows does it (correlate/normalize.hpp), at this level's vector
+  // width; each step is one IEEE operation, so every level gives the same bits.
+  void (*q8_scale_row)(const float* x, size_t T, double mean, double f, float* out);
 };
 
 namespace scalar { const KernelTable* table(); }

@@ -43,6 +43,13 @@ inline void with_row_count(int m, F&& f) {
   }
 }
 
+// normalize.hpp's apply_row_scale (f != 0), vectorised by the compiler at
+// this unit's flags: the int8 top-k normalises the rows it re-scores on the
+// fly, and the scalar loop cost about as much as the re-scoring itself.
+inline void scale_row(const float* x, size_t T, double mean, double f, float* out) {
+  for (size_t t = 0; t < T; ++t) out[t] = static_cast<float>((static_cast<double>(x[t]) - mean) * f);
+}
+
 // The float epilogue on a stored tile D (MR x NR int32, offset not yet removed).
 template <int MR, int NR>
 inline bool epilogue(const int32_t* D, int m_valid, const Q8Cols& b, const Q8Rows& a, uint32_t* mask,
@@ -196,6 +203,7 @@ inline void fill(KernelTable& t) {
   }
   t.q8_mr = kMR;
   t.q8_nr = kNR;
+  t.q8_scale_row = &scale_row;
 }
 
 #elif defined(__AVX2__)
@@ -261,6 +269,7 @@ inline void fill(KernelTable& t) {
   t.q8_aoff = 64;
   t.q8_tile = &tile;
   t.q8_rows = &rows;
+  t.q8_scale_row = &scale_row;
 }
 
 #else
@@ -303,6 +312,7 @@ inline void fill(KernelTable& t) {
   t.q8_aoff = 128;
   t.q8_tile = &tile;
   t.q8_rows = &rows;
+  t.q8_scale_row = &scale_row;
 }
 #endif
 
