@@ -6,41 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_pack import brute_force_fits, random_items
 
 import pyshape
 from pyshape import _core
-
-
-def brute_force_fits(D: np.ndarray, cap: np.ndarray, k: int) -> bool:
-    """Whether shapes D (n, R, T) fit on k workers of capacity cap (R,): every assignment
-    (workers up to relabelling: shape i opens at most worker max-so-far + 1)."""
-    n = len(D)
-    X = D.astype(np.float64)
-    c = cap.astype(np.float64)[:, None]
-    loads = np.zeros((k,) + D.shape[1:])
-
-    def go(i: int, used: int) -> bool:
-        if i == n:
-            return True
-        for w in range(min(used + 1, k)):
-            if np.all(loads[w] + X[i] <= c):
-                loads[w] += X[i]
-                if go(i + 1, max(used, w + 1)):
-                    return True
-                loads[w] -= X[i]
-        return False
-
-    return go(0, 0)
-
-
-def random_items(seed: int):
-    rng = np.random.default_rng(seed)
-    n, R, T = int(rng.integers(3, 10)), int(rng.integers(1, 3)), int(rng.integers(2, 9))
-    D = rng.integers(0, 7, (n, R, T)).astype(np.float32)
-    D *= rng.random((n, 1, T)) < 0.7  # idle steps
-    cap = np.full(R, float(rng.integers(7, 15)), np.float32)
-    order = np.argsort(-D.sum(axis=(1, 2)), kind="stable")  # the search expects larger shapes first
-    return np.ascontiguousarray(D[order]), cap
 
 
 def check_assignment(D, cap, k, a):
@@ -51,7 +20,7 @@ def check_assignment(D, cap, k, a):
 
 @pytest.mark.parametrize("seed", range(60))
 def test_repack_matches_brute_force(seed):
-    D, cap = random_items(seed)
+    D, cap = random_items(seed, larger_first=True)
     for k in range(1, 5):
         status, a, nodes = _core._repack_exact(D, cap, k, 10**7)
         expect = brute_force_fits(D, cap, k)
@@ -66,7 +35,7 @@ def test_repack_brute_force_covers_both_answers():
     """The fixture above is not trivial: some cases fit and some do not, at every k."""
     seen = set()
     for seed in range(60):
-        D, cap = random_items(seed)
+        D, cap = random_items(seed, larger_first=True)
         for k in range(1, 5):
             seen.add((k, brute_force_fits(D, cap, k)))
     assert seen == {(k, b) for k in range(1, 5) for b in (True, False)}
@@ -137,7 +106,7 @@ def test_search_is_identical_sharded_for_any_thread_count():
 def test_search_reaches_brute_force_optimum_with_repack_moves(seed):
     """Tiny instances (n <= 9): 'auto' meets the exact optimum found by the re-pack search itself
     proving k - 1 workers infeasible, and brute force agrees."""
-    D, cap = random_items(100 + seed)
+    D, cap = random_items(100 + seed, larger_first=True)
     cap64 = cap.astype(np.float64)
     plan = pyshape.pack(D, cap64)
     assert plan.verify().ok
