@@ -36,3 +36,16 @@ def random_items(seed: int, larger_first: bool = False) -> tuple[np.ndarray, np.
     if larger_first:
         D = D[np.argsort(-D.sum(axis=(1, 2)), kind="stable")]
     return np.ascontiguousarray(D), cap
+
+
+def daily_fleet(seed: int, n: int, R: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Peaky daily shapes on an integer grid (exact in float32), capacity a few times the largest."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)
+    phase = rng.uniform(0, T, (n, R, 1))
+    width = rng.uniform(0.1, 0.5, (n, 1, 1)) * T
+    level = rng.integers(20, 400, (n, R, 1))
+    on = (np.abs((t - phase + T / 2) % T - T / 2) < width / 2)
+    D = np.ceil(level * (0.15 + on) + rng.integers(0, 20, (n, R, T))).astype(np.float32)
+    cap = np.ceil(D.max(axis=(0, 2)) * rng.uniform(1.05, 3.0)).astype(np.float64)
+    return D, cap

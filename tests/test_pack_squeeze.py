@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference_pack import brute_force_fits, random_items
+from reference_pack import brute_force_fits, daily_fleet, random_items
 
 import pyshape
 from pyshape import _core
@@ -20,19 +20,6 @@ def check_assignment(D, cap, k, a):
     assert a.shape == (len(D),) and a.min() >= 0 and a.max() < k
     for w in range(k):
         assert np.all(D[a == w].astype(np.float64).sum(axis=0) <= np.asarray(cap, np.float64)[:, None])
-
-
-def daily_fleet(seed: int, n: int, R: int, T: int):
-    """Peaky daily shapes on an integer grid (exact in float32), capacity a few times the largest."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(T)
-    phase = rng.uniform(0, T, (n, R, 1))
-    width = rng.uniform(0.1, 0.5, (n, 1, 1)) * T
-    level = rng.integers(20, 400, (n, R, 1))
-    on = (np.abs((t - phase + T / 2) % T - T / 2) < width / 2)
-    D = np.ceil(level * (0.15 + on) + rng.integers(0, 20, (n, R, T))).astype(np.float32)
-    cap = np.ceil(D.max(axis=(0, 2)) * rng.uniform(1.05, 3.0)).astype(np.float64)
-    return D, cap
 
 
 def planted(seed: int, k: int, per: int, T: int):

@@ -16,20 +16,12 @@ from pyshape import _core
 from pyshape.correlate import topk as topk_mod
 from pyshape.correlate._common import unit_pair
 from pyshape.synthetic import make_shapes, white_noise
+from reference import assert_same_partners
 
 
 def _unit(X):
     _, u, _ = unit_pair(np.asarray(X, dtype=np.float32), None, "queries", 1)
     return u
-
-
-def _same(a, b):
-    for f in ("corr_index", "corr_score", "anti_index", "anti_score"):
-        x, y = getattr(a, f), getattr(b, f)
-        if x is None or y is None:
-            assert x is None and y is None, f
-            continue
-        assert x.dtype == y.dtype and np.array_equal(x.view(np.uint8), y.view(np.uint8)), f
 
 
 def adversarial(rng, n=230, T=301):
@@ -118,7 +110,7 @@ def test_int8_bitwise_equals_bruteforce(simd, rng, kind, which):
         X = adversarial(rng, n, T)
     a = pyshape.top_partners(X, k, which=which, method="bruteforce")
     b = pyshape.top_partners(X, k, which=which, method="int8")
-    _same(a, b)
+    assert_same_partners(a, b)
 
 
 @pytest.mark.parametrize("which", ["both", "corr"])
@@ -131,18 +123,18 @@ def test_int8_many_near_ties_overflow_candidates(simd, rng, which):
     X[::7] = X[0]  # exact copies of one row: ties across the whole scan
     a = pyshape.top_partners(X, 12, which=which, method="bruteforce")
     b = pyshape.top_partners(X, 12, which=which, method="int8")
-    _same(a, b)
+    assert_same_partners(a, b)
 
 
 def test_int8_queries_threads_and_small(rng):
     X = rng.standard_normal((700, 64))
     Q = rng.standard_normal((37, 64))
     for nt in (1, 2, 3):
-        _same(pyshape.top_partners(X, 5, queries=Q, method="bruteforce", n_threads=nt),
+        assert_same_partners(pyshape.top_partners(X, 5, queries=Q, method="bruteforce", n_threads=nt),
               pyshape.top_partners(X, 5, queries=Q, method="int8", n_threads=nt))
     for n, T in ((2, 1), (3, 2), (5, 3), (40, 5)):  # tiny n, T not a multiple of 4
         Y = rng.standard_normal((n, T))
-        _same(pyshape.top_partners(Y, 1, method="bruteforce"), pyshape.top_partners(Y, 1, method="int8"))
+        assert_same_partners(pyshape.top_partners(Y, 1, method="bruteforce"), pyshape.top_partners(Y, 1, method="int8"))
 
 
 def test_int8_prunes():

@@ -12,21 +12,13 @@ import pytest
 import pyshape
 from pyshape import _core
 from pyshape.correlate import topk as topk_mod
+from reference import assert_same_partners
 
 
 @pytest.fixture
 def lean(monkeypatch):
     """The no-copy path for inputs of any size (top_partners takes it above 256 MiB)."""
     monkeypatch.setattr(topk_mod, "_UNIT_COPY_MAX_BYTES", 0)
-
-
-def _same(a, b):
-    for f in ("corr_index", "corr_score", "anti_index", "anti_score"):
-        x, y = getattr(a, f), getattr(b, f)
-        if x is None or y is None:
-            assert x is None and y is None, f
-            continue
-        assert x.dtype == y.dtype and np.array_equal(x.view(np.uint8), y.view(np.uint8)), f
 
 
 def _raw_rows(rng, n, T):
@@ -62,9 +54,9 @@ def test_int8_from_raw_rows_bitwise_bruteforce(simd, lean, rng, which):
     before = X.copy()
     a = pyshape.top_partners(X, 9, which=which, method="bruteforce", n_threads=2)
     b = pyshape.top_partners(X, 9, which=which, method="int8", n_threads=2)
-    _same(a, b)
+    assert_same_partners(a, b)
     Q = _raw_rows(rng, 230, 97)
-    _same(pyshape.top_partners(X, 6, which=which, queries=Q, method="bruteforce", n_threads=3),
+    assert_same_partners(pyshape.top_partners(X, 6, which=which, queries=Q, method="bruteforce", n_threads=3),
           pyshape.top_partners(X, 6, which=which, queries=Q, method="int8", n_threads=3))
     assert np.array_equal(X.view(np.uint32), before.view(np.uint32))  # the caller's rows untouched
 
