@@ -278,6 +278,15 @@ def test_top_partners_method_bitwise_and_reports_method(lib, rng):
                                                _ptr(ci, ctypes.c_int64), _ptr(cs, ctypes.c_float), None, None, 0,
                                                bad, None) != 0
         assert msg in lib.pyshape_last_error()
+    # int8 normalises on the fly: a non-finite row is still refused, naming the array and the row
+    for where in ("X", "queries"):
+        Xb, Qb = Y[:200].copy(), Y[200:230].copy()
+        (Xb if where == "X" else Qb)[17, 5] = np.nan
+        assert lib.pyshape_top_partners_method(_ptr(Xb, ctypes.c_float), ctypes.c_size_t(200),
+                                               ctypes.c_size_t(1000), _ptr(Qb, ctypes.c_float),
+                                               ctypes.c_size_t(30), 3, _ptr(ci, ctypes.c_int64),
+                                               _ptr(cs, ctypes.c_float), None, None, 0, _TOPK["int8"], None) != 0
+        assert f"{where} has a NaN or infinite value in row 17".encode() in lib.pyshape_last_error()
 
 
 def test_pearson_and_lagged_identical(lib, rng):

@@ -121,7 +121,7 @@ PYSHAPE_EXPORT void pyshape_free(void* p);
 /* ------------------------------------------------------------------ correlation */
 /*
  * Shapes are n rows of T floats. Every row is centred and scaled to unit norm
- * internally (a copy: the input is not modified); a constant row correlates 0
+ * internally (into a copy, or on the fly: the input is never modified); a constant row correlates 0
  * with everything. A NaN or infinite value is PYSHAPE_EINVAL naming the row.
  */
 
@@ -171,9 +171,11 @@ PYSHAPE_EXPORT pyshape_topk_method pyshape_top_partners_auto_method(size_t n, si
 /* pyshape_top_partners with a choice of method (PYSHAPE_TOPK_AUTO,
  * PYSHAPE_TOPK_BRUTEFORCE or PYSHAPE_TOPK_INT8; PYSHAPE_TOPK_INT8 needs
  * T <= 65536). method_run (may be NULL) gets the method that ran. The result
- * is bitwise that of pyshape_top_partners whatever the method; 'int8' holds
- * about 3 n T + n_queries T bytes of int8 copies besides the float copies.
- * Added in API version 1.2. */
+ * is bitwise that of pyshape_top_partners whatever the method. 'int8' makes
+ * no float copy of the rows (they are normalised on the fly from 16 bytes of
+ * per-row scale, bitwise the same rows): it holds about 3 n T bytes of int8
+ * copies, plus 3 n_queries T when queries are given or the CPU lacks
+ * AVX-512 VNNI. Added in API version 1.2. */
 PYSHAPE_EXPORT pyshape_status pyshape_top_partners_method(const float* x, size_t n, size_t T, const float* queries,
                                                           size_t n_queries, int k, int64_t* corr_index,
                                                           float* corr_score, int64_t* anti_index,

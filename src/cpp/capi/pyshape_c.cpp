@@ -100,12 +100,26 @@ size_t mul(size_t a, size_t b, const char* what) {
   return a * b;
 }
 
+void fail_non_finite(const char* name, int64_t row) {
+  fail(PYSHAPE_EINVAL, std::string(name) + " has a NaN or infinite value in row " + std::to_string(row));
+}
+
 // Unit-norm rows of x (n x T), as pyshape's correlation functions make them.
 std::vector<float> unit_rows(const float* x, size_t n, size_t T, const char* name, int n_threads) {
   std::vector<float> u(mul(n, T, name));
   int64_t bad = normalize_rows(x, n, T, T, 1.0, u.data(), n_threads);
-  if (bad >= 0) fail(PYSHAPE_EINVAL, std::string(name) + " has a NaN or infinite value in row " + std::to_string(bad));
+  if (bad >= 0) fail_non_finite(name, bad);
   return u;
+}
+
+// The per-row (mean, factor) that unit_rows would apply: the int8 search
+// normalises rows on the fly from these (bitwise the same rows, no n x T copy).
+std::vector<RowScale> unit_scales(const float* x, size_t n, size_t T, const char* name, int n_threads) {
+  mul(n, T, name);
+  std::vector<RowScale> sc(n);
+  int64_t bad = row_scales(x, n, T, T, 1.0, sc.data(), n_threads);
+  if (bad >= 0) fail_non_finite(name, bad);
+  return sc;
 }
 
 const char* level_literal(const std::string& s) {
@@ -316,18 +330,24 @@ pyshape_status pyshape_top_partners_method(const float* x, size_t n, size_t T, c
                                (self ? " (a shape is not its own partner)" : ""));
     mul(n_queries, static_cast<size_t>(k), "output");
     if (method == PYSHAPE_TOPK_AUTO) method = pyshape_top_partners_auto_method(n, T, n_queries);
-    std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
-    std::vector<float> q;
-    if (!self) q = unit_rows(queries, n_queries, T, "queries", n_threads);
     TopKOutput out;
     out.pos_index = corr_index;
     out.pos_score = corr_score;
     out.neg_index = anti_index;
     out.neg_score = anti_score;
-    const float* qp = self ? u.data() : q.data();
     if (method == PYSHAPE_TOPK_INT8) {
-      topk_q8(simd.k, qp, n_queries, u.data(), n, T, k, self ? 0 : -1, out, n_threads, ProgressFn(), nullptr);
+      // No float copy (at n = 1e6, T = 1440 that is 5.4 GiB): the caller's rows
+      // are normalised on the fly, as Python's top_partners does for big inputs.
+      const std::vector<RowScale> xs = unit_scales(x, n, T, "X", n_threads);
+      std::vector<RowScale> qs;
+      if (!self) qs = unit_scales(queries, n_queries, T, "queries", n_threads);
+      topk_q8(simd.k, self ? x : queries, n_queries, x, n, T, k, self ? 0 : -1, out, n_threads, ProgressFn(),
+              nullptr, self ? xs.data() : qs.data(), xs.data());
     } else {
+      std::vector<float> u = unit_rows(x, n, T, "X", n_threads);
+      std::vector<float> q;
+      if (!self) q = unit_rows(queries, n_queries, T, "queries", n_threads);
+      const float* qp = self ? u.data() : q.data();
       PackedRows packed = pack_rows(u.data(), n, T, T, simd.k.nr, n_threads);
       topk_bruteforce(simd.k, qp, n_queries, T, packed.view, k, self ? 0 : -1, out, n_threads, ProgressFn());
     }
