@@ -372,10 +372,27 @@ def test_pack_one_worker_type_is_untyped(client):
     assert list(e.value.rows) == [17]
 
 
-def test_pack_repack_goes_on_after_a_kept_round(client):
+def test_pack_repack_goes_on_after_a_kept_round(client, monkeypatch):
     """A kept round that released all workers but one is followed by a round over
     all of them (the plan's workers changed): the last round covers every worker, so
-    the plan is never worse than the single-machine plan, with or without types."""
+    the plan is never worse than the single-machine plan, with or without types.
+    The tasks run in this process (synchronous scheduler) so that the test sees the
+    rows each packing task got: one of them must hold every shape."""
+    import importlib
+
+    import dask
+
+    pack_mod = importlib.import_module("pyshape.dask.pack")  # the attribute pyshape.dask.pack is the function
+
+    held: list = []
+    kept: list = []
+    engine = pack_mod.pack_rows
+
+    def counting(rows, opts):
+        held.append(len(rows))
+        return engine(rows, opts)
+
+    monkeypatch.setattr(pack_mod, "pack_rows", counting)
     D, types = _types_case()
     for cap in ((32000.0, 64.0), types):
         X = da.from_array(D, chunks=(64, -1, -1))
@@ -385,10 +402,15 @@ def test_pack_repack_goes_on_after_a_kept_round(client):
                                     minlength=p0.n_workers) for r in range(2)], axis=1)
         fullest = int(np.argsort((vol / (eff.astype(np.float32).astype(np.float64) * D.shape[2])).max(axis=1),
                                  kind="stable")[-1])
-        sp = pdask.pack(X, cap, n_shards=4, repack=0, repack_shapes=D.shape[0] - int((p0.assignment == fullest).sum()),
-                        repack_rounds=2)
+        held.clear()
+        with dask.config.set(scheduler="synchronous"):
+            sp = pdask.pack(X, cap, n_shards=4, repack=0,
+                            repack_shapes=D.shape[0] - int((p0.assignment == fullest).sum()), repack_rounds=2)
+        kept.append(sp.repacked_from > 0)
+        assert held[-1] == D.shape[0], held  # the second round released every worker
         single = pyshape.pack(D, cap)
         assert sp.cost <= single.cost + 1e-9 and sp.to_plan(D).verify().ok
+    assert any(kept), "no case kept its first round: the test would not see the bug"
     with pytest.raises(ValueError, match="repack_shapes"):
         pdask.pack(X, types, repack_shapes=-1)
 
